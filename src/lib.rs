@@ -1,0 +1,31 @@
+//! dbgen compiles a typed TOML platform spec into one reviewed, GitOps-ready
+//! Kustomize tree per environment.
+//!
+//! ```text
+//! dbgen.toml ──spec──▶ Document<Spec> ──validate──▶ Checked ──plan──▶ Plan
+//!   (+ profiles/*.toml, same loader)     (all problems,         (infallible: every
+//!                                          with spans)           name and path decided)
+//!            ──render──▶ Vec<Manifest> ──verify──▶ (k8s-openapi + CRD schemas) ──emit──▶ out/<env>/…
+//!               (one template per kind,                                   (owned dir: write,
+//!                JSON-escaped, re-emitted canonically)                     check, diff)
+//! ```
+//!
+//! Each stage consumes only the previous stage's type. [`pipeline::compile`] runs the
+//! stages up to verification; [`emit::Tree`] writes or checks the result. Only
+//! [`cli`] prints.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod cli;
+pub mod defaults;
+pub mod diagnostic;
+pub mod emit;
+pub mod naming;
+pub mod pipeline;
+pub mod plan;
+pub mod render;
+pub mod source;
+pub mod spec;
+pub mod suggest;
+pub mod validate;
+pub mod verify;
+pub mod yaml;

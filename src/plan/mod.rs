@@ -1,0 +1,92 @@
+//! The plan stage: every decision about what to write, made once, for every environment.
+//!
+//! Input: `Checked` (nothing else: spans and raw layers stay behind).
+//! Output: `Plan`, one `EnvPlan` per environment holding every object to render with
+//! its output path, names, labels and values already decided, plus the kustomization.
+//! Invariant: infallible (no `Result`); templates only print plan fields, so every
+//! computed string (names, hosts, URIs, External Secrets templates) is made here.
+
+mod cnpg;
+mod credentials;
+mod kind;
+mod meta;
+
+use serde::Serialize;
+
+pub use cnpg::{ClusterPlan, DatabasePlan, RolePlan, StoragePlan};
+pub use credentials::{ExternalSecretPlan, RemoteRef, StoreRef};
+pub use kind::Kind;
+pub use meta::Meta;
+
+use crate::validate::Checked;
+
+/// Everything dbgen will write.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub environments: Vec<EnvPlan>,
+}
+
+/// One environment's directory.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvPlan {
+    pub name: String,
+    /// Objects in file-name order.
+    pub objects: Vec<Object>,
+    pub kustomization: KustomizationPlan,
+}
+
+/// One object and the file it goes to.
+#[derive(Debug, Clone, Serialize)]
+pub struct Object {
+    pub kind: Kind,
+    /// Output path relative to the output root, e.g. `prod/databases/cluster-pg.yaml`.
+    pub path: String,
+    /// The template context, exposed to the template as `o`.
+    pub data: ObjectData,
+}
+
+/// The plan type of each kind; serialised untagged so templates see its fields.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum ObjectData {
+    Cluster(ClusterPlan),
+    Database(DatabasePlan),
+    ExternalSecret(ExternalSecretPlan),
+}
+
+/// `<env>/kustomization.yaml`.
+#[derive(Debug, Clone, Serialize)]
+pub struct KustomizationPlan {
+    pub path: String,
+    /// Every other file of the environment, relative to its directory, sorted.
+    pub resources: Vec<String>,
+}
+
+impl Plan {
+    /// Decides everything; cannot fail because `Checked` already holds only valid input.
+    pub fn build(checked: &Checked) -> Plan {
+        let spec = checked.spec();
+        let environments = spec
+            .environments
+            .keys()
+            .map(|env| {
+                let mut objects = Vec::new();
+                for cluster in spec.postgres.keys() {
+                    objects.extend(cnpg::objects(checked, env, cluster));
+                }
+                objects.sort_by(|a, b| a.path.cmp(&b.path));
+                let prefix = format!("{env}/");
+                let resources = objects.iter().map(|o| o.path.trim_start_matches(&prefix).to_string()).collect();
+                let kustomization = KustomizationPlan { path: format!("{env}/kustomization.yaml"), resources };
+                EnvPlan { name: env.clone(), objects, kustomization }
+            })
+            .collect();
+        Plan { environments }
+    }
+}
+
+/// `<env>/<namespace>/<kind>-<name>.yaml`: one object per file, grouped by namespace so
+/// a reviewer sees at a glance what lands where.
+pub(crate) fn object_path(env: &str, kind: Kind, meta: &Meta) -> String {
+    format!("{env}/{}/{}-{}.yaml", meta.namespace, kind.file_stem(), meta.name)
+}

@@ -1,0 +1,64 @@
+//! The embedded templates, one per `Kind`.
+
+use minijinja::{Environment, UndefinedBehavior};
+
+use crate::plan::Kind;
+
+/// Every template, compiled into the binary: (name, source).
+pub(super) const TEMPLATES: &[(&str, &str)] = &[
+    ("cluster.yaml.j2", include_str!("../../templates/cluster.yaml.j2")),
+    ("database.yaml.j2", include_str!("../../templates/database.yaml.j2")),
+    ("externalsecret.yaml.j2", include_str!("../../templates/externalsecret.yaml.j2")),
+    ("kustomization.yaml.j2", include_str!("../../templates/kustomization.yaml.j2")),
+];
+
+pub(super) fn name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Cluster => "cluster.yaml.j2",
+        Kind::Database => "database.yaml.j2",
+        Kind::ExternalSecret => "externalsecret.yaml.j2",
+        Kind::Kustomization => "kustomization.yaml.j2",
+    }
+}
+
+/// A template environment with JSON auto-escaping (from the `.yaml` suffix), strict
+/// undefined, and debug info on in release builds too, so a template error shows its line.
+pub(super) fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_debug(true);
+    for (name, source) in TEMPLATES {
+        // Templates are compiled into the binary and loaded by a unit test, so a syntax
+        // error cannot reach users.
+        env.add_template(name, source).expect("embedded template compiles");
+    }
+    env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_file_is_embedded_and_compiles() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        let mut on_disk: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        on_disk.sort();
+        let embedded: Vec<&str> = TEMPLATES.iter().map(|(n, _)| *n).collect();
+        assert_eq!(on_disk, embedded);
+        let env = environment();
+        for kind in [Kind::Cluster, Kind::Database, Kind::ExternalSecret, Kind::Kustomization] {
+            assert!(env.get_template(name(kind)).is_ok());
+        }
+    }
+
+    #[test]
+    fn values_are_json_escaped_so_they_cannot_inject_yaml() {
+        let mut env = environment();
+        env.add_template("probe.yaml.j2", "a: {{ v }}").unwrap();
+        let out = env.get_template("probe.yaml.j2").unwrap().render(minijinja::context! { v => "x\nevil: on" }).unwrap();
+        assert_eq!(out, "a: \"x\\nevil: on\"");
+        assert_eq!(crate::yaml::parse(&out).unwrap(), serde_json::json!({ "a": "x\nevil: on" }));
+    }
+}

@@ -1,0 +1,172 @@
+//! Checks of `[postgres.*]` clusters and of every size layer, and the per-environment
+//! merge whose cross-field rules (requests ≤ limits) need all layers at once.
+
+use std::collections::BTreeMap;
+
+use super::context::Context;
+use super::layer::{LayerRef, Merged, MergedCompute, merge};
+use super::rules;
+use crate::defaults;
+use crate::diagnostic::Diagnostic;
+
+/// CNPG's webhook limit: the cluster name prefixes pod, PVC and Service names.
+const CNPG_CLUSTER_NAME_MAX: usize = 50;
+
+pub(super) fn check(cx: &mut Context<'_>) {
+    let profiles: Vec<LayerRef<'_>> = cx.profiles.iter().map(|(_, l)| l.clone()).collect();
+    for profile in &profiles {
+        layer(cx, profile, true);
+    }
+    let spec = cx.spec();
+    for (name, cluster) in &spec.postgres {
+        cx.rule(cx.key(&["postgres", name]), "cluster name", name, rules::dns1035_label(name, CNPG_CLUSTER_NAME_MAX));
+        if cluster.image.is_none()
+            && let Err(why) = rules::pg_version(&cluster.version)
+        {
+            cx.push(
+                Diagnostic::error("invalid-version", cx.at(&["postgres", name, "version"]), format!("version `{}`: {why}", cluster.version))
+                    .with_label("unsupported version"),
+            );
+        }
+        let table = cluster.layer();
+        layer(cx, &cluster_ref(cx, name, &table), false);
+        for env in cluster.env.keys() {
+            if !spec.environments.contains_key(env) {
+                let names: Vec<&str> = spec.environments.keys().map(String::as_str).collect();
+                cx.unknown_reference(cx.key(&["postgres", name, "env", env]), "environment", env, names);
+            }
+        }
+        for (env, overrides) in &cluster.env {
+            layer(cx, &env_ref(cx, name, env, overrides), false);
+        }
+        if !spec.apps.values().any(|a| a.postgres.as_deref() == Some(name.as_str())) {
+            cx.push(
+                Diagnostic::warning("unused-cluster", cx.key(&["postgres", name]), format!("no app uses cluster `{name}`"))
+                    .with_label("rendered, but no app has a database here"),
+            );
+        }
+    }
+}
+
+fn cluster_ref<'a>(cx: &Context<'a>, name: &str, table: &'a crate::spec::Layer) -> LayerRef<'a> {
+    LayerRef {
+        layer: table,
+        file: cx.doc.file,
+        spans: &cx.doc.spans,
+        prefix: vec!["postgres".into(), name.into()],
+        description: format!("cluster `{name}`"),
+    }
+}
+
+fn env_ref<'a>(cx: &Context<'a>, name: &str, env: &str, layer: &'a crate::spec::Layer) -> LayerRef<'a> {
+    LayerRef {
+        layer,
+        file: cx.doc.file,
+        spans: &cx.doc.spans,
+        prefix: vec!["postgres".into(), name.into(), "env".into(), env.into()],
+        description: format!("cluster `{name}` in environment `{env}`"),
+    }
+}
+
+/// Checks the values one layer sets, wherever it is used.
+fn layer(cx: &mut Context<'_>, layer: &LayerRef<'_>, is_profile: bool) {
+    let values = layer.layer;
+    if let Some(profile) = &values.profile {
+        if is_profile {
+            cx.push(
+                Diagnostic::error("invalid-value", layer.span(&["profile"]), format!("{} names another profile", layer.description))
+                    .with_label("profiles cannot be nested")
+                    .with_help("copy the settings you need into this profile"),
+            );
+        } else if cx.profiles.get(profile).is_none() {
+            let names: Vec<&str> = cx.profiles.names().collect();
+            cx.unknown_reference(layer.span(&["profile"]), "profile", profile, names);
+        }
+    }
+    if values.instances == Some(0) {
+        cx.push(Diagnostic::error("invalid-value", layer.span(&["instances"]), "a cluster needs at least 1 instance").with_label("0 instances"));
+    }
+    if let Some(storage) = &values.storage {
+        quantity(cx, layer, &["storage"], storage);
+    }
+    if let Some(class) = &values.storage_class {
+        cx.rule(layer.span(&["storage_class"]), "storage class", class, rules::dns1123_subdomain(class));
+    }
+    for side in ["requests", "limits"] {
+        let compute = values.resources.as_ref().and_then(|r| if side == "requests" { r.requests.as_ref() } else { r.limits.as_ref() });
+        if let Some(cpu) = compute.and_then(|c| c.cpu.as_ref()) {
+            quantity(cx, layer, &["resources", side, "cpu"], cpu);
+        }
+        if let Some(memory) = compute.and_then(|c| c.memory.as_ref()) {
+            quantity(cx, layer, &["resources", side, "memory"], memory);
+        }
+    }
+    for name in values.parameters.keys() {
+        let valid = !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
+        if !valid {
+            let mut path: Vec<&str> = layer.prefix.iter().map(String::as_str).collect();
+            path.extend(["parameters", name]);
+            let span = layer.spans.key(&path).map(|range| crate::source::Span { file: layer.file, range });
+            cx.push(Diagnostic::error("invalid-name", span, format!("`{name}` is not a PostgreSQL parameter name")).with_label("lowercase letters, digits, `_` and `.` only"));
+        }
+    }
+}
+
+fn quantity(cx: &mut Context<'_>, layer: &LayerRef<'_>, field: &[&str], value: &str) {
+    if let Err(help) = rules::quantity(value) {
+        let what = layer.key_path(field).join(".");
+        cx.push(
+            Diagnostic::error("invalid-quantity", layer.span(field), format!("`{value}` is not a Kubernetes quantity (`{what}`)"))
+                .with_label("invalid quantity")
+                .with_help(help),
+        );
+    }
+}
+
+/// Merges the layers of every (environment, cluster) pair and checks the result.
+pub(super) fn merge_all(cx: &mut Context<'_>) -> BTreeMap<(String, String), Merged> {
+    let spec = cx.spec();
+    let defaults = defaults::layer();
+    let mut all = BTreeMap::new();
+    for (env, environment) in &spec.environments {
+        for (name, cluster) in &spec.postgres {
+            let table = cluster.layer();
+            let mut layers = Vec::new();
+            if let Some(overrides) = cluster.env.get(env) {
+                layers.push(env_ref(cx, name, env, overrides));
+            }
+            layers.push(cluster_ref(cx, name, &table));
+            let profile = layers
+                .iter()
+                .find_map(|l| l.layer.profile.clone())
+                .or_else(|| environment.profile.clone());
+            if let Some(profile) = profile.as_deref().and_then(|p| cx.profiles.get(p)) {
+                layers.push(profile.clone());
+            }
+            let merged = merge(&layers, &defaults);
+            requests_within_limits(cx, &merged.requests, &merged.limits);
+            all.insert((env.clone(), name.clone()), merged);
+        }
+    }
+    all
+}
+
+fn requests_within_limits(cx: &mut Context<'_>, requests: &MergedCompute, limits: &MergedCompute) {
+    for (what, request, limit) in [("cpu", &requests.cpu, &limits.cpu), ("memory", &requests.memory, &limits.memory)] {
+        let (Some(request), Some(limit)) = (request, limit) else { continue };
+        let (Ok(r), Ok(l)) = (rules::quantity(&request.value), rules::quantity(&limit.value)) else { continue };
+        if r > l {
+            let mut diagnostic = Diagnostic::error(
+                "request-exceeds-limit",
+                request.span.clone(),
+                format!("{what} request `{}` is larger than its limit `{}`", request.value, limit.value),
+            )
+            .with_label(format!("request, from {}", request.origin))
+            .with_help("Kubernetes rejects a Pod whose request exceeds its limit; raise the limit or lower the request");
+            if let Some(span) = &limit.span {
+                diagnostic = diagnostic.with_related(span.clone(), format!("the limit comes from {}", limit.origin));
+            }
+            cx.push(diagnostic);
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! The validate stage: merges layers and checks everything, returning every problem.
+//!
+//! Input: the registered spec source (built-in profiles are registered here, so
+//! diagnostics can point into them).
+//! Output: `Checked` (the typed spec plus each environment × cluster's merged,
+//! still-located settings, and warnings), or every error found, in reading order.
+//! Invariant: `Checked` can only be built by `check`, and `plan` can trust everything
+//! in it: names are valid and unique, references resolve, quantities parse.
+
+mod apps;
+mod clusters;
+mod context;
+mod layer;
+mod platform;
+pub mod rules;
+
+use std::collections::BTreeMap;
+
+pub use layer::{Merged, MergedCompute, Sourced};
+
+use crate::diagnostic::{self, Diagnostic};
+use crate::source::{FileId, Sources};
+use crate::spec::{self, Document, Layer, Spec};
+use context::{Context, Profiles};
+
+/// A spec that passed every check, with its merged per-environment settings.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    spec: Spec,
+    merged: BTreeMap<(String, String), Merged>,
+    warnings: Vec<Diagnostic>,
+}
+
+impl Checked {
+    pub fn spec(&self) -> &Spec {
+        &self.spec
+    }
+
+    /// Settings of `cluster` in `env`; every (environment, cluster) pair is present.
+    pub fn merged(&self, env: &str, cluster: &str) -> &Merged {
+        &self.merged[&(env.to_string(), cluster.to_string())]
+    }
+
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+}
+
+/// Checks the spec registered as `file`; on failure returns errors and warnings.
+pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnostic>> {
+    let doc = spec::load_spec(sources, file)?;
+    let builtin = load_builtin_profiles(sources)?;
+    let profiles = Profiles::new(&doc, &builtin);
+    let mut cx = Context::new(&doc, &profiles);
+    platform::check(&mut cx);
+    clusters::check(&mut cx);
+    apps::check(&mut cx);
+    let merged = clusters::merge_all(&mut cx);
+    let mut diagnostics = cx.finish();
+    diagnostic::sort(&mut diagnostics);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(diagnostics);
+    }
+    Ok(Checked { spec: doc.value, merged, warnings: diagnostics })
+}
+
+fn load_builtin_profiles(sources: &mut Sources) -> Result<Vec<(String, Document<Layer>)>, Vec<Diagnostic>> {
+    let mut loaded = Vec::new();
+    for profile in spec::BUILTIN_PROFILES {
+        let file = sources.add(profile.path, profile.text);
+        loaded.push((profile.name.to_string(), spec::load_layer(sources, file)?));
+    }
+    Ok(loaded)
+}

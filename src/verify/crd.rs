@@ -1,0 +1,353 @@
+//! Custom resources, checked against the upstream CRD JSON Schemas embedded
+//! from `schemas/crds/` (see `schemas/README.md` for provenance).
+//! Input: one document whose (apiVersion, kind) is in `CRDS`.
+//! Output: issues for unexpected top-level keys and every schema violation,
+//! with unknown fields reported one by one (plus a close-match suggestion).
+//! Invariant: each schema is parsed and compiled at most once per `SchemaCache`,
+//! on first use, with the draft the files imply (2020-12, no `$schema`).
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::paths::LocationSegment;
+use jsonschema::{ValidationError, Validator};
+use serde_json::Value;
+
+use super::Scope;
+use super::path::{FieldPath, Issue};
+
+/// One embedded CRD schema.
+#[derive(Debug)]
+pub(super) struct CrdKind {
+    pub(super) api_version: &'static str,
+    pub(super) kind: &'static str,
+    pub(super) scope: Scope,
+    /// Path below `schemas/crds/`, used for diagnostics and the coverage test.
+    pub(super) file: &'static str,
+    pub(super) source: &'static str,
+}
+
+macro_rules! crd {
+    ($group:literal, $version:literal, $kind:literal, $scope:ident, $file:literal) => {
+        CrdKind {
+            api_version: concat!($group, "/", $version),
+            kind: $kind,
+            scope: Scope::$scope,
+            file: concat!($group, "/", $file),
+            source: include_str!(concat!("../../schemas/crds/", $group, "/", $file)),
+        }
+    };
+}
+
+pub(super) static CRDS: [CrdKind; 21] = [
+    crd!(
+        "postgresql.cnpg.io",
+        "v1",
+        "Cluster",
+        Namespaced,
+        "cluster_v1.json"
+    ),
+    crd!(
+        "postgresql.cnpg.io",
+        "v1",
+        "Database",
+        Namespaced,
+        "database_v1.json"
+    ),
+    crd!(
+        "postgresql.cnpg.io",
+        "v1",
+        "DatabaseRole",
+        Namespaced,
+        "databaserole_v1.json"
+    ),
+    crd!(
+        "postgresql.cnpg.io",
+        "v1",
+        "Pooler",
+        Namespaced,
+        "pooler_v1.json"
+    ),
+    crd!(
+        "postgresql.cnpg.io",
+        "v1",
+        "ScheduledBackup",
+        Namespaced,
+        "scheduledbackup_v1.json"
+    ),
+    crd!(
+        "postgresql.cnpg.io",
+        "v1",
+        "Backup",
+        Namespaced,
+        "backup_v1.json"
+    ),
+    crd!(
+        "postgresql.cnpg.io",
+        "v1",
+        "ImageCatalog",
+        Namespaced,
+        "imagecatalog_v1.json"
+    ),
+    crd!(
+        "postgresql.cnpg.io",
+        "v1",
+        "ClusterImageCatalog",
+        Cluster,
+        "clusterimagecatalog_v1.json"
+    ),
+    crd!(
+        "barmancloud.cnpg.io",
+        "v1",
+        "ObjectStore",
+        Namespaced,
+        "objectstore_v1.json"
+    ),
+    crd!(
+        "external-secrets.io",
+        "v1",
+        "ExternalSecret",
+        Namespaced,
+        "externalsecret_v1.json"
+    ),
+    crd!(
+        "external-secrets.io",
+        "v1",
+        "SecretStore",
+        Namespaced,
+        "secretstore_v1.json"
+    ),
+    crd!(
+        "external-secrets.io",
+        "v1",
+        "ClusterSecretStore",
+        Cluster,
+        "clustersecretstore_v1.json"
+    ),
+    crd!(
+        "external-secrets.io",
+        "v1alpha1",
+        "PushSecret",
+        Namespaced,
+        "pushsecret_v1alpha1.json"
+    ),
+    crd!(
+        "generators.external-secrets.io",
+        "v1alpha1",
+        "Password",
+        Namespaced,
+        "password_v1alpha1.json"
+    ),
+    crd!(
+        "monitoring.coreos.com",
+        "v1",
+        "PodMonitor",
+        Namespaced,
+        "podmonitor_v1.json"
+    ),
+    crd!(
+        "monitoring.coreos.com",
+        "v1",
+        "ServiceMonitor",
+        Namespaced,
+        "servicemonitor_v1.json"
+    ),
+    crd!(
+        "monitoring.coreos.com",
+        "v1",
+        "PrometheusRule",
+        Namespaced,
+        "prometheusrule_v1.json"
+    ),
+    crd!(
+        "secrets.infisical.com",
+        "v1alpha1",
+        "InfisicalSecret",
+        Namespaced,
+        "infisicalsecret_v1alpha1.json"
+    ),
+    crd!(
+        "secrets.infisical.com",
+        "v1beta1",
+        "InfisicalStaticSecret",
+        Namespaced,
+        "infisicalstaticsecret_v1beta1.json"
+    ),
+    crd!(
+        "secrets.infisical.com",
+        "v1beta1",
+        "InfisicalAuth",
+        Namespaced,
+        "infisicalauth_v1beta1.json"
+    ),
+    crd!(
+        "secrets.infisical.com",
+        "v1beta1",
+        "InfisicalConnection",
+        Namespaced,
+        "infisicalconnection_v1beta1.json"
+    ),
+];
+
+/// The schemas leave the root open, so the allowed top-level keys are ours to
+/// enforce; `status` is written by controllers, never by dbgen.
+const TOP_LEVEL_KEYS: [&str; 4] = ["apiVersion", "kind", "metadata", "spec"];
+
+/// Longest message kept from the validator: its messages embed the offending
+/// value, which can be a whole sub-tree.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+pub(super) struct Compiled {
+    schema: Value,
+    validator: Validator,
+}
+
+/// Lazily compiled validators, one slot per `CRDS` entry.
+pub(super) struct SchemaCache {
+    slots: Vec<OnceLock<Result<Compiled, String>>>,
+}
+
+impl Default for SchemaCache {
+    fn default() -> Self {
+        Self {
+            slots: CRDS.iter().map(|_| OnceLock::new()).collect(),
+        }
+    }
+}
+
+impl fmt::Debug for SchemaCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let compiled = self
+            .slots
+            .iter()
+            .filter(|slot| slot.get().is_some())
+            .count();
+        f.debug_struct("SchemaCache")
+            .field("schemas", &self.slots.len())
+            .field("compiled", &compiled)
+            .finish()
+    }
+}
+
+impl SchemaCache {
+    pub(super) fn get(&self, index: usize) -> Result<&Compiled, String> {
+        let (Some(slot), Some(crd)) = (self.slots.get(index), CRDS.get(index)) else {
+            return Err(format!("no schema slot {index}"));
+        };
+        slot.get_or_init(|| compile(crd))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+fn compile(crd: &CrdKind) -> Result<Compiled, String> {
+    let schema: Value = serde_json::from_str(crd.source).map_err(|error| error.to_string())?;
+    let validator = jsonschema::validator_for(&schema).map_err(|error| error.to_string())?;
+    Ok(Compiled { schema, validator })
+}
+
+pub(super) fn check(cache: &SchemaCache, index: usize, doc: &Value) -> Vec<Issue> {
+    let mut issues = top_level_keys(doc);
+    match cache.get(index) {
+        Ok(compiled) => issues.extend(schema_issues(compiled, doc)),
+        Err(error) => {
+            let file = CRDS.get(index).map_or("?", |crd| crd.file);
+            issues.push(Issue::new(
+                FieldPath::root(),
+                format!("embedded schema schemas/crds/{file} does not compile ({error}); this is a dbgen bug"),
+            ));
+        }
+    }
+    issues
+}
+
+fn top_level_keys(doc: &Value) -> Vec<Issue> {
+    let Some(map) = doc.as_object() else {
+        return Vec::new();
+    };
+    map.keys()
+        .filter(|key| !TOP_LEVEL_KEYS.contains(&key.as_str()))
+        .map(|key| {
+            Issue::new(
+                FieldPath::root().key(key),
+                format!("unknown top-level field `{key}`: a custom resource has only apiVersion, kind, metadata and spec"),
+            )
+        })
+        .collect()
+}
+
+fn schema_issues(compiled: &Compiled, doc: &Value) -> Vec<Issue> {
+    compiled
+        .validator
+        .iter_errors(doc)
+        .flat_map(|error| convert(&compiled.schema, doc, &error))
+        .collect()
+}
+
+fn convert(schema: &Value, doc: &Value, error: &ValidationError<'_>) -> Vec<Issue> {
+    let segments: Vec<String> = error
+        .instance_path()
+        .iter()
+        .map(|segment| match segment {
+            LocationSegment::Property(name) => name.into_owned(),
+            LocationSegment::Index(index) => index.to_string(),
+        })
+        .collect();
+    let path = FieldPath::from_pointer(doc, segments.iter().map(String::as_str));
+    if let ValidationErrorKind::AdditionalProperties { unexpected } = error.kind() {
+        let known = declared_properties(schema, error.schema_path().as_str());
+        return unexpected
+            .iter()
+            .map(|field| {
+                Issue::new(
+                    path.clone().key(field),
+                    unknown_field_message(field, &known),
+                )
+            })
+            .collect();
+    }
+    vec![Issue::new(path, truncate(&error.to_string()))]
+}
+
+/// The schema object whose `additionalProperties: false` fired lists the
+/// fields that were expected; they feed the "did you mean" hint.
+fn declared_properties<'s>(schema: &'s Value, keyword_location: &str) -> Vec<&'s str> {
+    let parent = keyword_location
+        .strip_suffix("/additionalProperties")
+        .unwrap_or(keyword_location);
+    schema
+        .pointer(parent)
+        .and_then(|object| object.get("properties"))
+        .and_then(Value::as_object)
+        .map(|properties| properties.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+fn unknown_field_message(field: &str, known: &[&str]) -> String {
+    match closest(field, known) {
+        Some(candidate) => format!("unknown field `{field}` (did you mean `{candidate}`?)"),
+        None => format!("unknown field `{field}`"),
+    }
+}
+
+/// Ties keep the first candidate in schema order, so the hint is deterministic.
+fn closest<'k>(field: &str, known: &[&'k str]) -> Option<&'k str> {
+    const MIN_SIMILARITY: f64 = 0.8;
+    let mut best: Option<(&str, f64)> = None;
+    for candidate in known {
+        let score = strsim::jaro_winkler(field, candidate);
+        if score >= MIN_SIMILARITY && best.is_none_or(|(_, top)| score > top) {
+            best = Some((candidate, score));
+        }
+    }
+    best.map(|(candidate, _)| candidate)
+}
+
+fn truncate(message: &str) -> String {
+    if message.chars().count() <= MAX_MESSAGE_CHARS {
+        return message.to_owned();
+    }
+    let kept: String = message.chars().take(MAX_MESSAGE_CHARS).collect();
+    format!("{kept}…")
+}

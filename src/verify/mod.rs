@@ -1,0 +1,215 @@
+//! Offline verification of every rendered Kubernetes object before it is written.
+//! Input: parsed YAML documents (`serde_json::Value`) with their output paths,
+//! one at a time (`verify_object`) or as a whole environment tree (`verify_tree`).
+//! Output: `ObjectProblem`s naming file, object and field path, in file order
+//! then path order; an empty list means the documents may be written.
+//! Invariant: no (apiVersion, kind) is accepted without a schema: built-ins are
+//! decoded into k8s-openapi types, custom resources validated against embedded CRDs.
+
+mod builtin;
+mod crd;
+mod kustomize;
+mod meta;
+mod path;
+mod tree;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use self::builtin::{BUILTINS, BuiltinKind};
+use self::crd::{CRDS, CrdKind, SchemaCache};
+use self::meta::NameRule;
+use self::path::Issue;
+
+/// One problem found in one rendered object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectProblem {
+    /// Output path relative to the output root, e.g. `prod/databases/cluster-pg.yaml`.
+    pub file: String,
+    /// `Kind namespace/name`, or `Kind name` for objects without a namespace.
+    pub object: String,
+    /// Dotted field path with list indexes, e.g. `spec.managed.roles[0].name`; empty for the whole object.
+    pub path: String,
+    /// Human sentence describing the problem.
+    pub message: String,
+}
+
+impl fmt::Display for ObjectProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}: {}: {}", self.file, self.object, self.message)
+        } else {
+            write!(
+                f,
+                "{}: {}: {}: {}",
+                self.file, self.object, self.path, self.message
+            )
+        }
+    }
+}
+
+/// Whether objects of a kind live in a namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Namespaced,
+    Cluster,
+}
+
+/// How one (apiVersion, kind) pair is verified.
+#[derive(Debug, Clone, Copy)]
+enum Checker {
+    Builtin(&'static BuiltinKind),
+    Crd(usize, &'static CrdKind),
+    Kustomization,
+}
+
+fn checker_for(api_version: &str, kind: &str) -> Option<Checker> {
+    if api_version == kustomize::API_VERSION && kind == kustomize::KIND {
+        return Some(Checker::Kustomization);
+    }
+    if let Some(found) = BUILTINS
+        .iter()
+        .find(|builtin| builtin.api_version == api_version && builtin.kind == kind)
+    {
+        return Some(Checker::Builtin(found));
+    }
+    CRDS.iter()
+        .enumerate()
+        .find(|(_, crd)| crd.api_version == api_version && crd.kind == kind)
+        .map(|(index, crd)| Checker::Crd(index, crd))
+}
+
+/// The (apiVersion, kind) pairs this verifier can check, for documentation and tests.
+pub fn supported_kinds() -> Vec<(&'static str, &'static str)> {
+    BUILTINS
+        .iter()
+        .map(|builtin| (builtin.api_version, builtin.kind))
+        .chain(CRDS.iter().map(|crd| (crd.api_version, crd.kind)))
+        .chain([(kustomize::API_VERSION, kustomize::KIND)])
+        .collect()
+}
+
+/// Verifies rendered objects; holds the lazily compiled CRD validators, so
+/// reuse one instance for a whole render.
+#[derive(Debug, Default)]
+pub struct Verifier {
+    schemas: SchemaCache,
+}
+
+impl Verifier {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Checks one object (a parsed YAML document as `serde_json::Value`).
+    pub fn verify_object(&self, file: &str, doc: &Value) -> Vec<ObjectProblem> {
+        let mut issues = self.object_issues(doc);
+        issues.sort();
+        issues.dedup();
+        let object = describe(doc);
+        issues
+            .into_iter()
+            .map(|issue| problem(file, &object, issue))
+            .collect()
+    }
+
+    /// Cross-object checks over a whole environment tree of (file, doc) pairs.
+    pub fn verify_tree(&self, objects: &[(String, Value)]) -> Vec<ObjectProblem> {
+        let mut found = tree::check(objects);
+        found.sort();
+        found.dedup();
+        found
+            .into_iter()
+            .filter_map(|(index, issue)| {
+                let (file, doc) = objects.get(index)?;
+                Some(problem(file, &describe(doc), issue))
+            })
+            .collect()
+    }
+
+    fn object_issues(&self, doc: &Value) -> Vec<Issue> {
+        let Some(object) = doc.as_object() else {
+            return vec![Issue::at("", "the document is not a mapping")];
+        };
+        let (api_version, kind) = match type_header(object) {
+            Ok(header) => header,
+            Err(issues) => return issues,
+        };
+        match checker_for(api_version, kind) {
+            None => vec![Issue::at("", unsupported_message(api_version, kind))],
+            Some(Checker::Kustomization) => kustomize::check(doc),
+            Some(Checker::Builtin(builtin)) => {
+                let mut issues = builtin::check(builtin, doc);
+                issues.extend(meta::check(object, kind, builtin.scope, builtin.name_rule));
+                issues
+            }
+            Some(Checker::Crd(index, crd)) => {
+                let mut issues = crd::check(&self.schemas, index, doc);
+                issues.extend(meta::check(
+                    object,
+                    kind,
+                    crd.scope,
+                    NameRule::Dns1123Subdomain,
+                ));
+                issues
+            }
+        }
+    }
+}
+
+/// Reads `apiVersion` and `kind`, reporting every missing or non-string one.
+fn type_header(object: &Map<String, Value>) -> Result<(&str, &str), Vec<Issue>> {
+    let read = |field: &str| match object.get(field) {
+        Some(Value::String(text)) => Ok(text.as_str()),
+        Some(_) => Err(Issue::at(field, format!("`{field}` must be a string"))),
+        None => Err(Issue::at(field, format!("missing field `{field}`"))),
+    };
+    match (read("apiVersion"), read("kind")) {
+        (Ok(api_version), Ok(kind)) => Ok((api_version, kind)),
+        (api_version, kind) => Err([api_version.err(), kind.err()]
+            .into_iter()
+            .flatten()
+            .collect()),
+    }
+}
+
+/// Names the versions dbgen does know for this kind, since a stale apiVersion
+/// (ESO `v1beta1`) is the usual cause.
+fn unsupported_message(api_version: &str, kind: &str) -> String {
+    let known: Vec<&str> = supported_kinds()
+        .into_iter()
+        .filter(|(_, supported)| *supported == kind)
+        .map(|(version, _)| version)
+        .collect();
+    let base = format!("no schema for {api_version} {kind}: dbgen cannot verify it");
+    if known.is_empty() {
+        base
+    } else {
+        format!("{base} (supported: {})", known.join(", "))
+    }
+}
+
+/// `Kind namespace/name`, or `Kind name` when there is no namespace; a
+/// Kustomization has no name, so its kind alone identifies it in its file.
+fn describe(doc: &Value) -> String {
+    let field = |pointer: &str| doc.pointer(pointer).and_then(Value::as_str);
+    let kind = field("/kind").unwrap_or("object");
+    match (field("/metadata/namespace"), field("/metadata/name")) {
+        (None, None) if kind == kustomize::KIND => kind.to_owned(),
+        (Some(namespace), name) => format!("{kind} {namespace}/{}", name.unwrap_or("(unnamed)")),
+        (None, name) => format!("{kind} {}", name.unwrap_or("(unnamed)")),
+    }
+}
+
+fn problem(file: &str, object: &str, issue: Issue) -> ObjectProblem {
+    ObjectProblem {
+        file: file.to_owned(),
+        object: object.to_owned(),
+        path: issue.path.to_string(),
+        message: issue.message,
+    }
+}

@@ -1,0 +1,165 @@
+//! Field paths inside one rendered document, and the problems attached to them.
+//! Input: path segments from `serde_ignored`, `serde_path_to_error`, JSON Schema
+//! instance locations, or built by hand.
+//! Output: `FieldPath` (ordered segment list) and `Issue` (path + message).
+//! Invariant: the rendered form is `spec.roles[0].name`, with keys that are not
+//! plain identifiers quoted (`metadata.labels["app.kubernetes.io/name"]`).
+
+use std::fmt;
+
+use serde_json::Value;
+
+/// One step from a value into a child value.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// A path from the document root; ordered segment-wise so `[2]` sorts before `[10]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct FieldPath(Vec<Segment>);
+
+impl FieldPath {
+    pub(crate) fn root() -> Self {
+        Self::default()
+    }
+
+    /// Parses a hand-written dotted path (no indexes, no quoted keys).
+    pub(crate) fn keys(dotted: &str) -> Self {
+        Self(
+            dotted
+                .split('.')
+                .filter(|key| !key.is_empty())
+                .map(|key| Segment::Key(key.to_owned()))
+                .collect(),
+        )
+    }
+
+    pub(crate) fn key(mut self, key: &str) -> Self {
+        self.0.push(Segment::Key(key.to_owned()));
+        self
+    }
+
+    pub(crate) fn index(mut self, index: usize) -> Self {
+        self.0.push(Segment::Index(index));
+        self
+    }
+
+    pub(crate) fn join(mut self, other: Self) -> Self {
+        self.0.extend(other.0);
+        self
+    }
+
+    pub(crate) fn last_key(&self) -> Option<&str> {
+        match self.0.last() {
+            Some(Segment::Key(key)) => Some(key),
+            _ => None,
+        }
+    }
+
+    /// `serde_ignored` marks `Option`/newtype layers with `?`; they are not fields,
+    /// so they are dropped to keep paths identical to the YAML the user reads.
+    pub(crate) fn from_ignored(path: &serde_ignored::Path<'_>) -> Self {
+        let mut segments = Vec::new();
+        collect_ignored(path, &mut segments);
+        Self(segments)
+    }
+
+    pub(crate) fn from_tracked(path: &serde_path_to_error::Path) -> Self {
+        use serde_path_to_error::Segment as Tracked;
+        Self(
+            path.iter()
+                .filter_map(|segment| match segment {
+                    Tracked::Seq { index } => Some(Segment::Index(*index)),
+                    Tracked::Map { key } => Some(Segment::Key(key.clone())),
+                    Tracked::Enum { variant } => Some(Segment::Key(variant.clone())),
+                    Tracked::Unknown => None,
+                })
+                .collect(),
+        )
+    }
+
+    /// JSON pointers cannot tell `/0` the key from `/0` the index, so the
+    /// document itself decides: an array parent means an index.
+    pub(crate) fn from_pointer<'a>(doc: &Value, tokens: impl Iterator<Item = &'a str>) -> Self {
+        let mut segments = Vec::new();
+        let mut current = Some(doc);
+        for token in tokens {
+            let index = match current {
+                Some(Value::Array(_)) => token.parse::<usize>().ok(),
+                _ => None,
+            };
+            current = match (current, index) {
+                (Some(Value::Array(items)), Some(i)) => items.get(i),
+                (Some(Value::Object(map)), _) => map.get(token),
+                _ => None,
+            };
+            segments.push(index.map_or_else(|| Segment::Key(token.to_owned()), Segment::Index));
+        }
+        Self(segments)
+    }
+}
+
+fn collect_ignored(path: &serde_ignored::Path<'_>, out: &mut Vec<Segment>) {
+    use serde_ignored::Path as Ignored;
+    match path {
+        Ignored::Root => {}
+        Ignored::Seq { parent, index } => {
+            collect_ignored(parent, out);
+            out.push(Segment::Index(*index));
+        }
+        Ignored::Map { parent, key } => {
+            collect_ignored(parent, out);
+            out.push(Segment::Key(key.clone()));
+        }
+        Ignored::Some { parent }
+        | Ignored::NewtypeStruct { parent }
+        | Ignored::NewtypeVariant { parent } => collect_ignored(parent, out),
+    }
+}
+
+fn is_plain_key(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (position, segment) in self.0.iter().enumerate() {
+            match segment {
+                Segment::Index(index) => write!(f, "[{index}]")?,
+                Segment::Key(key) if is_plain_key(key) => {
+                    if position > 0 {
+                        f.write_str(".")?;
+                    }
+                    f.write_str(key)?;
+                }
+                Segment::Key(key) => write!(f, "[{key:?}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A problem inside one object, before the file and object names are attached.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Issue {
+    pub(crate) path: FieldPath,
+    pub(crate) message: String,
+}
+
+impl Issue {
+    pub(crate) fn new(path: FieldPath, message: impl Into<String>) -> Self {
+        Self {
+            path,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn at(dotted: &str, message: impl Into<String>) -> Self {
+        Self::new(FieldPath::keys(dotted), message)
+    }
+}

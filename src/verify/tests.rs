@@ -1,0 +1,677 @@
+//! Unit tests for the verify module.
+//! Input: small hand-written documents, valid and deliberately broken.
+//! Output: assertions on the exact problems (path and message) reported.
+//! Invariant: each test fails if the check it names stops reporting, or starts
+//! reporting on valid input.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use super::crd::CRDS;
+use super::{ObjectProblem, Verifier, supported_kinds};
+
+const FILE: &str = "prod/databases/object.yaml";
+
+fn problems(doc: &Value) -> Vec<ObjectProblem> {
+    Verifier::new().verify_object(FILE, doc)
+}
+
+fn paths(found: &[ObjectProblem]) -> Vec<&str> {
+    found.iter().map(|problem| problem.path.as_str()).collect()
+}
+
+fn assert_clean(doc: &Value) {
+    let found = problems(doc);
+    assert!(found.is_empty(), "expected no problems, got: {found:#?}");
+}
+
+fn cluster() -> Value {
+    json!({
+        "apiVersion": "postgresql.cnpg.io/v1",
+        "kind": "Cluster",
+        "metadata": {
+            "name": "pg",
+            "namespace": "databases",
+            "labels": {"app.kubernetes.io/name": "pg", "app.kubernetes.io/managed-by": "dbgen"}
+        },
+        "spec": {
+            "instances": 3,
+            "imageName": "ghcr.io/cloudnative-pg/postgresql:17.5",
+            "storage": {"size": "10Gi"},
+            "managed": {"roles": [
+                {"name": "app", "ensure": "present", "login": true, "passwordSecret": {"name": "pg-app"}}
+            ]}
+        }
+    })
+}
+
+fn database(owner: &str, cluster: &str) -> Value {
+    json!({
+        "apiVersion": "postgresql.cnpg.io/v1",
+        "kind": "Database",
+        "metadata": {"name": "pg-app", "namespace": "databases"},
+        "spec": {"name": "app", "owner": owner, "cluster": {"name": cluster}}
+    })
+}
+
+fn database_role(role: &str, secret: &str) -> Value {
+    json!({
+        "apiVersion": "postgresql.cnpg.io/v1",
+        "kind": "DatabaseRole",
+        "metadata": {"name": format!("pg-{role}"), "namespace": "databases"},
+        "spec": {"name": role, "cluster": {"name": "pg"}, "login": true, "passwordSecret": {"name": secret}}
+    })
+}
+
+fn external_secret(name: &str, target: Option<&str>) -> Value {
+    let mut doc = json!({
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "ExternalSecret",
+        "metadata": {"name": name, "namespace": "databases"},
+        "spec": {
+            "refreshInterval": "1h",
+            "secretStoreRef": {"kind": "ClusterSecretStore", "name": "vault"},
+            "target": {"template": {"type": "kubernetes.io/basic-auth"}},
+            "data": [
+                {"secretKey": "username", "remoteRef": {"key": "pg/app", "property": "username"}},
+                {"secretKey": "password", "remoteRef": {"key": "pg/app", "property": "password"}}
+            ]
+        }
+    });
+    if let (Some(target), Some(spec_target)) = (target, doc.pointer_mut("/spec/target")) {
+        spec_target["name"] = json!(target);
+    }
+    doc
+}
+
+fn pod_monitor() -> Value {
+    json!({
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PodMonitor",
+        "metadata": {"name": "pg", "namespace": "databases"},
+        "spec": {
+            "selector": {"matchLabels": {"cnpg.io/cluster": "pg"}},
+            "podMetricsEndpoints": [{"port": "metrics", "interval": "30s"}]
+        }
+    })
+}
+
+fn prometheus_rule() -> Value {
+    json!({
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {"name": "pg-alerts", "namespace": "databases"},
+        "spec": {"groups": [{
+            "name": "pg",
+            "rules": [{
+                "alert": "PostgresDown",
+                "expr": "cnpg_collector_up == 0",
+                "for": "5m",
+                "labels": {"severity": "critical"},
+                "annotations": {"summary": "PostgreSQL instance down"}
+            }]
+        }]}
+    })
+}
+
+fn infisical_secret(secret: &str, namespace: &str) -> Value {
+    json!({
+        "apiVersion": "secrets.infisical.com/v1alpha1",
+        "kind": "InfisicalSecret",
+        "metadata": {"name": "pg-app", "namespace": "databases"},
+        "spec": {
+            "hostAPI": "https://app.infisical.com/api",
+            "resyncInterval": 60,
+            "authentication": {"universalAuth": {
+                "credentialsRef": {"secretName": "infisical-auth", "secretNamespace": "databases"},
+                "secretsScope": {"projectSlug": "platform", "envSlug": "prod", "secretsPath": "/pg"}
+            }},
+            "managedKubeSecretReferences": [
+                {"secretName": secret, "secretNamespace": namespace, "creationPolicy": "Owner"}
+            ]
+        }
+    })
+}
+
+fn infisical_static_secret(secret: &str) -> Value {
+    json!({
+        "apiVersion": "secrets.infisical.com/v1beta1",
+        "kind": "InfisicalStaticSecret",
+        "metadata": {"name": "pg-app", "namespace": "databases"},
+        "spec": {
+            "infisicalAuthRef": {"name": "infisical", "namespace": "databases"},
+            "sources": [],
+            "syncOptions": {},
+            "targets": [{"kind": "Secret", "name": secret, "namespace": "databases", "creationPolicy": "Owner"}]
+        }
+    })
+}
+
+fn stateful_set() -> Value {
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "redis", "namespace": "cache", "labels": {"app": "redis"}},
+        "spec": {
+            "serviceName": "redis",
+            "replicas": 3,
+            "selector": {"matchLabels": {"app": "redis"}},
+            "template": {
+                "metadata": {"labels": {"app": "redis"}},
+                "spec": {"containers": [{
+                    "name": "redis",
+                    "image": "redis:8.2",
+                    "ports": [{"containerPort": 6379, "name": "redis"}],
+                    "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}}
+                }]}
+            }
+        }
+    })
+}
+
+fn tree(objects: Vec<Value>) -> Vec<(String, Value)> {
+    objects
+        .into_iter()
+        .enumerate()
+        .map(|(index, doc)| (format!("prod/databases/{index:02}.yaml"), doc))
+        .collect()
+}
+
+fn tree_problems(objects: Vec<Value>) -> Vec<ObjectProblem> {
+    Verifier::new().verify_tree(&tree(objects))
+}
+
+#[test]
+fn valid_custom_resources_pass() {
+    for doc in [
+        cluster(),
+        database("app", "pg"),
+        database_role("reporting", "pg-reporting"),
+        external_secret("pg-app", Some("pg-app")),
+        pod_monitor(),
+        prometheus_rule(),
+        infisical_secret("pg-app", "databases"),
+    ] {
+        assert_clean(&doc);
+    }
+}
+
+#[test]
+fn valid_builtins_and_kustomization_pass() {
+    assert_clean(&stateful_set());
+    assert_clean(
+        &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "databases"}}),
+    );
+    assert_clean(&json!({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "namespace": "databases",
+        "resources": ["cluster-pg.yaml", "database-app.yaml"]
+    }));
+}
+
+#[test]
+fn string_instances_is_a_type_error_at_spec_instances() {
+    let mut doc = cluster();
+    doc["spec"]["instances"] = json!("3");
+    let found = problems(&doc);
+    assert_eq!(paths(&found), ["spec.instances"]);
+    assert_eq!(found[0].message, r#""3" is not of type "integer""#);
+    assert_eq!(found[0].object, "Cluster databases/pg");
+    assert_eq!(found[0].file, FILE);
+}
+
+#[test]
+fn unknown_spec_field_is_named_with_a_suggestion() {
+    let mut doc = cluster();
+    doc["spec"]["instancez"] = json!(3);
+    let found = problems(&doc);
+    assert_eq!(paths(&found), ["spec.instancez"]);
+    assert_eq!(
+        found[0].message,
+        "unknown field `instancez` (did you mean `instances`?)"
+    );
+}
+
+#[test]
+fn unknown_nested_field_in_list_gets_indexed_path() {
+    let mut doc = cluster();
+    doc["spec"]["managed"]["roles"][0]["passwordSecret"]["nmae"] = json!("x");
+    let found = problems(&doc);
+    assert_eq!(paths(&found), ["spec.managed.roles[0].passwordSecret.nmae"]);
+}
+
+#[test]
+fn unknown_top_level_key_on_custom_resource_fails() {
+    let mut doc = pod_monitor();
+    doc["status"] = json!({});
+    doc["specs"] = json!({});
+    let found = problems(&doc);
+    assert_eq!(paths(&found), ["specs", "status"]);
+    assert!(found[0].message.contains("unknown top-level field `specs`"));
+}
+
+#[test]
+fn unknown_metadata_field_fails() {
+    let mut doc = cluster();
+    doc["metadata"]["labelz"] = json!({"a": "b"});
+    let found = problems(&doc);
+    assert_eq!(paths(&found), ["metadata.labelz"]);
+    assert_eq!(found[0].message, "unknown field `labelz`");
+}
+
+#[test]
+fn invalid_name_fails() {
+    let mut doc = cluster();
+    doc["metadata"]["name"] = json!("Bad_Name");
+    let found = problems(&doc);
+    assert_eq!(paths(&found), ["metadata.name"]);
+    assert!(
+        found[0]
+            .message
+            .starts_with("`Bad_Name` is not a DNS-1123 subdomain")
+    );
+}
+
+#[test]
+fn missing_name_fails_and_object_is_still_described() {
+    let mut doc = cluster();
+    doc["metadata"]
+        .as_object_mut()
+        .map(|meta| meta.remove("name"));
+    let found = problems(&doc);
+    assert_eq!(paths(&found), ["metadata.name"]);
+    assert_eq!(found[0].object, "Cluster databases/(unnamed)");
+}
+
+#[test]
+fn name_rules_follow_the_api_server() {
+    let service = |name: &str| {
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "cache"},
+               "spec": {"ports": [{"port": 6379}]}})
+    };
+    assert_clean(&service("redis"));
+    // A leading digit is fine for a subdomain but not for a Service's DNS-1035 label.
+    assert_eq!(paths(&problems(&service("1redis"))), ["metadata.name"]);
+    let namespace = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a.b"}});
+    assert_eq!(paths(&problems(&namespace)), ["metadata.name"]);
+    let mut doc = cluster();
+    doc["metadata"]["name"] = json!("pg..main");
+    assert_eq!(paths(&problems(&doc)), ["metadata.name"]);
+}
+
+#[test]
+fn label_keys_and_values_are_validated() {
+    let mut doc = cluster();
+    doc["metadata"]["labels"] = json!({
+        "ok.example.com/name": "fine",
+        "Bad Prefix/name": "x",
+        "tier": "-bad-",
+        "empty": ""
+    });
+    doc["metadata"]["annotations"] = json!({"a/b/c": "free text is fine"});
+    let found = problems(&doc);
+    assert_eq!(
+        paths(&found),
+        [
+            r#"metadata.annotations["a/b/c"]"#,
+            r#"metadata.labels["Bad Prefix/name"]"#,
+            "metadata.labels.tier"
+        ]
+    );
+}
+
+#[test]
+fn namespace_scope_is_enforced() {
+    let mut namespaced = cluster();
+    namespaced["metadata"]
+        .as_object_mut()
+        .map(|meta| meta.remove("namespace"));
+    let found = problems(&namespaced);
+    assert_eq!(paths(&found), ["metadata.namespace"]);
+    assert_eq!(found[0].object, "Cluster pg");
+
+    let store = json!({
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "ClusterSecretStore",
+        "metadata": {"name": "vault", "namespace": "databases"},
+        "spec": {"provider": {"fake": {"data": []}}}
+    });
+    let found = problems(&store);
+    assert_eq!(paths(&found), ["metadata.namespace"]);
+    assert!(found[0].message.contains("cluster-scoped"));
+
+    let mut bad_namespace = cluster();
+    bad_namespace["metadata"]["namespace"] = json!("Databases");
+    assert_eq!(paths(&problems(&bad_namespace)), ["metadata.namespace"]);
+}
+
+#[test]
+fn stateful_set_unknown_fields_have_full_paths() {
+    let mut doc = stateful_set();
+    doc["spec"]["replicaz"] = json!(3);
+    doc["spec"]["template"]["spec"]["containers"][0]["resourcez"] = json!({});
+    let found = problems(&doc);
+    assert_eq!(
+        paths(&found),
+        [
+            "spec.replicaz",
+            "spec.template.spec.containers[0].resourcez"
+        ]
+    );
+    assert_eq!(found[1].message, "unknown field `resourcez`");
+}
+
+#[test]
+fn stateful_set_type_error_has_its_path() {
+    let mut doc = stateful_set();
+    doc["spec"]["replicas"] = json!("3");
+    let found = problems(&doc);
+    assert_eq!(paths(&found), ["spec.replicas"]);
+    assert!(
+        found[0].message.contains("invalid type"),
+        "{}",
+        found[0].message
+    );
+}
+
+#[test]
+fn builtin_status_is_rejected() {
+    let mut doc = stateful_set();
+    doc["status"] = json!({"replicas": 3});
+    assert_eq!(paths(&problems(&doc)), ["status"]);
+}
+
+#[test]
+fn secret_with_payload_fails_and_empty_secret_passes() {
+    let mut secret = json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "pg-app", "namespace": "databases"},
+        "type": "Opaque"
+    });
+    assert_clean(&secret);
+    secret["stringData"] = json!({"password": "hunter2"});
+    let found = problems(&secret);
+    assert_eq!(paths(&found), ["stringData"]);
+    assert!(found[0].message.contains("would put a credential in Git"));
+}
+
+#[test]
+fn external_secret_v1beta1_is_unsupported() {
+    let mut doc = external_secret("pg-app", None);
+    doc["apiVersion"] = json!("external-secrets.io/v1beta1");
+    let found = problems(&doc);
+    assert_eq!(paths(&found), [""]);
+    assert_eq!(
+        found[0].message,
+        "no schema for external-secrets.io/v1beta1 ExternalSecret: dbgen cannot verify it (supported: external-secrets.io/v1)"
+    );
+    assert_eq!(
+        found[0].to_string(),
+        format!(
+            "{FILE}: ExternalSecret databases/pg-app: {}",
+            found[0].message
+        )
+    );
+}
+
+#[test]
+fn missing_api_version_and_kind_are_reported() {
+    let found = problems(&json!({"metadata": {"name": "x"}}));
+    assert_eq!(paths(&found), ["apiVersion", "kind"]);
+    let found = problems(&json!(["not", "a", "mapping"]));
+    assert_eq!(found[0].message, "the document is not a mapping");
+}
+
+#[test]
+fn kustomization_fields_are_checked() {
+    let found = problems(&json!({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resourcez": [],
+        "resources": ["a.yaml", 3]
+    }));
+    assert_eq!(paths(&found), ["resources[1]", "resourcez"]);
+    assert_eq!(found[0].object, "Kustomization");
+}
+
+#[test]
+fn display_omits_empty_path() {
+    let problem = ObjectProblem {
+        file: "f.yaml".into(),
+        object: "Cluster ns/pg".into(),
+        path: "spec.instances".into(),
+        message: "bad".into(),
+    };
+    assert_eq!(
+        problem.to_string(),
+        "f.yaml: Cluster ns/pg: spec.instances: bad"
+    );
+    let whole = ObjectProblem {
+        path: String::new(),
+        ..problem
+    };
+    assert_eq!(whole.to_string(), "f.yaml: Cluster ns/pg: bad");
+}
+
+#[test]
+fn consistent_tree_has_no_problems() {
+    let found = tree_problems(vec![
+        cluster(),
+        database("app", "pg"),
+        external_secret("pg-app", None),
+        database_role("reporting", "pg-reporting"),
+        infisical_secret("pg-reporting", "databases"),
+    ]);
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn tree_reports_database_owner_that_is_not_a_role() {
+    let found = tree_problems(vec![
+        cluster(),
+        database("ghost", "pg"),
+        external_secret("pg-app", None),
+    ]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].file, "prod/databases/01.yaml");
+    assert_eq!(found[0].path, "spec.owner");
+    assert!(
+        found[0]
+            .message
+            .contains("owner role `ghost` is not declared in Cluster databases/pg")
+    );
+    assert!(found[0].message.contains("role does not exist"));
+}
+
+#[test]
+fn tree_accepts_owner_declared_by_database_role_only() {
+    let found = tree_problems(vec![
+        cluster(),
+        database("reporting", "pg"),
+        external_secret("pg-app", None),
+        database_role("reporting", "pg-reporting"),
+        infisical_static_secret("pg-reporting"),
+    ]);
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn tree_rejects_owner_whose_role_is_ensured_absent() {
+    let mut doc = cluster();
+    doc["spec"]["managed"]["roles"][0]["ensure"] = json!("absent");
+    let found = tree_problems(vec![
+        doc,
+        database("app", "pg"),
+        external_secret("pg-app", None),
+    ]);
+    assert_eq!(paths(&found), ["spec.owner"]);
+}
+
+#[test]
+fn tree_reports_references_to_missing_cluster() {
+    let pooler = json!({
+        "apiVersion": "postgresql.cnpg.io/v1",
+        "kind": "Pooler",
+        "metadata": {"name": "pg-rw", "namespace": "databases"},
+        "spec": {"cluster": {"name": "other"}, "type": "rw", "pgbouncer": {}}
+    });
+    let found = tree_problems(vec![
+        cluster(),
+        database("app", "missing"),
+        external_secret("pg-app", None),
+        pooler,
+    ]);
+    assert_eq!(paths(&found), ["spec.cluster.name", "spec.cluster.name"]);
+    assert_eq!(found[0].object, "Database databases/pg-app");
+    assert!(
+        found[0]
+            .message
+            .contains("Cluster `missing` is not declared in namespace `databases`")
+    );
+    assert_eq!(found[1].object, "Pooler databases/pg-rw");
+}
+
+#[test]
+fn tree_does_not_match_cluster_across_namespaces() {
+    let mut db = database("app", "pg");
+    db["metadata"]["namespace"] = json!("other");
+    let found = tree_problems(vec![cluster(), db, external_secret("pg-app", None)]);
+    assert_eq!(paths(&found), ["spec.cluster.name"]);
+}
+
+#[test]
+fn tree_reports_password_secret_nobody_produces() {
+    let found = tree_problems(vec![
+        cluster(),
+        // Produced, but in the wrong namespace and under another name.
+        infisical_secret("pg-app", "elsewhere"),
+        external_secret("pg-other", None),
+        database_role("reporting", "pg-reporting"),
+    ]);
+    assert_eq!(
+        paths(&found),
+        [
+            "spec.managed.roles[0].passwordSecret.name",
+            "spec.passwordSecret.name"
+        ]
+    );
+    assert!(
+        found[0]
+            .message
+            .contains("Secret `pg-app` is not produced in namespace `databases`")
+    );
+    assert_eq!(found[1].object, "DatabaseRole databases/pg-reporting");
+}
+
+#[test]
+fn external_secret_with_merge_policy_produces_nothing() {
+    let mut producer = external_secret("pg-app", None);
+    producer["spec"]["target"]["creationPolicy"] = json!("Merge");
+    let found = tree_problems(vec![cluster(), producer]);
+    assert_eq!(paths(&found), ["spec.managed.roles[0].passwordSecret.name"]);
+}
+
+#[test]
+fn tree_reports_duplicates_on_the_second_file() {
+    let found = tree_problems(vec![cluster(), external_secret("pg-app", None), cluster()]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].file, "prod/databases/02.yaml");
+    assert_eq!(found[0].path, "");
+    assert_eq!(
+        found[0].message,
+        "duplicate object: Cluster databases/pg is already defined in prod/databases/00.yaml"
+    );
+}
+
+#[test]
+fn same_name_in_other_group_is_not_a_duplicate() {
+    let mut monitor = pod_monitor();
+    monitor["kind"] = json!("ServiceMonitor");
+    monitor["spec"] = json!({"selector": {}, "endpoints": [{"port": "metrics"}]});
+    let found = tree_problems(vec![
+        pod_monitor(),
+        monitor,
+        cluster(),
+        external_secret("pg-app", None),
+    ]);
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn every_embedded_schema_compiles_and_declares_its_kind() {
+    let verifier = Verifier::new();
+    for (index, crd) in CRDS.iter().enumerate() {
+        let compiled = verifier.schemas.get(index);
+        assert!(compiled.is_ok(), "{}: {:?}", crd.file, compiled.err());
+        let schema: Value = serde_json::from_str(crd.source).unwrap_or_default();
+        assert_eq!(
+            schema.pointer("/properties/apiVersion/enum/0"),
+            Some(&json!(crd.api_version)),
+            "{}",
+            crd.file
+        );
+        assert_eq!(
+            schema.pointer("/properties/kind/enum/0"),
+            Some(&json!(crd.kind)),
+            "{}",
+            crd.file
+        );
+    }
+}
+
+fn files_under(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
+    let entries =
+        std::fs::read_dir(dir).unwrap_or_else(|error| panic!("{}: {error}", dir.display()));
+    for entry in entries {
+        let path = entry.expect("directory entry").path();
+        if path.is_dir() {
+            files_under(root, &path, out);
+        } else {
+            let relative = path.strip_prefix(root).expect("path under root");
+            out.insert(relative.to_string_lossy().replace('\\', "/"));
+        }
+    }
+}
+
+#[test]
+fn schema_directory_matches_the_table() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/crds");
+    let mut on_disk = BTreeSet::new();
+    files_under(&root, &root, &mut on_disk);
+    let registered: BTreeSet<String> = CRDS.iter().map(|crd| crd.file.to_owned()).collect();
+    assert_eq!(on_disk, registered);
+    assert_eq!(
+        registered.len(),
+        CRDS.len(),
+        "a schema file is registered twice"
+    );
+}
+
+#[test]
+fn supported_kinds_are_unique_and_resolvable() {
+    let kinds = supported_kinds();
+    let unique: BTreeSet<_> = kinds.iter().collect();
+    assert_eq!(unique.len(), kinds.len());
+    assert!(kinds.contains(&("apps/v1", "StatefulSet")));
+    assert!(kinds.contains(&("rbac.authorization.k8s.io/v1", "RoleBinding")));
+    assert!(kinds.contains(&("postgresql.cnpg.io/v1", "Cluster")));
+    for (api_version, kind) in kinds {
+        assert!(
+            super::checker_for(api_version, kind).is_some(),
+            "{api_version} {kind}"
+        );
+    }
+}
+
+#[test]
+fn verifier_caches_compiled_schemas() {
+    let verifier = Verifier::new();
+    assert!(format!("{verifier:?}").contains("compiled: 0"));
+    verifier.verify_object(FILE, &cluster());
+    verifier.verify_object(FILE, &cluster());
+    assert!(format!("{verifier:?}").contains("compiled: 1"));
+}

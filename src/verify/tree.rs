@@ -1,0 +1,288 @@
+//! Cross-object checks over one environment tree.
+//! Input: every (file, document) pair rendered for one environment.
+//! Output: (document index, issue) pairs for duplicate identities, CNPG objects
+//! pointing at a Cluster or role the tree does not declare, and role password
+//! Secrets that no secret-provider object of the tree produces.
+//! Invariant: read-only over the documents; indexes are BTreeMap/BTreeSet so
+//! the result depends only on the input order.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::path::{FieldPath, Issue};
+
+const CNPG: &str = "postgresql.cnpg.io/v1";
+const EXTERNAL_SECRET: (&str, &str) = ("external-secrets.io/v1", "ExternalSecret");
+const INFISICAL_SECRET: (&str, &str) = ("secrets.infisical.com/v1alpha1", "InfisicalSecret");
+const INFISICAL_STATIC_SECRET: (&str, &str) =
+    ("secrets.infisical.com/v1beta1", "InfisicalStaticSecret");
+
+/// The fields every check needs, read once per document.
+struct Header<'a> {
+    api_version: &'a str,
+    kind: &'a str,
+    namespace: &'a str,
+    name: &'a str,
+    doc: &'a Value,
+}
+
+impl<'a> Header<'a> {
+    fn read(doc: &'a Value) -> Option<Self> {
+        Some(Self {
+            api_version: doc.get("apiVersion")?.as_str()?,
+            kind: doc.get("kind")?.as_str()?,
+            namespace: text(doc, "/metadata/namespace").unwrap_or(""),
+            name: text(doc, "/metadata/name")?,
+            doc,
+        })
+    }
+
+    fn is(&self, api_version: &str, kind: &str) -> bool {
+        self.api_version == api_version && self.kind == kind
+    }
+
+    /// The API group ("" for core) is part of identity; the version is not,
+    /// since two versions of one kind address the same stored object.
+    fn group(&self) -> &'a str {
+        self.api_version
+            .rsplit_once('/')
+            .map_or("", |(group, _)| group)
+    }
+
+    fn describe(&self) -> String {
+        if self.namespace.is_empty() {
+            format!("{} {}", self.kind, self.name)
+        } else {
+            format!("{} {}/{}", self.kind, self.namespace, self.name)
+        }
+    }
+}
+
+fn text<'a>(doc: &'a Value, pointer: &str) -> Option<&'a str> {
+    doc.pointer(pointer)?.as_str()
+}
+
+fn items<'a>(doc: &'a Value, pointer: &str) -> &'a [Value] {
+    doc.pointer(pointer)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+/// CNPG treats a missing `ensure` as `present`.
+fn ensures_present(role: &Value) -> bool {
+    text(role, "/ensure").is_none_or(|ensure| ensure == "present")
+}
+
+/// What the tree declares, keyed by namespace so lookups never cross namespaces.
+#[derive(Default)]
+struct Declared<'a> {
+    clusters: BTreeSet<(&'a str, &'a str)>,
+    roles: BTreeSet<(&'a str, &'a str, &'a str)>,
+    secrets: BTreeSet<(&'a str, &'a str)>,
+}
+
+impl<'a> Declared<'a> {
+    fn collect(headers: &[Option<Header<'a>>]) -> Self {
+        let mut declared = Self::default();
+        for header in headers.iter().flatten() {
+            declared.add(header);
+        }
+        declared
+    }
+
+    fn add(&mut self, header: &Header<'a>) {
+        let (namespace, doc) = (header.namespace, header.doc);
+        if header.is(CNPG, "Cluster") {
+            self.clusters.insert((namespace, header.name));
+            for role in items(doc, "/spec/managed/roles")
+                .iter()
+                .filter(|role| ensures_present(role))
+            {
+                if let Some(role_name) = text(role, "/name") {
+                    self.roles.insert((namespace, header.name, role_name));
+                }
+            }
+        } else if header.is(CNPG, "DatabaseRole") {
+            let spec = doc.get("spec").unwrap_or(&Value::Null);
+            if let (Some(cluster), Some(role), true) = (
+                text(spec, "/cluster/name"),
+                text(spec, "/name"),
+                ensures_present(spec),
+            ) {
+                self.roles.insert((namespace, cluster, role));
+            }
+        } else {
+            self.secrets.extend(produced_secrets(header));
+        }
+    }
+}
+
+/// Secrets a secret-provider object materialises, as (namespace, name).
+fn produced_secrets<'a>(header: &Header<'a>) -> Vec<(&'a str, &'a str)> {
+    let doc = header.doc;
+    if header.is(EXTERNAL_SECRET.0, EXTERNAL_SECRET.1) {
+        // `Merge` and `None` write into a Secret someone else must create.
+        let creates = text(doc, "/spec/target/creationPolicy")
+            .is_none_or(|policy| policy == "Owner" || policy == "Orphan");
+        let name = text(doc, "/spec/target/name").unwrap_or(header.name);
+        return if creates {
+            vec![(header.namespace, name)]
+        } else {
+            Vec::new()
+        };
+    }
+    if header.is(INFISICAL_SECRET.0, INFISICAL_SECRET.1) {
+        let single = doc.pointer("/spec/managedSecretReference").into_iter();
+        return items(doc, "/spec/managedKubeSecretReferences")
+            .iter()
+            .chain(single)
+            .filter_map(|reference| {
+                Some((
+                    text(reference, "/secretNamespace")?,
+                    text(reference, "/secretName")?,
+                ))
+            })
+            .collect();
+    }
+    if header.is(INFISICAL_STATIC_SECRET.0, INFISICAL_STATIC_SECRET.1) {
+        return items(doc, "/spec/targets")
+            .iter()
+            .filter(|target| text(target, "/kind") == Some("Secret"))
+            .filter_map(|target| Some((text(target, "/namespace")?, text(target, "/name")?)))
+            .collect();
+    }
+    Vec::new()
+}
+
+pub(super) fn check(objects: &[(String, Value)]) -> Vec<(usize, Issue)> {
+    let headers: Vec<Option<Header<'_>>> =
+        objects.iter().map(|(_, doc)| Header::read(doc)).collect();
+    let declared = Declared::collect(&headers);
+    let mut issues = duplicates(objects, &headers);
+    for (index, header) in headers.iter().enumerate() {
+        let Some(header) = header else { continue };
+        for issue in references(header, &declared) {
+            issues.push((index, issue));
+        }
+    }
+    issues
+}
+
+fn duplicates(objects: &[(String, Value)], headers: &[Option<Header<'_>>]) -> Vec<(usize, Issue)> {
+    let mut first_seen: BTreeMap<(&str, &str, &str, &str), usize> = BTreeMap::new();
+    let mut issues = Vec::new();
+    for (index, header) in headers.iter().enumerate() {
+        let Some(header) = header else { continue };
+        let identity = (header.group(), header.kind, header.namespace, header.name);
+        match first_seen.get(&identity) {
+            Some(&first) => {
+                let first_file = objects.get(first).map_or("?", |(file, _)| file.as_str());
+                let message = format!(
+                    "duplicate object: {} is already defined in {first_file}",
+                    header.describe()
+                );
+                issues.push((index, Issue::new(FieldPath::root(), message)));
+            }
+            None => {
+                first_seen.insert(identity, index);
+            }
+        }
+    }
+    issues
+}
+
+fn references(header: &Header<'_>, declared: &Declared<'_>) -> Vec<Issue> {
+    if header.api_version != CNPG {
+        return Vec::new();
+    }
+    match header.kind {
+        "Database" => database(header, declared),
+        "DatabaseRole" => {
+            let mut issues: Vec<Issue> = cluster_reference(header, declared).into_iter().collect();
+            issues.extend(password_secret(
+                header,
+                declared,
+                "spec.passwordSecret.name",
+                "/spec/passwordSecret/name",
+            ));
+            issues
+        }
+        "Pooler" | "ScheduledBackup" => cluster_reference(header, declared).into_iter().collect(),
+        "Cluster" => cluster_role_secrets(header, declared),
+        _ => Vec::new(),
+    }
+}
+
+/// Reports a `spec.cluster.name` that names no Cluster of the namespace.
+fn cluster_reference(header: &Header<'_>, declared: &Declared<'_>) -> Option<Issue> {
+    let cluster = text(header.doc, "/spec/cluster/name")?;
+    (!declared.clusters.contains(&(header.namespace, cluster))).then(|| {
+        Issue::at(
+            "spec.cluster.name",
+            format!(
+                "Cluster `{cluster}` is not declared in namespace `{}` of this tree",
+                header.namespace
+            ),
+        )
+    })
+}
+
+fn database(header: &Header<'_>, declared: &Declared<'_>) -> Vec<Issue> {
+    if let Some(missing) = cluster_reference(header, declared) {
+        // The owner cannot be judged without its Cluster; one root cause is enough.
+        return vec![missing];
+    }
+    let (Some(cluster), Some(owner)) = (
+        text(header.doc, "/spec/cluster/name"),
+        text(header.doc, "/spec/owner"),
+    ) else {
+        return Vec::new();
+    };
+    if declared.roles.contains(&(header.namespace, cluster, owner)) {
+        return Vec::new();
+    }
+    vec![Issue::at(
+        "spec.owner",
+        format!(
+            "owner role `{owner}` is not declared in Cluster {}/{cluster} (managed.roles) nor by a DatabaseRole: \
+             CNPG would fail with \"role does not exist\"",
+            header.namespace
+        ),
+    )]
+}
+
+fn cluster_role_secrets(header: &Header<'_>, declared: &Declared<'_>) -> Vec<Issue> {
+    items(header.doc, "/spec/managed/roles")
+        .iter()
+        .enumerate()
+        .filter_map(|(index, role)| {
+            let secret = text(role, "/passwordSecret/name")?;
+            let path = FieldPath::keys("spec.managed.roles")
+                .index(index)
+                .key("passwordSecret")
+                .key("name");
+            missing_secret(header.namespace, secret, declared)
+                .map(|message| Issue::new(path, message))
+        })
+        .collect()
+}
+
+fn password_secret(
+    header: &Header<'_>,
+    declared: &Declared<'_>,
+    dotted: &str,
+    pointer: &str,
+) -> Option<Issue> {
+    let secret = text(header.doc, pointer)?;
+    missing_secret(header.namespace, secret, declared).map(|message| Issue::at(dotted, message))
+}
+
+fn missing_secret(namespace: &str, secret: &str, declared: &Declared<'_>) -> Option<String> {
+    (!declared.secrets.contains(&(namespace, secret))).then(|| {
+        format!(
+            "Secret `{secret}` is not produced in namespace `{namespace}` by any ExternalSecret, \
+             InfisicalSecret or InfisicalStaticSecret of this tree: CNPG could not read the role password"
+        )
+    })
+}
