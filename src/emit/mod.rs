@@ -45,10 +45,9 @@ impl Default for Tree {
 
 impl Tree {
     /// Builds a tree; the manifest entry is added by emit, callers never pass it.
-    pub fn new(files: BTreeMap<String, String>) -> Result<Tree, EmitError> {
+    pub fn new(mut files: BTreeMap<String, String>) -> Result<Tree, EmitError> {
         validate(&files)?;
         let manifest = owned::render(files.keys().map(String::as_str));
-        let mut files = files;
         files.insert(MANIFEST.to_owned(), manifest);
         Ok(Tree { files })
     }
@@ -157,6 +156,7 @@ pub struct WriteReport {
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmitError {
+    /// A filesystem operation failed; `action` is a verb such as `read` or `rename`.
     #[error("{action} {path}: {source}")]
     Io {
         action: &'static str,
@@ -164,16 +164,20 @@ pub enum EmitError {
         #[source]
         source: std::io::Error,
     },
+    /// Files dbgen did not write are where the tree needs to write; nothing was written.
     #[error("{}", foreign_message(out, paths))]
     Foreign { out: PathBuf, paths: Vec<String> },
+    /// The on-disk manifest cannot be trusted; `line` is 1-based, 0 for the whole file.
     #[error("{}", bad_manifest_message(path, *line, reason))]
     BadManifest {
         path: PathBuf,
         line: usize,
         reason: String,
     },
+    /// The tree holds a path emit refuses; the caller (dbgen itself) is wrong.
     #[error("invalid output path `{path}`: {reason} (this is a bug in dbgen, please report it)")]
     InvalidPath { path: String, reason: String },
+    /// The output path exists and is not a directory.
     #[error("{} is not a directory; dbgen needs a directory (or a path that does not exist yet) to write into", path.display())]
     NotADirectory { path: PathBuf },
 }

@@ -36,21 +36,11 @@ impl Plan {
         out: &Path,
         wanted: &BTreeMap<String, String>,
     ) -> Result<Plan, EmitError> {
-        let listed = read_manifest(root)?;
-        let mut plan = Plan::default();
-        let mut owned = BTreeSet::new();
-        for (rel, leaf) in disk::scan(root)? {
-            match to_slash(&rel) {
-                Some(path)
-                    if leaf == Leaf::File && (path == MANIFEST || listed.contains(&path)) =>
-                {
-                    owned.insert(path);
-                }
-                _ => {
-                    plan.foreign.insert(rel, leaf);
-                }
-            }
-        }
+        let (owned, foreign) = classify(root)?;
+        let mut plan = Plan {
+            foreign,
+            ..Plan::default()
+        };
         plan.reject_conflicts(out, wanted)?;
         for (path, content) in wanted {
             if owned.contains(path) {
@@ -148,6 +138,26 @@ impl Plan {
             })
         }
     }
+}
+
+/// Splits the leaves under `root` into owned file paths and foreign leaves.
+fn classify(root: &Path) -> Result<(BTreeSet<String>, BTreeMap<PathBuf, Leaf>), EmitError> {
+    let listed = read_manifest(root)?;
+    let mut owned = BTreeSet::new();
+    let mut foreign = BTreeMap::new();
+    for (rel, leaf) in disk::scan(root)? {
+        match to_slash(&rel) {
+            // A listed path that is now a symlink or directory was replaced by
+            // someone else; treating it as dbgen's could write through a link.
+            Some(path) if leaf == Leaf::File && (path == MANIFEST || listed.contains(&path)) => {
+                owned.insert(path);
+            }
+            _ => {
+                foreign.insert(rel, leaf);
+            }
+        }
+    }
+    Ok((owned, foreign))
 }
 
 /// Whether the foreign leaf `rel` occupies a place the tree needs: the same

@@ -201,7 +201,8 @@ fn link_or_copy(from: &Path, to: &Path) -> Result<(), EmitError> {
 fn carry(from: &Path, to: &Path, leaf: Leaf) -> Result<(), EmitError> {
     match leaf {
         Leaf::File => link_or_copy(from, to),
-        Leaf::EmptyDir => fs::create_dir(to).map_err(io_error("create directory", to)),
+        // The tree may already have put files in it.
+        Leaf::EmptyDir => fs::create_dir_all(to).map_err(io_error("create directory", to)),
         Leaf::Symlink => {
             let target = fs::read_link(from).map_err(io_error("read symlink", from))?;
             symlink(&target, from, to).map_err(io_error("create symlink", to))

@@ -362,6 +362,16 @@ fn foreign_files_elsewhere_survive_writes() {
 }
 
 #[test]
+fn a_first_write_fills_existing_empty_directories() {
+    let (_dir, out) = scratch();
+    fs::create_dir_all(out.join("db")).unwrap();
+    fs::write(out.join(".gitkeep"), "").unwrap();
+    let report = base().write(&out).unwrap();
+    assert_eq!(report.created.len(), 4);
+    assert!(out.join("db/cluster.yaml").is_file() && out.join(".gitkeep").is_file());
+}
+
+#[test]
 fn files_in_a_directory_without_manifest_are_foreign() {
     let (_dir, out) = scratch();
     fs::create_dir(&out).unwrap();

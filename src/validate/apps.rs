@@ -18,15 +18,19 @@ pub(super) fn check(cx: &mut Context<'_>) {
     // (namespace template, secret name) → app
     let mut secrets: BTreeMap<(String, String), String> = BTreeMap::new();
     for (key, app) in &spec.apps {
-        cx.rule(cx.key(&["apps", key]), "app name", key, rules::dns1123_label(key));
+        let key_valid = cx.rule(cx.key(&["apps", key]), "app name", key, rules::dns1123_label(key));
         namespace(cx, key, app);
         let Some(cluster) = cluster(cx, key, app) else { continue };
         let database = naming::database(key, app.database.as_deref());
         let role = naming::role(&database, app.user.as_deref());
         let database_at = name_span(cx, key, "database");
         let role_at = if app.user.is_some() { cx.at(&["apps", key, "user"]) } else { database_at.clone() };
-        identifier(cx, database_at.clone(), "database", &database);
-        identifier(cx, role_at.clone(), "role", &role);
+        // A name derived from an invalid one would only repeat its error.
+        let derived_from_bad_key = app.database.is_none() && !key_valid;
+        let database_valid = !derived_from_bad_key && identifier(cx, database_at.clone(), "database", &database);
+        if app.user.is_some() || database_valid {
+            identifier(cx, role_at.clone(), "role", &role);
+        }
         for extension in &app.extensions {
             let valid = !extension.is_empty() && extension.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
             if !valid {
@@ -42,7 +46,9 @@ pub(super) fn check(cx: &mut Context<'_>) {
                 }
             }
         }
-        derived_names(cx, key, app, cluster);
+        if key_valid {
+            derived_names(cx, key, app, cluster);
+        }
         let secret = naming::connection_secret(key, app.connection_secret.as_deref());
         if let Some(first) = secrets.insert((app.namespace.clone(), secret.clone()), key.clone()) {
             let span = cx.at(&["apps", key, "connection_secret"]).or_else(|| cx.key(&["apps", key]));
@@ -87,15 +93,20 @@ fn name_span(cx: &Context<'_>, key: &str, field: &str) -> Option<Span> {
     cx.at(&["apps", key, field]).or_else(|| cx.key(&["apps", key]))
 }
 
-fn identifier(cx: &mut Context<'_>, span: Option<Span>, what: &str, name: &str) {
+/// Checks a database or role name; true when it is usable.
+fn identifier(cx: &mut Context<'_>, span: Option<Span>, what: &str, name: &str) -> bool {
     if let Err(why) = rules::pg_identifier(name) {
         cx.push(Diagnostic::error("invalid-name", span, format!("{what} name `{name}` {why}")).with_label(format!("invalid {what} name")));
+        false
     } else if let Some(why) = rules::reserved(name) {
         cx.push(
             Diagnostic::error("reserved-name", span, format!("{what} name `{name}` is reserved: it {why}"))
                 .with_label("reserved")
                 .with_help(format!("choose another {what} name")),
         );
+        false
+    } else {
+        true
     }
 }
 

@@ -156,15 +156,24 @@ fn requests_within_limits(cx: &mut Context<'_>, requests: &MergedCompute, limits
         let (Some(request), Some(limit)) = (request, limit) else { continue };
         let (Ok(r), Ok(l)) = (rules::quantity(&request.value), rules::quantity(&limit.value)) else { continue };
         if r > l {
+            // Point at the value the user wrote in the spec; the other one is the note.
+            let in_spec = |s: &Option<crate::source::Span>| s.as_ref().is_some_and(|s| s.file == cx.doc.file);
+            let (primary, other, primary_is) = if in_spec(&request.span) || !in_spec(&limit.span) {
+                (request, limit, "request")
+            } else {
+                (limit, request, "limit")
+            };
+            let other_is = if primary_is == "request" { "limit" } else { "request" };
             let mut diagnostic = Diagnostic::error(
                 "request-exceeds-limit",
-                request.span.clone(),
+                primary.span.clone(),
                 format!("{what} request `{}` is larger than its limit `{}`", request.value, limit.value),
             )
-            .with_label(format!("request, from {}", request.origin))
+            .with_label(format!("{primary_is}, from {}", primary.origin))
             .with_help("Kubernetes rejects a Pod whose request exceeds its limit; raise the limit or lower the request");
-            if let Some(span) = &limit.span {
-                diagnostic = diagnostic.with_related(span.clone(), format!("the limit comes from {}", limit.origin));
+            match &other.span {
+                Some(span) => diagnostic = diagnostic.with_related(span.clone(), format!("the {other_is} comes from {}", other.origin)),
+                None => diagnostic.label.push_str(&format!("; the {other_is} is {}", other.origin)),
             }
             cx.push(diagnostic);
         }

@@ -48,7 +48,10 @@ impl Checked {
 
 /// Checks the spec registered as `file`; on failure returns errors and warnings.
 pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnostic>> {
-    let doc = spec::load_spec(sources, file)?;
+    let doc = spec::load_spec(sources, file).map_err(|mut d| {
+        diagnostic::sort(&mut d);
+        d
+    })?;
     let builtin = load_builtin_profiles(sources)?;
     let profiles = Profiles::new(&doc, &builtin);
     let mut cx = Context::new(&doc, &profiles);

@@ -46,7 +46,7 @@ fn secrets(cx: &mut Context<'_>) {
         && let Err(why) = rules::go_duration(refresh)
     {
         cx.push(
-            Diagnostic::error("invalid-duration", cx.at(&["secrets", "refresh"]), format!("refresh interval `{refresh}` {why}"))
+            Diagnostic::error("invalid-duration", cx.at(&["secrets", "refresh"]), format!("refresh interval `{refresh}`: {why}"))
                 .with_label("not a Go duration"),
         );
     }

@@ -38,8 +38,11 @@ pub fn dns1123_subdomain(name: &str) -> Result<(), String> {
     if name.len() > 253 {
         return Err(format!("is {} characters long; the limit is 253", name.len()));
     }
+    if !name.contains('.') {
+        return label_like(name, 253, false);
+    }
     for part in name.split('.') {
-        label_like(part, 253, false).map_err(|e| format!("part `{part}` {e}"))?;
+        label_like(part, 253, false).map_err(|e| format!("has a part `{part}` that {e}"))?;
     }
     Ok(())
 }
