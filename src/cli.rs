@@ -16,7 +16,11 @@ use crate::pipeline::{self, Compiled, Failure};
 use crate::{defaults, spec};
 
 #[derive(Debug, Parser)]
-#[command(name = "dbgen", version, about = "Compile a TOML platform spec into Kustomize trees for PostgreSQL on Kubernetes")]
+#[command(
+    name = "dbgen",
+    version,
+    about = "Compile a TOML platform spec into Kustomize trees for PostgreSQL on Kubernetes"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -66,7 +70,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Render(args) => render(&args),
         Command::Validate(args) => validate(&args),
         Command::Schema => {
-            println!("{}", serde_json::to_string_pretty(&spec::json_schema()).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&spec::json_schema()).unwrap_or_default()
+            );
             0
         }
     };
@@ -74,8 +81,10 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn validate(args: &SpecArg) -> u8 {
-    let Some(compiled) = compile(&args.file) else { return failure_code() };
-    let Ok(compiled) = compiled else { return 1 };
+    let compiled = match compile(&args.file) {
+        Ok(compiled) => compiled,
+        Err(code) => return code,
+    };
     let files: usize = compiled.environments.iter().map(|(_, m)| m.len()).sum();
     println!(
         "{}: valid; {} environments, {files} files verified",
@@ -86,20 +95,21 @@ fn validate(args: &SpecArg) -> u8 {
 }
 
 fn render(args: &RenderArgs) -> u8 {
-    let Some(compiled) = compile(&args.spec.file) else { return failure_code() };
-    let Ok(compiled) = compiled else { return 1 };
+    let compiled = match compile(&args.spec.file) {
+        Ok(compiled) => compiled,
+        Err(code) => return code,
+    };
     if args.stdout {
         let env = args.env.as_deref().unwrap_or_default();
-        return match compiled.stream(env) {
-            Some(stream) => {
-                print!("{stream}");
-                0
-            }
-            None => {
-                eprintln!("error: unknown environment `{env}`; the spec defines: {}", compiled.environment_names().join(", "));
-                2
-            }
+        let Some(stream) = compiled.stream(env) else {
+            eprintln!(
+                "error: unknown environment `{env}`; the spec defines: {}",
+                compiled.environment_names().join(", ")
+            );
+            return 2;
         };
+        print!("{stream}");
+        return 0;
     }
     let out = output_dir(args, &compiled);
     let tree = match compiled.tree() {
@@ -129,46 +139,54 @@ fn render(args: &RenderArgs) -> u8 {
     }
 }
 
-/// `None`: the file could not be read (exit 2). `Some(Err)`: problems were printed (exit 1).
-fn compile(file: &Path) -> Option<Result<Compiled, ()>> {
-    let text = match std::fs::read_to_string(file) {
-        Ok(text) => text,
-        Err(e) => {
-            eprintln!("error: cannot read {}: {e}", file.display());
-            return None;
-        }
-    };
-    let name = file.display().to_string();
-    match pipeline::compile(&name, &text) {
+/// Reads and compiles the spec, printing warnings; on failure prints why and returns
+/// the exit code: 1 for problems in the spec or its output, 2 for I/O or internal errors.
+fn compile(file: &Path) -> Result<Compiled, u8> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        eprintln!("error: cannot read {}: {e}", file.display());
+        2
+    })?;
+    match pipeline::compile(&file.display().to_string(), &text) {
         Ok(compiled) => {
-            if !compiled.warnings.is_empty() {
-                eprint!("{}", diagnostic::render(&compiled.sources, &compiled.warnings));
-            }
-            Some(Ok(compiled))
+            print_diagnostics(&compiled.sources, &compiled.warnings);
+            Ok(compiled)
         }
-        Err(Failure::Invalid { sources, diagnostics }) => {
-            eprint!("{}", diagnostic::render(&sources, &diagnostics));
-            Some(Err(()))
+        Err(Failure::Invalid {
+            sources,
+            diagnostics,
+        }) => {
+            print_diagnostics(&sources, &diagnostics);
+            Err(1)
         }
-        Err(Failure::Output { sources, warnings, problems }) => {
-            if !warnings.is_empty() {
-                eprint!("{}", diagnostic::render(&sources, &warnings));
-            }
+        Err(Failure::Output {
+            sources,
+            warnings,
+            problems,
+        }) => {
+            print_diagnostics(&sources, &warnings);
             for problem in &problems {
                 eprintln!("error[invalid-output]: {problem}");
             }
-            eprintln!("{} problems in the generated objects; nothing was written", problems.len());
-            Some(Err(()))
+            eprintln!(
+                "{} problems in the generated objects; nothing was written",
+                problems.len()
+            );
+            Err(1)
         }
         Err(Failure::Render(e)) => {
             eprintln!("error: {e}");
-            None
+            Err(2)
         }
     }
 }
 
-fn failure_code() -> u8 {
-    2
+fn print_diagnostics(
+    sources: &crate::source::Sources,
+    diagnostics: &[crate::diagnostic::Diagnostic],
+) {
+    if !diagnostics.is_empty() {
+        eprint!("{}", diagnostic::render(sources, diagnostics));
+    }
 }
 
 fn output_dir(args: &RenderArgs, compiled: &Compiled) -> PathBuf {
@@ -176,7 +194,12 @@ fn output_dir(args: &RenderArgs, compiled: &Compiled) -> PathBuf {
         return out.clone();
     }
     let base = args.spec.file.parent().unwrap_or_else(|| Path::new(""));
-    base.join(compiled.output_dir.as_deref().unwrap_or(defaults::OUTPUT_DIR))
+    base.join(
+        compiled
+            .output_dir
+            .as_deref()
+            .unwrap_or(defaults::OUTPUT_DIR),
+    )
 }
 
 fn report_drift(out: &Path, drift: &[Drift], diff: bool) -> u8 {
@@ -196,7 +219,11 @@ fn report_drift(out: &Path, drift: &[Drift], diff: bool) -> u8 {
             println!("{what}: {}", out.join(&d.path).display());
         }
     }
-    eprintln!("{} files in {} are out of date; run `dbgen render`", drift.len(), out.display());
+    eprintln!(
+        "{} files in {} are out of date; run `dbgen render`",
+        drift.len(),
+        out.display()
+    );
     1
 }
 

@@ -5,7 +5,11 @@ use crate::spec::Layer;
 
 /// The lowest layer of size settings: what a cluster gets with no profile at all.
 pub fn layer() -> Layer {
-    Layer { instances: Some(1), storage: Some("10Gi".to_string()), ..Layer::default() }
+    Layer {
+        instances: Some(1),
+        storage: Some("10Gi".to_string()),
+        ..Layer::default()
+    }
 }
 
 pub const DOMAIN: &str = "cluster.local";

@@ -52,7 +52,10 @@ impl Diagnostic {
     }
 
     pub fn warning(code: &'static str, span: Option<Span>, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Warning, ..Self::error(code, span, message) }
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(code, span, message)
+        }
     }
 
     #[must_use]
@@ -75,7 +78,10 @@ impl Diagnostic {
 
     #[must_use]
     pub fn with_related(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.related.push(Related { span, message: message.into() });
+        self.related.push(Related {
+            span,
+            message: message.into(),
+        });
         self
     }
 
@@ -84,7 +90,14 @@ impl Diagnostic {
     }
 
     /// Sort key: by file, then position, so output follows the spec top to bottom.
-    fn sort_key(&self) -> (bool, Option<(crate::source::FileId, usize)>, &'static str, &str) {
+    fn sort_key(
+        &self,
+    ) -> (
+        bool,
+        Option<(crate::source::FileId, usize)>,
+        &'static str,
+        &str,
+    ) {
         let at = self.span.as_ref().map(|s| (s.file, s.range.start));
         (at.is_none(), at, self.code, &self.message)
     }
@@ -126,7 +139,11 @@ pub fn render(sources: &Sources, diagnostics: &[Diagnostic]) -> String {
 }
 
 fn plural(n: usize, word: &str) -> String {
-    if n == 1 { word.to_string() } else { format!("{word}s") }
+    if n == 1 {
+        word.to_string()
+    } else {
+        format!("{word}s")
+    }
 }
 
 fn render_one(out: &mut String, sources: &Sources, d: &Diagnostic) {
@@ -135,8 +152,19 @@ fn render_one(out: &mut String, sources: &Sources, d: &Diagnostic) {
         Severity::Warning => "warning",
     };
     let _ = writeln!(out, "{level}[{}]: {}", d.code, d.message);
-    let pad = d.span.iter().chain(d.related.iter().map(|r| &r.span))
-        .map(|s| " ".repeat(sources.line_col(s.file, s.range.start).line.to_string().len()))
+    let pad = d
+        .span
+        .iter()
+        .chain(d.related.iter().map(|r| &r.span))
+        .map(|s| {
+            " ".repeat(
+                sources
+                    .line_col(s.file, s.range.start)
+                    .line
+                    .to_string()
+                    .len(),
+            )
+        })
         .max()
         .unwrap_or_default();
     if let Some(span) = &d.span {
@@ -154,7 +182,11 @@ fn render_one(out: &mut String, sources: &Sources, d: &Diagnostic) {
 fn snippet(out: &mut String, sources: &Sources, span: &Span, label: &str, pad: &str, arrow: &str) {
     let file = sources.get(span.file);
     let start = sources.line_col(span.file, span.range.start);
-    let _ = writeln!(out, "{pad}{arrow} {}:{}:{}", file.name, start.line, start.col);
+    let _ = writeln!(
+        out,
+        "{pad}{arrow} {}:{}:{}",
+        file.name, start.line, start.col
+    );
     let line = sources.line_text(span.file, start.line);
     let gutter = format!("{:>width$}", start.line, width = pad.len());
     let end = sources.line_col(span.file, span.range.end);

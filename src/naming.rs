@@ -49,14 +49,21 @@ pub fn expand(template: &str, vars: &BTreeMap<&str, &str>) -> Result<String, Pla
     let mut offset = 0;
     while let Some(open) = rest.find(['{', '}']) {
         if rest.as_bytes()[open] == b'}' {
-            return Err(PlaceholderError::Unbalanced { offset: offset + open });
+            return Err(PlaceholderError::Unbalanced {
+                offset: offset + open,
+            });
         }
         let Some(close) = rest[open..].find('}') else {
-            return Err(PlaceholderError::Unbalanced { offset: offset + open });
+            return Err(PlaceholderError::Unbalanced {
+                offset: offset + open,
+            });
         };
         let name = &rest[open + 1..open + close];
         let Some(value) = vars.get(name) else {
-            return Err(PlaceholderError::Unknown { name: name.to_string(), offset: offset + open });
+            return Err(PlaceholderError::Unknown {
+                name: name.to_string(),
+                offset: offset + open,
+            });
         };
         out.push_str(&rest[..open]);
         out.push_str(value);
@@ -74,13 +81,25 @@ mod tests {
     #[test]
     fn expands_known_placeholders_and_rejects_others() {
         let vars = BTreeMap::from([("env", "prod"), ("app", "wiki")]);
-        assert_eq!(expand("databases/{env}/{app}", &vars).unwrap(), "databases/prod/wiki");
+        assert_eq!(
+            expand("databases/{env}/{app}", &vars).unwrap(),
+            "databases/prod/wiki"
+        );
         assert_eq!(
             expand("db-{ev}", &vars),
-            Err(PlaceholderError::Unknown { name: "ev".into(), offset: 3 })
+            Err(PlaceholderError::Unknown {
+                name: "ev".into(),
+                offset: 3
+            })
         );
-        assert_eq!(expand("db-{env", &vars), Err(PlaceholderError::Unbalanced { offset: 3 }));
-        assert_eq!(expand("db-}", &vars), Err(PlaceholderError::Unbalanced { offset: 3 }));
+        assert_eq!(
+            expand("db-{env", &vars),
+            Err(PlaceholderError::Unbalanced { offset: 3 })
+        );
+        assert_eq!(
+            expand("db-}", &vars),
+            Err(PlaceholderError::Unbalanced { offset: 3 })
+        );
     }
 
     #[test]

@@ -31,12 +31,19 @@ pub struct Compiled {
 pub enum Failure {
     /// The spec has problems; `sources` renders them.
     #[error("the spec has problems")]
-    Invalid { sources: Sources, diagnostics: Vec<Diagnostic> },
+    Invalid {
+        sources: Sources,
+        diagnostics: Vec<Diagnostic>,
+    },
     #[error(transparent)]
     Render(#[from] RenderError),
     /// A rendered object failed its schema or a cross-object check.
     #[error("generated output failed verification")]
-    Output { sources: Sources, warnings: Vec<Diagnostic>, problems: Vec<ObjectProblem> },
+    Output {
+        sources: Sources,
+        warnings: Vec<Diagnostic>,
+        problems: Vec<ObjectProblem>,
+    },
 }
 
 /// Runs spec → validate → plan → render → verify.
@@ -45,25 +52,41 @@ pub fn compile(name: &str, text: &str) -> Result<Compiled, Failure> {
     let file = sources.add(name, text);
     let checked = match validate::check(&mut sources, file) {
         Ok(checked) => checked,
-        Err(diagnostics) => return Err(Failure::Invalid { sources, diagnostics }),
+        Err(diagnostics) => {
+            return Err(Failure::Invalid {
+                sources,
+                diagnostics,
+            });
+        }
     };
     let plan = Plan::build(&checked);
     let environments = render::render(&plan)?;
     let problems = verify(&environments);
     let warnings = checked.warnings().to_vec();
     if !problems.is_empty() {
-        return Err(Failure::Output { sources, warnings, problems });
+        return Err(Failure::Output {
+            sources,
+            warnings,
+            problems,
+        });
     }
     let output_dir = checked.spec().output.dir.clone();
-    Ok(Compiled { sources, warnings, output_dir, environments })
+    Ok(Compiled {
+        sources,
+        warnings,
+        output_dir,
+        environments,
+    })
 }
 
 fn verify(environments: &[(String, Vec<Manifest>)]) -> Vec<ObjectProblem> {
     let verifier = Verifier::new();
     let mut problems = Vec::new();
     for (_, manifests) in environments {
-        let objects: Vec<(String, serde_json::Value)> =
-            manifests.iter().map(|m| (m.path.clone(), m.document.clone())).collect();
+        let objects: Vec<(String, serde_json::Value)> = manifests
+            .iter()
+            .map(|m| (m.path.clone(), m.document.clone()))
+            .collect();
         for (path, document) in &objects {
             problems.extend(verifier.verify_object(path, document));
         }
@@ -91,10 +114,17 @@ impl Compiled {
             .filter(|m| m.kind != crate::plan::Kind::Kustomization)
             .map(|m| m.text.strip_prefix(render::HEADER).unwrap_or(&m.text))
             .collect();
-        Some(format!("{}---\n{}", render::HEADER, documents.join("---\n")))
+        Some(format!(
+            "{}---\n{}",
+            render::HEADER,
+            documents.join("---\n")
+        ))
     }
 
     pub fn environment_names(&self) -> Vec<&str> {
-        self.environments.iter().map(|(name, _)| name.as_str()).collect()
+        self.environments
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect()
     }
 }

@@ -39,7 +39,10 @@ pub struct LineCol {
 
 impl Sources {
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
-        self.files.push(SourceFile { name: name.into(), text: text.into() });
+        self.files.push(SourceFile {
+            name: name.into(),
+            text: text.into(),
+        });
         FileId(self.files.len() - 1)
     }
 
@@ -53,7 +56,10 @@ impl Sources {
         let before = &text[..offset];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        LineCol { line, col: text[line_start..offset].chars().count() + 1 }
+        LineCol {
+            line,
+            col: text[line_start..offset].chars().count() + 1,
+        }
     }
 
     /// The text of the 1-based line `line` (without its newline).

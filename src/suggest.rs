@@ -5,7 +5,10 @@
 //! Invariant: ties resolve to the first candidate in the caller's (sorted) order.
 
 /// The candidate closest to `word`, if it is a likely typo of it.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let mut best: Option<(f64, &str)> = None;
     for candidate in candidates {
         let score = strsim::jaro_winkler(word, candidate);
@@ -22,7 +25,10 @@ mod tests {
 
     #[test]
     fn suggests_close_words_only() {
-        assert_eq!(did_you_mean("postgress", ["postgres", "namespace"]), Some("postgres"));
+        assert_eq!(
+            did_you_mean("postgress", ["postgres", "namespace"]),
+            Some("postgres")
+        );
         assert_eq!(did_you_mean("zzz", ["postgres", "namespace"]), None);
     }
 }

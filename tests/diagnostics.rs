@@ -10,10 +10,19 @@ fn error_cases_render_their_diagnostics() {
     insta::glob!("../golden", "errors/*.toml", |path| {
         let text = std::fs::read_to_string(path).unwrap();
         let name = format!("errors/{}", path.file_name().unwrap().to_string_lossy());
-        let Err(dbgen::pipeline::Failure::Invalid { sources, diagnostics }) = dbgen::pipeline::compile(&name, &text) else {
+        let Err(dbgen::pipeline::Failure::Invalid {
+            sources,
+            diagnostics,
+        }) = dbgen::pipeline::compile(&name, &text)
+        else {
             panic!("{name} should fail validation");
         };
-        assert!(diagnostics.iter().any(dbgen::diagnostic::Diagnostic::is_error), "{name}");
+        assert!(
+            diagnostics
+                .iter()
+                .any(dbgen::diagnostic::Diagnostic::is_error),
+            "{name}"
+        );
         insta::assert_snapshot!(dbgen::diagnostic::render(&sources, &diagnostics));
     });
 }

@@ -12,7 +12,11 @@ fn cases() -> Vec<PathBuf> {
         .filter(|p| p.join("dbgen.toml").is_file())
         .collect();
     cases.sort();
-    assert!(!cases.is_empty(), "no golden cases under {}", root.display());
+    assert!(
+        !cases.is_empty(),
+        "no golden cases under {}",
+        root.display()
+    );
     cases
 }
 
@@ -36,15 +40,25 @@ fn golden_trees_match() {
             failures.push(format!("{}:\n{}", case.display(), d.unified_diff()));
         }
     }
-    assert!(failures.is_empty(), "golden trees differ (DBGEN_BLESS=1 to accept):\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "golden trees differ (DBGEN_BLESS=1 to accept):\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn rendering_is_deterministic() {
     for case in cases() {
         let text = std::fs::read_to_string(case.join("dbgen.toml")).unwrap();
-        let first = dbgen::pipeline::compile("dbgen.toml", &text).unwrap().tree().unwrap();
-        let second = dbgen::pipeline::compile("dbgen.toml", &text).unwrap().tree().unwrap();
+        let first = dbgen::pipeline::compile("dbgen.toml", &text)
+            .unwrap()
+            .tree()
+            .unwrap();
+        let second = dbgen::pipeline::compile("dbgen.toml", &text)
+            .unwrap()
+            .tree()
+            .unwrap();
         assert_eq!(first, second, "{}", case.display());
     }
 }

@@ -58,12 +58,25 @@ pub(super) fn objects(checked: &Checked, env: &str, cluster_name: &str) -> Vec<O
     let platform = &spec.platform.name;
     let mut objects = Vec::new();
     let mut roles = Vec::new();
-    for (app_key, app) in spec.apps.iter().filter(|(_, a)| a.postgres.as_deref() == Some(cluster_name)) {
+    for (app_key, app) in spec
+        .apps
+        .iter()
+        .filter(|(_, a)| a.postgres.as_deref() == Some(cluster_name))
+    {
         let database = naming::database(app_key, app.database.as_deref());
         let role = naming::role(&database, app.user.as_deref());
         let role_secret = naming::role_secret(cluster_name, app_key);
-        roles.push(RolePlan { name: role.clone(), password_secret: role_secret.clone() });
-        let meta = Meta::new(naming::database_object(cluster_name, app_key), namespace.clone(), platform, cluster_name, Some(app_key));
+        roles.push(RolePlan {
+            name: role.clone(),
+            password_secret: role_secret.clone(),
+        });
+        let meta = Meta::new(
+            naming::database_object(cluster_name, app_key),
+            namespace.clone(),
+            platform,
+            cluster_name,
+            Some(app_key),
+        );
         let plan = DatabasePlan {
             meta,
             cluster: cluster_name.to_string(),
@@ -72,17 +85,40 @@ pub(super) fn objects(checked: &Checked, env: &str, cluster_name: &str) -> Vec<O
             extensions: app.extensions.clone(),
         };
         objects.push(object(env, Kind::Database, ObjectData::Database(plan)));
-        let target = credentials::Target { env, cluster: cluster_name, namespace: &namespace, app_key, app, database: &database, role: &role };
+        let target = credentials::Target {
+            env,
+            cluster: cluster_name,
+            namespace: &namespace,
+            app_key,
+            app,
+            database: &database,
+            role: &role,
+        };
         for secret in credentials::external_secrets(spec, &target) {
-            objects.push(object(env, Kind::ExternalSecret, ObjectData::ExternalSecret(secret)));
+            objects.push(object(
+                env,
+                Kind::ExternalSecret,
+                ObjectData::ExternalSecret(secret),
+            ));
         }
     }
     roles.sort_by(|a, b| a.name.cmp(&b.name));
     let image = cluster.image.clone().unwrap_or_else(|| {
-        format!("{}:{}-{}", defaults::CNPG_IMAGE_REPOSITORY, cluster.version, defaults::CNPG_IMAGE_FLAVOUR)
+        format!(
+            "{}:{}-{}",
+            defaults::CNPG_IMAGE_REPOSITORY,
+            cluster.version,
+            defaults::CNPG_IMAGE_FLAVOUR
+        )
     });
     let plan = ClusterPlan {
-        meta: Meta::new(cluster_name.to_string(), namespace, platform, cluster_name, None),
+        meta: Meta::new(
+            cluster_name.to_string(),
+            namespace,
+            platform,
+            cluster_name,
+            None,
+        ),
         instances: merged.instances.value,
         image,
         storage: StoragePlan {
@@ -90,7 +126,11 @@ pub(super) fn objects(checked: &Checked, env: &str, cluster_name: &str) -> Vec<O
             storage_class: merged.storage_class.as_ref().map(|s| s.value.clone()),
         },
         resources: resources(&merged.requests, &merged.limits),
-        parameters: merged.parameters.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),
+        parameters: merged
+            .parameters
+            .iter()
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .collect(),
         enable_pdb: merged.instances.value > 1,
         roles,
     };
@@ -104,7 +144,11 @@ fn object(env: &str, kind: Kind, data: ObjectData) -> Object {
         ObjectData::Database(p) => &p.meta,
         ObjectData::ExternalSecret(p) => &p.meta,
     };
-    Object { kind, path: object_path(env, kind, meta), data }
+    Object {
+        kind,
+        path: object_path(env, kind, meta),
+        data,
+    }
 }
 
 pub(super) fn cluster_namespace(template: &str, env: &str) -> String {
@@ -113,7 +157,10 @@ pub(super) fn cluster_namespace(template: &str, env: &str) -> String {
     naming::expand(template, &vars).unwrap_or_else(|_| template.to_string())
 }
 
-fn resources(requests: &MergedCompute, limits: &MergedCompute) -> BTreeMap<String, BTreeMap<String, String>> {
+fn resources(
+    requests: &MergedCompute,
+    limits: &MergedCompute,
+) -> BTreeMap<String, BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     for (side, compute) in [("requests", requests), ("limits", limits)] {
         let values: BTreeMap<String, String> = [("cpu", &compute.cpu), ("memory", &compute.memory)]

@@ -62,14 +62,22 @@ const PASSWORD_IN_URI: &str = "{{ .password | urlquery | replace \"+\" \"%20\" }
 /// In a query string (`?password=`) `+` already means a space.
 const PASSWORD_IN_QUERY: &str = "{{ .password | urlquery }}";
 /// `.pgpass` fields escape `\` and `:` with a backslash.
-const PASSWORD_IN_PGPASS: &str = "{{ .password | replace \"\\\\\" \"\\\\\\\\\" | replace \":\" \"\\\\:\" }}";
+const PASSWORD_IN_PGPASS: &str =
+    "{{ .password | replace \"\\\\\" \"\\\\\\\\\" | replace \":\" \"\\\\:\" }}";
 
 pub(super) fn external_secrets(spec: &Spec, t: &Target<'_>) -> Vec<ExternalSecretPlan> {
     let secrets = &spec.secrets;
     let vars = BTreeMap::from([("env", t.env), ("app", t.app_key), ("cluster", t.cluster)]);
     let key = naming::expand(&secrets.key, &vars).unwrap_or_else(|_| secrets.key.clone());
-    let property = secrets.password_property.clone().unwrap_or_else(|| defaults::PASSWORD_PROPERTY.to_string());
-    let data = vec![RemoteRef { secret_key: "password".to_string(), key, property }];
+    let property = secrets
+        .password_property
+        .clone()
+        .unwrap_or_else(|| defaults::PASSWORD_PROPERTY.to_string());
+    let data = vec![RemoteRef {
+        secret_key: "password".to_string(),
+        key,
+        property,
+    }];
     let store = StoreRef {
         name: secrets.store.clone(),
         kind: match secrets.store_kind.unwrap_or(StoreKind::ClusterSecretStore) {
@@ -78,11 +86,20 @@ pub(super) fn external_secrets(spec: &Spec, t: &Target<'_>) -> Vec<ExternalSecre
         }
         .to_string(),
     };
-    let refresh = secrets.refresh.clone().unwrap_or_else(|| defaults::REFRESH.to_string());
+    let refresh = secrets
+        .refresh
+        .clone()
+        .unwrap_or_else(|| defaults::REFRESH.to_string());
     let platform = &spec.platform.name;
     let role_secret = naming::role_secret(t.cluster, t.app_key);
     let role = ExternalSecretPlan {
-        meta: Meta::new(role_secret.clone(), t.namespace.to_string(), platform, t.cluster, Some(t.app_key)),
+        meta: Meta::new(
+            role_secret.clone(),
+            t.namespace.to_string(),
+            platform,
+            t.cluster,
+            Some(t.app_key),
+        ),
         refresh: refresh.clone(),
         store: store.clone(),
         target: role_secret,
@@ -95,10 +112,18 @@ pub(super) fn external_secrets(spec: &Spec, t: &Target<'_>) -> Vec<ExternalSecre
         ]),
         data: data.clone(),
     };
-    let app_namespace = naming::expand(&t.app.namespace, &BTreeMap::from([("env", t.env)])).unwrap_or_else(|_| t.app.namespace.clone());
-    let connection_secret = naming::connection_secret(t.app_key, t.app.connection_secret.as_deref());
+    let app_namespace = naming::expand(&t.app.namespace, &BTreeMap::from([("env", t.env)]))
+        .unwrap_or_else(|_| t.app.namespace.clone());
+    let connection_secret =
+        naming::connection_secret(t.app_key, t.app.connection_secret.as_deref());
     let connection = ExternalSecretPlan {
-        meta: Meta::new(connection_secret.clone(), app_namespace, platform, t.cluster, Some(t.app_key)),
+        meta: Meta::new(
+            connection_secret.clone(),
+            app_namespace,
+            platform,
+            t.cluster,
+            Some(t.app_key),
+        ),
         refresh,
         store,
         target: connection_secret,
@@ -119,7 +144,9 @@ fn connection_keys(spec: &Spec, t: &Target<'_>) -> BTreeMap<String, String> {
     let fqdn = format!("{host}.svc.{domain}");
     let (user, db) = (t.role, t.database);
     let uri = |h: &str| format!("postgresql://{user}:{PASSWORD_IN_URI}@{h}:{port}/{db}");
-    let jdbc = |h: &str| format!("jdbc:postgresql://{h}:{port}/{db}?password={PASSWORD_IN_QUERY}&user={user}");
+    let jdbc = |h: &str| {
+        format!("jdbc:postgresql://{h}:{port}/{db}?password={PASSWORD_IN_QUERY}&user={user}")
+    };
     BTreeMap::from([
         ("username".to_string(), user.to_string()),
         ("user".to_string(), user.to_string()),
@@ -127,7 +154,10 @@ fn connection_keys(spec: &Spec, t: &Target<'_>) -> BTreeMap<String, String> {
         ("dbname".to_string(), db.to_string()),
         ("host".to_string(), host.clone()),
         ("port".to_string(), port.to_string()),
-        ("pgpass".to_string(), format!("{host}:{port}:{db}:{user}:{PASSWORD_IN_PGPASS}\n")),
+        (
+            "pgpass".to_string(),
+            format!("{host}:{port}:{db}:{user}:{PASSWORD_IN_PGPASS}\n"),
+        ),
         ("uri".to_string(), uri(&host)),
         ("jdbc-uri".to_string(), jdbc(&host)),
         ("fqdn-uri".to_string(), uri(&fqdn)),

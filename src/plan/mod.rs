@@ -76,9 +76,19 @@ impl Plan {
                 }
                 objects.sort_by(|a, b| a.path.cmp(&b.path));
                 let prefix = format!("{env}/");
-                let resources = objects.iter().map(|o| o.path.trim_start_matches(&prefix).to_string()).collect();
-                let kustomization = KustomizationPlan { path: format!("{env}/kustomization.yaml"), resources };
-                EnvPlan { name: env.clone(), objects, kustomization }
+                let resources = objects
+                    .iter()
+                    .map(|o| o.path.trim_start_matches(&prefix).to_string())
+                    .collect();
+                let kustomization = KustomizationPlan {
+                    path: format!("{env}/kustomization.yaml"),
+                    resources,
+                };
+                EnvPlan {
+                    name: env.clone(),
+                    objects,
+                    kustomization,
+                }
             })
             .collect();
         Plan { environments }
@@ -88,5 +98,10 @@ impl Plan {
 /// `<env>/<namespace>/<kind>-<name>.yaml`: one object per file, grouped by namespace so
 /// a reviewer sees at a glance what lands where.
 pub(crate) fn object_path(env: &str, kind: Kind, meta: &Meta) -> String {
-    format!("{env}/{}/{}-{}.yaml", meta.namespace, kind.file_stem(), meta.name)
+    format!(
+        "{env}/{}/{}-{}.yaml",
+        meta.namespace,
+        kind.file_stem(),
+        meta.name
+    )
 }

@@ -29,7 +29,9 @@ pub struct Manifest {
 
 /// A template or YAML failure: always a bug in dbgen's templates or plan.
 #[derive(Debug, thiserror::Error)]
-#[error("internal error while rendering {path} (template {template}): {detail}\nthis is a dbgen bug; please report it with your spec")]
+#[error(
+    "internal error while rendering {path} (template {template}): {detail}\nthis is a dbgen bug; please report it with your spec"
+)]
 pub struct RenderError {
     pub path: String,
     pub template: &'static str,
@@ -39,17 +41,28 @@ pub struct RenderError {
 /// Renders every environment; manifests are grouped per environment, in plan order.
 pub fn render(plan: &Plan) -> Result<Vec<(String, Vec<Manifest>)>, RenderError> {
     let env = templates::environment();
-    plan.environments.iter().map(|e| Ok((e.name.clone(), render_env(&env, e)?))).collect()
+    plan.environments
+        .iter()
+        .map(|e| Ok((e.name.clone(), render_env(&env, e)?)))
+        .collect()
 }
 
-fn render_env(env: &minijinja::Environment<'static>, plan: &EnvPlan) -> Result<Vec<Manifest>, RenderError> {
+fn render_env(
+    env: &minijinja::Environment<'static>,
+    plan: &EnvPlan,
+) -> Result<Vec<Manifest>, RenderError> {
     let mut manifests = Vec::with_capacity(plan.objects.len() + 1);
     for object in &plan.objects {
         let context = minijinja::context! { o => minijinja::value::Serde(&object.data) };
         manifests.push(render_one(env, object.kind, &object.path, &context)?);
     }
     let context = minijinja::context! { k => minijinja::value::Serde(&plan.kustomization) };
-    manifests.push(render_one(env, Kind::Kustomization, &plan.kustomization.path, &context)?);
+    manifests.push(render_one(
+        env,
+        Kind::Kustomization,
+        &plan.kustomization.path,
+        &context,
+    )?);
     Ok(manifests)
 }
 
@@ -60,12 +73,22 @@ fn render_one(
     context: &minijinja::Value,
 ) -> Result<Manifest, RenderError> {
     let template = templates::name(kind);
-    let fail = |detail: String| RenderError { path: path.to_string(), template, detail };
+    let fail = |detail: String| RenderError {
+        path: path.to_string(),
+        template,
+        detail,
+    };
     let text = env
         .get_template(template)
         .and_then(|t| t.render(context))
         .map_err(|e| fail(format!("{e:#}")))?;
-    let document = yaml::parse(&text).map_err(|e| fail(format!("rendered text is not YAML: {e}\n{text}")))?;
+    let document =
+        yaml::parse(&text).map_err(|e| fail(format!("rendered text is not YAML: {e}\n{text}")))?;
     let body = yaml::emit(&document).map_err(|e| fail(e.to_string()))?;
-    Ok(Manifest { path: path.to_string(), kind, document, text: format!("{HEADER}{body}") })
+    Ok(Manifest {
+        path: path.to_string(),
+        kind,
+        document,
+        text: format!("{HEADER}{body}"),
+    })
 }

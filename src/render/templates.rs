@@ -6,10 +6,22 @@ use crate::plan::Kind;
 
 /// Every template, compiled into the binary: (name, source).
 pub(super) const TEMPLATES: &[(&str, &str)] = &[
-    ("cluster.yaml.j2", include_str!("../../templates/cluster.yaml.j2")),
-    ("database.yaml.j2", include_str!("../../templates/database.yaml.j2")),
-    ("externalsecret.yaml.j2", include_str!("../../templates/externalsecret.yaml.j2")),
-    ("kustomization.yaml.j2", include_str!("../../templates/kustomization.yaml.j2")),
+    (
+        "cluster.yaml.j2",
+        include_str!("../../templates/cluster.yaml.j2"),
+    ),
+    (
+        "database.yaml.j2",
+        include_str!("../../templates/database.yaml.j2"),
+    ),
+    (
+        "externalsecret.yaml.j2",
+        include_str!("../../templates/externalsecret.yaml.j2"),
+    ),
+    (
+        "kustomization.yaml.j2",
+        include_str!("../../templates/kustomization.yaml.j2"),
+    ),
 ];
 
 pub(super) fn name(kind: Kind) -> &'static str {
@@ -30,7 +42,8 @@ pub(super) fn environment() -> Environment<'static> {
     for (name, source) in TEMPLATES {
         // Templates are compiled into the binary and loaded by a unit test, so a syntax
         // error cannot reach users.
-        env.add_template(name, source).expect("embedded template compiles");
+        env.add_template(name, source)
+            .expect("embedded template compiles");
     }
     env
 }
@@ -42,13 +55,20 @@ mod tests {
     #[test]
     fn every_template_file_is_embedded_and_compiles() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
-        let mut on_disk: Vec<String> =
-            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         on_disk.sort();
         let embedded: Vec<&str> = TEMPLATES.iter().map(|(n, _)| *n).collect();
         assert_eq!(on_disk, embedded);
         let env = environment();
-        for kind in [Kind::Cluster, Kind::Database, Kind::ExternalSecret, Kind::Kustomization] {
+        for kind in [
+            Kind::Cluster,
+            Kind::Database,
+            Kind::ExternalSecret,
+            Kind::Kustomization,
+        ] {
             assert!(env.get_template(name(kind)).is_ok());
         }
     }
@@ -57,8 +77,15 @@ mod tests {
     fn values_are_json_escaped_so_they_cannot_inject_yaml() {
         let mut env = environment();
         env.add_template("probe.yaml.j2", "a: {{ v }}").unwrap();
-        let out = env.get_template("probe.yaml.j2").unwrap().render(minijinja::context! { v => "x\nevil: on" }).unwrap();
+        let out = env
+            .get_template("probe.yaml.j2")
+            .unwrap()
+            .render(minijinja::context! { v => "x\nevil: on" })
+            .unwrap();
         assert_eq!(out, "a: \"x\\nevil: on\"");
-        assert_eq!(crate::yaml::parse(&out).unwrap(), serde_json::json!({ "a": "x\nevil: on" }));
+        assert_eq!(
+            crate::yaml::parse(&out).unwrap(),
+            serde_json::json!({ "a": "x\nevil: on" })
+        );
     }
 }

@@ -30,12 +30,18 @@ pub struct Document<T> {
 impl<T> Document<T> {
     /// The span of the value at `path`, if the user wrote it.
     pub fn value_span(&self, path: &[&str]) -> Option<Span> {
-        self.spans.value(path).map(|range| Span { file: self.file, range })
+        self.spans.value(path).map(|range| Span {
+            file: self.file,
+            range,
+        })
     }
 
     /// The span of the key at `path` (for map entries such as app names).
     pub fn key_span(&self, path: &[&str]) -> Option<Span> {
-        self.spans.key(path).map(|range| Span { file: self.file, range })
+        self.spans.key(path).map(|range| Span {
+            file: self.file,
+            range,
+        })
     }
 }
 

@@ -25,8 +25,12 @@ macro_rules! profile {
 }
 
 /// Sorted by name.
-pub const BUILTIN_PROFILES: &[BuiltinProfile] =
-    &[profile!("large"), profile!("medium"), profile!("nano"), profile!("small")];
+pub const BUILTIN_PROFILES: &[BuiltinProfile] = &[
+    profile!("large"),
+    profile!("medium"),
+    profile!("nano"),
+    profile!("small"),
+];
 
 #[cfg(test)]
 mod tests {
@@ -37,7 +41,13 @@ mod tests {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/profiles");
         let mut on_disk: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().trim_end_matches(".toml").to_string())
+            .map(|e| {
+                e.unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .trim_end_matches(".toml")
+                    .to_string()
+            })
             .collect();
         on_disk.sort();
         let embedded: Vec<&str> = BUILTIN_PROFILES.iter().map(|p| p.name).collect();

@@ -7,6 +7,7 @@
 //! Invariant: a returned `Document` always decoded without error.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::ops::Range;
 
 use schemars::JsonSchema;
@@ -54,13 +55,27 @@ pub(super) fn load<T: DeserializeOwned + JsonSchema>(
         return Err(errors.iter().map(|e| syntax_error(file, e)).collect());
     }
     let schema = schemars::schema_for!(T);
-    let mut walk = Walk { file, root: schema.as_value(), problems: Vec::new(), index: SpanIndex::default() };
-    walk.table(&mut Vec::new(), root.get_ref(), root.span(), schema.as_value());
+    let mut walk = Walk {
+        file,
+        root: schema.as_value(),
+        problems: Vec::new(),
+        index: SpanIndex::default(),
+    };
+    walk.table(
+        &mut Vec::new(),
+        root.get_ref(),
+        root.span(),
+        schema.as_value(),
+    );
     if !walk.problems.is_empty() {
         return Err(walk.problems);
     }
     match toml::from_str::<T>(text) {
-        Ok(value) => Ok(Document { file, value, spans: walk.index }),
+        Ok(value) => Ok(Document {
+            file,
+            value,
+            spans: walk.index,
+        }),
         Err(e) => Err(vec![syntax_error(file, &e)]),
     }
 }
@@ -78,8 +93,12 @@ struct Walk<'s> {
 }
 
 impl<'s> Walk<'s> {
+    #[allow(clippy::unnecessary_wraps)] // diagnostics take an optional span
     fn span(&self, range: Range<usize>) -> Option<Span> {
-        Some(Span { file: self.file, range })
+        Some(Span {
+            file: self.file,
+            range,
+        })
     }
 
     /// Follows `$ref` into `$defs`.
@@ -88,12 +107,18 @@ impl<'s> Walk<'s> {
             return schema;
         };
         let name = reference.rsplit('/').next().unwrap_or_default();
-        self.root.pointer(&format!("/$defs/{name}")).map_or(schema, |s| self.resolve(s))
+        self.root
+            .pointer(&format!("/$defs/{name}"))
+            .map_or(schema, |s| self.resolve(s))
     }
 
     fn value(&mut self, path: &mut TomlPath, value: &Spanned<DeValue<'_>>, schema: &'s Schema) {
         let schema = self.resolve(schema);
-        if let Some(branches) = schema.get("anyOf").or_else(|| schema.get("oneOf")).and_then(Schema::as_array) {
+        if let Some(branches) = schema
+            .get("anyOf")
+            .or_else(|| schema.get("oneOf"))
+            .and_then(Schema::as_array)
+        {
             self.any_of(path, value, branches);
             return;
         }
@@ -120,26 +145,48 @@ impl<'s> Walk<'s> {
         }
     }
 
-    fn any_of(&mut self, path: &mut TomlPath, value: &Spanned<DeValue<'_>>, branches: &'s [Schema]) {
+    fn any_of(
+        &mut self,
+        path: &mut TomlPath,
+        value: &Spanned<DeValue<'_>>,
+        branches: &'s [Schema],
+    ) {
         for branch in branches {
-            let mut trial = Walk { file: self.file, root: self.root, problems: Vec::new(), index: SpanIndex::default() };
+            let mut trial = Walk {
+                file: self.file,
+                root: self.root,
+                problems: Vec::new(),
+                index: SpanIndex::default(),
+            };
             trial.value(path, value, branch);
             if trial.problems.is_empty() {
                 self.index.entries.extend(trial.index.entries);
                 return;
             }
         }
-        let constants: Vec<Schema> = branches.iter().filter_map(|b| self.resolve(b).get("const").cloned()).collect();
+        let constants: Vec<Schema> = branches
+            .iter()
+            .filter_map(|b| self.resolve(b).get("const").cloned())
+            .collect();
         if let (DeValue::String(s), false) = (value.get_ref(), constants.is_empty()) {
             let as_enum = serde_json::json!({ "enum": constants });
             self.enum_member(path, value.span(), &as_enum, s);
             return;
         }
-        let expected: Vec<String> = branches.iter().flat_map(|b| expected_types(self.resolve(b))).collect();
+        let expected: Vec<String> = branches
+            .iter()
+            .flat_map(|b| expected_types(self.resolve(b)))
+            .collect();
         self.wrong_type(path, value.span(), &expected, type_name(value.get_ref()));
     }
 
-    fn table(&mut self, path: &mut TomlPath, table: &DeTable<'_>, span: Range<usize>, schema: &'s Schema) {
+    fn table(
+        &mut self,
+        path: &mut TomlPath,
+        table: &DeTable<'_>,
+        span: Range<usize>,
+        schema: &'s Schema,
+    ) {
         let schema = self.resolve(schema);
         let properties = schema.get("properties").and_then(Schema::as_object);
         let additional = schema.get("additionalProperties");
@@ -163,8 +210,15 @@ impl<'s> Walk<'s> {
             }
             path.pop();
         }
-        for required in schema.get("required").and_then(Schema::as_array).into_iter().flatten() {
-            let Some(required) = required.as_str() else { continue };
+        for required in schema
+            .get("required")
+            .and_then(Schema::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(required) = required.as_str() else {
+                continue;
+            };
             if !table.keys().any(|k| k.get_ref().as_ref() == required) {
                 let message = format!("missing required key `{required}` in {}", table_name(path));
                 self.problems.push(
@@ -186,19 +240,40 @@ impl<'s> Walk<'s> {
         span: Range<usize>,
         properties: Option<&serde_json::Map<String, Schema>>,
     ) {
-        let known: Vec<&str> = properties.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
+        let known: Vec<&str> = properties
+            .map(|p| p.keys().map(String::as_str).collect())
+            .unwrap_or_default();
         let help = did_you_mean(name, known.iter().copied()).map_or_else(
-            || format!("known keys here: {}", known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")),
+            || {
+                format!(
+                    "known keys here: {}",
+                    known
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
             |s| format!("did you mean `{s}`?"),
         );
         self.problems.push(
-            Diagnostic::error("unknown-key", self.span(span), format!("unknown key `{name}` in {}", table_name(path)))
-                .with_label("unknown key")
-                .with_help(help),
+            Diagnostic::error(
+                "unknown-key",
+                self.span(span),
+                format!("unknown key `{name}` in {}", table_name(path)),
+            )
+            .with_label("unknown key")
+            .with_help(help),
         );
     }
 
-    fn wrong_type(&mut self, path: &TomlPath, span: Range<usize>, expected: &[String], found: &str) {
+    fn wrong_type(
+        &mut self,
+        path: &TomlPath,
+        span: Range<usize>,
+        expected: &[String],
+        found: &str,
+    ) {
         let expected = expected
             .iter()
             .filter(|t| *t != "null")
@@ -206,7 +281,10 @@ impl<'s> Walk<'s> {
             .collect::<Vec<_>>()
             .join(" or ");
         let message = format!("`{}` must be {expected}, found {found}", dotted(path));
-        self.problems.push(Diagnostic::error("wrong-type", self.span(span), message).with_label(format!("expected {expected}")));
+        self.problems.push(
+            Diagnostic::error("wrong-type", self.span(span), message)
+                .with_label(format!("expected {expected}")),
+        );
     }
 
     fn enum_member(&mut self, path: &TomlPath, span: Range<usize>, schema: &Schema, value: &str) {
@@ -218,22 +296,40 @@ impl<'s> Walk<'s> {
         if allowed.contains(&value) {
             return;
         }
-        let list = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
-        let help = did_you_mean(value, allowed.iter().copied())
-            .map_or_else(|| format!("expected one of {list}"), |s| format!("did you mean `{s}`? (expected one of {list})"));
+        let list = allowed
+            .iter()
+            .map(|a| format!("`{a}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let help = did_you_mean(value, allowed.iter().copied()).map_or_else(
+            || format!("expected one of {list}"),
+            |s| format!("did you mean `{s}`? (expected one of {list})"),
+        );
         self.problems.push(
-            Diagnostic::error("unknown-value", self.span(span), format!("`{}` cannot be `{value}`", dotted(path)))
-                .with_label("not a supported value")
-                .with_help(help),
+            Diagnostic::error(
+                "unknown-value",
+                self.span(span),
+                format!("`{}` cannot be `{value}`", dotted(path)),
+            )
+            .with_label("not a supported value")
+            .with_help(help),
         );
     }
 
     fn minimum(&mut self, path: &TomlPath, span: Range<usize>, schema: &Schema, literal: &str) {
-        let Some(minimum) = schema.get("minimum").and_then(Schema::as_i64) else { return };
-        let Ok(number) = literal.replace('_', "").parse::<i64>() else { return };
+        let Some(minimum) = schema.get("minimum").and_then(Schema::as_i64) else {
+            return;
+        };
+        let Ok(number) = literal.replace('_', "").parse::<i64>() else {
+            return;
+        };
         if number < minimum {
-            let message = format!("`{}` must be at least {minimum}, found {number}", dotted(path));
-            self.problems.push(Diagnostic::error("out-of-range", self.span(span), message));
+            let message = format!(
+                "`{}` must be at least {minimum}, found {number}",
+                dotted(path)
+            );
+            self.problems
+                .push(Diagnostic::error("out-of-range", self.span(span), message));
         }
     }
 }
@@ -241,7 +337,11 @@ impl<'s> Walk<'s> {
 fn expected_types(schema: &Schema) -> Vec<String> {
     match schema.get("type") {
         Some(Schema::String(t)) => vec![t.clone()],
-        Some(Schema::Array(ts)) => ts.iter().filter_map(Schema::as_str).map(str::to_string).collect(),
+        Some(Schema::Array(ts)) => ts
+            .iter()
+            .filter_map(Schema::as_str)
+            .map(str::to_string)
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -273,7 +373,7 @@ pub(crate) fn dotted(path: &[String]) -> String {
     let mut out = String::new();
     for key in path {
         if key.bytes().all(|b| b.is_ascii_digit()) && !out.is_empty() {
-            out.push_str(&format!("[{key}]"));
+            let _ = write!(out, "[{key}]");
         } else {
             if !out.is_empty() {
                 out.push('.');
@@ -306,7 +406,11 @@ pub(crate) fn table_name(path: &[String]) -> String {
 }
 
 fn toml_key(key: &str) -> String {
-    if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         key.to_string()
     } else {
         format!("{key:?}")

@@ -18,27 +18,57 @@ pub(super) fn check(cx: &mut Context<'_>) {
     // (namespace template, secret name) → app
     let mut secrets: BTreeMap<(String, String), String> = BTreeMap::new();
     for (key, app) in &spec.apps {
-        let key_valid = cx.rule(cx.key(&["apps", key]), "app name", key, rules::dns1123_label(key));
+        let key_valid = cx.rule(
+            cx.key(&["apps", key]),
+            "app name",
+            key,
+            rules::dns1123_label(key),
+        );
         namespace(cx, key, app);
-        let Some(cluster) = cluster(cx, key, app) else { continue };
+        let Some(cluster) = cluster(cx, key, app) else {
+            continue;
+        };
         let database = naming::database(key, app.database.as_deref());
         let role = naming::role(&database, app.user.as_deref());
         let database_at = name_span(cx, key, "database");
-        let role_at = if app.user.is_some() { cx.at(&["apps", key, "user"]) } else { database_at.clone() };
+        let role_at = if app.user.is_some() {
+            cx.at(&["apps", key, "user"])
+        } else {
+            database_at.clone()
+        };
         // A name derived from an invalid one would only repeat its error.
         let derived_from_bad_key = app.database.is_none() && !key_valid;
-        let database_valid = !derived_from_bad_key && identifier(cx, database_at.clone(), "database", &database);
+        let database_valid =
+            !derived_from_bad_key && identifier(cx, database_at.clone(), "database", &database);
         if app.user.is_some() || database_valid {
             identifier(cx, role_at.clone(), "role", &role);
         }
         for extension in &app.extensions {
-            let valid = !extension.is_empty() && extension.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+            let valid = !extension.is_empty()
+                && extension.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
+                });
             if !valid {
-                let index = app.extensions.iter().position(|e| e == extension).unwrap_or_default().to_string();
-                cx.push(Diagnostic::error("invalid-name", cx.at(&["apps", key, "extensions", &index]), format!("`{extension}` is not an extension name")).with_label("lowercase letters, digits, `_` and `-` only"));
+                let index = app
+                    .extensions
+                    .iter()
+                    .position(|e| e == extension)
+                    .unwrap_or_default()
+                    .to_string();
+                cx.push(
+                    Diagnostic::error(
+                        "invalid-name",
+                        cx.at(&["apps", key, "extensions", &index]),
+                        format!("`{extension}` is not an extension name"),
+                    )
+                    .with_label("lowercase letters, digits, `_` and `-` only"),
+                );
             }
         }
-        for (what, name, span) in [("database", &database, &database_at), ("role", &role, &role_at)] {
+        for (what, name, span) in [
+            ("database", &database, &database_at),
+            ("role", &role, &role_at),
+        ] {
             match claimed.get(&(cluster.to_string(), what, name.clone())) {
                 Some(first) => duplicate(cx, span.clone(), what, name, cluster, first),
                 None => {
@@ -51,7 +81,9 @@ pub(super) fn check(cx: &mut Context<'_>) {
         }
         let secret = naming::connection_secret(key, app.connection_secret.as_deref());
         if let Some(first) = secrets.insert((app.namespace.clone(), secret.clone()), key.clone()) {
-            let span = cx.at(&["apps", key, "connection_secret"]).or_else(|| cx.key(&["apps", key]));
+            let span = cx
+                .at(&["apps", key, "connection_secret"])
+                .or_else(|| cx.key(&["apps", key]));
             cx.push(
                 Diagnostic::error("name-collision", span, format!("apps `{first}` and `{key}` would both write Secret `{secret}` in namespace `{}`", app.namespace))
                     .with_label("same connection Secret")
@@ -64,8 +96,15 @@ pub(super) fn check(cx: &mut Context<'_>) {
 fn namespace(cx: &mut Context<'_>, key: &str, app: &App) {
     for env in cx.spec().environments.keys() {
         let vars = BTreeMap::from([("env", env.as_str())]);
-        if let Some(namespace) = placeholders(cx, &["apps", key, "namespace"], &app.namespace, &vars) {
-            cx.rule(cx.at(&["apps", key, "namespace"]), "namespace", &namespace, rules::dns1123_label(&namespace));
+        if let Some(namespace) =
+            placeholders(cx, &["apps", key, "namespace"], &app.namespace, &vars)
+        {
+            cx.rule(
+                cx.at(&["apps", key, "namespace"]),
+                "namespace",
+                &namespace,
+                rules::dns1123_label(&namespace),
+            );
         }
     }
 }
@@ -74,9 +113,13 @@ fn namespace(cx: &mut Context<'_>, key: &str, app: &App) {
 fn cluster<'s>(cx: &mut Context<'_>, key: &str, app: &'s App) -> Option<&'s str> {
     let Some(cluster) = app.postgres.as_deref() else {
         cx.push(
-            Diagnostic::error("missing-key", cx.key(&["apps", key]), format!("app `{key}` names no PostgreSQL cluster"))
-                .with_label("needs `postgres = \"<cluster>\"`")
-                .with_help("set `postgres` to one of the `[postgres.*]` clusters"),
+            Diagnostic::error(
+                "missing-key",
+                cx.key(&["apps", key]),
+                format!("app `{key}` names no PostgreSQL cluster"),
+            )
+            .with_label("needs `postgres = \"<cluster>\"`")
+            .with_help("set `postgres` to one of the `[postgres.*]` clusters"),
         );
         return None;
     };
@@ -84,25 +127,38 @@ fn cluster<'s>(cx: &mut Context<'_>, key: &str, app: &'s App) -> Option<&'s str>
         return Some(cluster);
     }
     let names: Vec<&str> = cx.spec().postgres.keys().map(String::as_str).collect();
-    cx.unknown_reference(cx.at(&["apps", key, "postgres"]), "PostgreSQL cluster", cluster, names);
+    cx.unknown_reference(
+        cx.at(&["apps", key, "postgres"]),
+        "PostgreSQL cluster",
+        cluster,
+        names,
+    );
     None
 }
 
 /// Where a defaulted name comes from: the explicit value, else the app's key.
 fn name_span(cx: &Context<'_>, key: &str, field: &str) -> Option<Span> {
-    cx.at(&["apps", key, field]).or_else(|| cx.key(&["apps", key]))
+    cx.at(&["apps", key, field])
+        .or_else(|| cx.key(&["apps", key]))
 }
 
 /// Checks a database or role name; true when it is usable.
 fn identifier(cx: &mut Context<'_>, span: Option<Span>, what: &str, name: &str) -> bool {
     if let Err(why) = rules::pg_identifier(name) {
-        cx.push(Diagnostic::error("invalid-name", span, format!("{what} name `{name}` {why}")).with_label(format!("invalid {what} name")));
+        cx.push(
+            Diagnostic::error("invalid-name", span, format!("{what} name `{name}` {why}"))
+                .with_label(format!("invalid {what} name")),
+        );
         false
     } else if let Some(why) = rules::reserved(name) {
         cx.push(
-            Diagnostic::error("reserved-name", span, format!("{what} name `{name}` is reserved: it {why}"))
-                .with_label("reserved")
-                .with_help(format!("choose another {what} name")),
+            Diagnostic::error(
+                "reserved-name",
+                span,
+                format!("{what} name `{name}` is reserved: it {why}"),
+            )
+            .with_label("reserved")
+            .with_help(format!("choose another {what} name")),
         );
         false
     } else {
@@ -110,14 +166,24 @@ fn identifier(cx: &mut Context<'_>, span: Option<Span>, what: &str, name: &str) 
     }
 }
 
-fn duplicate(cx: &mut Context<'_>, span: Option<Span>, what: &str, name: &str, cluster: &str, first: &str) {
+fn duplicate(
+    cx: &mut Context<'_>,
+    span: Option<Span>,
+    what: &str,
+    name: &str,
+    cluster: &str,
+    first: &str,
+) {
     let mut diagnostic = Diagnostic::error(
         "duplicate-name",
         span,
         format!("{what} `{name}` is claimed by two apps in cluster `{cluster}`"),
     )
     .with_label(format!("second claim of {what} `{name}`"))
-    .with_help(format!("give one app its own `{}`", if what == "role" { "user" } else { "database" }));
+    .with_help(format!(
+        "give one app its own `{}`",
+        if what == "role" { "user" } else { "database" }
+    ));
     let field = if what == "role" { "user" } else { "database" };
     if let Some(first_span) = name_span(cx, first, field) {
         diagnostic = diagnostic.with_related(first_span, format!("first claimed by app `{first}`"));
@@ -127,10 +193,23 @@ fn duplicate(cx: &mut Context<'_>, span: Option<Span>, what: &str, name: &str, c
 
 fn derived_names(cx: &mut Context<'_>, key: &str, app: &App, cluster: &str) {
     let at = cx.key(&["apps", key]);
-    for name in [naming::database_object(cluster, key), naming::role_secret(cluster, key)] {
-        cx.rule(at.clone(), "derived object name", &name, rules::dns1123_subdomain(&name));
+    for name in [
+        naming::database_object(cluster, key),
+        naming::role_secret(cluster, key),
+    ] {
+        cx.rule(
+            at.clone(),
+            "derived object name",
+            &name,
+            rules::dns1123_subdomain(&name),
+        );
     }
     let secret = naming::connection_secret(key, app.connection_secret.as_deref());
     let span = cx.at(&["apps", key, "connection_secret"]).or(at);
-    cx.rule(span, "connection Secret name", &secret, rules::dns1123_subdomain(&secret));
+    cx.rule(
+        span,
+        "connection Secret name",
+        &secret,
+        rules::dns1123_subdomain(&secret),
+    );
 }

@@ -2,6 +2,7 @@
 //! merge whose cross-field rules (requests ≤ limits) need all layers at once.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use super::context::Context;
 use super::layer::{LayerRef, Merged, MergedCompute, merge};
@@ -19,13 +20,22 @@ pub(super) fn check(cx: &mut Context<'_>) {
     }
     let spec = cx.spec();
     for (name, cluster) in &spec.postgres {
-        cx.rule(cx.key(&["postgres", name]), "cluster name", name, rules::dns1035_label(name, CNPG_CLUSTER_NAME_MAX));
+        cx.rule(
+            cx.key(&["postgres", name]),
+            "cluster name",
+            name,
+            rules::dns1035_label(name, CNPG_CLUSTER_NAME_MAX),
+        );
         if cluster.image.is_none()
             && let Err(why) = rules::pg_version(&cluster.version)
         {
             cx.push(
-                Diagnostic::error("invalid-version", cx.at(&["postgres", name, "version"]), format!("version `{}`: {why}", cluster.version))
-                    .with_label("unsupported version"),
+                Diagnostic::error(
+                    "invalid-version",
+                    cx.at(&["postgres", name, "version"]),
+                    format!("version `{}`: {why}", cluster.version),
+                )
+                .with_label("unsupported version"),
             );
         }
         let table = cluster.layer();
@@ -33,16 +43,29 @@ pub(super) fn check(cx: &mut Context<'_>) {
         for env in cluster.env.keys() {
             if !spec.environments.contains_key(env) {
                 let names: Vec<&str> = spec.environments.keys().map(String::as_str).collect();
-                cx.unknown_reference(cx.key(&["postgres", name, "env", env]), "environment", env, names);
+                cx.unknown_reference(
+                    cx.key(&["postgres", name, "env", env]),
+                    "environment",
+                    env,
+                    names,
+                );
             }
         }
         for (env, overrides) in &cluster.env {
             layer(cx, &env_ref(cx, name, env, overrides), false);
         }
-        if !spec.apps.values().any(|a| a.postgres.as_deref() == Some(name.as_str())) {
+        if !spec
+            .apps
+            .values()
+            .any(|a| a.postgres.as_deref() == Some(name.as_str()))
+        {
             cx.push(
-                Diagnostic::warning("unused-cluster", cx.key(&["postgres", name]), format!("no app uses cluster `{name}`"))
-                    .with_label("rendered, but no app has a database here"),
+                Diagnostic::warning(
+                    "unused-cluster",
+                    cx.key(&["postgres", name]),
+                    format!("no app uses cluster `{name}`"),
+                )
+                .with_label("rendered, but no app has a database here"),
             );
         }
     }
@@ -58,7 +81,12 @@ fn cluster_ref<'a>(cx: &Context<'a>, name: &str, table: &'a crate::spec::Layer) 
     }
 }
 
-fn env_ref<'a>(cx: &Context<'a>, name: &str, env: &str, layer: &'a crate::spec::Layer) -> LayerRef<'a> {
+fn env_ref<'a>(
+    cx: &Context<'a>,
+    name: &str,
+    env: &str,
+    layer: &'a crate::spec::Layer,
+) -> LayerRef<'a> {
     LayerRef {
         layer,
         file: cx.doc.file,
@@ -74,9 +102,13 @@ fn layer(cx: &mut Context<'_>, layer: &LayerRef<'_>, is_profile: bool) {
     if let Some(profile) = &values.profile {
         if is_profile {
             cx.push(
-                Diagnostic::error("invalid-value", layer.span(&["profile"]), format!("{} names another profile", layer.description))
-                    .with_label("profiles cannot be nested")
-                    .with_help("copy the settings you need into this profile"),
+                Diagnostic::error(
+                    "invalid-value",
+                    layer.span(&["profile"]),
+                    format!("{} names another profile", layer.description),
+                )
+                .with_label("profiles cannot be nested")
+                .with_help("copy the settings you need into this profile"),
             );
         } else if cx.profiles.get(profile).is_none() {
             let names: Vec<&str> = cx.profiles.names().collect();
@@ -84,16 +116,34 @@ fn layer(cx: &mut Context<'_>, layer: &LayerRef<'_>, is_profile: bool) {
         }
     }
     if values.instances == Some(0) {
-        cx.push(Diagnostic::error("invalid-value", layer.span(&["instances"]), "a cluster needs at least 1 instance").with_label("0 instances"));
+        cx.push(
+            Diagnostic::error(
+                "invalid-value",
+                layer.span(&["instances"]),
+                "a cluster needs at least 1 instance",
+            )
+            .with_label("0 instances"),
+        );
     }
     if let Some(storage) = &values.storage {
         quantity(cx, layer, &["storage"], storage);
     }
     if let Some(class) = &values.storage_class {
-        cx.rule(layer.span(&["storage_class"]), "storage class", class, rules::dns1123_subdomain(class));
+        cx.rule(
+            layer.span(&["storage_class"]),
+            "storage class",
+            class,
+            rules::dns1123_subdomain(class),
+        );
     }
     for side in ["requests", "limits"] {
-        let compute = values.resources.as_ref().and_then(|r| if side == "requests" { r.requests.as_ref() } else { r.limits.as_ref() });
+        let compute = values.resources.as_ref().and_then(|r| {
+            if side == "requests" {
+                r.requests.as_ref()
+            } else {
+                r.limits.as_ref()
+            }
+        });
         if let Some(cpu) = compute.and_then(|c| c.cpu.as_ref()) {
             quantity(cx, layer, &["resources", side, "cpu"], cpu);
         }
@@ -102,12 +152,25 @@ fn layer(cx: &mut Context<'_>, layer: &LayerRef<'_>, is_profile: bool) {
         }
     }
     for name in values.parameters.keys() {
-        let valid = !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
+        let valid = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
         if !valid {
             let mut path: Vec<&str> = layer.prefix.iter().map(String::as_str).collect();
             path.extend(["parameters", name]);
-            let span = layer.spans.key(&path).map(|range| crate::source::Span { file: layer.file, range });
-            cx.push(Diagnostic::error("invalid-name", span, format!("`{name}` is not a PostgreSQL parameter name")).with_label("lowercase letters, digits, `_` and `.` only"));
+            let span = layer.spans.key(&path).map(|range| crate::source::Span {
+                file: layer.file,
+                range,
+            });
+            cx.push(
+                Diagnostic::error(
+                    "invalid-name",
+                    span,
+                    format!("`{name}` is not a PostgreSQL parameter name"),
+                )
+                .with_label("lowercase letters, digits, `_` and `.` only"),
+            );
         }
     }
 }
@@ -116,9 +179,13 @@ fn quantity(cx: &mut Context<'_>, layer: &LayerRef<'_>, field: &[&str], value: &
     if let Err(help) = rules::quantity(value) {
         let what = layer.key_path(field).join(".");
         cx.push(
-            Diagnostic::error("invalid-quantity", layer.span(field), format!("`{value}` is not a Kubernetes quantity (`{what}`)"))
-                .with_label("invalid quantity")
-                .with_help(help),
+            Diagnostic::error(
+                "invalid-quantity",
+                layer.span(field),
+                format!("`{value}` is not a Kubernetes quantity (`{what}`)"),
+            )
+            .with_label("invalid quantity")
+            .with_help(help),
         );
     }
 }
@@ -152,18 +219,33 @@ pub(super) fn merge_all(cx: &mut Context<'_>) -> BTreeMap<(String, String), Merg
 }
 
 fn requests_within_limits(cx: &mut Context<'_>, requests: &MergedCompute, limits: &MergedCompute) {
-    for (what, request, limit) in [("cpu", &requests.cpu, &limits.cpu), ("memory", &requests.memory, &limits.memory)] {
-        let (Some(request), Some(limit)) = (request, limit) else { continue };
-        let (Ok(r), Ok(l)) = (rules::quantity(&request.value), rules::quantity(&limit.value)) else { continue };
+    for (what, request, limit) in [
+        ("cpu", &requests.cpu, &limits.cpu),
+        ("memory", &requests.memory, &limits.memory),
+    ] {
+        let (Some(request), Some(limit)) = (request, limit) else {
+            continue;
+        };
+        let (Ok(r), Ok(l)) = (
+            rules::quantity(&request.value),
+            rules::quantity(&limit.value),
+        ) else {
+            continue;
+        };
         if r > l {
             // Point at the value the user wrote in the spec; the other one is the note.
-            let in_spec = |s: &Option<crate::source::Span>| s.as_ref().is_some_and(|s| s.file == cx.doc.file);
+            let in_spec =
+                |s: &Option<crate::source::Span>| s.as_ref().is_some_and(|s| s.file == cx.doc.file);
             let (primary, other, primary_is) = if in_spec(&request.span) || !in_spec(&limit.span) {
                 (request, limit, "request")
             } else {
                 (limit, request, "limit")
             };
-            let other_is = if primary_is == "request" { "limit" } else { "request" };
+            let other_is = if primary_is == "request" {
+                "limit"
+            } else {
+                "request"
+            };
             let mut diagnostic = Diagnostic::error(
                 "request-exceeds-limit",
                 primary.span.clone(),
@@ -171,9 +253,11 @@ fn requests_within_limits(cx: &mut Context<'_>, requests: &MergedCompute, limits
             )
             .with_label(format!("{primary_is}, from {}", primary.origin))
             .with_help("Kubernetes rejects a Pod whose request exceeds its limit; raise the limit or lower the request");
-            match &other.span {
-                Some(span) => diagnostic = diagnostic.with_related(span.clone(), format!("the {other_is} comes from {}", other.origin)),
-                None => diagnostic.label.push_str(&format!("; the {other_is} is {}", other.origin)),
+            if let Some(span) = &other.span {
+                let note = format!("the {other_is} comes from {}", other.origin);
+                diagnostic = diagnostic.with_related(span.clone(), note);
+            } else {
+                let _ = write!(diagnostic.label, "; the {other_is} is {}", other.origin);
             }
             cx.push(diagnostic);
         }

@@ -61,7 +61,11 @@ pub(super) struct Context<'a> {
 
 impl<'a> Context<'a> {
     pub(super) fn new(doc: &'a Document<Spec>, profiles: &'a Profiles<'a>) -> Self {
-        Self { doc, profiles, problems: Vec::new() }
+        Self {
+            doc,
+            profiles,
+            problems: Vec::new(),
+        }
     }
 
     pub(super) fn spec(&self) -> &'a Spec {
@@ -98,7 +102,9 @@ impl<'a> Context<'a> {
             Ok(_) => true,
             Err(why) => {
                 let message = format!("{what} `{value}` {why}");
-                self.push(Diagnostic::error("invalid-name", span, message).with_label("invalid here"));
+                self.push(
+                    Diagnostic::error("invalid-name", span, message).with_label("invalid here"),
+                );
                 false
             }
         }
@@ -125,9 +131,13 @@ impl<'a> Context<'a> {
             |s| format!("did you mean `{s}`?"),
         );
         self.push(
-            Diagnostic::error("unknown-reference", span, format!("unknown {what} `{name}`"))
-                .with_label(format!("no {what} has this name"))
-                .with_help(help),
+            Diagnostic::error(
+                "unknown-reference",
+                span,
+                format!("unknown {what} `{name}`"),
+            )
+            .with_label(format!("no {what} has this name"))
+            .with_help(help),
         );
     }
 }

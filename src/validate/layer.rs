@@ -22,11 +22,19 @@ pub struct Sourced<T> {
 
 impl<T> Sourced<T> {
     fn builtin(value: T) -> Self {
-        Self { value, span: None, origin: "a built-in default".to_string() }
+        Self {
+            value,
+            span: None,
+            origin: "a built-in default".to_string(),
+        }
     }
 
     fn from_layer(value: T, layer: &LayerRef<'_>, field: &[&str]) -> Self {
-        Self { value, span: layer.span(field), origin: layer.description.clone() }
+        Self {
+            value,
+            span: layer.span(field),
+            origin: layer.description.clone(),
+        }
     }
 }
 
@@ -46,7 +54,10 @@ impl LayerRef<'_> {
     pub(super) fn span(&self, field: &[&str]) -> Option<Span> {
         let mut path: Vec<&str> = self.prefix.iter().map(String::as_str).collect();
         path.extend_from_slice(field);
-        self.spans.value(&path).map(|range| Span { file: self.file, range })
+        self.spans.value(&path).map(|range| Span {
+            file: self.file,
+            range,
+        })
     }
 
     pub(super) fn key_path(&self, field: &[&str]) -> Vec<String> {
@@ -77,17 +88,29 @@ pub struct Merged {
 /// Merges `layers` (most specific first) over the built-in `defaults`.
 pub(super) fn merge(layers: &[LayerRef<'_>], defaults: &Layer) -> Merged {
     let pick = |get: &dyn Fn(&Layer) -> Option<String>, field: &[&str]| {
-        layers.iter().find_map(|l| get(l.layer).map(|value| Sourced::from_layer(value, l, field)))
+        layers
+            .iter()
+            .find_map(|l| get(l.layer).map(|value| Sourced::from_layer(value, l, field)))
     };
     let instances = layers
         .iter()
-        .find_map(|l| l.layer.instances.map(|value| Sourced::from_layer(value, l, &["instances"])))
+        .find_map(|l| {
+            l.layer
+                .instances
+                .map(|value| Sourced::from_layer(value, l, &["instances"]))
+        })
         .unwrap_or_else(|| Sourced::builtin(defaults.instances.unwrap_or(1)));
     let storage = pick(&|l| l.storage.clone(), &["storage"])
         .unwrap_or_else(|| Sourced::builtin(defaults.storage.clone().unwrap_or_default()));
     let compute = |side: &'static str, get: fn(&Layer) -> Option<&Compute>| MergedCompute {
-        cpu: pick(&|l| get(l).and_then(|c| c.cpu.clone()), &["resources", side, "cpu"]),
-        memory: pick(&|l| get(l).and_then(|c| c.memory.clone()), &["resources", side, "memory"]),
+        cpu: pick(
+            &|l| get(l).and_then(|c| c.cpu.clone()),
+            &["resources", side, "cpu"],
+        ),
+        memory: pick(
+            &|l| get(l).and_then(|c| c.memory.clone()),
+            &["resources", side, "memory"],
+        ),
     };
     let mut parameters = BTreeMap::new();
     for layer in layers.iter().rev() {
@@ -100,8 +123,12 @@ pub(super) fn merge(layers: &[LayerRef<'_>], defaults: &Layer) -> Merged {
         instances,
         storage,
         storage_class: pick(&|l| l.storage_class.clone(), &["storage_class"]),
-        requests: compute("requests", |l| l.resources.as_ref().and_then(|r| r.requests.as_ref())),
-        limits: compute("limits", |l| l.resources.as_ref().and_then(|r| r.limits.as_ref())),
+        requests: compute("requests", |l| {
+            l.resources.as_ref().and_then(|r| r.requests.as_ref())
+        }),
+        limits: compute("limits", |l| {
+            l.resources.as_ref().and_then(|r| r.limits.as_ref())
+        }),
         parameters,
     }
 }

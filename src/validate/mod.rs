@@ -64,10 +64,16 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(diagnostics);
     }
-    Ok(Checked { spec: doc.value, merged, warnings: diagnostics })
+    Ok(Checked {
+        spec: doc.value,
+        merged,
+        warnings: diagnostics,
+    })
 }
 
-fn load_builtin_profiles(sources: &mut Sources) -> Result<Vec<(String, Document<Layer>)>, Vec<Diagnostic>> {
+fn load_builtin_profiles(
+    sources: &mut Sources,
+) -> Result<Vec<(String, Document<Layer>)>, Vec<Diagnostic>> {
     let mut loaded = Vec::new();
     for profile in spec::BUILTIN_PROFILES {
         let file = sources.add(profile.path, profile.text);

@@ -18,9 +18,15 @@ fn label_like(name: &str, max: usize, letter_first: bool) -> Result<(), String> 
         return Err("must not be empty".into());
     }
     if name.len() > max {
-        return Err(format!("is {} characters long; the limit is {max}", name.len()));
+        return Err(format!(
+            "is {} characters long; the limit is {max}",
+            name.len()
+        ));
     }
-    if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
         return Err("may only contain lowercase letters, digits and `-`".into());
     }
     let first = name.as_bytes()[0];
@@ -36,7 +42,10 @@ fn label_like(name: &str, max: usize, letter_first: bool) -> Result<(), String> 
 /// DNS-1123 subdomain: Secret, Database and most other object names.
 pub fn dns1123_subdomain(name: &str) -> Result<(), String> {
     if name.len() > 253 {
-        return Err(format!("is {} characters long; the limit is 253", name.len()));
+        return Err(format!(
+            "is {} characters long; the limit is 253",
+            name.len()
+        ));
     }
     if !name.contains('.') {
         return label_like(name, 253, false);
@@ -50,7 +59,10 @@ pub fn dns1123_subdomain(name: &str) -> Result<(), String> {
 /// A Kubernetes label value (`app.kubernetes.io/part-of`).
 pub fn label_value(value: &str) -> Result<(), String> {
     if value.len() > 63 {
-        return Err(format!("is {} characters long; the limit is 63", value.len()));
+        return Err(format!(
+            "is {} characters long; the limit is 63",
+            value.len()
+        ));
     }
     let ok = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
     let bytes = value.as_bytes();
@@ -58,7 +70,10 @@ pub fn label_value(value: &str) -> Result<(), String> {
         || bytes.first().is_some_and(|b| !b.is_ascii_alphanumeric())
         || bytes.last().is_some_and(|b| !b.is_ascii_alphanumeric())
     {
-        return Err("must be letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit".into());
+        return Err(
+            "must be letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit"
+                .into(),
+        );
     }
     Ok(())
 }
@@ -72,7 +87,10 @@ pub fn pg_identifier(name: &str) -> Result<(), String> {
     if !(first.is_ascii_lowercase() || first == b'_') {
         return Err("must start with a lowercase letter or `_`".into());
     }
-    if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
         return Err("may only contain lowercase letters, digits and `_`".into());
     }
     Ok(())
@@ -93,7 +111,9 @@ pub fn reserved(name: &str) -> Option<&'static str> {
 
 /// A parsed Kubernetes quantity, as a number of base units.
 pub fn quantity(text: &str) -> Result<f64, String> {
-    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
     let (number, suffix) = text.split_at(split);
     let valid_number = !number.is_empty()
         && number.matches('.').count() <= 1
@@ -151,15 +171,25 @@ pub fn go_duration(text: &str) -> Result<(), String> {
     let units = ["ns", "us", "µs", "ms", "s", "m", "h"];
     let mut rest = text;
     if rest.is_empty() || rest == "0" {
-        return if rest == "0" { Ok(()) } else { Err("must not be empty".into()) };
+        return if rest == "0" {
+            Ok(())
+        } else {
+            Err("must not be empty".into())
+        };
     }
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         if digits == 0 {
             return Err("must be numbers with units, like `1h`, `30m` or `1h30m`".into());
         }
         rest = &rest[digits..];
-        let Some(unit) = units.iter().filter(|u| rest.starts_with(**u)).max_by_key(|u| u.len()) else {
+        let Some(unit) = units
+            .iter()
+            .filter(|u| rest.starts_with(**u))
+            .max_by_key(|u| u.len())
+        else {
             return Err("each number needs a unit: ns, us, ms, s, m or h".into());
         };
         rest = &rest[unit.len()..];
@@ -174,7 +204,9 @@ pub fn pg_version(text: &str) -> Result<u32, String> {
     let minor_ok = parts.next().is_none_or(|m| m.parse::<u32>().is_ok());
     match (major, minor_ok, parts.next()) {
         (Some(major @ 14..=18), true, None) => Ok(major),
-        (Some(major), true, None) => Err(format!("PostgreSQL {major} is not supported by CloudNativePG 1.30 (14 to 18 are)")),
+        (Some(major), true, None) => Err(format!(
+            "PostgreSQL {major} is not supported by CloudNativePG 1.30 (14 to 18 are)"
+        )),
         _ => Err("must be `major.minor`, like `17.6`".into()),
     }
 }
@@ -201,13 +233,22 @@ mod tests {
 
     #[test]
     fn reserved_names() {
-        for name in ["postgres", "template0", "template1", "pg_x", "cnpg_x", "streaming_replica", "app"] {
+        for name in [
+            "postgres",
+            "template0",
+            "template1",
+            "pg_x",
+            "cnpg_x",
+            "streaming_replica",
+            "app",
+        ] {
             assert!(reserved(name).is_some(), "{name}");
         }
         assert!(reserved("docspell").is_none());
     }
 
     #[test]
+    #[allow(clippy::float_cmp)] // exact binary fractions and integers
     fn quantities() {
         assert_eq!(quantity("500m").unwrap(), 0.5);
         assert_eq!(quantity("2").unwrap(), 2.0);
