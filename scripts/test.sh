@@ -57,7 +57,7 @@ summary() {
 # 1. Tools. Later issues need PostgreSQL and Redis servers: then make this
 #    `scripts/install-tools.sh kubectl postgres redis` (it links the PostgreSQL server binaries
 #    into .tools/bin, so the PATH below finds initdb, pg_ctl and postgres).
-step "install tools" bash scripts/install-tools.sh kubectl
+step "install tools" bash scripts/install-tools.sh kubectl postgres redis
 
 # 2. The tests use the pinned kubectl, never another one on the machine.
 export PATH="$repo_root/.tools/bin:$PATH"
