@@ -22,3 +22,24 @@ pub const POSTGRES_PORT: u16 = 5432;
 /// `standard` carries the common extensions (pgvector, pgaudit) and no Barman Cloud,
 /// which the Barman Cloud plugin no longer needs; `trixie` is CNPG 1.30's default base.
 pub const CNPG_IMAGE_FLAVOUR: &str = "standard-trixie";
+pub const OPERATOR_NAMESPACE: &str = "cnpg-system";
+pub const MONITORING_NAMESPACE: &str = "monitoring";
+/// Environments that count as production unless `production` says otherwise.
+pub const PRODUCTION_ENVIRONMENTS: &[&str] = &["prod", "production"];
+pub const POOLER_INSTANCES: u32 = 2;
+pub const POOLER_MAX_CLIENT_CONN: u32 = 1000;
+pub const POOLER_DEFAULT_POOL_SIZE: u32 = 50;
+pub const ALERT_REPLICATION_LAG_SECONDS: u32 = 30;
+pub const ALERT_CONNECTIONS_PERCENT: u32 = 80;
+/// A daily backup plus two hours of slack.
+pub const ALERT_BACKUP_AGE_HOURS: u32 = 26;
+pub const BACKUP_RETENTION: &str = "30d";
+/// Daily at 02:00, as the seeds' backup jobs run.
+pub const BACKUP_SCHEDULE: &str = "0 2 * * *";
+/// The CloudNativePG release the output targets unless `platform.cnpg_version` says otherwise.
+pub const CNPG_VERSION: (u32, u32) = (1, 30);
+/// The Barman Cloud plugin needs CloudNativePG 1.26 or newer.
+pub const CNPG_PLUGIN_BACKUPS_SINCE: (u32, u32) = (1, 26);
+pub const BARMAN_PLUGIN: &str = "barman-cloud.cloudnative-pg.io";
+/// The Infisical operator's own example interval; its default without one is 5 minutes.
+pub const INFISICAL_RESYNC_INTERVAL: &str = "60s";

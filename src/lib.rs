@@ -23,6 +23,7 @@ pub mod naming;
 pub mod pipeline;
 pub mod plan;
 pub mod render;
+pub mod scripts;
 pub mod source;
 pub mod spec;
 pub mod suggest;

@@ -5,8 +5,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use std::collections::BTreeSet;
+
 use super::credentials;
-use super::{Kind, Meta, Object, ObjectData, object_path};
+use super::network::{self, Peers};
+use super::{Kind, Meta, Object, ObjectData, backup, monitoring, object_path, pooler};
 use crate::defaults;
 use crate::naming;
 use crate::validate::{Checked, MergedCompute};
@@ -25,6 +28,8 @@ pub struct ClusterPlan {
     pub enable_pdb: bool,
     /// Sorted by role name.
     pub roles: Vec<RolePlan>,
+    /// WAL archiving and recovery through the Barman Cloud plugin.
+    pub backup: Option<backup::ClusterBackupPlan>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -94,15 +99,12 @@ pub(super) fn objects(checked: &Checked, env: &str, cluster_name: &str) -> Vec<O
             database: &database,
             role: &role,
         };
-        for secret in credentials::external_secrets(spec, &target) {
-            objects.push(object(
-                env,
-                Kind::ExternalSecret,
-                ObjectData::ExternalSecret(secret),
-            ));
+        for (kind, data) in credentials::objects(spec, &target) {
+            objects.push(object(env, kind, data));
         }
     }
     roles.sort_by(|a, b| a.name.cmp(&b.name));
+    objects.extend(extras(checked, env, cluster_name, &namespace));
     let image = cluster.image.clone().unwrap_or_else(|| {
         format!(
             "{}:{}-{}",
@@ -133,22 +135,119 @@ pub(super) fn objects(checked: &Checked, env: &str, cluster_name: &str) -> Vec<O
             .collect(),
         enable_pdb: merged.instances.value > 1,
         roles,
+        backup: backup::cluster_side(
+            cluster_name,
+            merged.backup.as_ref(),
+            merged.restore.as_ref().map(|r| &r.value),
+        ),
     };
     objects.push(object(env, Kind::Cluster, ObjectData::Cluster(plan)));
     objects
 }
 
 fn object(env: &str, kind: Kind, data: ObjectData) -> Object {
-    let meta = match &data {
-        ObjectData::Cluster(p) => &p.meta,
-        ObjectData::Database(p) => &p.meta,
-        ObjectData::ExternalSecret(p) => &p.meta,
-    };
     Object {
         kind,
-        path: object_path(env, kind, meta),
+        path: object_path(env, kind, data.meta()),
         data,
     }
+}
+
+/// The pooler, monitoring and network policies the merged settings ask for.
+fn extras(checked: &Checked, env: &str, cluster: &str, namespace: &str) -> Vec<Object> {
+    let spec = checked.spec();
+    let merged = checked.merged(env, cluster);
+    let platform = &spec.platform.name;
+    let meta = |name: String| Meta::new(name, namespace.to_string(), platform, cluster, None);
+    let mut objects = Vec::new();
+    let pooler_name = merged.pooler.as_ref().map(|_| pooler::name(cluster));
+    if let (Some(settings), Some(name)) = (&merged.pooler, &pooler_name) {
+        let plan = pooler::plan(meta(name.clone()), cluster, settings);
+        objects.push(object(env, Kind::Pooler, ObjectData::Pooler(plan)));
+    }
+    if let Some(settings) = &merged.backup {
+        let store = backup::object_store(meta(backup::store_name(cluster)), settings);
+        objects.push(object(
+            env,
+            Kind::ObjectStore,
+            ObjectData::ObjectStore(store),
+        ));
+        let credentials_name = settings
+            .credentials
+            .as_ref()
+            .map(|c| c.value.clone())
+            .unwrap_or_default();
+        let credentials = backup::credentials(spec, meta(credentials_name), env, cluster, settings);
+        objects.push(object(
+            env,
+            Kind::ExternalSecret,
+            ObjectData::ExternalSecret(credentials),
+        ));
+        let scheduled = backup::scheduled(meta(format!("{cluster}-daily")), cluster, settings);
+        objects.push(object(
+            env,
+            Kind::ScheduledBackup,
+            ObjectData::ScheduledBackup(scheduled),
+        ));
+    }
+    if let Some(thresholds) = &merged.monitoring {
+        let plan = monitoring::cluster_pod_monitor(meta(cluster.to_string()), cluster);
+        objects.push(object(env, Kind::PodMonitor, ObjectData::PodMonitor(plan)));
+        if let Some(name) = &pooler_name {
+            let plan = monitoring::pooler_pod_monitor(meta(name.clone()), name);
+            objects.push(object(env, Kind::PodMonitor, ObjectData::PodMonitor(plan)));
+        }
+        let plan = monitoring::rules(
+            meta(format!("{cluster}-alerts")),
+            namespace,
+            cluster,
+            thresholds,
+            merged.backup.is_some(),
+        );
+        objects.push(object(
+            env,
+            Kind::PrometheusRule,
+            ObjectData::PrometheusRule(plan),
+        ));
+    }
+    if merged.network_policy {
+        let app_namespaces: BTreeSet<String> = spec
+            .apps
+            .values()
+            .filter(|a| a.postgres.as_deref() == Some(cluster))
+            .map(|a| {
+                naming::expand(&a.namespace, &BTreeMap::from([("env", env)]))
+                    .unwrap_or_else(|_| a.namespace.clone())
+            })
+            .collect();
+        let peers = Peers {
+            cluster,
+            pooler: pooler_name.as_deref(),
+            app_namespaces: &app_namespaces,
+            operator_namespace: spec
+                .platform
+                .operator_namespace
+                .as_deref()
+                .unwrap_or(defaults::OPERATOR_NAMESPACE),
+            monitoring_namespace: spec
+                .platform
+                .monitoring_namespace
+                .as_deref()
+                .unwrap_or(defaults::MONITORING_NAMESPACE),
+        };
+        for (suffix, policy) in network::policies(&peers) {
+            let plan = network::NetworkPolicyPlan {
+                meta: meta(format!("{cluster}-{suffix}")),
+                spec: policy,
+            };
+            objects.push(object(
+                env,
+                Kind::NetworkPolicy,
+                ObjectData::NetworkPolicy(plan),
+            ));
+        }
+    }
+    objects
 }
 
 pub(super) fn cluster_namespace(template: &str, env: &str) -> String {

@@ -1,18 +1,24 @@
-//! Credentials through External Secrets: per app, one `ExternalSecret` producing the
-//! role's `kubernetes.io/basic-auth` Secret next to the cluster (read by CNPG), and one
-//! producing the app's connection Secret in the app's namespace with CNPG's key set.
+//! Credentials, per app: the role's `kubernetes.io/basic-auth` Secret next to the cluster
+//! (read by CNPG through `passwordSecret`) and the app's connection Secret in the app's
+//! namespace with CNPG's key set, both produced by the configured secret operator.
 //!
-//! The password never appears here: each Secret is templated by the External Secrets
-//! operator from the store. The Go-template strings below are data, printed literally.
+//! Input: the spec's `[secrets]` and one app's resolved names (`Target`).
+//! Output: per app, two `ExternalSecret`s (External Secrets) or two `InfisicalSecret`s /
+//! `InfisicalStaticSecret`s (Infisical), each in the namespace of the Secret it produces
+//! (an owner reference cannot cross namespaces); with `InfisicalStaticSecret`, also one
+//! `InfisicalConnection` and one `InfisicalAuth` per environment.
+//! Invariant: the password never appears here: each Secret is templated by the operator
+//! from the store. The Go-template strings below are data, printed literally, and both
+//! providers get their connection keys from the one function `connection_keys`.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::Meta;
+use super::{Kind, Meta, ObjectData};
 use crate::defaults;
 use crate::naming;
-use crate::spec::{App, Spec, StoreKind};
+use crate::spec::{App, InfisicalKind, SecretProvider, Spec, StoreKind};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ExternalSecretPlan {
@@ -42,6 +48,72 @@ pub struct RemoteRef {
     pub property: String,
 }
 
+/// `secrets.infisical.com/v1alpha1` `InfisicalSecret`: host, auth and scope inline.
+#[derive(Debug, Clone, Serialize)]
+pub struct InfisicalSecretPlan {
+    pub meta: Meta,
+    /// The instance's API base URL (`<host>/api`).
+    pub host_api: String,
+    pub resync_interval: String,
+    /// Universal-auth credentials Secret (`clientId`, `clientSecret`).
+    pub credentials: NamespacedName,
+    pub scope: InfisicalScope,
+    pub target: ManagedSecret,
+}
+
+/// `secrets.infisical.com/v1beta1` `InfisicalStaticSecret`.
+#[derive(Debug, Clone, Serialize)]
+pub struct InfisicalStaticSecretPlan {
+    pub meta: Meta,
+    pub auth: NamespacedName,
+    pub refresh_interval: String,
+    pub source: InfisicalScope,
+    pub target: ManagedSecret,
+}
+
+/// `secrets.infisical.com/v1beta1` `InfisicalAuth` with universal auth.
+#[derive(Debug, Clone, Serialize)]
+pub struct InfisicalAuthPlan {
+    pub meta: Meta,
+    pub connection: NamespacedName,
+    pub credentials: NamespacedName,
+    pub client_id_key: String,
+    pub client_secret_key: String,
+}
+
+/// `secrets.infisical.com/v1beta1` `InfisicalConnection`.
+#[derive(Debug, Clone, Serialize)]
+pub struct InfisicalConnectionPlan {
+    pub meta: Meta,
+    /// The instance's base URL, without `/api`.
+    pub address: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NamespacedName {
+    pub name: String,
+    pub namespace: String,
+}
+
+/// Where in Infisical an app's credentials live.
+#[derive(Debug, Clone, Serialize)]
+pub struct InfisicalScope {
+    pub project: String,
+    pub environment: String,
+    pub path: String,
+}
+
+/// The Secret an Infisical object produces.
+#[derive(Debug, Clone, Serialize)]
+pub struct ManagedSecret {
+    pub name: String,
+    pub namespace: String,
+    pub secret_type: String,
+    pub labels: BTreeMap<String, String>,
+    /// Produced Secret's keys → Infisical (Go) templates.
+    pub data: BTreeMap<String, String>,
+}
+
 /// The app whose credentials are delivered, with its resolved names.
 pub(super) struct Target<'a> {
     pub(super) env: &'a str,
@@ -54,21 +126,110 @@ pub(super) struct Target<'a> {
     pub(super) role: &'a str,
 }
 
-const PASSWORD: &str = "{{ .password }}";
-/// For `user:password@` in URIs: `urlquery` escapes everything but writes a space as
-/// `+`, which is a literal plus in the userinfo part, so `+` (only ever a space after
-/// `urlquery`, which escapes a real `+` as `%2B`) becomes `%20`.
-const PASSWORD_IN_URI: &str = "{{ .password | urlquery | replace \"+\" \"%20\" }}";
-/// In a query string (`?password=`) `+` already means a space.
-const PASSWORD_IN_QUERY: &str = "{{ .password | urlquery }}";
-/// `.pgpass` fields escape `\` and `:` with a backslash.
-const PASSWORD_IN_PGPASS: &str =
-    "{{ .password | replace \"\\\\\" \"\\\\\\\\\" | replace \":\" \"\\\\:\" }}";
+/// How a provider's template writes the password in each place it appears. Both
+/// operators run Go `text/template` with sprig (External Secrets' engine v2; Infisical's
+/// operator adds sprig minus `env`/`expandenv`), so the escaping is the same and only the
+/// expression reaching the value differs.
+struct PasswordExprs {
+    /// As is (`password` key).
+    plain: String,
+    /// In `user:password@` of a URI: `urlquery` escapes everything but writes a space as
+    /// `+`, which is a literal plus in the userinfo part, so `+` (only ever a space after
+    /// `urlquery`, which escapes a real `+` as `%2B`) becomes `%20`.
+    userinfo: String,
+    /// In a query string (`?password=`), where `+` already means a space.
+    query: String,
+    /// In a `.pgpass` line, whose fields escape `\` and `:` with a backslash.
+    pgpass: String,
+}
 
-pub(super) fn external_secrets(spec: &Spec, t: &Target<'_>) -> Vec<ExternalSecretPlan> {
+impl PasswordExprs {
+    /// `value` is the template expression of the password, e.g. `.password`.
+    fn go_template(value: &str) -> Self {
+        Self {
+            plain: format!("{{{{ {value} }}}}"),
+            userinfo: format!("{{{{ {value} | urlquery | replace \"+\" \"%20\" }}}}"),
+            query: format!("{{{{ {value} | urlquery }}}}"),
+            pgpass: format!(
+                "{{{{ {value} | replace \"\\\\\" \"\\\\\\\\\" | replace \":\" \"\\\\:\" }}}}"
+            ),
+        }
+    }
+}
+
+/// Name of the per-environment `InfisicalConnection` and `InfisicalAuth`; prefixed so it
+/// cannot clash with objects a team already keeps in the cluster namespace.
+const INFISICAL_SHARED_NAME: &str = "dbgen-infisical";
+/// Keys of the universal-auth credentials Secret, fixed by the Infisical operator.
+const CLIENT_ID_KEY: &str = "clientId";
+const CLIENT_SECRET_KEY: &str = "clientSecret";
+const BASIC_AUTH: &str = "kubernetes.io/basic-auth";
+
+/// Every credentials object of one app.
+pub(super) fn objects(spec: &Spec, t: &Target<'_>) -> Vec<(Kind, ObjectData)> {
+    match spec.secrets.provider {
+        SecretProvider::ExternalSecrets => external_secrets(spec, t)
+            .into_iter()
+            .map(|p| (Kind::ExternalSecret, ObjectData::ExternalSecret(p)))
+            .collect(),
+        SecretProvider::Infisical => infisical(spec, t),
+    }
+}
+
+/// Objects shared by every app of an environment: the `InfisicalConnection` and
+/// `InfisicalAuth` an `InfisicalStaticSecret` points at, in the cluster namespace.
+pub(super) fn environment_objects(spec: &Spec, env: &str) -> Vec<(Kind, ObjectData)> {
+    let secrets = &spec.secrets;
+    if secrets.provider != SecretProvider::Infisical
+        || secrets.kind != Some(InfisicalKind::InfisicalStaticSecret)
+    {
+        return Vec::new();
+    }
+    let namespace = super::cnpg::cluster_namespace(&spec.platform.namespace, env);
+    let meta = Meta {
+        name: INFISICAL_SHARED_NAME.to_string(),
+        namespace: namespace.clone(),
+        // Shared by every cluster, so no `instance` or `name` label.
+        labels: BTreeMap::from([
+            (
+                "app.kubernetes.io/part-of".to_string(),
+                spec.platform.name.clone(),
+            ),
+            (
+                "app.kubernetes.io/managed-by".to_string(),
+                "dbgen".to_string(),
+            ),
+        ]),
+    };
+    let connection = InfisicalConnectionPlan {
+        meta: meta.clone(),
+        address: secrets.host.clone().unwrap_or_default(),
+    };
+    let auth = InfisicalAuthPlan {
+        meta,
+        connection: NamespacedName {
+            name: INFISICAL_SHARED_NAME.to_string(),
+            namespace,
+        },
+        credentials: credentials_ref(spec),
+        client_id_key: CLIENT_ID_KEY.to_string(),
+        client_secret_key: CLIENT_SECRET_KEY.to_string(),
+    };
+    vec![
+        (
+            Kind::InfisicalConnection,
+            ObjectData::InfisicalConnection(connection),
+        ),
+        (Kind::InfisicalAuth, ObjectData::InfisicalAuth(auth)),
+    ]
+}
+
+fn external_secrets(spec: &Spec, t: &Target<'_>) -> Vec<ExternalSecretPlan> {
     let secrets = &spec.secrets;
     let vars = BTreeMap::from([("env", t.env), ("app", t.app_key), ("cluster", t.cluster)]);
-    let key = naming::expand(&secrets.key, &vars).unwrap_or_else(|_| secrets.key.clone());
+    // validate required `key` and `store` for this provider and expanded `key`.
+    let template = secrets.key.clone().unwrap_or_default();
+    let key = naming::expand(&template, &vars).unwrap_or(template);
     let property = secrets
         .password_property
         .clone()
@@ -79,7 +240,7 @@ pub(super) fn external_secrets(spec: &Spec, t: &Target<'_>) -> Vec<ExternalSecre
         property,
     }];
     let store = StoreRef {
-        name: secrets.store.clone(),
+        name: secrets.store.clone().unwrap_or_default(),
         kind: match secrets.store_kind.unwrap_or(StoreKind::ClusterSecretStore) {
             StoreKind::ClusterSecretStore => "ClusterSecretStore",
             StoreKind::SecretStore => "SecretStore",
@@ -91,6 +252,7 @@ pub(super) fn external_secrets(spec: &Spec, t: &Target<'_>) -> Vec<ExternalSecre
         .clone()
         .unwrap_or_else(|| defaults::REFRESH.to_string());
     let platform = &spec.platform.name;
+    let password = PasswordExprs::go_template(".password");
     let role_secret = naming::role_secret(t.cluster, t.app_key);
     let role = ExternalSecretPlan {
         meta: Meta::new(
@@ -103,19 +265,12 @@ pub(super) fn external_secrets(spec: &Spec, t: &Target<'_>) -> Vec<ExternalSecre
         refresh: refresh.clone(),
         store: store.clone(),
         target: role_secret,
-        secret_type: "kubernetes.io/basic-auth".to_string(),
-        // CNPG applies a changed password at once only when the Secret has this label.
-        secret_labels: BTreeMap::from([("cnpg.io/reload".to_string(), "true".to_string())]),
-        template: BTreeMap::from([
-            ("username".to_string(), t.role.to_string()),
-            ("password".to_string(), PASSWORD.to_string()),
-        ]),
+        secret_type: BASIC_AUTH.to_string(),
+        secret_labels: reload_label(),
+        template: role_keys(t, &password),
         data: data.clone(),
     };
-    let app_namespace = naming::expand(&t.app.namespace, &BTreeMap::from([("env", t.env)]))
-        .unwrap_or_else(|_| t.app.namespace.clone());
-    let connection_secret =
-        naming::connection_secret(t.app_key, t.app.connection_secret.as_deref());
+    let (connection_secret, app_namespace) = connection_target(t);
     let connection = ExternalSecretPlan {
         meta: Meta::new(
             connection_secret.clone(),
@@ -127,40 +282,190 @@ pub(super) fn external_secrets(spec: &Spec, t: &Target<'_>) -> Vec<ExternalSecre
         refresh,
         store,
         target: connection_secret,
-        secret_type: "kubernetes.io/basic-auth".to_string(),
+        secret_type: BASIC_AUTH.to_string(),
         secret_labels: BTreeMap::new(),
-        template: connection_keys(spec, t),
+        template: connection_keys(spec, t, &password),
         data,
     };
     vec![role, connection]
 }
 
-/// CNPG's application Secret keys, pointing at the cluster's read-write Service.
-fn connection_keys(spec: &Spec, t: &Target<'_>) -> BTreeMap<String, String> {
+fn infisical(spec: &Spec, t: &Target<'_>) -> Vec<(Kind, ObjectData)> {
+    let secrets = &spec.secrets;
+    let vars = BTreeMap::from([("env", t.env), ("app", t.app_key), ("cluster", t.cluster)]);
+    // validate required `host`, `project`, `path` and `credentials` for this provider.
+    let path_template = secrets.path.clone().unwrap_or_default();
+    let scope = InfisicalScope {
+        project: secrets.project.clone().unwrap_or_default(),
+        environment: spec
+            .environments
+            .get(t.env)
+            .and_then(|e| e.infisical_environment.clone())
+            .unwrap_or_else(|| t.env.to_string()),
+        path: naming::expand(&path_template, &vars).unwrap_or(path_template),
+    };
+    let interval = secrets
+        .resync_interval
+        .clone()
+        .unwrap_or_else(|| defaults::INFISICAL_RESYNC_INTERVAL.to_string());
+    // Infisical exposes each secret of the folder as `.<name>.Value`; validate made
+    // sure the name is a Go identifier.
+    let property = secrets
+        .password_property
+        .as_deref()
+        .unwrap_or(defaults::PASSWORD_PROPERTY);
+    let password = PasswordExprs::go_template(&format!(".{property}.Value"));
+    let platform = &spec.platform.name;
+    let role_secret = naming::role_secret(t.cluster, t.app_key);
+    let (connection_secret, app_namespace) = connection_target(t);
+    let produced = [
+        ManagedSecret {
+            name: role_secret,
+            namespace: t.namespace.to_string(),
+            secret_type: BASIC_AUTH.to_string(),
+            labels: reload_label(),
+            data: role_keys(t, &password),
+        },
+        ManagedSecret {
+            name: connection_secret,
+            namespace: app_namespace,
+            secret_type: BASIC_AUTH.to_string(),
+            labels: BTreeMap::new(),
+            data: connection_keys(spec, t, &password),
+        },
+    ];
+    produced
+        .into_iter()
+        .map(|target| {
+            // Named after the Secret it produces and in its namespace, as with External
+            // Secrets: the `Owner` creation policy needs a same-namespace owner.
+            let mut meta = Meta::new(
+                target.name.clone(),
+                target.namespace.clone(),
+                platform,
+                t.cluster,
+                Some(t.app_key),
+            );
+            match secrets.kind.unwrap_or(InfisicalKind::InfisicalSecret) {
+                InfisicalKind::InfisicalSecret => {
+                    // Operators before `template.metadata` copy the object's own labels
+                    // to the Secret, so the reload label goes on both.
+                    meta.labels.extend(target.labels.clone());
+                    let plan = InfisicalSecretPlan {
+                        meta,
+                        host_api: format!("{}/api", secrets.host.as_deref().unwrap_or_default()),
+                        resync_interval: interval.clone(),
+                        credentials: credentials_ref(spec),
+                        scope: scope.clone(),
+                        target,
+                    };
+                    (Kind::InfisicalSecret, ObjectData::InfisicalSecret(plan))
+                }
+                InfisicalKind::InfisicalStaticSecret => {
+                    let plan = InfisicalStaticSecretPlan {
+                        auth: NamespacedName {
+                            name: INFISICAL_SHARED_NAME.to_string(),
+                            namespace: t.namespace.to_string(),
+                        },
+                        meta,
+                        refresh_interval: interval.clone(),
+                        source: scope.clone(),
+                        target,
+                    };
+                    (
+                        Kind::InfisicalStaticSecret,
+                        ObjectData::InfisicalStaticSecret(plan),
+                    )
+                }
+            }
+        })
+        .collect()
+}
+
+fn credentials_ref(spec: &Spec) -> NamespacedName {
+    let credentials = spec.secrets.credentials.as_ref();
+    NamespacedName {
+        name: credentials.map(|c| c.name.clone()).unwrap_or_default(),
+        namespace: credentials.map(|c| c.namespace.clone()).unwrap_or_default(),
+    }
+}
+
+/// CNPG applies a changed password at once only when the role Secret has this label.
+fn reload_label() -> BTreeMap<String, String> {
+    BTreeMap::from([("cnpg.io/reload".to_string(), "true".to_string())])
+}
+
+/// Name and namespace of the app's connection Secret.
+fn connection_target(t: &Target<'_>) -> (String, String) {
+    let namespace = naming::expand(&t.app.namespace, &BTreeMap::from([("env", t.env)]))
+        .unwrap_or_else(|_| t.app.namespace.clone());
+    let name = naming::connection_secret(t.app_key, t.app.connection_secret.as_deref());
+    (name, namespace)
+}
+
+/// The role Secret CNPG reads: `username` written by dbgen, so it always equals the role.
+fn role_keys(t: &Target<'_>, password: &PasswordExprs) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("username".to_string(), t.role.to_string()),
+        ("password".to_string(), password.plain.clone()),
+    ])
+}
+
+/// CNPG's application Secret keys, pointing at the cluster's read-write Service; the one
+/// place that decides the connection key set, whatever the provider.
+fn connection_keys(
+    spec: &Spec,
+    t: &Target<'_>,
+    password: &PasswordExprs,
+) -> BTreeMap<String, String> {
     let domain = spec.platform.domain.as_deref().unwrap_or(defaults::DOMAIN);
     let port = defaults::POSTGRES_PORT;
     // Apps live in other namespaces, so the short host already names the namespace.
     let host = format!("{}-rw.{}", t.cluster, t.namespace);
     let fqdn = format!("{host}.svc.{domain}");
     let (user, db) = (t.role, t.database);
-    let uri = |h: &str| format!("postgresql://{user}:{PASSWORD_IN_URI}@{h}:{port}/{db}");
-    let jdbc = |h: &str| {
-        format!("jdbc:postgresql://{h}:{port}/{db}?password={PASSWORD_IN_QUERY}&user={user}")
-    };
+    let PasswordExprs {
+        plain,
+        userinfo,
+        query,
+        pgpass,
+    } = password;
+    let uri = |h: &str| format!("postgresql://{user}:{userinfo}@{h}:{port}/{db}");
+    let jdbc = |h: &str| format!("jdbc:postgresql://{h}:{port}/{db}?password={query}&user={user}");
     BTreeMap::from([
         ("username".to_string(), user.to_string()),
         ("user".to_string(), user.to_string()),
-        ("password".to_string(), PASSWORD.to_string()),
+        ("password".to_string(), plain.clone()),
         ("dbname".to_string(), db.to_string()),
         ("host".to_string(), host.clone()),
         ("port".to_string(), port.to_string()),
         (
             "pgpass".to_string(),
-            format!("{host}:{port}:{db}:{user}:{PASSWORD_IN_PGPASS}\n"),
+            format!("{host}:{port}:{db}:{user}:{pgpass}\n"),
         ),
         ("uri".to_string(), uri(&host)),
         ("jdbc-uri".to_string(), jdbc(&host)),
         ("fqdn-uri".to_string(), uri(&fqdn)),
         ("fqdn-jdbc-uri".to_string(), jdbc(&fqdn)),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PasswordExprs;
+
+    #[test]
+    fn password_expressions_escape_for_each_context() {
+        let exprs = PasswordExprs::go_template(".password.Value");
+        assert_eq!(exprs.plain, "{{ .password.Value }}");
+        assert_eq!(
+            exprs.userinfo,
+            r#"{{ .password.Value | urlquery | replace "+" "%20" }}"#
+        );
+        assert_eq!(exprs.query, "{{ .password.Value | urlquery }}");
+        assert_eq!(
+            exprs.pgpass,
+            r#"{{ .password.Value | replace "\\" "\\\\" | replace ":" "\\:" }}"#
+        );
+    }
 }

@@ -7,7 +7,17 @@ pub enum Kind {
     Cluster,
     Database,
     ExternalSecret,
+    InfisicalAuth,
+    InfisicalConnection,
+    InfisicalSecret,
+    InfisicalStaticSecret,
     Kustomization,
+    NetworkPolicy,
+    ObjectStore,
+    PodMonitor,
+    Pooler,
+    PrometheusRule,
+    ScheduledBackup,
 }
 
 impl Kind {
@@ -17,7 +27,17 @@ impl Kind {
             Self::Cluster => "cluster",
             Self::Database => "database",
             Self::ExternalSecret => "externalsecret",
+            Self::InfisicalAuth => "infisicalauth",
+            Self::InfisicalConnection => "infisicalconnection",
+            Self::InfisicalSecret => "infisicalsecret",
+            Self::InfisicalStaticSecret => "infisicalstaticsecret",
             Self::Kustomization => "kustomization",
+            Self::NetworkPolicy => "networkpolicy",
+            Self::ObjectStore => "objectstore",
+            Self::PodMonitor => "podmonitor",
+            Self::Pooler => "pooler",
+            Self::PrometheusRule => "prometheusrule",
+            Self::ScheduledBackup => "scheduledbackup",
         }
     }
 }

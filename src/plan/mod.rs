@@ -6,17 +6,29 @@
 //! Invariant: infallible (no `Result`); templates only print plan fields, so every
 //! computed string (names, hosts, URIs, External Secrets templates) is made here.
 
+mod backup;
 mod cnpg;
 mod credentials;
 mod kind;
 mod meta;
+mod monitoring;
+mod network;
+mod pooler;
 
 use serde::Serialize;
 
+pub use backup::{ClusterBackupPlan, ObjectStorePlan, RecoveryPlan, ScheduledBackupPlan};
 pub use cnpg::{ClusterPlan, DatabasePlan, RolePlan, StoragePlan};
-pub use credentials::{ExternalSecretPlan, RemoteRef, StoreRef};
+pub use credentials::{
+    ExternalSecretPlan, InfisicalAuthPlan, InfisicalConnectionPlan, InfisicalScope,
+    InfisicalSecretPlan, InfisicalStaticSecretPlan, ManagedSecret, NamespacedName, RemoteRef,
+    StoreRef,
+};
 pub use kind::Kind;
 pub use meta::Meta;
+pub use monitoring::{AlertPlan, PodMonitorPlan, PrometheusRulePlan};
+pub use network::NetworkPolicyPlan;
+pub use pooler::PoolerPlan;
 
 use crate::validate::Checked;
 
@@ -52,6 +64,36 @@ pub enum ObjectData {
     Cluster(ClusterPlan),
     Database(DatabasePlan),
     ExternalSecret(ExternalSecretPlan),
+    InfisicalAuth(InfisicalAuthPlan),
+    InfisicalConnection(InfisicalConnectionPlan),
+    InfisicalSecret(InfisicalSecretPlan),
+    InfisicalStaticSecret(InfisicalStaticSecretPlan),
+    NetworkPolicy(NetworkPolicyPlan),
+    ObjectStore(ObjectStorePlan),
+    PodMonitor(PodMonitorPlan),
+    Pooler(PoolerPlan),
+    PrometheusRule(PrometheusRulePlan),
+    ScheduledBackup(ScheduledBackupPlan),
+}
+
+impl ObjectData {
+    pub fn meta(&self) -> &Meta {
+        match self {
+            Self::Cluster(p) => &p.meta,
+            Self::Database(p) => &p.meta,
+            Self::ExternalSecret(p) => &p.meta,
+            Self::InfisicalAuth(p) => &p.meta,
+            Self::InfisicalConnection(p) => &p.meta,
+            Self::InfisicalSecret(p) => &p.meta,
+            Self::InfisicalStaticSecret(p) => &p.meta,
+            Self::NetworkPolicy(p) => &p.meta,
+            Self::ObjectStore(p) => &p.meta,
+            Self::PodMonitor(p) => &p.meta,
+            Self::Pooler(p) => &p.meta,
+            Self::PrometheusRule(p) => &p.meta,
+            Self::ScheduledBackup(p) => &p.meta,
+        }
+    }
 }
 
 /// `<env>/kustomization.yaml`.
@@ -73,6 +115,10 @@ impl Plan {
                 let mut objects = Vec::new();
                 for cluster in spec.postgres.keys() {
                     objects.extend(cnpg::objects(checked, env, cluster));
+                }
+                for (kind, data) in credentials::environment_objects(spec, env) {
+                    let path = object_path(env, kind, data.meta());
+                    objects.push(Object { kind, path, data });
                 }
                 objects.sort_by(|a, b| a.path.cmp(&b.path));
                 let prefix = format!("{env}/");

@@ -4,24 +4,28 @@ use minijinja::{Environment, UndefinedBehavior};
 
 use crate::plan::Kind;
 
+macro_rules! template {
+    ($name:literal) => {
+        ($name, include_str!(concat!("../../templates/", $name)))
+    };
+}
+
 /// Every template, compiled into the binary: (name, source).
 pub(super) const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "cluster.yaml.j2",
-        include_str!("../../templates/cluster.yaml.j2"),
-    ),
-    (
-        "database.yaml.j2",
-        include_str!("../../templates/database.yaml.j2"),
-    ),
-    (
-        "externalsecret.yaml.j2",
-        include_str!("../../templates/externalsecret.yaml.j2"),
-    ),
-    (
-        "kustomization.yaml.j2",
-        include_str!("../../templates/kustomization.yaml.j2"),
-    ),
+    template!("cluster.yaml.j2"),
+    template!("database.yaml.j2"),
+    template!("externalsecret.yaml.j2"),
+    template!("infisicalauth.yaml.j2"),
+    template!("infisicalconnection.yaml.j2"),
+    template!("infisicalsecret.yaml.j2"),
+    template!("infisicalstaticsecret.yaml.j2"),
+    template!("kustomization.yaml.j2"),
+    template!("networkpolicy.yaml.j2"),
+    template!("objectstore.yaml.j2"),
+    template!("podmonitor.yaml.j2"),
+    template!("pooler.yaml.j2"),
+    template!("prometheusrule.yaml.j2"),
+    template!("scheduledbackup.yaml.j2"),
 ];
 
 pub(super) fn name(kind: Kind) -> &'static str {
@@ -29,7 +33,17 @@ pub(super) fn name(kind: Kind) -> &'static str {
         Kind::Cluster => "cluster.yaml.j2",
         Kind::Database => "database.yaml.j2",
         Kind::ExternalSecret => "externalsecret.yaml.j2",
+        Kind::InfisicalAuth => "infisicalauth.yaml.j2",
+        Kind::InfisicalConnection => "infisicalconnection.yaml.j2",
+        Kind::InfisicalSecret => "infisicalsecret.yaml.j2",
+        Kind::InfisicalStaticSecret => "infisicalstaticsecret.yaml.j2",
         Kind::Kustomization => "kustomization.yaml.j2",
+        Kind::NetworkPolicy => "networkpolicy.yaml.j2",
+        Kind::ObjectStore => "objectstore.yaml.j2",
+        Kind::PodMonitor => "podmonitor.yaml.j2",
+        Kind::Pooler => "pooler.yaml.j2",
+        Kind::PrometheusRule => "prometheusrule.yaml.j2",
+        Kind::ScheduledBackup => "scheduledbackup.yaml.j2",
     }
 }
 

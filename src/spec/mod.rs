@@ -10,8 +10,9 @@ mod profiles;
 mod shape;
 
 pub use model::{
-    App, Compute, Engine, Environment, Layer, Output, ParamValue, Platform, PostgresCluster,
-    Resources, SecretProvider, Secrets, Spec, StoreKind,
+    App, BackupLayer, Compute, Engine, Environment, Layer, Monitoring, MonitoringSettings, Output, ParamValue, Platform, PoolMode, PoolerLayer, PostgresCluster,
+    Restore,
+    Resources, InfisicalKind, SecretProvider, SecretRef, Secrets, Spec, StoreKind,
 };
 pub use profiles::{BUILTIN_PROFILES, BuiltinProfile};
 pub use shape::{SpanIndex, TomlPath};

@@ -41,6 +41,12 @@ pub struct Platform {
     pub namespace: String,
     /// Kubernetes cluster domain used in fully qualified host names (default `cluster.local`).
     pub domain: Option<String>,
+    /// Namespace of the CloudNativePG operator, allowed through network policies (default `cnpg-system`).
+    pub operator_namespace: Option<String>,
+    /// Namespace of Prometheus, allowed to scrape metrics through network policies (default `monitoring`).
+    pub monitoring_namespace: Option<String>,
+    /// CloudNativePG operator version the output targets, `major.minor` (default `1.30`).
+    pub cnpg_version: Option<String>,
 }
 
 /// One environment.
@@ -49,24 +55,61 @@ pub struct Platform {
 pub struct Environment {
     /// Size profile applied to every cluster in this environment (built-in: nano, small, medium, large).
     pub profile: Option<String>,
+    /// Infisical environment slug this environment reads from (default: the environment
+    /// name). Only with `secrets.provider = "infisical"`.
+    pub infisical_environment: Option<String>,
+    /// Whether this is a production environment (default: true for `prod` and `production`);
+    /// production turns network policies on by default.
+    pub production: Option<bool>,
 }
 
-/// The secret provider.
+/// The secret provider. Which keys apply depends on `provider`: `store`, `store_kind`,
+/// `key` and `refresh` are External Secrets keys; `host`, `project`, `path`,
+/// `credentials`, `resync_interval` and `kind` are Infisical keys.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Secrets {
-    /// Which operator delivers credentials.
+    /// Which operator delivers credentials: `external-secrets` or `infisical`.
     pub provider: SecretProvider,
-    /// Name of the External Secrets store to read from.
-    pub store: String,
-    /// Kind of that store (default `ClusterSecretStore`).
+    /// External Secrets: name of the store to read from (required).
+    pub store: Option<String>,
+    /// External Secrets: kind of that store (default `ClusterSecretStore`).
     pub store_kind: Option<StoreKind>,
-    /// Remote key of each app's credentials; may contain `{env}`, `{app}`, `{cluster}`.
-    pub key: String,
-    /// Property of the remote key holding the password (default `password`).
+    /// External Secrets: remote key of each app's credentials (required); may contain
+    /// `{env}`, `{app}`, `{cluster}`.
+    pub key: Option<String>,
+    /// Name of the value holding the password (default `password`): the property of the
+    /// remote key (External Secrets) or the secret's key in the folder `path` (Infisical).
     pub password_property: Option<String>,
-    /// How often External Secrets re-reads the store, as a Go duration (default `1h`).
+    /// External Secrets: how often the store is re-read, as a Go duration (default `1h`).
     pub refresh: Option<String>,
+    /// Infisical: base URL of the instance, without `/api` (required), e.g.
+    /// `https://app.infisical.com` or `http://192.168.111.69:8085`; dbgen appends `/api`
+    /// where the operator expects the API address.
+    pub host: Option<String>,
+    /// Infisical: slug of the project holding the credentials (required).
+    pub project: Option<String>,
+    /// Infisical: folder of each app's credentials (required), starting with `/`; may
+    /// contain `{env}`, `{app}`, `{cluster}`, e.g. `/postgresql/{app}`.
+    pub path: Option<String>,
+    /// Infisical: the Secret holding the universal-auth machine identity's `clientId` and
+    /// `clientSecret` (required), e.g. `{ name = "infisical-universal-auth", namespace = "argocd" }`.
+    pub credentials: Option<SecretRef>,
+    /// Infisical: how often the operator re-reads Infisical: a whole number with one unit,
+    /// `s` (at least 5), `m`, `h`, `d` or `w` (default `60s`).
+    pub resync_interval: Option<String>,
+    /// Infisical: which custom resource delivers the credentials (default `InfisicalSecret`).
+    pub kind: Option<InfisicalKind>,
+}
+
+/// A Kubernetes Secret in a given namespace.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRef {
+    /// Name of the Secret.
+    pub name: String,
+    /// Namespace of the Secret.
+    pub namespace: String,
 }
 
 /// Supported secret providers.
@@ -75,6 +118,30 @@ pub enum SecretProvider {
     /// External Secrets Operator (`external-secrets.io/v1`).
     #[serde(rename = "external-secrets")]
     ExternalSecrets,
+    /// Infisical Kubernetes operator (`secrets.infisical.com`).
+    #[serde(rename = "infisical")]
+    Infisical,
+}
+
+impl SecretProvider {
+    /// The name users write in `provider`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ExternalSecrets => "external-secrets",
+            Self::Infisical => "infisical",
+        }
+    }
+}
+
+/// Infisical custom resources that sync secrets into Kubernetes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum InfisicalKind {
+    /// `secrets.infisical.com/v1alpha1` `InfisicalSecret`: one object per Secret, with
+    /// the host and credentials inline.
+    InfisicalSecret,
+    /// `secrets.infisical.com/v1beta1` `InfisicalStaticSecret` (operator 0.11 or newer),
+    /// plus one `InfisicalConnection` and one `InfisicalAuth` per environment.
+    InfisicalStaticSecret,
 }
 
 /// Kinds of External Secrets stores.
@@ -108,6 +175,16 @@ pub struct PostgresCluster {
     /// `postgresql.conf` parameters.
     #[serde(default)]
     pub parameters: BTreeMap<String, ParamValue>,
+    /// Prometheus monitoring: `true`, or a table with alert thresholds.
+    pub monitoring: Option<Monitoring>,
+    /// NetworkPolicies isolating the cluster (default: on in production environments).
+    pub network_policy: Option<bool>,
+    /// A PgBouncer pooler in front of the primary.
+    pub pooler: Option<PoolerLayer>,
+    /// Continuous backup to an object store through the Barman Cloud plugin.
+    pub backup: Option<BackupLayer>,
+    /// Bootstrap this cluster from another cluster's backups (point-in-time recovery).
+    pub restore: Option<Restore>,
     /// Per-environment overrides, by environment name.
     #[serde(default)]
     pub env: BTreeMap<String, Layer>,
@@ -123,6 +200,11 @@ impl PostgresCluster {
             storage_class: self.storage_class.clone(),
             resources: self.resources.clone(),
             parameters: self.parameters.clone(),
+            monitoring: self.monitoring.clone(),
+            network_policy: self.network_policy,
+            pooler: self.pooler.clone(),
+            backup: self.backup.clone(),
+            restore: self.restore.clone(),
         }
     }
 }
@@ -152,6 +234,98 @@ pub struct Layer {
     /// `postgresql.conf` parameters.
     #[serde(default)]
     pub parameters: BTreeMap<String, ParamValue>,
+    /// Prometheus monitoring: `true`, or a table with alert thresholds.
+    pub monitoring: Option<Monitoring>,
+    /// NetworkPolicies isolating the cluster (default: on in production environments).
+    pub network_policy: Option<bool>,
+    /// A PgBouncer pooler in front of the primary.
+    pub pooler: Option<PoolerLayer>,
+    /// Continuous backup to an object store through the Barman Cloud plugin.
+    pub backup: Option<BackupLayer>,
+    /// Bootstrap this cluster from another cluster's backups (point-in-time recovery).
+    pub restore: Option<Restore>,
+}
+
+/// Monitoring switch or settings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Monitoring {
+    /// `monitoring = true` turns monitoring on with the default thresholds.
+    Enabled(bool),
+    /// Monitoring with alert thresholds; unset thresholds keep their defaults.
+    Settings(MonitoringSettings),
+}
+
+/// Alert thresholds of the PrometheusRule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringSettings {
+    /// Turn monitoring on or off (default on when the table is given).
+    pub enabled: Option<bool>,
+    /// Alert when a replica lags the primary by more than this many seconds (default 30).
+    pub replication_lag_seconds: Option<u32>,
+    /// Alert when connections exceed this percentage of `max_connections` (default 80).
+    pub connections_percent: Option<u32>,
+    /// Alert when the newest base backup is older than this many hours (default 26).
+    pub backup_age_hours: Option<u32>,
+}
+
+/// PgBouncer settings (`[postgres.X.pooler]` or `pooler = { ... }`).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PoolerLayer {
+    /// Turn the pooler on or off (default on when the table is given).
+    pub enabled: Option<bool>,
+    /// Number of PgBouncer pods (default 2).
+    pub instances: Option<u32>,
+    /// `transaction` (default) or `session` pooling.
+    pub mode: Option<PoolMode>,
+    /// PgBouncer `max_client_conn` (default 1000).
+    pub max_client_conn: Option<u32>,
+    /// PgBouncer `default_pool_size` (default 50).
+    pub default_pool_size: Option<u32>,
+}
+
+/// Backup settings (`[postgres.X.backup]`); every key may be overridden per environment.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackupLayer {
+    /// Turn backups on or off (default on when the table is given), e.g. off in dev.
+    pub enabled: Option<bool>,
+    /// Object store path, e.g. `s3://bucket/path/`.
+    pub destination: Option<String>,
+    /// S3 endpoint URL for non-AWS stores (MinIO, Ceph...).
+    pub endpoint: Option<String>,
+    /// Name of the Secret (in the cluster namespace) holding `ACCESS_KEY_ID` and
+    /// `ACCESS_SECRET_KEY`; dbgen has the secret provider create it.
+    pub credentials: Option<String>,
+    /// Where the secret provider reads those two keys (remote key or path); may contain
+    /// `{env}` and `{cluster}`.
+    pub credentials_key: Option<String>,
+    /// How long backups are kept: a number and `d`, `w` or `m`, e.g. `30d`.
+    pub retention: Option<String>,
+    /// When base backups run: a 5-field cron expression (`0 2 * * *`) or `@daily`.
+    pub schedule: Option<String>,
+}
+
+/// Point-in-time recovery from a cluster's backups.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Restore {
+    /// The cluster whose backups to restore (its backup settings in the same environment).
+    pub from: String,
+    /// Recover up to this time, e.g. `2024-01-15 10:30:00 UTC` (default: the latest WAL).
+    pub target_time: Option<String>,
+}
+
+/// PgBouncer pool modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PoolMode {
+    /// A server connection per transaction; apps must not rely on session state.
+    Transaction,
+    /// A server connection per client session.
+    Session,
 }
 
 /// Requests and limits.

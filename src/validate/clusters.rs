@@ -125,6 +125,72 @@ fn layer(cx: &mut Context<'_>, layer: &LayerRef<'_>, is_profile: bool) {
             .with_label("0 instances"),
         );
     }
+    if let Some(pooler) = &values.pooler {
+        at_least_one(
+            cx,
+            layer,
+            &["pooler", "instances"],
+            pooler.instances,
+            "a pooler needs at least 1 instance",
+        );
+        at_least_one(
+            cx,
+            layer,
+            &["pooler", "max_client_conn"],
+            pooler.max_client_conn,
+            "max_client_conn must be at least 1",
+        );
+        at_least_one(
+            cx,
+            layer,
+            &["pooler", "default_pool_size"],
+            pooler.default_pool_size,
+            "default_pool_size must be at least 1",
+        );
+    }
+    if let Some(crate::spec::Monitoring::Settings(settings)) = &values.monitoring {
+        if settings
+            .connections_percent
+            .is_some_and(|p| p == 0 || p > 100)
+        {
+            cx.push(
+                Diagnostic::error(
+                    "out-of-range",
+                    layer.span(&["monitoring", "connections_percent"]),
+                    "connections_percent must be between 1 and 100",
+                )
+                .with_label("a percentage of max_connections"),
+            );
+        }
+        at_least_one(
+            cx,
+            layer,
+            &["monitoring", "replication_lag_seconds"],
+            settings.replication_lag_seconds,
+            "replication_lag_seconds must be at least 1",
+        );
+        at_least_one(
+            cx,
+            layer,
+            &["monitoring", "backup_age_hours"],
+            settings.backup_age_hours,
+            "backup_age_hours must be at least 1",
+        );
+    }
+    if let Some(backup) = &values.backup {
+        backup_values(cx, layer, backup);
+    }
+    if is_profile && values.restore.is_some() {
+        cx.push(
+            Diagnostic::error(
+                "invalid-value",
+                layer.span(&["restore"]),
+                format!("{} sets `restore`", layer.description),
+            )
+            .with_label("restore belongs to a cluster or one of its environments")
+            .with_help("move it to `[postgres.<cluster>.env.<env>]`"),
+        );
+    }
     if let Some(storage) = &values.storage {
         quantity(cx, layer, &["storage"], storage);
     }
@@ -175,6 +241,156 @@ fn layer(cx: &mut Context<'_>, layer: &LayerRef<'_>, is_profile: bool) {
     }
 }
 
+fn backup_values(cx: &mut Context<'_>, layer: &LayerRef<'_>, backup: &crate::spec::BackupLayer) {
+    if let Some(retention) = &backup.retention
+        && let Err(why) = rules::retention(retention)
+    {
+        cx.push(
+            Diagnostic::error(
+                "invalid-value",
+                layer.span(&["backup", "retention"]),
+                format!("retention `{retention}` {why}"),
+            )
+            .with_label("not a retention policy"),
+        );
+    }
+    if let Some(schedule) = &backup.schedule
+        && let Err(why) = rules::cron_with_seconds(schedule)
+    {
+        cx.push(
+            Diagnostic::error(
+                "invalid-schedule",
+                layer.span(&["backup", "schedule"]),
+                format!("schedule `{schedule}` {why}"),
+            )
+            .with_label("not a 5-field cron expression"),
+        );
+    }
+    if let Some(destination) = &backup.destination
+        && !["s3://", "gs://", "https://"]
+            .iter()
+            .any(|p| destination.starts_with(p))
+    {
+        cx.push(
+            Diagnostic::error(
+                "invalid-value",
+                layer.span(&["backup", "destination"]),
+                format!("destination `{destination}` is not an object store URL"),
+            )
+            .with_label("expected s3://bucket/path")
+            .with_help(
+                "Barman Cloud writes to `s3://bucket/path/` (also MinIO and Ceph, with `endpoint`)",
+            ),
+        );
+    }
+    if let Some(endpoint) = &backup.endpoint
+        && !(endpoint.starts_with("https://") || endpoint.starts_with("http://"))
+    {
+        cx.push(
+            Diagnostic::error(
+                "invalid-value",
+                layer.span(&["backup", "endpoint"]),
+                format!("endpoint `{endpoint}` is not an http(s) URL"),
+            )
+            .with_label("expected https://host[:port]"),
+        );
+    }
+    if let Some(credentials) = &backup.credentials {
+        cx.rule(
+            layer.span(&["backup", "credentials"]),
+            "credentials Secret name",
+            credentials,
+            rules::dns1123_subdomain(credentials),
+        );
+    }
+}
+
+/// Checks that need the merged settings: complete backup settings, a restore source
+/// with backups, and an operator recent enough for the Barman Cloud plugin.
+fn merged_backup(
+    cx: &mut Context<'_>,
+    env: &str,
+    cluster: &str,
+    merged: &Merged,
+    all: &BTreeMap<(String, String), Merged>,
+) {
+    let spec = cx.spec();
+    let version = spec
+        .platform
+        .cnpg_version
+        .as_deref()
+        .map(rules::major_minor);
+    let version = match version {
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return, // reported once by the platform checks
+        None => defaults::CNPG_VERSION,
+    };
+    if let Some(backup) = &merged.backup {
+        for (field, value) in [
+            ("destination", &backup.destination),
+            ("credentials", &backup.credentials),
+            ("credentials_key", &backup.credentials_key),
+        ] {
+            if value.is_none() {
+                cx.push(
+                    Diagnostic::error(
+                        "missing-key",
+                        backup
+                            .table
+                            .clone()
+                            .or_else(|| cx.key(&["postgres", cluster])),
+                        format!("backups of cluster `{cluster}` need `backup.{field}`"),
+                    )
+                    .with_label(format!("backups turned on here without `{field}`")),
+                );
+            }
+        }
+        if spec.secrets.provider != crate::spec::SecretProvider::ExternalSecrets {
+            cx.push(
+                Diagnostic::error("unsupported", backup.table.clone(), format!("backups of cluster `{cluster}` need their S3 credentials from External Secrets; the `{}` provider cannot deliver them yet", spec.secrets.provider.as_str()))
+                    .with_label("backup credentials")
+                    .with_help("use `provider = \"external-secrets\"`, or leave backups off for now"),
+            );
+        }
+        if version < defaults::CNPG_PLUGIN_BACKUPS_SINCE {
+            cx.push(
+                Diagnostic::error("unsupported", backup.table.clone(), format!("backups use the Barman Cloud plugin, which needs CloudNativePG 1.26 or newer; `platform.cnpg_version` is {}.{}", version.0, version.1))
+                    .with_label("plugin backups")
+                    .with_help("upgrade the operator and raise `platform.cnpg_version`; dbgen does not emit the deprecated in-tree `barmanObjectStore`"),
+            );
+        }
+    }
+    if let Some(restore) = &merged.restore {
+        let from = &restore.value.from;
+        if !spec.postgres.contains_key(from) {
+            let names: Vec<&str> = spec.postgres.keys().map(String::as_str).collect();
+            let span = restore.span.clone();
+            cx.unknown_reference(span, "restore source cluster", from, names);
+        } else if all
+            .get(&(env.to_string(), from.clone()))
+            .is_none_or(|m| m.backup.is_none())
+        {
+            cx.push(
+                Diagnostic::error("invalid-value", restore.span.clone(), format!("cluster `{cluster}` restores from `{from}`, which has no backups in environment `{env}`"))
+                    .with_label("nothing to restore from")
+                    .with_help(format!("configure `[postgres.{from}.backup]` for `{env}`")),
+            );
+        }
+    }
+}
+
+fn at_least_one(
+    cx: &mut Context<'_>,
+    layer: &LayerRef<'_>,
+    field: &[&str],
+    value: Option<u32>,
+    message: &str,
+) {
+    if value == Some(0) {
+        cx.push(Diagnostic::error("out-of-range", layer.span(field), message).with_label("0"));
+    }
+}
+
 fn quantity(cx: &mut Context<'_>, layer: &LayerRef<'_>, field: &[&str], value: &str) {
     if let Err(help) = rules::quantity(value) {
         let what = layer.key_path(field).join(".");
@@ -210,10 +426,16 @@ pub(super) fn merge_all(cx: &mut Context<'_>) -> BTreeMap<(String, String), Merg
             if let Some(profile) = profile.as_deref().and_then(|p| cx.profiles.get(p)) {
                 layers.push(profile.clone());
             }
-            let merged = merge(&layers, &defaults);
+            let production = environment
+                .production
+                .unwrap_or_else(|| defaults::PRODUCTION_ENVIRONMENTS.contains(&env.as_str()));
+            let merged = merge(&layers, &defaults, production);
             requests_within_limits(cx, &merged.requests, &merged.limits);
             all.insert((env.clone(), name.clone()), merged);
         }
+    }
+    for ((env, cluster), merged) in &all {
+        merged_backup(cx, env, cluster, merged, &all);
     }
     all
 }

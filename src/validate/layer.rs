@@ -7,8 +7,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::defaults;
 use crate::source::{FileId, Span};
-use crate::spec::{Compute, Layer, SpanIndex};
+use crate::spec::{Compute, Layer, Monitoring, PoolMode, SpanIndex};
 
 /// A merged value and where the user (or a profile file) wrote it.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,10 +84,50 @@ pub struct Merged {
     pub requests: MergedCompute,
     pub limits: MergedCompute,
     pub parameters: BTreeMap<String, Sourced<String>>,
+    /// `None` when monitoring is off.
+    pub monitoring: Option<MergedMonitoring>,
+    pub network_policy: bool,
+    /// `None` when there is no pooler.
+    pub pooler: Option<MergedPooler>,
+    /// `None` when backups are off.
+    pub backup: Option<MergedBackup>,
+    pub restore: Option<Sourced<crate::spec::Restore>>,
 }
 
-/// Merges `layers` (most specific first) over the built-in `defaults`.
-pub(super) fn merge(layers: &[LayerRef<'_>], defaults: &Layer) -> Merged {
+/// Backup settings after merging, each leaf located for diagnostics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergedBackup {
+    /// The `backup` table that turned backups on, for "missing key" diagnostics.
+    pub table: Option<Span>,
+    pub destination: Option<Sourced<String>>,
+    pub endpoint: Option<Sourced<String>>,
+    pub credentials: Option<Sourced<String>>,
+    pub credentials_key: Option<Sourced<String>>,
+    pub retention: Sourced<String>,
+    /// As written (5 fields); `validate` converts it for `ScheduledBackup`.
+    pub schedule: Sourced<String>,
+}
+
+/// Alert thresholds after merging.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergedMonitoring {
+    pub replication_lag_seconds: u32,
+    pub connections_percent: u32,
+    pub backup_age_hours: u32,
+}
+
+/// PgBouncer settings after merging.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergedPooler {
+    pub instances: u32,
+    pub mode: PoolMode,
+    pub max_client_conn: u32,
+    pub default_pool_size: u32,
+}
+
+/// Merges `layers` (most specific first) over the built-in `defaults`; network policies
+/// default to `production`.
+pub(super) fn merge(layers: &[LayerRef<'_>], defaults: &Layer, production: bool) -> Merged {
     let pick = |get: &dyn Fn(&Layer) -> Option<String>, field: &[&str]| {
         layers
             .iter()
@@ -130,5 +171,104 @@ pub(super) fn merge(layers: &[LayerRef<'_>], defaults: &Layer) -> Merged {
             l.resources.as_ref().and_then(|r| r.limits.as_ref())
         }),
         parameters,
+        monitoring: monitoring(layers),
+        network_policy: layers
+            .iter()
+            .find_map(|l| l.layer.network_policy)
+            .unwrap_or(production),
+        pooler: pooler(layers),
+        backup: backup(layers),
+        restore: layers.iter().find_map(|l| {
+            l.layer
+                .restore
+                .clone()
+                .map(|r| Sourced::from_layer(r, l, &["restore"]))
+        }),
     }
+}
+
+/// On when the most specific layer with a backup table does not turn it off; leaf by leaf.
+fn backup(layers: &[LayerRef<'_>]) -> Option<MergedBackup> {
+    let first = layers.iter().find(|l| l.layer.backup.is_some())?;
+    if !first
+        .layer
+        .backup
+        .as_ref()
+        .is_some_and(|b| b.enabled.unwrap_or(true))
+    {
+        return None;
+    }
+    let pick = |get: fn(&crate::spec::BackupLayer) -> Option<&String>, field: &str| {
+        layers.iter().find_map(|l| {
+            let value = get(l.layer.backup.as_ref()?)?;
+            Some(Sourced::from_layer(value.clone(), l, &["backup", field]))
+        })
+    };
+    Some(MergedBackup {
+        table: first.span(&["backup"]),
+        destination: pick(|b| b.destination.as_ref(), "destination"),
+        endpoint: pick(|b| b.endpoint.as_ref(), "endpoint"),
+        credentials: pick(|b| b.credentials.as_ref(), "credentials"),
+        credentials_key: pick(|b| b.credentials_key.as_ref(), "credentials_key"),
+        retention: pick(|b| b.retention.as_ref(), "retention")
+            .unwrap_or_else(|| Sourced::builtin(defaults::BACKUP_RETENTION.to_string())),
+        schedule: pick(|b| b.schedule.as_ref(), "schedule")
+            .unwrap_or_else(|| Sourced::builtin(defaults::BACKUP_SCHEDULE.to_string())),
+    })
+}
+
+/// On/off from the most specific layer that says; thresholds leaf by leaf.
+fn monitoring(layers: &[LayerRef<'_>]) -> Option<MergedMonitoring> {
+    let enabled = layers
+        .iter()
+        .find_map(|l| match l.layer.monitoring.as_ref()? {
+            Monitoring::Enabled(on) => Some(*on),
+            Monitoring::Settings(s) => Some(s.enabled.unwrap_or(true)),
+        })?;
+    if !enabled {
+        return None;
+    }
+    let setting = |get: fn(&crate::spec::MonitoringSettings) -> Option<u32>, default: u32| {
+        layers
+            .iter()
+            .find_map(|l| match l.layer.monitoring.as_ref()? {
+                Monitoring::Settings(s) => get(s),
+                Monitoring::Enabled(_) => None,
+            })
+            .unwrap_or(default)
+    };
+    Some(MergedMonitoring {
+        replication_lag_seconds: setting(
+            |s| s.replication_lag_seconds,
+            defaults::ALERT_REPLICATION_LAG_SECONDS,
+        ),
+        connections_percent: setting(
+            |s| s.connections_percent,
+            defaults::ALERT_CONNECTIONS_PERCENT,
+        ),
+        backup_age_hours: setting(|s| s.backup_age_hours, defaults::ALERT_BACKUP_AGE_HOURS),
+    })
+}
+
+/// On when the most specific layer with a pooler table does not turn it off; leaf by leaf.
+fn pooler(layers: &[LayerRef<'_>]) -> Option<MergedPooler> {
+    let tables: Vec<&crate::spec::PoolerLayer> = layers
+        .iter()
+        .filter_map(|l| l.layer.pooler.as_ref())
+        .collect();
+    if !tables.first()?.enabled.unwrap_or(true) {
+        return None;
+    }
+    let pick = |get: fn(&crate::spec::PoolerLayer) -> Option<u32>, default: u32| {
+        tables.iter().find_map(|t| get(t)).unwrap_or(default)
+    };
+    Some(MergedPooler {
+        instances: pick(|t| t.instances, defaults::POOLER_INSTANCES),
+        mode: tables
+            .iter()
+            .find_map(|t| t.mode)
+            .unwrap_or(PoolMode::Transaction),
+        max_client_conn: pick(|t| t.max_client_conn, defaults::POOLER_MAX_CLIENT_CONN),
+        default_pool_size: pick(|t| t.default_pool_size, defaults::POOLER_DEFAULT_POOL_SIZE),
+    })
 }

@@ -16,7 +16,7 @@ pub mod rules;
 
 use std::collections::BTreeMap;
 
-pub use layer::{Merged, MergedCompute, Sourced};
+pub use layer::{Merged, MergedBackup, MergedCompute, MergedMonitoring, MergedPooler, Sourced};
 
 use crate::diagnostic::{self, Diagnostic};
 use crate::source::{FileId, Sources};

@@ -1,4 +1,8 @@
 //! Checks of `[platform]`, `[environments]` and `[secrets]`.
+//!
+//! `[secrets]` holds the keys of every provider as options: here each provider gets the
+//! keys it needs (missing ones reported at the table) and no key of another provider
+//! (reported at the key, with the equivalent key of the chosen provider as help).
 
 use std::collections::BTreeMap;
 
@@ -7,6 +11,7 @@ use super::rules;
 use crate::diagnostic::Diagnostic;
 use crate::naming::{self, PlaceholderError};
 use crate::source::Span;
+use crate::spec::{SecretProvider, Secrets};
 
 pub(super) fn check(cx: &mut Context<'_>) {
     let spec = cx.spec();
@@ -23,6 +28,31 @@ pub(super) fn check(cx: &mut Context<'_>) {
             "domain",
             domain,
             rules::dns1123_subdomain(domain),
+        );
+    }
+    for (field, value) in [
+        ("operator_namespace", &platform.operator_namespace),
+        ("monitoring_namespace", &platform.monitoring_namespace),
+    ] {
+        if let Some(namespace) = value {
+            cx.rule(
+                cx.at(&["platform", field]),
+                "namespace",
+                namespace,
+                rules::dns1123_label(namespace),
+            );
+        }
+    }
+    if let Some(version) = &platform.cnpg_version
+        && let Err(why) = rules::major_minor(version)
+    {
+        cx.push(
+            Diagnostic::error(
+                "invalid-version",
+                cx.at(&["platform", "cnpg_version"]),
+                format!("cnpg_version `{version}` {why}"),
+            )
+            .with_label("not an operator version"),
         );
     }
     if spec.environments.is_empty() {
@@ -68,16 +98,163 @@ pub(super) fn check(cx: &mut Context<'_>) {
     secrets(cx);
 }
 
+/// Which provider reads each provider-specific key of `[secrets]`, and the key the other
+/// provider uses for the same purpose (for the did-you-mean help).
+const PROVIDER_KEYS: &[(&str, SecretProvider, Option<&str>)] = &[
+    ("store", SecretProvider::ExternalSecrets, Some("project")),
+    ("store_kind", SecretProvider::ExternalSecrets, Some("kind")),
+    ("key", SecretProvider::ExternalSecrets, Some("path")),
+    (
+        "refresh",
+        SecretProvider::ExternalSecrets,
+        Some("resync_interval"),
+    ),
+    ("host", SecretProvider::Infisical, None),
+    ("project", SecretProvider::Infisical, Some("store")),
+    ("path", SecretProvider::Infisical, Some("key")),
+    ("credentials", SecretProvider::Infisical, None),
+    (
+        "resync_interval",
+        SecretProvider::Infisical,
+        Some("refresh"),
+    ),
+    ("kind", SecretProvider::Infisical, Some("store_kind")),
+];
+
+/// Keys each provider cannot work without.
+const REQUIRED: &[(&str, SecretProvider)] = &[
+    ("store", SecretProvider::ExternalSecrets),
+    ("key", SecretProvider::ExternalSecrets),
+    ("host", SecretProvider::Infisical),
+    ("project", SecretProvider::Infisical),
+    ("path", SecretProvider::Infisical),
+    ("credentials", SecretProvider::Infisical),
+];
+
 fn secrets(cx: &mut Context<'_>) {
     let secrets = &cx.spec().secrets;
-    cx.rule(
-        cx.at(&["secrets", "store"]),
-        "secret store name",
-        &secrets.store,
-        rules::dns1123_subdomain(&secrets.store),
-    );
+    provider_keys(cx, secrets);
+    if secrets.password_property.as_deref() == Some("") {
+        cx.push(Diagnostic::error(
+            "invalid-value",
+            cx.at(&["secrets", "password_property"]),
+            "password_property must not be empty",
+        ));
+    }
+    match secrets.provider {
+        SecretProvider::ExternalSecrets => external_secrets(cx, secrets),
+        SecretProvider::Infisical => infisical(cx, secrets),
+    }
+}
+
+/// Every key the chosen provider needs but is missing, and every key it does not use.
+fn provider_keys(cx: &mut Context<'_>, secrets: &Secrets) {
+    let provider = secrets.provider;
+    let present = |key: &str| cx.at(&["secrets", key]).is_some();
+    let other_keys_present: Vec<&str> = PROVIDER_KEYS
+        .iter()
+        .filter(|(key, used_by, _)| *used_by != provider && present(key))
+        .map(|(key, _, _)| *key)
+        .collect();
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .filter(|(key, used_by)| *used_by == provider && !present(key))
+        .map(|(key, _)| *key)
+        .collect();
+    // Every key of the other provider and none of this one's: the provider is wrong.
+    let other = match provider {
+        SecretProvider::ExternalSecrets => SecretProvider::Infisical,
+        SecretProvider::Infisical => SecretProvider::ExternalSecrets,
+    };
+    let wrong_provider = !other_keys_present.is_empty()
+        && REQUIRED
+            .iter()
+            .filter(|(_, used_by)| *used_by == other)
+            .all(|(key, _)| present(key));
+    for key in &missing {
+        let help = if wrong_provider {
+            format!(
+                "the other keys here are {} keys: did you mean `provider = \"{}\"`?",
+                other.as_str(),
+                other.as_str()
+            )
+        } else {
+            format!("provider `{}` needs `{key}`", provider.as_str())
+        };
+        cx.push(
+            Diagnostic::error(
+                "missing-key",
+                cx.at(&["secrets"]),
+                format!(
+                    "missing required key `{key}` in [secrets] (provider `{}`)",
+                    provider.as_str()
+                ),
+            )
+            .with_label(format!("`{key}` is required here"))
+            .with_help(help),
+        );
+    }
+    for key in other_keys_present {
+        let counterpart = PROVIDER_KEYS
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .and_then(|(_, _, c)| *c);
+        let help = if wrong_provider {
+            format!("did you mean `provider = \"{}\"`?", other.as_str())
+        } else {
+            counterpart.map_or_else(
+                || format!("remove it, or use `provider = \"{}\"`", other.as_str()),
+                |c| format!("did you mean `{c}`? (the {} key)", provider.as_str()),
+            )
+        };
+        cx.push(
+            Diagnostic::error(
+                "unused-key",
+                cx.key(&["secrets", key]),
+                format!(
+                    "`secrets.{key}` is an {} key; provider `{}` does not use it",
+                    other.as_str(),
+                    provider.as_str()
+                ),
+            )
+            .with_label("not used by this provider")
+            .with_help(help),
+        );
+    }
+    if provider != SecretProvider::Infisical {
+        for env in cx.spec().environments.keys() {
+            let path = ["environments", env.as_str(), "infisical_environment"];
+            if cx.at(&path).is_some() {
+                cx.push(
+                    Diagnostic::error(
+                        "unused-key",
+                        cx.key(&path),
+                        format!(
+                            "`environments.{env}.infisical_environment` is an infisical key; provider `{}` does not use it",
+                            provider.as_str()
+                        ),
+                    )
+                    .with_label("not used by this provider")
+                    .with_help("remove it, or use `provider = \"infisical\"`"),
+                );
+            }
+        }
+    }
+}
+
+fn external_secrets(cx: &mut Context<'_>, secrets: &Secrets) {
+    if let Some(store) = &secrets.store {
+        cx.rule(
+            cx.at(&["secrets", "store"]),
+            "secret store name",
+            store,
+            rules::dns1123_subdomain(store),
+        );
+    }
     let vars = BTreeMap::from([("env", "env"), ("app", "app"), ("cluster", "cluster")]);
-    placeholders(cx, &["secrets", "key"], &secrets.key, &vars);
+    if let Some(key) = &secrets.key {
+        placeholders(cx, &["secrets", "key"], key, &vars);
+    }
     if let Some(refresh) = &secrets.refresh
         && let Err(why) = rules::go_duration(refresh)
     {
@@ -90,13 +267,140 @@ fn secrets(cx: &mut Context<'_>) {
             .with_label("not a Go duration"),
         );
     }
-    if secrets.password_property.as_deref() == Some("") {
-        cx.push(Diagnostic::error(
-            "invalid-value",
-            cx.at(&["secrets", "password_property"]),
-            "password_property must not be empty",
-        ));
+}
+
+fn infisical(cx: &mut Context<'_>, secrets: &Secrets) {
+    if let Some(host) = &secrets.host {
+        infisical_host(cx, host);
     }
+    if let Some(project) = &secrets.project {
+        cx.rule(
+            cx.at(&["secrets", "project"]),
+            "Infisical project slug",
+            project,
+            rules::infisical_slug(project),
+        );
+    }
+    if let Some(path) = &secrets.path {
+        let vars = BTreeMap::from([("env", "env"), ("app", "app"), ("cluster", "cluster")]);
+        if placeholders(cx, &["secrets", "path"], path, &vars).is_some()
+            && let Err(why) = folder_path(path)
+        {
+            cx.push(
+                Diagnostic::error(
+                    "invalid-value",
+                    cx.at(&["secrets", "path"]),
+                    format!("Infisical secrets path `{path}` {why}"),
+                )
+                .with_label("not an Infisical folder path")
+                .with_help("write an absolute folder path such as `/postgresql/{app}`"),
+            );
+        }
+    }
+    if let Some(credentials) = &secrets.credentials {
+        cx.rule(
+            cx.at(&["secrets", "credentials", "name"]),
+            "credentials Secret name",
+            &credentials.name,
+            rules::dns1123_subdomain(&credentials.name),
+        );
+        cx.rule(
+            cx.at(&["secrets", "credentials", "namespace"]),
+            "credentials namespace",
+            &credentials.namespace,
+            rules::dns1123_label(&credentials.namespace),
+        );
+    }
+    if let Some(interval) = &secrets.resync_interval
+        && let Err(why) = rules::infisical_interval(interval)
+    {
+        cx.push(
+            Diagnostic::error(
+                "invalid-duration",
+                cx.at(&["secrets", "resync_interval"]),
+                format!("resync interval `{interval}` {why}"),
+            )
+            .with_label("not an Infisical interval"),
+        );
+    }
+    if let Some(property) = &secrets.password_property
+        && !property.is_empty()
+        && let Err(why) = rules::template_identifier(property)
+    {
+        cx.push(
+            Diagnostic::error(
+                "invalid-value",
+                cx.at(&["secrets", "password_property"]),
+                format!("Infisical secret name `{property}` {why}"),
+            )
+            .with_label("not usable in an Infisical template")
+            .with_help(format!(
+                "dbgen reads it as `{{{{ .{property}.Value }}}}`; rename the secret in Infisical, e.g. to `{}`",
+                property.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+            )),
+        );
+    }
+    for (env, environment) in &cx.spec().environments {
+        if let Some(slug) = &environment.infisical_environment {
+            cx.rule(
+                cx.at(&["environments", env, "infisical_environment"]),
+                "Infisical environment slug",
+                slug,
+                rules::infisical_slug(slug),
+            );
+        }
+    }
+}
+
+/// The host must be the instance's base URL: dbgen appends `/api` itself.
+fn infisical_host(cx: &mut Context<'_>, host: &str) {
+    let span = cx.at(&["secrets", "host"]);
+    let (why, fixed) = match rules::base_url(host) {
+        Err(problem) => problem,
+        Ok(()) if host.ends_with("/api") => (
+            "ends with `/api`, which dbgen appends itself (it would become `/api/api`)".into(),
+            Some(host.trim_end_matches("/api").to_string()),
+        ),
+        Ok(()) => {
+            if host.starts_with("http://") {
+                cx.push(
+                    Diagnostic::warning(
+                        "plain-http",
+                        span,
+                        format!("Infisical host `{host}` uses plain HTTP"),
+                    )
+                    .with_label("not encrypted")
+                    .with_help(
+                        "the machine identity's token and every database password cross the network in clear text; prefer https",
+                    ),
+                );
+            }
+            return;
+        }
+    };
+    cx.push(
+        Diagnostic::error(
+            "invalid-url",
+            span,
+            format!("Infisical host `{host}` {why}"),
+        )
+        .with_label("not a base URL")
+        .with_help_opt(fixed.map(|f| format!("did you mean `{f}`?"))),
+    );
+}
+
+/// An Infisical folder path: absolute, no empty segment, no trailing `/` (but `/`).
+fn folder_path(path: &str) -> Result<(), &'static str> {
+    if !path.starts_with('/') {
+        return Err("must start with `/`");
+    }
+    if path != "/" && path.ends_with('/') {
+        return Err("must not end with `/`");
+    }
+    if path.contains("//") {
+        return Err("must not contain an empty folder name (`//`)");
+    }
+    Ok(())
 }
 
 /// Expands `{placeholders}` in the value at `path`, reporting unknown or unbalanced

@@ -197,6 +197,110 @@ pub fn go_duration(text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A resync interval as the Infisical operator parses it (`ConvertResyncIntervalToDuration`
+/// in operator 0.11): one whole number and one unit `s`, `m`, `h`, `d` or `w`, at least
+/// five seconds. Unlike a Go duration, `1h30m` and `1.5h` are rejected.
+pub fn infisical_interval(text: &str) -> Result<(), String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let Ok(number) = number.parse::<u64>() else {
+        return Err("must be a whole number followed by one unit, like `60s`, `5m` or `1h`".into());
+    };
+    match unit {
+        "s" if number < 5 => Err("must be at least 5 seconds".into()),
+        "s" | "m" | "h" | "d" | "w" => Ok(()),
+        "" => Err(format!("needs a unit: did you mean `{number}s`?")),
+        _ => Err(
+            "takes exactly one unit, `s`, `m`, `h`, `d` or `w` (no combinations like `1h30m`)"
+                .into(),
+        ),
+    }
+}
+
+/// An Infisical project or environment slug: lowercase letters, digits and `-` (what
+/// Infisical's slugify produces), ≤ 64 characters.
+pub fn infisical_slug(slug: &str) -> Result<(), String> {
+    label_like(slug, 64, false)
+}
+
+/// A Go template field name, so `{{ .name.Value }}` reaches the secret without `index`.
+pub fn template_identifier(name: &str) -> Result<(), String> {
+    let mut bytes = name.bytes();
+    let first_ok = bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+    if first_ok && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        Ok(())
+    } else {
+        Err("must be letters, digits and `_`, not starting with a digit".into())
+    }
+}
+
+/// The base URL of a web service: `http://` or `https://`, a host, an optional port and
+/// path, no query, fragment or trailing `/`. On failure, the error and, where one is
+/// obvious, the corrected URL.
+pub fn base_url(url: &str) -> Result<(), (String, Option<String>)> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        let fixed = (!url.is_empty()).then(|| format!("https://{url}"));
+        return Err(("must start with `http://` or `https://`".into(), fixed));
+    };
+    if scheme != "http" && scheme != "https" {
+        return Err((
+            format!("has scheme `{scheme}`; only `http` and `https` are allowed"),
+            None,
+        ));
+    }
+    if rest.contains(['?', '#']) || rest.contains(char::is_whitespace) {
+        let fixed = rest
+            .split(['?', '#'])
+            .next()
+            .map(|r| format!("{scheme}://{r}"));
+        return Err((
+            "must not contain spaces, a query or a fragment".into(),
+            fixed,
+        ));
+    }
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let (host, port, host_ok) = match authority.strip_prefix('[') {
+        // An IPv6 literal: `[::1]:8080`.
+        Some(v6) => {
+            let (address, after) = v6.split_once(']').unwrap_or((v6, "!"));
+            let ok = !address.is_empty()
+                && address.bytes().all(|b| b.is_ascii_hexdigit() || b == b':')
+                && (after.is_empty() || after.starts_with(':'));
+            (address, after.strip_prefix(':'), ok)
+        }
+        None => {
+            let (host, port) = authority
+                .split_once(':')
+                .map_or((authority, None), |(h, p)| (h, Some(p)));
+            let ok = !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.'));
+            (host, port, ok)
+        }
+    };
+    if host.is_empty() {
+        return Err(("needs a host name or IP address after `://`".into(), None));
+    }
+    if !host_ok {
+        return Err((format!("has an invalid host `{host}`"), None));
+    }
+    if let Some(port) = port
+        && !port.parse::<u16>().is_ok_and(|p| p != 0)
+    {
+        return Err((format!("has an invalid port `{port}`"), None));
+    }
+    if path.ends_with('/') {
+        let fixed = url.trim_end_matches('/').to_string();
+        return Err(("must not end with `/`".into(), Some(fixed)));
+    }
+    Ok(())
+}
+
 /// A PostgreSQL version as `major` or `major.minor`, with a major CNPG 1.30 supports.
 pub fn pg_version(text: &str) -> Result<u32, String> {
     let mut parts = text.split('.');
@@ -262,6 +366,39 @@ mod tests {
     }
 
     #[test]
+    fn infisical_values() {
+        assert!(infisical_interval("60s").is_ok());
+        assert!(infisical_interval("1w").is_ok());
+        assert!(infisical_interval("4s").is_err());
+        assert!(infisical_interval("1h30m").is_err());
+        assert!(infisical_interval("60").unwrap_err().contains("`60s`"));
+        assert!(infisical_slug("vixens").is_ok());
+        assert!(infisical_slug("Vixens").is_err());
+        assert!(template_identifier("password").is_ok());
+        assert!(template_identifier("DB_PASS").is_ok());
+        assert!(template_identifier("db-pass").is_err());
+        assert!(template_identifier("1pass").is_err());
+        assert!(base_url("http://192.168.111.69:8085").is_ok());
+        assert!(base_url("https://app.infisical.com").is_ok());
+        assert!(base_url("https://example.com/infisical").is_ok());
+        assert_eq!(
+            base_url("https://app.infisical.com/")
+                .unwrap_err()
+                .1
+                .as_deref(),
+            Some("https://app.infisical.com")
+        );
+        assert!(base_url("ftp://x").is_err());
+        assert!(base_url("http://:8085").is_err());
+        assert!(base_url("http://host:99999").is_err());
+        assert!(base_url("http://host?x=1").is_err());
+        assert_eq!(
+            base_url("app.infisical.com").unwrap_err().1.as_deref(),
+            Some("https://app.infisical.com")
+        );
+    }
+
+    #[test]
     fn durations_and_versions() {
         assert!(go_duration("1h").is_ok());
         assert!(go_duration("1h30m").is_ok());
@@ -270,5 +407,98 @@ mod tests {
         assert_eq!(pg_version("17.6"), Ok(17));
         assert!(pg_version("13.2").is_err());
         assert!(pg_version("17.x").is_err());
+    }
+}
+
+/// Converts a 5-field cron expression (minute first, as Kubernetes CronJobs take) into
+/// the 6-field form with seconds first that CNPG's `ScheduledBackup` needs; descriptors
+/// such as `@daily` pass unchanged. A 6-field input is refused: given to us it is
+/// ambiguous, and a 5-field string given to CNPG silently runs hourly.
+pub fn cron_with_seconds(expression: &str) -> Result<String, String> {
+    let expression = expression.trim();
+    if let Some(descriptor) = expression.strip_prefix('@') {
+        return match descriptor {
+            "yearly" | "annually" | "monthly" | "weekly" | "daily" | "midnight" | "hourly" => {
+                Ok(expression.to_string())
+            }
+            _ => Err(format!(
+                "`@{descriptor}` is not a cron descriptor (try `@daily`, `@weekly`, ...)"
+            )),
+        };
+    }
+    let fields: Vec<&str> = expression.split_whitespace().collect();
+    match fields.len() {
+        5 => {}
+        6 => return Err("has 6 fields; write the usual 5-field form (minute hour day month weekday): dbgen adds the seconds CloudNativePG needs".into()),
+        n => return Err(format!("has {n} fields; a cron expression has 5 (minute hour day month weekday)")),
+    }
+    let names = |f: &str| {
+        f.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '*' | ',' | '-' | '/' | '?'))
+    };
+    if let Some(bad) = fields.iter().find(|f| !names(f)) {
+        return Err(format!("field `{bad}` is not a cron field"));
+    }
+    Ok(format!("0 {}", fields.join(" ")))
+}
+
+/// A Barman retention policy: `^[1-9][0-9]*[dwm]$`.
+pub fn retention(text: &str) -> Result<(), String> {
+    let (number, unit) = text.split_at(text.len().saturating_sub(1));
+    let ok = matches!(unit, "d" | "w" | "m")
+        && !number.is_empty()
+        && !number.starts_with('0')
+        && number.bytes().all(|b| b.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err("must be a number and `d`, `w` or `m`, like `30d`".into())
+    }
+}
+
+/// A `major.minor` operator version.
+pub fn major_minor(text: &str) -> Result<(u32, u32), String> {
+    let mut parts = text.split('.');
+    match (
+        parts.next().map(str::parse::<u32>),
+        parts.next().map(str::parse::<u32>),
+        parts.next(),
+    ) {
+        (Some(Ok(major)), Some(Ok(minor)), None) => Ok((major, minor)),
+        _ => Err("must be `major.minor`, like `1.30`".into()),
+    }
+}
+
+#[cfg(test)]
+mod cron_tests {
+    use super::*;
+
+    #[test]
+    fn five_field_cron_gets_seconds_and_six_fields_are_refused() {
+        assert_eq!(cron_with_seconds("0 2 * * *").unwrap(), "0 0 2 * * *");
+        assert_eq!(
+            cron_with_seconds("30 3 * * MON-FRI").unwrap(),
+            "0 30 3 * * MON-FRI"
+        );
+        assert_eq!(cron_with_seconds("@daily").unwrap(), "@daily");
+        assert!(
+            cron_with_seconds("0 0 2 * * *")
+                .unwrap_err()
+                .contains("6 fields")
+        );
+        assert!(cron_with_seconds("0 2 * *").is_err());
+        assert!(cron_with_seconds("@fortnightly").is_err());
+        assert!(cron_with_seconds("0 2 * * $").is_err());
+    }
+
+    #[test]
+    fn retention_and_versions() {
+        assert!(retention("30d").is_ok());
+        assert!(retention("4w").is_ok());
+        assert!(retention("0d").is_err());
+        assert!(retention("30").is_err());
+        assert!(retention("30 days").is_err());
+        assert_eq!(major_minor("1.30"), Ok((1, 30)));
+        assert!(major_minor("1").is_err());
     }
 }

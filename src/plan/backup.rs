@@ -1,0 +1,155 @@
+//! Continuous backup through the Barman Cloud plugin (CNPG ≥ 1.26; the in-tree
+//! `barmanObjectStore` is deprecated): an `ObjectStore` holding the destination,
+//! credentials and retention, the Cluster's `plugins` entry that archives WAL to it, a
+//! `ScheduledBackup` with `method: plugin`, and point-in-time recovery from a store.
+
+use serde::Serialize;
+
+use std::collections::BTreeMap;
+
+use super::{ExternalSecretPlan, Meta, RemoteRef, StoreRef};
+use crate::defaults;
+use crate::naming;
+use crate::spec::{Spec, StoreKind};
+use crate::validate::MergedBackup;
+use crate::validate::rules;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectStorePlan {
+    pub meta: Meta,
+    pub destination: String,
+    pub endpoint: Option<String>,
+    /// Secret with `ACCESS_KEY_ID` and `ACCESS_SECRET_KEY`, delivered by the secret provider.
+    pub credentials: String,
+    pub retention: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScheduledBackupPlan {
+    pub meta: Meta,
+    pub cluster: String,
+    /// 6 fields, seconds first, as CNPG's robfig/cron parser reads it.
+    pub schedule: String,
+    pub plugin: &'static str,
+}
+
+/// The Cluster's side of backups and recovery.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterBackupPlan {
+    pub plugin: &'static str,
+    /// Set when this cluster archives WAL to its own store.
+    pub object_store: Option<String>,
+    pub recovery: Option<RecoveryPlan>,
+}
+
+/// `bootstrap.recovery` from another cluster's store, through `externalClusters`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecoveryPlan {
+    /// Name of the `externalClusters` entry.
+    pub source: String,
+    pub object_store: String,
+    /// The cluster whose backups are read (the folder name inside the store).
+    pub server_name: String,
+    pub target_time: Option<String>,
+}
+
+/// `<cluster>-backup`.
+pub(super) fn store_name(cluster: &str) -> String {
+    format!("{cluster}-backup")
+}
+
+pub(super) fn object_store(meta: Meta, backup: &MergedBackup) -> ObjectStorePlan {
+    let value = |s: &Option<crate::validate::Sourced<String>>| s.as_ref().map(|s| s.value.clone());
+    ObjectStorePlan {
+        meta,
+        destination: value(&backup.destination).unwrap_or_default(),
+        endpoint: value(&backup.endpoint),
+        credentials: value(&backup.credentials).unwrap_or_default(),
+        retention: backup.retention.value.clone(),
+    }
+}
+
+pub(super) fn scheduled(meta: Meta, cluster: &str, backup: &MergedBackup) -> ScheduledBackupPlan {
+    // validate checked the expression with this same function.
+    let schedule = rules::cron_with_seconds(&backup.schedule.value)
+        .unwrap_or_else(|_| backup.schedule.value.clone());
+    ScheduledBackupPlan {
+        meta,
+        cluster: cluster.to_string(),
+        schedule,
+        plugin: defaults::BARMAN_PLUGIN,
+    }
+}
+
+pub(super) fn cluster_side(
+    cluster: &str,
+    backup: Option<&MergedBackup>,
+    restore: Option<&crate::spec::Restore>,
+) -> Option<ClusterBackupPlan> {
+    if backup.is_none() && restore.is_none() {
+        return None;
+    }
+    Some(ClusterBackupPlan {
+        plugin: defaults::BARMAN_PLUGIN,
+        object_store: backup.map(|_| store_name(cluster)),
+        recovery: restore.map(|r| RecoveryPlan {
+            source: "origin".to_string(),
+            object_store: store_name(&r.from),
+            server_name: r.from.clone(),
+            target_time: r.target_time.clone(),
+        }),
+    })
+}
+
+/// The keys the `ObjectStore` reads from its credentials Secret.
+const S3_KEYS: [&str; 2] = ["ACCESS_KEY_ID", "ACCESS_SECRET_KEY"];
+
+/// The S3 credentials Secret, delivered by External Secrets from `backup.credentials_key`
+/// (properties `ACCESS_KEY_ID` and `ACCESS_SECRET_KEY`), so no key is ever in Git.
+pub(super) fn credentials(
+    spec: &Spec,
+    meta: Meta,
+    env: &str,
+    cluster: &str,
+    backup: &MergedBackup,
+) -> ExternalSecretPlan {
+    let secrets = &spec.secrets;
+    let template = backup
+        .credentials_key
+        .as_ref()
+        .map(|k| k.value.clone())
+        .unwrap_or_default();
+    let vars = BTreeMap::from([("env", env), ("cluster", cluster)]);
+    let key = naming::expand(&template, &vars).unwrap_or(template);
+    let target = meta.name.clone();
+    ExternalSecretPlan {
+        meta,
+        refresh: secrets
+            .refresh
+            .clone()
+            .unwrap_or_else(|| defaults::REFRESH.to_string()),
+        store: StoreRef {
+            name: secrets.store.clone().unwrap_or_default(),
+            kind: match secrets.store_kind.unwrap_or(StoreKind::ClusterSecretStore) {
+                StoreKind::ClusterSecretStore => "ClusterSecretStore",
+                StoreKind::SecretStore => "SecretStore",
+            }
+            .to_string(),
+        },
+        target,
+        secret_type: "Opaque".to_string(),
+        secret_labels: BTreeMap::new(),
+        template: S3_KEYS
+            .iter()
+            .map(|k| ((*k).to_string(), format!("{{{{ .{k} }}}}")))
+            .collect(),
+        data: S3_KEYS
+            .iter()
+            .map(|k| RemoteRef {
+                secret_key: (*k).to_string(),
+                key: key.clone(),
+                property: (*k).to_string(),
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,412 @@
+//! Real PostgreSQL and Redis servers for the script tests, one per test, each in its own temp
+//! dir on a free 127.0.0.1 port, stopped by a Drop guard (so also when the test panics).
+//!
+//! Tools: PostgreSQL from `<repo>/.tools/bin` (scripts/install-tools.sh postgres), else the
+//! newest `/usr/lib/postgresql/<major>/bin`; Redis from PATH. A missing tool fails the test
+//! when `CI` is set and skips it (with a notice) otherwise. As root, initdb and postgres run
+//! as `nobody` through `setpriv`, since PostgreSQL refuses to run as root.
+// Each test binary uses a different part of this module.
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::fs;
+use std::io::Write;
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+/// Password of the `postgres` superuser of every test server.
+pub(crate) const ADMIN_PASSWORD: &str = "admin-pw-for-tests";
+
+/// Fails (under CI) or skips (locally) a test whose tool is missing: `None` means skip.
+pub(crate) fn require(what: &str, found: Option<PathBuf>) -> Option<PathBuf> {
+    if found.is_some() {
+        return found;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{what} not found; run `bash scripts/install-tools.sh postgres redis` (or scripts/test.sh)"
+    );
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!("SKIPPED: {what} not found; run `bash scripts/install-tools.sh postgres redis`");
+    }
+    None
+}
+
+/// `name` on PATH, as a full path.
+pub(crate) fn on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The PostgreSQL server's bin dir (with initdb, pg_ctl, psql, pg_dump, ...), resolved to its
+/// real location so that `nobody` can reach it even when the repository is private to root.
+pub(crate) fn pg_bindir() -> Option<PathBuf> {
+    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/initdb");
+    if let Ok(real) = fs::canonicalize(&tools) {
+        return real.parent().map(Path::to_path_buf);
+    }
+    let mut found: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let major = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            let bin = entry.path().join("bin");
+            bin.join("initdb").is_file().then_some((major, bin))
+        })
+        .collect();
+    found.sort();
+    found.pop().map(|(_, bin)| bin)
+}
+
+/// A port on 127.0.0.1 that was free a moment ago (the server start retries on a clash).
+pub(crate) fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// A command with none of the caller's libpq/Redis settings (a developer's PGHOST or
+/// PGPASSWORD must not leak into a test) and a fixed C locale, like a bare container.
+pub(crate) fn clean_command(program: impl AsRef<OsStr>) -> Command {
+    let mut command = Command::new(program);
+    for (key, _) in std::env::vars_os() {
+        let key_str = key.to_string_lossy();
+        if key_str.starts_with("PG") || key_str.starts_with("REDIS") || key_str.starts_with("LC_")
+        {
+            command.env_remove(&key);
+        }
+    }
+    command.env("LC_ALL", "C").stdin(Stdio::null());
+    command
+}
+
+/// Runs `command`, panicking with its output when it fails.
+pub(crate) fn run_ok(command: &mut Command) -> Output {
+    let output = command.output().unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{command:?} failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Runs `command` with `input` on stdin.
+pub(crate) fn run_with_stdin(command: &mut Command, input: &str) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn id(args: &[&str]) -> u32 {
+    let output = run_ok(Command::new("id").args(args));
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Who runs the server: `None` for the current user, else (uid, gid) of `nobody` when we are
+/// root.
+fn server_user() -> Option<(u32, u32)> {
+    (id(&["-u"]) == 0).then(|| (id(&["-u", "nobody"]), id(&["-g", "nobody"])))
+}
+
+/// A throwaway PostgreSQL server on 127.0.0.1 with password (SCRAM) authentication and
+/// superuser `postgres` / [`ADMIN_PASSWORD`].
+#[derive(Debug)]
+pub(crate) struct Postgres {
+    pub(crate) port: u16,
+    pub(crate) bindir: PathBuf,
+    data: PathBuf,
+    log: PathBuf,
+    user: Option<(u32, u32)>,
+    // Last field: dropped after Drop::drop has stopped the server.
+    pub(crate) dir: TempDir,
+}
+
+impl Postgres {
+    /// Starts a server, with `extra_conf` appended to postgresql.conf; `None`: skipped.
+    pub(crate) fn start(extra_conf: &str) -> Option<Self> {
+        let bindir = require("PostgreSQL (initdb)", pg_bindir())?;
+        let user = server_user();
+        if user.is_some() {
+            require("setpriv (util-linux), to run PostgreSQL as nobody", on_path("setpriv"))?;
+        }
+        let dir = tempfile::Builder::new().prefix("dbgen-pg-").tempdir().unwrap();
+        // `nobody` must traverse the root-owned temp dir and own the server's own dir.
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        let server_dir = dir.path().join("server");
+        fs::create_dir(&server_dir).unwrap();
+        if let Some((uid, gid)) = user {
+            std::os::unix::fs::chown(&server_dir, Some(uid), Some(gid)).unwrap();
+        }
+        let pwfile = dir.path().join("admin-password");
+        fs::write(&pwfile, ADMIN_PASSWORD).unwrap();
+        fs::set_permissions(&pwfile, fs::Permissions::from_mode(0o644)).unwrap();
+
+        let mut server = Postgres {
+            port: 0,
+            data: server_dir.join("data"),
+            log: server_dir.join("server.log"),
+            bindir,
+            user,
+            dir,
+        };
+        run_ok(
+            server
+                .as_server_user("initdb")
+                .arg("--pgdata")
+                .arg(&server.data)
+                .args(["--username=postgres", "--auth-local=trust"])
+                .args(["--auth-host=scram-sha-256", "--encoding=UTF8", "--no-locale"])
+                .arg("--no-sync")
+                .arg(format!("--pwfile={}", pwfile.display())),
+        );
+        let conf = format!(
+            "\n# dbgen tests\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\n\
+             fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n\
+             shared_buffers = 16MB\nmax_connections = 30\nlogging_collector = off\n{extra_conf}\n"
+        );
+        fs::OpenOptions::new()
+            .append(true)
+            .open(server.data.join("postgresql.conf"))
+            .unwrap()
+            .write_all(conf.as_bytes())
+            .unwrap();
+
+        // A port free a moment ago may be taken by now (tests run in parallel): retry.
+        for attempt in 1..=5 {
+            server.port = free_port();
+            let output = server
+                .as_server_user("pg_ctl")
+                .arg("--pgdata")
+                .arg(&server.data)
+                .arg("--log")
+                .arg(&server.log)
+                .arg(format!("--options=-c port={}", server.port))
+                .args(["--wait", "--timeout=60", "start"])
+                .output()
+                .unwrap();
+            if output.status.success() {
+                return Some(server);
+            }
+            assert!(
+                attempt < 5,
+                "pg_ctl start failed:\n{}\n{}\nlog:\n{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr),
+                server.log()
+            );
+        }
+        unreachable!()
+    }
+
+    /// A PostgreSQL tool run as the server's user (cwd: the temp dir, which it can enter).
+    fn as_server_user(&self, tool: &str) -> Command {
+        let program = self.bindir.join(tool);
+        let mut command = match self.user {
+            Some((uid, gid)) => {
+                let mut c = clean_command("setpriv");
+                c.arg(format!("--reuid={uid}"))
+                    .arg(format!("--regid={gid}"))
+                    .args(["--clear-groups", "--"])
+                    .arg(program);
+                c
+            }
+            None => clean_command(program),
+        };
+        command.current_dir(self.dir.path());
+        command
+    }
+
+    /// A client tool of this server's version, with PATH leading to the same bin dir (the
+    /// backup script calls pg_dump by name) and the connection env of `user`/`password`, on
+    /// `database`. Names travel in env vars, never as arguments that libpq could parse.
+    pub(crate) fn client(&self, tool: &str, user: &str, password: &str, database: &str) -> Command {
+        self.with_env(self.bindir.join(tool), user, password, database)
+    }
+
+    /// Any program (e.g. `sh` running a backup script) with the environment of [`Self::client`].
+    pub(crate) fn with_env(
+        &self,
+        program: impl AsRef<OsStr>,
+        user: &str,
+        password: &str,
+        database: &str,
+    ) -> Command {
+        let mut command = clean_command(program);
+        command
+            .env("PATH", self.path_env())
+            .env("PGHOST", "127.0.0.1")
+            .env("PGPORT", self.port.to_string())
+            .env("PGUSER", user)
+            .env("PGPASSWORD", password)
+            .env("PGDATABASE", database)
+            .env("PGCONNECT_TIMEOUT", "10");
+        command
+    }
+
+    /// The superuser's psql on `database`, never reading ~/.psqlrc.
+    pub(crate) fn admin_psql(&self, database: &str) -> Command {
+        let mut command = self.client("psql", "postgres", ADMIN_PASSWORD, database);
+        command.args(["-X", "-w", "-v", "ON_ERROR_STOP=1"]);
+        command
+    }
+
+    /// Runs `sql` as the superuser on `database` with psql variables `vars` (set with -v, so
+    /// queries compare names through :'var' without quoting them here) and returns the
+    /// unaligned, tuples-only output.
+    pub(crate) fn query(&self, database: &str, vars: &[(&str, &str)], sql: &str) -> String {
+        let mut command = self.admin_psql(database);
+        command.env("PGCLIENTENCODING", "UTF8").args(["-A", "-t", "-q"]);
+        for (name, value) in vars {
+            command.arg("-v").arg(format!("{name}={value}"));
+        }
+        let output = run_with_stdin(&mut command, sql);
+        assert!(
+            output.status.success(),
+            "query failed: {sql}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// `PATH` with this server's bin dir first.
+    pub(crate) fn path_env(&self) -> std::ffi::OsString {
+        let mut dirs = vec![self.bindir.clone()];
+        if let Some(path) = std::env::var_os("PATH") {
+            dirs.extend(std::env::split_paths(&path));
+        }
+        std::env::join_paths(dirs).unwrap()
+    }
+
+    /// Everything the server has logged so far.
+    pub(crate) fn log(&self) -> String {
+        fs::read(&self.log)
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        // Immediate: nothing here is worth a clean shutdown, and the temp dir goes next.
+        let _ = self
+            .as_server_user("pg_ctl")
+            .arg("--pgdata")
+            .arg(&self.data)
+            .args(["--mode=immediate", "--wait", "--timeout=30", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// A throwaway `redis-server` on 127.0.0.1, optionally with `requirepass`.
+#[derive(Debug)]
+pub(crate) struct Redis {
+    pub(crate) port: u16,
+    pub(crate) password: Option<String>,
+    child: Child,
+    pub(crate) dir: TempDir,
+}
+
+impl Redis {
+    /// Starts a server whose data dir holds `rdb` as its dump (when given); `None`: skipped.
+    pub(crate) fn start(password: Option<&str>, rdb: Option<&Path>) -> Option<Self> {
+        let server = require("redis-server", on_path("redis-server"))?;
+        require("redis-cli", on_path("redis-cli"))?;
+        let dir = tempfile::Builder::new().prefix("dbgen-redis-").tempdir().unwrap();
+        if let Some(rdb) = rdb {
+            fs::copy(rdb, dir.path().join("dump.rdb")).unwrap();
+        }
+        for attempt in 1..=5 {
+            let port = free_port();
+            // The password goes in the config file, not on this test's command line either.
+            let mut conf = format!(
+                "bind 127.0.0.1\nport {port}\nprotected-mode yes\ndir \"{}\"\ndbfilename dump.rdb\n\
+                 save \"\"\nappendonly no\ndaemonize no\nlogfile \"{}\"\n",
+                dir.path().display(),
+                dir.path().join("redis.log").display()
+            );
+            if let Some(password) = password {
+                conf.push_str(&format!("requirepass \"{password}\"\n"));
+            }
+            let conf_path = dir.path().join("redis.conf");
+            fs::write(&conf_path, conf).unwrap();
+            let mut child = clean_command(&server)
+                .arg(&conf_path)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break; // exited: port clash or bad config; retry or report below
+                }
+                let out = cli_command(port, password, &["PING"]).output().unwrap();
+                if String::from_utf8_lossy(&out.stdout).trim() == "PONG" {
+                    return Some(Redis {
+                        port,
+                        password: password.map(str::to_string),
+                        child,
+                        dir,
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            assert!(
+                attempt < 5,
+                "redis-server did not start:\n{}",
+                fs::read_to_string(dir.path().join("redis.log")).unwrap_or_default()
+            );
+        }
+        unreachable!()
+    }
+
+    /// `redis-cli` against this server, authenticated through REDISCLI_AUTH (never `-a`).
+    pub(crate) fn cli(&self, args: &[&str]) -> Command {
+        cli_command(self.port, self.password.as_deref(), args)
+    }
+}
+
+fn cli_command(port: u16, password: Option<&str>, args: &[&str]) -> Command {
+    let mut command = clean_command("redis-cli");
+    command.args(["-h", "127.0.0.1", "-p", &port.to_string()]);
+    if let Some(password) = password {
+        command.env("REDISCLI_AUTH", password);
+    }
+    command.args(args);
+    command
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
