@@ -43,3 +43,5 @@ pub const CNPG_PLUGIN_BACKUPS_SINCE: (u32, u32) = (1, 26);
 pub const BARMAN_PLUGIN: &str = "barman-cloud.cloudnative-pg.io";
 /// The Infisical operator's own example interval; its default without one is 5 minutes.
 pub const INFISICAL_RESYNC_INTERVAL: &str = "60s";
+/// `DatabaseRole` objects exist since CloudNativePG 1.30.
+pub const CNPG_DATABASE_ROLE_SINCE: (u32, u32) = (1, 30);

@@ -6,6 +6,7 @@
 
 mod support;
 
+use std::fmt::Write as _;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -112,7 +113,10 @@ fn login(pg: &Postgres, role: &str, password: &str, database: &str, sql: &str) -
 fn assert_login_fails(output: &Output, expected: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "login unexpectedly worked");
-    assert!(stderr.contains(expected), "expected {expected:?} in: {stderr}");
+    assert!(
+        stderr.contains(expected),
+        "expected {expected:?} in: {stderr}"
+    );
 }
 
 /// Everything provisioning may change, except password hashes (re-salted on every run).
@@ -144,20 +148,32 @@ fn password_hash(pg: &Postgres, role: &str) -> String {
 
 #[test]
 fn provisions_hostile_names_and_a_second_run_changes_only_passwords() {
-    let Some(pg) = Postgres::start("") else { return };
+    let Some(pg) = Postgres::start("") else {
+        return;
+    };
 
     // A missing password file stops the script before it changes anything.
     write_passwords(&pg, &APPS[..2]);
     let output = provision(&pg, &APPS, &[]);
-    assert!(!output.status.success(), "a missing password file must fail the script");
+    assert!(
+        !output.status.success(),
+        "a missing password file must fail the script"
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("is missing, unreadable or empty"), "{stderr}");
+    assert!(
+        stderr.contains("is missing, unreadable or empty"),
+        "{stderr}"
+    );
     let roles = pg.query(
         "postgres",
         &[],
         "SELECT count(*) FROM pg_roles WHERE rolname !~ '^pg_' AND rolname <> 'postgres';",
     );
-    assert_eq!(roles.trim(), "0", "nothing may be created before every file is checked");
+    assert_eq!(
+        roles.trim(),
+        "0",
+        "nothing may be created before every file is checked"
+    );
 
     write_passwords(&pg, &APPS);
     provision_ok(&pg, &APPS);
@@ -171,10 +187,20 @@ fn provisions_hostile_names_and_a_second_run_changes_only_passwords() {
             &[("d", app.database), ("r", app.role)],
             "SELECT count(*) FROM pg_database WHERE datname = :'d' AND pg_get_userbyid(datdba) = :'r';",
         );
-        assert_eq!(found.trim(), "1", "database {:?} owned by {:?}", app.database, app.role);
+        assert_eq!(
+            found.trim(),
+            "1",
+            "database {:?} owned by {:?}",
+            app.database,
+            app.role
+        );
     }
     let databases = pg.query("postgres", &[], "SELECT count(*) FROM pg_database;");
-    assert_eq!(databases.trim(), "6", "postgres, template0, template1 and the three apps");
+    assert_eq!(
+        databases.trim(),
+        "6",
+        "postgres, template0, template1 and the three apps"
+    );
     let roles = pg.query(
         "postgres",
         &[],
@@ -183,7 +209,11 @@ fn provisions_hostile_names_and_a_second_run_changes_only_passwords() {
     assert_eq!(roles.trim(), "3");
 
     provision_ok(&pg, &APPS);
-    assert_eq!(first, snapshot(&pg), "the second run changed more than passwords");
+    assert_eq!(
+        first,
+        snapshot(&pg),
+        "the second run changed more than passwords"
+    );
     for (app, before) in APPS.iter().zip(&hashes) {
         assert_ne!(
             *before,
@@ -195,7 +225,9 @@ fn provisions_hostile_names_and_a_second_run_changes_only_passwords() {
 
 #[test]
 fn each_app_logs_in_to_its_own_database_only_and_rotation_applies() {
-    let Some(pg) = Postgres::start("") else { return };
+    let Some(pg) = Postgres::start("") else {
+        return;
+    };
     write_passwords(&pg, &APPS);
     provision_ok(&pg, &APPS);
 
@@ -255,11 +287,17 @@ fn each_app_logs_in_to_its_own_database_only_and_rotation_applies() {
 
 #[test]
 fn roles_own_their_databases_and_extensions_exist() {
-    let Some(pg) = Postgres::start("") else { return };
+    let Some(pg) = Postgres::start("") else {
+        return;
+    };
     // One database exists already, owned by the administrator: provisioning hands it over.
     pg.query("postgres", &[], "CREATE DATABASE plain_app;");
     write_passwords(&pg, &APPS);
-    let output = provision(&pg, &APPS, &["-c", "SELECT 'finally in ' || current_database()"]);
+    let output = provision(
+        &pg,
+        &APPS,
+        &["-c", "SELECT 'finally in ' || current_database()"],
+    );
     assert!(
         output.status.success(),
         "{}",
@@ -286,7 +324,12 @@ fn roles_own_their_databases_and_extensions_exist() {
         );
         let mut expected: Vec<&str> = app.extensions.to_vec();
         expected.sort_unstable();
-        assert_eq!(extensions.lines().collect::<Vec<_>>(), expected, "{:?}", app.database);
+        assert_eq!(
+            extensions.lines().collect::<Vec<_>>(),
+            expected,
+            "{:?}",
+            app.database
+        );
 
         // Owning the database is enough to work in it (PostgreSQL 15+: public schema is owned
         // by pg_database_owner).
@@ -310,11 +353,20 @@ fn roles_own_their_databases_and_extensions_exist() {
 fn passwords_never_reach_the_server_log_or_psql_output() {
     let conf = "log_statement = 'all'\nlog_min_duration_statement = 0\nlog_connections = on\n\
                 log_min_error_statement = 'debug5'\n";
-    let Some(pg) = Postgres::start(conf) else { return };
+    let Some(pg) = Postgres::start(conf) else {
+        return;
+    };
 
     // The control: this server does log passwords given in plain SQL.
-    pg.query("postgres", &[], "CREATE ROLE control LOGIN PASSWORD 'CONTROLMARK';");
-    assert!(pg.log().contains("CONTROLMARK"), "the log does not catch passwords");
+    pg.query(
+        "postgres",
+        &[],
+        "CREATE ROLE control LOGIN PASSWORD 'CONTROLMARK';",
+    );
+    assert!(
+        pg.log().contains("CONTROLMARK"),
+        "the log does not catch passwords"
+    );
 
     write_passwords(&pg, &APPS);
     let mut outputs = vec![provision_ok(&pg, &APPS), provision_ok(&pg, &APPS)];
@@ -323,8 +375,15 @@ fn passwords_never_reach_the_server_log_or_psql_output() {
 
     // Everything but the password statements is still logged, for servers that audit.
     let log = pg.log();
-    for statement in ["statement: CREATE DATABASE", "statement: ALTER DATABASE", "statement: GRANT"] {
-        assert!(log.contains(statement), "{statement} was not logged:\n{log}");
+    for statement in [
+        "statement: CREATE DATABASE",
+        "statement: ALTER DATABASE",
+        "statement: GRANT",
+    ] {
+        assert!(
+            log.contains(statement),
+            "{statement} was not logged:\n{log}"
+        );
     }
     for output in &outputs {
         let text = format!(
@@ -333,8 +392,14 @@ fn passwords_never_reach_the_server_log_or_psql_output() {
             String::from_utf8_lossy(&output.stderr)
         );
         for marker in ["MARKAONE", "MARKBONE", "MARKCONE", "MARKATWO"] {
-            assert!(!log.contains(marker), "{marker} is in the server log:\n{log}");
-            assert!(!text.contains(marker), "{marker} is in psql's output:\n{text}");
+            assert!(
+                !log.contains(marker),
+                "{marker} is in the server log:\n{log}"
+            );
+            assert!(
+                !text.contains(marker),
+                "{marker} is in psql's output:\n{text}"
+            );
         }
     }
 
@@ -379,7 +444,7 @@ fn dump_name(database: &str) -> String {
         if byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-' {
             name.push(char::from(byte));
         } else {
-            name.push_str(&format!("%{byte:02X}"));
+            let _ = write!(name, "%{byte:02X}");
         }
     }
     name + ".dump"
@@ -390,7 +455,10 @@ fn is_timestamp_name(name: &str) -> bool {
     bytes.len() == 16
         && bytes[8] == b'T'
         && bytes[15] == b'Z'
-        && bytes[..8].iter().chain(&bytes[9..15]).all(u8::is_ascii_digit)
+        && bytes[..8]
+            .iter()
+            .chain(&bytes[9..15])
+            .all(u8::is_ascii_digit)
 }
 
 fn entries(dir: &Path) -> Vec<String> {
@@ -419,7 +487,9 @@ fn run_backup(pg: &Postgres, script: &str, backup_dir: &Path, port: u16) -> Outp
 
 #[test]
 fn backups_restore_and_old_ones_are_pruned() {
-    let Some(pg) = Postgres::start("") else { return };
+    let Some(pg) = Postgres::start("") else {
+        return;
+    };
     let [a, b, _] = APPS;
     write_passwords(&pg, &[a, b]);
     provision_ok(&pg, &[a, b]);
@@ -427,14 +497,20 @@ fn backups_restore_and_old_ones_are_pruned() {
         pg.query(
             app.database,
             &[],
-            &format!("CREATE TABLE items (id int); INSERT INTO items SELECT generate_series(1, {rows});"),
+            &format!(
+                "CREATE TABLE items (id int); INSERT INTO items SELECT generate_series(1, {rows});"
+            ),
         );
     }
 
     // What a backup volume holds before: an expired backup, a stale partial from a killed run,
     // and lost+found, which is not ours and must survive.
     let backups = pg.dir.path().join("backups");
-    for stale in ["20000101T000000Z", ".partial-20000101T000000Z", "lost+found"] {
+    for stale in [
+        "20000101T000000Z",
+        ".partial-20000101T000000Z",
+        "lost+found",
+    ] {
         fs::create_dir_all(backups.join(stale)).unwrap();
         fs::write(backups.join(stale).join("file"), "old").unwrap();
         backdate(&backups.join(stale));
@@ -445,11 +521,17 @@ fn backups_restore_and_old_ones_are_pruned() {
     // non-zero exit, no new complete-looking backup, no partial left, nothing pruned.
     let databases = [a.database.to_string(), "no such database".to_string()];
     let output = run_backup(&pg, &pg_backup_sh(&databases, 7), &backups, pg.port);
-    assert!(!output.status.success(), "a failed pg_dump must fail the script");
+    assert!(
+        !output.status.success(),
+        "a failed pg_dump must fail the script"
+    );
     assert_eq!(entries(&backups), before);
     let databases = [a.database.to_string(), b.database.to_string()];
     let output = run_backup(&pg, &pg_backup_sh(&databases, 7), &backups, free_port());
-    assert!(!output.status.success(), "an unreachable server must fail the script");
+    assert!(
+        !output.status.success(),
+        "an unreachable server must fail the script"
+    );
     assert_eq!(entries(&backups), before);
 
     let output = run_backup(&pg, &pg_backup_sh(&databases, 7), &backups, pg.port);
@@ -462,13 +544,24 @@ fn backups_restore_and_old_ones_are_pruned() {
     let after = entries(&backups);
     let new: Vec<&String> = after.iter().filter(|n| is_timestamp_name(n)).collect();
     assert_eq!(new.len(), 1, "exactly the new backup: {after:?}");
-    assert_ne!(new[0], "20000101T000000Z", "the expired backup must be deleted");
-    assert_eq!(after, vec![new[0].clone(), "lost+found".to_string()], "{after:?}");
+    assert_ne!(
+        new[0], "20000101T000000Z",
+        "the expired backup must be deleted"
+    );
+    assert_eq!(
+        after,
+        vec![new[0].clone(), "lost+found".to_string()],
+        "{after:?}"
+    );
 
     let backup = backups.join(new[0]);
     let mode = fs::metadata(&backup).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700, "the backup holds password hashes");
-    let mut expected = vec!["globals.sql".to_string(), dump_name(a.database), dump_name(b.database)];
+    let mut expected = vec![
+        "globals.sql".to_string(),
+        dump_name(a.database),
+        dump_name(b.database),
+    ];
     expected.sort();
     assert_eq!(entries(&backup), expected);
     let globals = fs::read_to_string(backup.join("globals.sql")).unwrap();

@@ -58,11 +58,14 @@ pub(super) fn store_name(cluster: &str) -> String {
     format!("{cluster}-backup")
 }
 
-pub(super) fn object_store(meta: Meta, backup: &MergedBackup) -> ObjectStorePlan {
+/// `vars`: the `{env}`, `{cluster}` and `{app}` values of the destination pattern.
+pub(super) fn object_store(meta: Meta, backup: &MergedBackup, vars: &BTreeMap<&str, &str>) -> ObjectStorePlan {
     let value = |s: &Option<crate::validate::Sourced<String>>| s.as_ref().map(|s| s.value.clone());
+    let destination = value(&backup.destination).unwrap_or_default();
     ObjectStorePlan {
         meta,
-        destination: value(&backup.destination).unwrap_or_default(),
+        // validate checked the pattern with the same variables.
+        destination: naming::expand(&destination, vars).unwrap_or(destination),
         endpoint: value(&backup.endpoint),
         credentials: value(&backup.credentials).unwrap_or_default(),
         retention: backup.retention.value.clone(),
@@ -81,10 +84,11 @@ pub(super) fn scheduled(meta: Meta, cluster: &str, backup: &MergedBackup) -> Sch
     }
 }
 
+/// `restore`: the source cluster's object name in this environment, and the target time.
 pub(super) fn cluster_side(
     cluster: &str,
     backup: Option<&MergedBackup>,
-    restore: Option<&crate::spec::Restore>,
+    restore: Option<(&str, Option<&String>)>,
 ) -> Option<ClusterBackupPlan> {
     if backup.is_none() && restore.is_none() {
         return None;
@@ -92,11 +96,11 @@ pub(super) fn cluster_side(
     Some(ClusterBackupPlan {
         plugin: defaults::BARMAN_PLUGIN,
         object_store: backup.map(|_| store_name(cluster)),
-        recovery: restore.map(|r| RecoveryPlan {
+        recovery: restore.map(|(from, target_time)| RecoveryPlan {
             source: "origin".to_string(),
-            object_store: store_name(&r.from),
-            server_name: r.from.clone(),
-            target_time: r.target_time.clone(),
+            object_store: store_name(from),
+            server_name: from.to_string(),
+            target_time: target_time.cloned(),
         }),
     })
 }

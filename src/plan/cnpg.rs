@@ -12,6 +12,8 @@ use super::network::{self, Peers};
 use super::{Kind, Meta, Object, ObjectData, backup, monitoring, object_path, pooler};
 use crate::defaults;
 use crate::naming;
+use crate::spec::RoleStyle;
+use crate::validate::topology::ClusterEntry;
 use crate::validate::{Checked, MergedCompute};
 
 #[derive(Debug, Clone, Serialize)]
@@ -43,6 +45,16 @@ pub struct StoragePlan {
 pub struct RolePlan {
     pub name: String,
     pub password_secret: String,
+    /// Roles this role is a member of (`pg_read_all_data` for read-only users).
+    pub in_roles: Vec<String>,
+}
+
+/// One `DatabaseRole` object (CloudNativePG 1.30+): a role declared beside its cluster.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatabaseRolePlan {
+    pub meta: Meta,
+    pub cluster: String,
+    pub role: RolePlan,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -55,26 +67,23 @@ pub struct DatabasePlan {
 }
 
 /// Everything one cluster contributes to one environment.
-pub(super) fn objects(checked: &Checked, env: &str, cluster_name: &str) -> Vec<Object> {
+pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec<Object> {
     let spec = checked.spec();
-    let cluster = &spec.postgres[cluster_name];
-    let merged = checked.merged(env, cluster_name);
+    let cluster = &entry.spec;
+    let cluster_name = checked.cluster_name(env, &entry.key);
+    let merged = checked.merged(env, &entry.key);
     let namespace = cluster_namespace(&spec.platform.namespace, env);
     let platform = &spec.platform.name;
     let mut objects = Vec::new();
     let mut roles = Vec::new();
-    for (app_key, app) in spec
-        .apps
-        .iter()
-        .filter(|(_, a)| a.postgres.as_deref() == Some(cluster_name))
-    {
+    for (app_key, app) in checked.apps_of(&entry.key) {
         let database = naming::database(app_key, app.database.as_deref());
         let role = naming::role(&database, app.user.as_deref());
         let role_secret = naming::role_secret(cluster_name, app_key);
-        roles.push(RolePlan {
-            name: role.clone(),
-            password_secret: role_secret.clone(),
-        });
+        roles.push((
+            app_key.clone(),
+            RolePlan { name: role.clone(), password_secret: role_secret.clone(), in_roles: Vec::new() },
+        ));
         let meta = Meta::new(
             naming::database_object(cluster_name, app_key),
             namespace.clone(),
@@ -103,8 +112,17 @@ pub(super) fn objects(checked: &Checked, env: &str, cluster_name: &str) -> Vec<O
             objects.push(object(env, kind, data));
         }
     }
-    roles.sort_by(|a, b| a.name.cmp(&b.name));
-    objects.extend(extras(checked, env, cluster_name, &namespace));
+    roles.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+    let inline = role_style(spec) == RoleStyle::Inline;
+    if !inline {
+        for (app_key, role) in &roles {
+            let meta = Meta::new(naming::database_object(cluster_name, app_key), namespace.clone(), platform, cluster_name, Some(app_key));
+            let plan = DatabaseRolePlan { meta, cluster: cluster_name.to_string(), role: role.clone() };
+            objects.push(object(env, Kind::DatabaseRole, ObjectData::DatabaseRole(plan)));
+        }
+    }
+    let roles: Vec<RolePlan> = if inline { roles.into_iter().map(|(_, r)| r).collect() } else { Vec::new() };
+    objects.extend(extras(checked, env, entry, &namespace));
     let image = cluster.image.clone().unwrap_or_else(|| {
         format!(
             "{}:{}-{}",
@@ -138,11 +156,23 @@ pub(super) fn objects(checked: &Checked, env: &str, cluster_name: &str) -> Vec<O
         backup: backup::cluster_side(
             cluster_name,
             merged.backup.as_ref(),
-            merged.restore.as_ref().map(|r| &r.value),
+            merged
+                .restore
+                .as_ref()
+                .map(|r| (checked.cluster_name(env, &r.value.from), r.value.target_time.as_ref())),
         ),
     };
     objects.push(object(env, Kind::Cluster, ObjectData::Cluster(plan)));
     objects
+}
+
+/// Inline `managed.roles` or `DatabaseRole` objects: the spec's choice, else objects from
+/// CloudNativePG 1.30 on.
+fn role_style(spec: &crate::spec::Spec) -> RoleStyle {
+    spec.platform.roles.unwrap_or_else(|| {
+        let version = spec.platform.cnpg_version.as_deref().and_then(|v| crate::validate::rules::major_minor(v).ok());
+        if version.unwrap_or(defaults::CNPG_VERSION) >= defaults::CNPG_DATABASE_ROLE_SINCE { RoleStyle::Objects } else { RoleStyle::Inline }
+    })
 }
 
 fn object(env: &str, kind: Kind, data: ObjectData) -> Object {
@@ -154,9 +184,10 @@ fn object(env: &str, kind: Kind, data: ObjectData) -> Object {
 }
 
 /// The pooler, monitoring and network policies the merged settings ask for.
-fn extras(checked: &Checked, env: &str, cluster: &str, namespace: &str) -> Vec<Object> {
+fn extras(checked: &Checked, env: &str, entry: &ClusterEntry, namespace: &str) -> Vec<Object> {
     let spec = checked.spec();
-    let merged = checked.merged(env, cluster);
+    let cluster = checked.cluster_name(env, &entry.key);
+    let merged = checked.merged(env, &entry.key);
     let platform = &spec.platform.name;
     let meta = |name: String| Meta::new(name, namespace.to_string(), platform, cluster, None);
     let mut objects = Vec::new();
@@ -166,7 +197,11 @@ fn extras(checked: &Checked, env: &str, cluster: &str, namespace: &str) -> Vec<O
         objects.push(object(env, Kind::Pooler, ObjectData::Pooler(plan)));
     }
     if let Some(settings) = &merged.backup {
-        let store = backup::object_store(meta(backup::store_name(cluster)), settings);
+        let mut vars = BTreeMap::from([("env", env), ("cluster", cluster)]);
+        if let Some(app) = &entry.dedicated_for {
+            vars.insert("app", app);
+        }
+        let store = backup::object_store(meta(backup::store_name(cluster)), settings, &vars);
         objects.push(object(
             env,
             Kind::ObjectStore,
@@ -177,7 +212,11 @@ fn extras(checked: &Checked, env: &str, cluster: &str, namespace: &str) -> Vec<O
             .as_ref()
             .map(|c| c.value.clone())
             .unwrap_or_default();
-        let credentials = backup::credentials(spec, meta(credentials_name), env, cluster, settings);
+        // The credentials Secret may serve several clusters of the namespace, so it is
+        // not labelled as any one cluster's.
+        let mut shared_meta = meta(credentials_name);
+        shared_meta.labels.remove("app.kubernetes.io/instance");
+        let credentials = backup::credentials(spec, shared_meta, env, cluster, settings);
         objects.push(object(
             env,
             Kind::ExternalSecret,
@@ -211,10 +250,9 @@ fn extras(checked: &Checked, env: &str, cluster: &str, namespace: &str) -> Vec<O
         ));
     }
     if merged.network_policy {
-        let app_namespaces: BTreeSet<String> = spec
-            .apps
-            .values()
-            .filter(|a| a.postgres.as_deref() == Some(cluster))
+        let app_namespaces: BTreeSet<String> = checked
+            .apps_of(&entry.key)
+            .map(|(_, a)| a)
             .map(|a| {
                 naming::expand(&a.namespace, &BTreeMap::from([("env", env)]))
                     .unwrap_or_else(|_| a.namespace.clone())

@@ -314,7 +314,14 @@ fn infisical(spec: &Spec, t: &Target<'_>) -> Vec<(Kind, ObjectData)> {
         .password_property
         .as_deref()
         .unwrap_or(defaults::PASSWORD_PROPERTY);
-    let password = PasswordExprs::go_template(&format!(".{property}.Value"));
+    let mut password = PasswordExprs::go_template(&format!(".{property}.Value"));
+    // A secret missing from the folder renders as `<no value>` in Go templates, which would
+    // become the role's password; failing the render keeps the last good Secret instead.
+    // Every produced Secret has a `password` key, so guarding it guards the Secret.
+    password.plain = format!(
+        "{{{{ if not .{property}.Value }}}}{{{{ fail \"dbgen: Infisical secret {property} is missing or empty\" }}}}{{{{ end }}}}{}",
+        password.plain
+    );
     let platform = &spec.platform.name;
     let role_secret = naming::role_secret(t.cluster, t.app_key);
     let (connection_secret, app_namespace) = connection_target(t);
@@ -452,7 +459,55 @@ fn connection_keys(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::PasswordExprs;
+    use crate::pipeline;
+
+    const PLATFORM: &str = r#"
+[platform]
+name = "p"
+namespace = "db"
+[environments.dev]
+[postgres.pg]
+engine = "cnpg"
+version = "17.6"
+[apps.wiki]
+postgres = "pg"
+namespace = "wiki"
+"#;
+
+    /// Keys of the connection Secret (`wiki-postgresql`) each provider's object produces.
+    fn connection_keys(secrets: &str) -> BTreeSet<String> {
+        let compiled = pipeline::compile("dbgen.toml", &format!("{PLATFORM}{secrets}"))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let (_, manifests) = &compiled.environments[0];
+        let object = manifests
+            .iter()
+            .find(|m| m.path.starts_with("dev/wiki/"))
+            .expect("a connection Secret producer");
+        let doc = &object.document;
+        let data = doc
+            .pointer("/spec/target/template/data")
+            .or_else(|| doc.pointer("/spec/managedKubeSecretReferences/0/template/data"))
+            .or_else(|| doc.pointer("/spec/targets/0/template/data"))
+            .expect("templated data");
+        data.as_object().unwrap().keys().cloned().collect()
+    }
+
+    #[test]
+    fn every_provider_produces_the_same_connection_keys() {
+        let external = connection_keys(
+            "[secrets]\nprovider = \"external-secrets\"\nstore = \"s\"\nkey = \"{app}\"\n",
+        );
+        let infisical = "[secrets]\nprovider = \"infisical\"\nhost = \"https://i.example\"\n\
+            project = \"p\"\npath = \"/{app}\"\n\
+            credentials = { name = \"c\", namespace = \"n\" }\n";
+        assert_eq!(connection_keys(infisical), external);
+        let static_secret = format!("{infisical}kind = \"InfisicalStaticSecret\"\n");
+        assert_eq!(connection_keys(&static_secret), external);
+        assert!(external.contains("fqdn-jdbc-uri") && external.contains("pgpass"));
+    }
 
     #[test]
     fn password_expressions_escape_for_each_context() {

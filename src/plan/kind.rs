@@ -6,6 +6,7 @@ use serde::Serialize;
 pub enum Kind {
     Cluster,
     Database,
+    DatabaseRole,
     ExternalSecret,
     InfisicalAuth,
     InfisicalConnection,
@@ -26,6 +27,7 @@ impl Kind {
         match self {
             Self::Cluster => "cluster",
             Self::Database => "database",
+            Self::DatabaseRole => "databaserole",
             Self::ExternalSecret => "externalsecret",
             Self::InfisicalAuth => "infisicalauth",
             Self::InfisicalConnection => "infisicalconnection",

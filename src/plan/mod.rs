@@ -18,7 +18,7 @@ mod pooler;
 use serde::Serialize;
 
 pub use backup::{ClusterBackupPlan, ObjectStorePlan, RecoveryPlan, ScheduledBackupPlan};
-pub use cnpg::{ClusterPlan, DatabasePlan, RolePlan, StoragePlan};
+pub use cnpg::{ClusterPlan, DatabasePlan, DatabaseRolePlan, RolePlan, StoragePlan};
 pub use credentials::{
     ExternalSecretPlan, InfisicalAuthPlan, InfisicalConnectionPlan, InfisicalScope,
     InfisicalSecretPlan, InfisicalStaticSecretPlan, ManagedSecret, NamespacedName, RemoteRef,
@@ -63,6 +63,7 @@ pub struct Object {
 pub enum ObjectData {
     Cluster(ClusterPlan),
     Database(DatabasePlan),
+    DatabaseRole(DatabaseRolePlan),
     ExternalSecret(ExternalSecretPlan),
     InfisicalAuth(InfisicalAuthPlan),
     InfisicalConnection(InfisicalConnectionPlan),
@@ -81,6 +82,7 @@ impl ObjectData {
         match self {
             Self::Cluster(p) => &p.meta,
             Self::Database(p) => &p.meta,
+            Self::DatabaseRole(p) => &p.meta,
             Self::ExternalSecret(p) => &p.meta,
             Self::InfisicalAuth(p) => &p.meta,
             Self::InfisicalConnection(p) => &p.meta,
@@ -113,7 +115,7 @@ impl Plan {
             .keys()
             .map(|env| {
                 let mut objects = Vec::new();
-                for cluster in spec.postgres.keys() {
+                for cluster in checked.clusters_in(env) {
                     objects.extend(cnpg::objects(checked, env, cluster));
                 }
                 for (kind, data) in credentials::environment_objects(spec, env) {
@@ -121,6 +123,10 @@ impl Plan {
                     objects.push(Object { kind, path, data });
                 }
                 objects.sort_by(|a, b| a.path.cmp(&b.path));
+                // Clusters sharing one namespace may ask for the same object (a shared
+                // backup credentials Secret); identical requests become one file, and
+                // conflicting ones stay for `verify` to report as duplicates.
+                objects.dedup_by(|a, b| a.path == b.path && serde_json::to_value(&a.data).ok() == serde_json::to_value(&b.data).ok());
                 let prefix = format!("{env}/");
                 let resources = objects
                     .iter()

@@ -14,6 +14,7 @@ macro_rules! template {
 pub(super) const TEMPLATES: &[(&str, &str)] = &[
     template!("cluster.yaml.j2"),
     template!("database.yaml.j2"),
+    template!("databaserole.yaml.j2"),
     template!("externalsecret.yaml.j2"),
     template!("infisicalauth.yaml.j2"),
     template!("infisicalconnection.yaml.j2"),
@@ -32,6 +33,7 @@ pub(super) fn name(kind: Kind) -> &'static str {
     match kind {
         Kind::Cluster => "cluster.yaml.j2",
         Kind::Database => "database.yaml.j2",
+        Kind::DatabaseRole => "databaserole.yaml.j2",
         Kind::ExternalSecret => "externalsecret.yaml.j2",
         Kind::InfisicalAuth => "infisicalauth.yaml.j2",
         Kind::InfisicalConnection => "infisicalconnection.yaml.j2",
@@ -81,6 +83,10 @@ mod tests {
             Kind::Cluster,
             Kind::Database,
             Kind::ExternalSecret,
+            Kind::InfisicalAuth,
+            Kind::InfisicalConnection,
+            Kind::InfisicalSecret,
+            Kind::InfisicalStaticSecret,
             Kind::Kustomization,
         ] {
             assert!(env.get_template(name(kind)).is_ok());

@@ -1,10 +1,12 @@
-//! Script texts run by the Jobs and CronJobs dbgen renders for engines without an operator:
+//! Script texts run by the `Job`s and `CronJob`s dbgen renders for engines without an operator:
 //! database/role provisioning (psql) and PostgreSQL/Redis backups (POSIX sh).
 //!
 //! Input: names (databases, roles, extensions, file paths) and a retention in days.
 //! Output: deterministic LF-terminated script text (no timestamps, nothing from the machine).
 //! Invariant: no name is ever pasted into SQL or shell syntax raw; every one goes through a
 //! quoting function below, and no password ever appears in a script (they are read at run time).
+
+use std::fmt::Write as _;
 
 mod pg_backup;
 mod provision;
@@ -37,7 +39,7 @@ pub(crate) fn psql_meta_arg(value: &str) -> String {
                 // following digit in the name can never be swallowed into the escape.
                 let mut buf = [0u8; 4];
                 for byte in c.encode_utf8(&mut buf).bytes() {
-                    out.push_str(&format!("\\{byte:03o}"));
+                    let _ = write!(out, "\\{byte:03o}");
                 }
             }
             c => out.push(c),
@@ -72,7 +74,7 @@ pub(crate) fn file_component(name: &str) -> String {
         if byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-' {
             out.push(char::from(byte));
         } else {
-            out.push_str(&format!("%{byte:02X}"));
+            let _ = write!(out, "%{byte:02X}");
         }
     }
     out

@@ -1,11 +1,12 @@
 //! The psql script that creates each app's login role and database on a PostgreSQL server
-//! reached as an administrator (engines without an operator: Bitnami charts, plain StatefulSets).
+//! reached as an administrator (engines without an operator: Bitnami charts, plain `StatefulSet`s).
 //!
 //! Input: `ProvisionedDatabase` entries (any strings). Output: a psql script, run as
 //! `psql -v ON_ERROR_STOP=1 -f <file>`. Invariant: names reach the server only through psql
 //! variables (`:'v'`, `:"v"`, `format('%I')`), passwords only from files read at run time.
 
 use super::psql_meta_arg;
+use std::fmt::Write as _;
 
 /// One app's database on a PostgreSQL server reached as an administrator.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,7 +101,7 @@ fn set_var(name: &str, value: &str) -> String {
 /// besides line feeds, else stops the script. psql ignores the exit status of a backquoted
 /// command (a missing file would silently give an empty password), so the check runs first and
 /// its verdict comes back as `true`/`false` for `\if`.
-const CHECK_PASSWORD_FILE: &str = r"\set dbgen_password_ok `if grep -q . :'dbgen_password_file'; then echo true; else echo false; fi`
+const CHECK_PASSWORD_FILE: &str = r"\set dbgen_password_ok `if grep -q -e . -- :'dbgen_password_file'; then echo true; else echo false; fi`
 \if :dbgen_password_ok
 \else
 \warn 'dbgen: password file' :dbgen_password_file 'is missing, unreadable or empty'
@@ -174,7 +175,11 @@ pub fn provision_sql(databases: &[ProvisionedDatabase]) -> String {
     let total = databases.len();
     for (index, db) in databases.iter().enumerate() {
         // Comments carry only numbers: a name could end a `--` comment with a line break.
-        out.push_str(&format!("\n-- Database {} of {total}: role, password, database, access.\n", index + 1));
+        let _ = write!(
+            out,
+            "\n-- Database {} of {total}: role, password, database, access.\n",
+            index + 1
+        );
         out.push_str(&set_var("dbgen_database", &db.database));
         out.push_str(&set_var("dbgen_role", &db.role));
         out.push_str(&set_var("dbgen_password_file", &db.password_file));
@@ -208,7 +213,11 @@ pub fn provision_sql(databases: &[ProvisionedDatabase]) -> String {
         if db.extensions.is_empty() {
             continue;
         }
-        out.push_str(&format!("\n-- Extensions of database {} of {total}.\n", index + 1));
+        let _ = write!(
+            out,
+            "\n-- Extensions of database {} of {total}.\n",
+            index + 1
+        );
         out.push_str(&set_var("dbgen_database", &db.database));
         out.push_str(&connect_to("dbgen_database"));
         left_admin_db = true;
@@ -308,7 +317,10 @@ mod tests {
     fn extensions_reconnect_and_return() {
         let sql = provision_sql(&nasty());
         assert_eq!(sql.matches("\\connect ").count(), 2);
-        assert!(sql.trim_end().ends_with("\\connect -reuse-previous=on :\"dbgen_conninfo\""));
+        assert!(
+            sql.trim_end()
+                .ends_with("\\connect -reuse-previous=on :\"dbgen_conninfo\"")
+        );
         assert!(sql.contains("\\set dbgen_extension 'cit\"ext'\n"));
 
         let without = provision_sql(&[ProvisionedDatabase {

@@ -11,8 +11,8 @@ mod shape;
 
 pub use model::{
     App, BackupLayer, Compute, Engine, Environment, Layer, Monitoring, MonitoringSettings, Output, ParamValue, Platform, PoolMode, PoolerLayer, PostgresCluster,
-    Restore,
-    Resources, InfisicalKind, SecretProvider, SecretRef, Secrets, Spec, StoreKind,
+    Restore, RoleStyle,
+    Resources, InfisicalKind, SecretProvider, SecretRef, Secrets, Spec, SslMode, StoreKind,
 };
 pub use profiles::{BUILTIN_PROFILES, BuiltinProfile};
 pub use shape::{SpanIndex, TomlPath};

@@ -20,6 +20,9 @@ pub struct Spec {
     /// PostgreSQL clusters, by name.
     #[serde(default)]
     pub postgres: BTreeMap<String, PostgresCluster>,
+    /// The template of every dedicated cluster (`dedicated = true` on an app): the same
+    /// keys as a `[postgres.<name>]` table, with `name` a pattern such as `db-{app}-{env}`.
+    pub postgres_defaults: Option<PostgresCluster>,
     /// Applications that need a database, by name.
     #[serde(default)]
     pub apps: BTreeMap<String, App>,
@@ -47,6 +50,9 @@ pub struct Platform {
     pub monitoring_namespace: Option<String>,
     /// CloudNativePG operator version the output targets, `major.minor` (default `1.30`).
     pub cnpg_version: Option<String>,
+    /// How login roles are declared: `objects` (one `DatabaseRole` per role, the default
+    /// from CloudNativePG 1.30) or `inline` (`managed.roles` in the Cluster).
+    pub roles: Option<RoleStyle>,
 }
 
 /// One environment.
@@ -156,6 +162,12 @@ pub enum StoreKind {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostgresCluster {
+    /// Name of the Cluster object, a pattern with `{env}` (and `{app}` in
+    /// `[postgres_defaults]`); default: the table's key (`{app}-db` for dedicated clusters).
+    pub name: Option<String>,
+    /// Render this cluster only in these environments (default: all), e.g. a cluster
+    /// restored for a recovery drill in one environment.
+    pub environments: Option<Vec<String>>,
     /// Which engine runs the cluster.
     pub engine: Engine,
     /// PostgreSQL version, `major.minor` (e.g. `17.6`); selects the image.
@@ -372,6 +384,13 @@ impl ParamValue {
 pub struct App {
     /// The PostgreSQL cluster holding this app's database.
     pub postgres: Option<String>,
+    /// Give this app a cluster of its own, made from `[postgres_defaults]`.
+    pub dedicated: Option<bool>,
+    /// Also deliver read-only credentials (`<connection_secret>-readonly`, on the `-ro`
+    /// Service); needs a dedicated cluster, as the role reads every database.
+    pub readonly: Option<bool>,
+    /// `sslmode` written into the connection URIs (e.g. `require`).
+    pub sslmode: Option<SslMode>,
     /// Database name (default: the app name with `-` replaced by `_`).
     pub database: Option<String>,
     /// Login role owning the database (default: the database name).
@@ -383,6 +402,41 @@ pub struct App {
     pub extensions: Vec<String>,
     /// Name of the connection Secret in the app's namespace (default `<app>-postgresql`).
     pub connection_secret: Option<String>,
+}
+
+/// Where login roles are declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoleStyle {
+    /// `spec.managed.roles` of the Cluster (every CloudNativePG version).
+    Inline,
+    /// One `DatabaseRole` object per role (CloudNativePG 1.30 and newer).
+    Objects,
+}
+
+/// libpq `sslmode` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SslMode {
+    Disable,
+    Allow,
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+impl SslMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Disable => "disable",
+            Self::Allow => "allow",
+            Self::Prefer => "prefer",
+            Self::Require => "require",
+            Self::VerifyCa => "verify-ca",
+            Self::VerifyFull => "verify-full",
+        }
+    }
 }
 
 /// Output options.

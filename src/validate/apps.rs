@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::context::Context;
 use super::platform::placeholders;
 use super::rules;
+use super::topology;
 use crate::diagnostic::Diagnostic;
 use crate::naming;
 use crate::source::Span;
@@ -110,16 +111,45 @@ fn namespace(cx: &mut Context<'_>, key: &str, app: &App) {
 }
 
 /// The cluster the app uses, if it names one that exists.
-fn cluster<'s>(cx: &mut Context<'_>, key: &str, app: &'s App) -> Option<&'s str> {
+fn cluster<'s>(cx: &mut Context<'_>, key: &'s str, app: &'s App) -> Option<&'s str> {
+    if app.readonly == Some(true) && !topology::is_dedicated(app) {
+        cx.push(
+            Diagnostic::error("invalid-value", cx.at(&["apps", key, "readonly"]), format!("app `{key}` asks for read-only credentials on a shared cluster"))
+                .with_label("read-only credentials read every database of their cluster")
+                .with_help("give the app `dedicated = true`, or drop `readonly`"),
+        );
+    }
+    if topology::is_dedicated(app) {
+        if app.postgres.is_some() {
+            cx.push(
+                Diagnostic::error("invalid-value", cx.at(&["apps", key, "postgres"]), format!("app `{key}` is dedicated and also names cluster `{}`", app.postgres.as_deref().unwrap_or_default()))
+                    .with_label("an app has one cluster")
+                    .with_help("remove `postgres`, or `dedicated = true`"),
+            );
+            return None;
+        }
+        if cx.spec().postgres_defaults.is_none() {
+            cx.push(
+                Diagnostic::error("missing-key", cx.at(&["apps", key, "dedicated"]), format!("app `{key}` wants a dedicated cluster, but the spec has no `[postgres_defaults]`"))
+                    .with_label("dedicated clusters are made from `[postgres_defaults]`")
+                    .with_help("add `[postgres_defaults]` with `engine`, `version` and a `name` pattern such as `db-{app}-{env}`"),
+            );
+            return None;
+        }
+        if cx.spec().postgres.contains_key(key) {
+            cx.push(
+                Diagnostic::error("name-collision", cx.key(&["postgres", key]), format!("cluster `{key}` has the key of app `{key}`, which has a dedicated cluster"))
+                    .with_label("rename this cluster"),
+            );
+            return None;
+        }
+        return Some(key);
+    }
     let Some(cluster) = app.postgres.as_deref() else {
         cx.push(
-            Diagnostic::error(
-                "missing-key",
-                cx.key(&["apps", key]),
-                format!("app `{key}` names no PostgreSQL cluster"),
-            )
-            .with_label("needs `postgres = \"<cluster>\"`")
-            .with_help("set `postgres` to one of the `[postgres.*]` clusters"),
+            Diagnostic::error("missing-key", cx.key(&["apps", key]), format!("app `{key}` names no PostgreSQL cluster"))
+                .with_label("needs `postgres = \"<cluster>\"` or `dedicated = true`")
+                .with_help("set `postgres` to one of the `[postgres.*]` clusters"),
         );
         return None;
     };
@@ -127,12 +157,7 @@ fn cluster<'s>(cx: &mut Context<'_>, key: &str, app: &'s App) -> Option<&'s str>
         return Some(cluster);
     }
     let names: Vec<&str> = cx.spec().postgres.keys().map(String::as_str).collect();
-    cx.unknown_reference(
-        cx.at(&["apps", key, "postgres"]),
-        "PostgreSQL cluster",
-        cluster,
-        names,
-    );
+    cx.unknown_reference(cx.at(&["apps", key, "postgres"]), "PostgreSQL cluster", cluster, names);
     None
 }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::context::Context;
+use super::topology::{self, ClusterEntry};
 use super::layer::{LayerRef, Merged, MergedCompute, merge};
 use super::rules;
 use crate::defaults;
@@ -19,80 +20,118 @@ pub(super) fn check(cx: &mut Context<'_>) {
         layer(cx, profile, true);
     }
     let spec = cx.spec();
-    for (name, cluster) in &spec.postgres {
-        cx.rule(
-            cx.key(&["postgres", name]),
-            "cluster name",
-            name,
-            rules::dns1035_label(name, CNPG_CLUSTER_NAME_MAX),
-        );
-        if cluster.image.is_none()
-            && let Err(why) = rules::pg_version(&cluster.version)
+    let clusters = cx.clusters;
+    for entry in clusters {
+        let at = |field: &str| {
+            let mut path: Vec<&str> = entry.prefix.iter().map(String::as_str).collect();
+            path.push(field);
+            path.iter().map(|s| (*s).to_string()).collect::<Vec<_>>()
+        };
+        fn path(p: &[String]) -> Vec<&str> {
+            p.iter().map(String::as_str).collect()
+        }
+        if entry.spec.image.is_none()
+            && let Err(why) = rules::pg_version(&entry.spec.version)
         {
             cx.push(
-                Diagnostic::error(
-                    "invalid-version",
-                    cx.at(&["postgres", name, "version"]),
-                    format!("version `{}`: {why}", cluster.version),
-                )
-                .with_label("unsupported version"),
+                Diagnostic::error("invalid-version", cx.at(&path(&at("version"))), format!("version `{}`: {why}", entry.spec.version))
+                    .with_label("unsupported version"),
             );
         }
-        let table = cluster.layer();
-        layer(cx, &cluster_ref(cx, name, &table), false);
-        for env in cluster.env.keys() {
+        let table = entry.spec.layer();
+        layer(cx, &cluster_ref(cx, entry, &table), false);
+        for env in entry.spec.env.keys() {
             if !spec.environments.contains_key(env) {
                 let names: Vec<&str> = spec.environments.keys().map(String::as_str).collect();
-                cx.unknown_reference(
-                    cx.key(&["postgres", name, "env", env]),
-                    "environment",
-                    env,
-                    names,
-                );
+                cx.unknown_reference(cx.key(&path(&[at("env"), vec![env.clone()]].concat())), "environment", env, names);
             }
         }
-        for (env, overrides) in &cluster.env {
-            layer(cx, &env_ref(cx, name, env, overrides), false);
+        for (i, env) in entry.spec.environments.iter().flatten().enumerate() {
+            if !spec.environments.contains_key(env) {
+                let names: Vec<&str> = spec.environments.keys().map(String::as_str).collect();
+                let at = [at("environments"), vec![i.to_string()]].concat();
+                cx.unknown_reference(cx.at(&path(&at)), "environment", env, names);
+            }
         }
-        if !spec
-            .apps
-            .values()
-            .any(|a| a.postgres.as_deref() == Some(name.as_str()))
-        {
+        for (env, overrides) in &entry.spec.env {
+            layer(cx, &env_ref(cx, entry, env, overrides), false);
+        }
+        names(cx, entry);
+        if entry.dedicated_for.is_none() && entry.spec.restore.is_none() && !spec.apps.iter().any(|(k, a)| topology::app_cluster(k, a) == Some(entry.key.as_str())) {
             cx.push(
-                Diagnostic::warning(
-                    "unused-cluster",
-                    cx.key(&["postgres", name]),
-                    format!("no app uses cluster `{name}`"),
-                )
-                .with_label("rendered, but no app has a database here"),
+                Diagnostic::warning("unused-cluster", cx.key(&["postgres", &entry.key]), format!("no app uses cluster `{}`", entry.key))
+                    .with_label("rendered, but no app has a database here"),
+            );
+        }
+    }
+    collisions(cx);
+}
+
+/// The Cluster object name in every environment: placeholders, DNS-1035, CNPG's 50.
+fn names(cx: &mut Context<'_>, entry: &ClusterEntry) {
+    let pattern_at: Vec<String> = [entry.prefix.clone(), vec!["name".to_string()]].concat();
+    let pattern_path: Vec<&str> = pattern_at.iter().map(String::as_str).collect();
+    let span = cx.at(&pattern_path).or_else(|| cx.key(&["postgres", &entry.key]));
+    let mut vars = BTreeMap::from([("env", "env")]);
+    if entry.dedicated_for.is_some() {
+        vars.insert("app", "app");
+    }
+    if let Some(pattern) = &entry.spec.name
+        && super::platform::placeholders(cx, &pattern_path, pattern, &vars).is_none()
+    {
+        return;
+    }
+    for env in cx.spec().environments.keys().filter(|e| entry.in_env(e)) {
+        let Ok(name) = entry.name(env) else { continue };
+        if let Err(why) = rules::dns1035_label(&name, CNPG_CLUSTER_NAME_MAX) {
+            let origin = match &entry.dedicated_for {
+                Some(app) => format!(" (made for app `{app}` in environment `{env}`)"),
+                None if entry.spec.name.is_some() => format!(" (in environment `{env}`)"),
+                None => String::new(),
+            };
+            cx.push(
+                Diagnostic::error("invalid-name", span.clone(), format!("cluster name `{name}`{origin} {why}"))
+                    .with_label("CloudNativePG cluster names are DNS-1035 labels of at most 50 characters"),
             );
         }
     }
 }
 
-fn cluster_ref<'a>(cx: &Context<'a>, name: &str, table: &'a crate::spec::Layer) -> LayerRef<'a> {
+/// Two clusters of one environment with the same name in the same namespace.
+fn collisions(cx: &mut Context<'_>) {
+    for env in cx.spec().environments.keys() {
+        let mut seen: BTreeMap<String, &ClusterEntry> = BTreeMap::new();
+        for entry in cx.clusters.iter().filter(|c| c.in_env(env)) {
+            let Ok(name) = entry.name(env) else { continue };
+            if let Some(first) = seen.insert(name.clone(), entry) {
+                let at = |e: &ClusterEntry| cx.key(&["postgres", &e.key]).or_else(|| cx.at(&["postgres_defaults", "name"]));
+                cx.push(
+                    Diagnostic::error("name-collision", at(entry), format!("{} and {} are both named `{name}` in environment `{env}`", first.describe(), entry.describe()))
+                        .with_label("same Cluster name")
+                        .with_help("give one of them another `name`; dedicated cluster names should contain `{app}`"),
+                );
+            }
+        }
+    }
+}
+
+fn cluster_ref<'a>(cx: &Context<'a>, entry: &ClusterEntry, table: &'a crate::spec::Layer) -> LayerRef<'a> {
     LayerRef {
         layer: table,
         file: cx.doc.file,
         spans: &cx.doc.spans,
-        prefix: vec!["postgres".into(), name.into()],
-        description: format!("cluster `{name}`"),
+        prefix: entry.prefix.clone(),
+        description: entry.describe(),
     }
 }
 
-fn env_ref<'a>(
-    cx: &Context<'a>,
-    name: &str,
-    env: &str,
-    layer: &'a crate::spec::Layer,
-) -> LayerRef<'a> {
+fn env_ref<'a>(cx: &Context<'a>, entry: &ClusterEntry, env: &str, layer: &'a crate::spec::Layer) -> LayerRef<'a> {
     LayerRef {
         layer,
         file: cx.doc.file,
         spans: &cx.doc.spans,
-        prefix: vec!["postgres".into(), name.into(), "env".into(), env.into()],
-        description: format!("cluster `{name}` in environment `{env}`"),
+        prefix: [entry.prefix.clone(), vec!["env".into(), env.into()]].concat(),
+        description: format!("{} in environment `{env}`", entry.describe()),
     }
 }
 
@@ -362,8 +401,8 @@ fn merged_backup(
     }
     if let Some(restore) = &merged.restore {
         let from = &restore.value.from;
-        if !spec.postgres.contains_key(from) {
-            let names: Vec<&str> = spec.postgres.keys().map(String::as_str).collect();
+        if !cx.clusters.iter().any(|c| &c.key == from) {
+            let names: Vec<&str> = cx.clusters.iter().map(|c| c.key.as_str()).collect();
             let span = restore.span.clone();
             cx.unknown_reference(span, "restore source cluster", from, names);
         } else if all
@@ -411,14 +450,15 @@ pub(super) fn merge_all(cx: &mut Context<'_>) -> BTreeMap<(String, String), Merg
     let spec = cx.spec();
     let defaults = defaults::layer();
     let mut all = BTreeMap::new();
+    let clusters = cx.clusters;
     for (env, environment) in &spec.environments {
-        for (name, cluster) in &spec.postgres {
-            let table = cluster.layer();
+        for entry in clusters.iter().filter(|c| c.in_env(env)) {
+            let table = entry.spec.layer();
             let mut layers = Vec::new();
-            if let Some(overrides) = cluster.env.get(env) {
-                layers.push(env_ref(cx, name, env, overrides));
+            if let Some(overrides) = entry.spec.env.get(env) {
+                layers.push(env_ref(cx, entry, env, overrides));
             }
-            layers.push(cluster_ref(cx, name, &table));
+            layers.push(cluster_ref(cx, entry, &table));
             let profile = layers
                 .iter()
                 .find_map(|l| l.layer.profile.clone())
@@ -431,7 +471,7 @@ pub(super) fn merge_all(cx: &mut Context<'_>) -> BTreeMap<(String, String), Merg
                 .unwrap_or_else(|| defaults::PRODUCTION_ENVIRONMENTS.contains(&env.as_str()));
             let merged = merge(&layers, &defaults, production);
             requests_within_limits(cx, &merged.requests, &merged.limits);
-            all.insert((env.clone(), name.clone()), merged);
+            all.insert((env.clone(), entry.key.clone()), merged);
         }
     }
     for ((env, cluster), merged) in &all {

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::layer::LayerRef;
+use super::topology::ClusterEntry;
 use crate::diagnostic::Diagnostic;
 use crate::source::Span;
 use crate::spec::{Document, Layer, Spec};
@@ -56,14 +57,16 @@ impl<'a> Profiles<'a> {
 pub(super) struct Context<'a> {
     pub(super) doc: &'a Document<Spec>,
     pub(super) profiles: &'a Profiles<'a>,
+    pub(super) clusters: &'a [ClusterEntry],
     problems: Vec<Diagnostic>,
 }
 
 impl<'a> Context<'a> {
-    pub(super) fn new(doc: &'a Document<Spec>, profiles: &'a Profiles<'a>) -> Self {
+    pub(super) fn new(doc: &'a Document<Spec>, profiles: &'a Profiles<'a>, clusters: &'a [ClusterEntry]) -> Self {
         Self {
             doc,
             profiles,
+            clusters,
             problems: Vec::new(),
         }
     }

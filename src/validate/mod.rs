@@ -13,6 +13,7 @@ mod context;
 mod layer;
 mod platform;
 pub mod rules;
+pub mod topology;
 
 use std::collections::BTreeMap;
 
@@ -27,6 +28,9 @@ use context::{Context, Profiles};
 #[derive(Debug, Clone)]
 pub struct Checked {
     spec: Spec,
+    clusters: Vec<topology::ClusterEntry>,
+    /// (environment, cluster key) → Cluster object name.
+    names: BTreeMap<(String, String), String>,
     merged: BTreeMap<(String, String), Merged>,
     warnings: Vec<Diagnostic>,
 }
@@ -39,6 +43,21 @@ impl Checked {
     /// Settings of `cluster` in `env`; every (environment, cluster) pair is present.
     pub fn merged(&self, env: &str, cluster: &str) -> &Merged {
         &self.merged[&(env.to_string(), cluster.to_string())]
+    }
+
+    /// The clusters rendered in `env`: shared ones by key, then dedicated ones by app.
+    pub fn clusters_in<'a>(&'a self, env: &'a str) -> impl Iterator<Item = &'a topology::ClusterEntry> {
+        self.clusters.iter().filter(move |c| c.in_env(env))
+    }
+
+    /// The Cluster object name of `cluster` (a key) in `env`.
+    pub fn cluster_name(&self, env: &str, cluster: &str) -> &str {
+        &self.names[&(env.to_string(), cluster.to_string())]
+    }
+
+    /// The cluster key holding each app's database, by app.
+    pub fn apps_of<'a>(&'a self, cluster: &'a str) -> impl Iterator<Item = (&'a String, &'a crate::spec::App)> {
+        self.spec.apps.iter().filter(move |(k, a)| topology::app_cluster(k, a) == Some(cluster))
     }
 
     pub fn warnings(&self) -> &[Diagnostic] {
@@ -54,7 +73,8 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
     })?;
     let builtin = load_builtin_profiles(sources)?;
     let profiles = Profiles::new(&doc, &builtin);
-    let mut cx = Context::new(&doc, &profiles);
+    let clusters = topology::clusters(&doc.value);
+    let mut cx = Context::new(&doc, &profiles, &clusters);
     platform::check(&mut cx);
     clusters::check(&mut cx);
     apps::check(&mut cx);
@@ -64,11 +84,18 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(diagnostics);
     }
-    Ok(Checked {
-        spec: doc.value,
-        merged,
-        warnings: diagnostics,
-    })
+    let names = doc
+        .value
+        .environments
+        .keys()
+        .flat_map(|env| {
+            clusters
+                .iter()
+                .filter(|c| c.in_env(env))
+                .map(move |c| ((env.clone(), c.key.clone()), c.name(env).unwrap_or_default()))
+        })
+        .collect();
+    Ok(Checked { spec: doc.value, clusters, names, merged, warnings: diagnostics })
 }
 
 fn load_builtin_profiles(

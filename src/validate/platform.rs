@@ -55,6 +55,16 @@ pub(super) fn check(cx: &mut Context<'_>) {
             .with_label("not an operator version"),
         );
     }
+    if platform.roles == Some(crate::spec::RoleStyle::Objects)
+        && let Some(Ok(version)) = platform.cnpg_version.as_deref().map(rules::major_minor)
+        && version < crate::defaults::CNPG_DATABASE_ROLE_SINCE
+    {
+        cx.push(
+            Diagnostic::error("unsupported", cx.at(&["platform", "roles"]), format!("`DatabaseRole` objects need CloudNativePG 1.30; `cnpg_version` is {}.{}", version.0, version.1))
+                .with_label("DatabaseRole objects")
+                .with_help("use `roles = \"inline\"` (the Cluster's `managed.roles`) with this operator"),
+        );
+    }
     if spec.environments.is_empty() {
         cx.push(
             Diagnostic::error(
@@ -283,9 +293,9 @@ fn infisical(cx: &mut Context<'_>, secrets: &Secrets) {
     }
     if let Some(path) = &secrets.path {
         let vars = BTreeMap::from([("env", "env"), ("app", "app"), ("cluster", "cluster")]);
-        if placeholders(cx, &["secrets", "path"], path, &vars).is_some()
-            && let Err(why) = folder_path(path)
-        {
+        placeholders(cx, &["secrets", "path"], path, &vars);
+        // Placeholders never hold `/`, so the raw template shows the folder structure.
+        if let Err(why) = folder_path(path) {
             cx.push(
                 Diagnostic::error(
                     "invalid-value",
@@ -293,7 +303,14 @@ fn infisical(cx: &mut Context<'_>, secrets: &Secrets) {
                     format!("Infisical secrets path `{path}` {why}"),
                 )
                 .with_label("not an Infisical folder path")
-                .with_help("write an absolute folder path such as `/postgresql/{app}`"),
+                .with_help(format!(
+                    "did you mean `/{}`?",
+                    path.trim_matches('/')
+                        .split('/')
+                        .filter(|s| !s.is_empty())
+                        .collect::<Vec<_>>()
+                        .join("/")
+                )),
             );
         }
     }

@@ -263,25 +263,22 @@ pub fn base_url(url: &str) -> Result<(), (String, Option<String>)> {
         ));
     }
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let (host, port, host_ok) = match authority.strip_prefix('[') {
+    let (host, port, host_ok) = if let Some(v6) = authority.strip_prefix('[') {
         // An IPv6 literal: `[::1]:8080`.
-        Some(v6) => {
-            let (address, after) = v6.split_once(']').unwrap_or((v6, "!"));
-            let ok = !address.is_empty()
-                && address.bytes().all(|b| b.is_ascii_hexdigit() || b == b':')
-                && (after.is_empty() || after.starts_with(':'));
-            (address, after.strip_prefix(':'), ok)
-        }
-        None => {
-            let (host, port) = authority
-                .split_once(':')
-                .map_or((authority, None), |(h, p)| (h, Some(p)));
-            let ok = !host.is_empty()
-                && host
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.'));
-            (host, port, ok)
-        }
+        let (address, after) = v6.split_once(']').unwrap_or((v6, "!"));
+        let ok = !address.is_empty()
+            && address.bytes().all(|b| b.is_ascii_hexdigit() || b == b':')
+            && (after.is_empty() || after.starts_with(':'));
+        (address, after.strip_prefix(':'), ok)
+    } else {
+        let (host, port) = authority
+            .split_once(':')
+            .map_or((authority, None), |(h, p)| (h, Some(p)));
+        let ok = !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.'));
+        (host, port, ok)
     };
     if host.is_empty() {
         return Err(("needs a host name or IP address after `://`".into(), None));

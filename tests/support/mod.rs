@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 use std::ffi::OsStr;
+use std::fmt::Write as _;
 use std::fs;
 use std::io::Write;
 use std::net::TcpListener;
@@ -46,7 +47,7 @@ pub(crate) fn on_path(name: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-/// The PostgreSQL server's bin dir (with initdb, pg_ctl, psql, pg_dump, ...), resolved to its
+/// The PostgreSQL server's bin dir (`initdb`, `pg_ctl`, `psql`, `pg_dump`, ...), resolved to its
 /// real location so that `nobody` can reach it even when the repository is private to root.
 pub(crate) fn pg_bindir() -> Option<PathBuf> {
     let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/initdb");
@@ -78,8 +79,7 @@ pub(crate) fn clean_command(program: impl AsRef<OsStr>) -> Command {
     let mut command = Command::new(program);
     for (key, _) in std::env::vars_os() {
         let key_str = key.to_string_lossy();
-        if key_str.starts_with("PG") || key_str.starts_with("REDIS") || key_str.starts_with("LC_")
-        {
+        if key_str.starts_with("PG") || key_str.starts_with("REDIS") || key_str.starts_with("LC_") {
             command.env_remove(&key);
         }
     }
@@ -89,7 +89,9 @@ pub(crate) fn clean_command(program: impl AsRef<OsStr>) -> Command {
 
 /// Runs `command`, panicking with its output when it fails.
 pub(crate) fn run_ok(command: &mut Command) -> Output {
-    let output = command.output().unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
     assert!(
         output.status.success(),
         "{command:?} failed ({}):\nstdout:\n{}\nstderr:\n{}",
@@ -151,9 +153,15 @@ impl Postgres {
         let bindir = require("PostgreSQL (initdb)", pg_bindir())?;
         let user = server_user();
         if user.is_some() {
-            require("setpriv (util-linux), to run PostgreSQL as nobody", on_path("setpriv"))?;
+            require(
+                "setpriv (util-linux), to run PostgreSQL as nobody",
+                on_path("setpriv"),
+            )?;
         }
-        let dir = tempfile::Builder::new().prefix("dbgen-pg-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("dbgen-pg-")
+            .tempdir()
+            .unwrap();
         // `nobody` must traverse the root-owned temp dir and own the server's own dir.
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
         let server_dir = dir.path().join("server");
@@ -179,7 +187,11 @@ impl Postgres {
                 .arg("--pgdata")
                 .arg(&server.data)
                 .args(["--username=postgres", "--auth-local=trust"])
-                .args(["--auth-host=scram-sha-256", "--encoding=UTF8", "--no-locale"])
+                .args([
+                    "--auth-host=scram-sha-256",
+                    "--encoding=UTF8",
+                    "--no-locale",
+                ])
                 .arg("--no-sync")
                 .arg(format!("--pwfile={}", pwfile.display())),
         );
@@ -241,7 +253,7 @@ impl Postgres {
     }
 
     /// A client tool of this server's version, with PATH leading to the same bin dir (the
-    /// backup script calls pg_dump by name) and the connection env of `user`/`password`, on
+    /// backup script calls `pg_dump` by name) and the connection env of `user`/`password`, on
     /// `database`. Names travel in env vars, never as arguments that libpq could parse.
     pub(crate) fn client(&self, tool: &str, user: &str, password: &str, database: &str) -> Command {
         self.with_env(self.bindir.join(tool), user, password, database)
@@ -279,7 +291,9 @@ impl Postgres {
     /// unaligned, tuples-only output.
     pub(crate) fn query(&self, database: &str, vars: &[(&str, &str)], sql: &str) -> String {
         let mut command = self.admin_psql(database);
-        command.env("PGCLIENTENCODING", "UTF8").args(["-A", "-t", "-q"]);
+        command
+            .env("PGCLIENTENCODING", "UTF8")
+            .args(["-A", "-t", "-q"]);
         for (name, value) in vars {
             command.arg("-v").arg(format!("{name}={value}"));
         }
@@ -337,21 +351,26 @@ impl Redis {
     pub(crate) fn start(password: Option<&str>, rdb: Option<&Path>) -> Option<Self> {
         let server = require("redis-server", on_path("redis-server"))?;
         require("redis-cli", on_path("redis-cli"))?;
-        let dir = tempfile::Builder::new().prefix("dbgen-redis-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("dbgen-redis-")
+            .tempdir()
+            .unwrap();
         if let Some(rdb) = rdb {
             fs::copy(rdb, dir.path().join("dump.rdb")).unwrap();
         }
         for attempt in 1..=5 {
             let port = free_port();
             // The password goes in the config file, not on this test's command line either.
+            // No diskless-sync delay: `redis-cli --rdb` would otherwise wait 5 s for replicas.
             let mut conf = format!(
                 "bind 127.0.0.1\nport {port}\nprotected-mode yes\ndir \"{}\"\ndbfilename dump.rdb\n\
-                 save \"\"\nappendonly no\ndaemonize no\nlogfile \"{}\"\n",
+                 save \"\"\nappendonly no\ndaemonize no\nlogfile \"{}\"\n\
+                 repl-diskless-sync-delay 0\n",
                 dir.path().display(),
                 dir.path().join("redis.log").display()
             );
             if let Some(password) = password {
-                conf.push_str(&format!("requirepass \"{password}\"\n"));
+                let _ = writeln!(conf, "requirepass \"{password}\"");
             }
             let conf_path = dir.path().join("redis.conf");
             fs::write(&conf_path, conf).unwrap();
@@ -388,7 +407,7 @@ impl Redis {
         unreachable!()
     }
 
-    /// `redis-cli` against this server, authenticated through REDISCLI_AUTH (never `-a`).
+    /// `redis-cli` against this server, authenticated through `REDISCLI_AUTH` (never `-a`).
     pub(crate) fn cli(&self, args: &[&str]) -> Command {
         cli_command(self.port, self.password.as_deref(), args)
     }
