@@ -14,6 +14,10 @@ use crate::diagnostic::Diagnostic;
 /// CNPG's webhook limit: the cluster name prefixes pod, PVC and Service names.
 const CNPG_CLUSTER_NAME_MAX: usize = 50;
 
+fn path(p: &[String]) -> Vec<&str> {
+    p.iter().map(String::as_str).collect()
+}
+
 pub(super) fn check(cx: &mut Context<'_>) {
     let profiles: Vec<LayerRef<'_>> = cx.profiles.iter().map(|(_, l)| l.clone()).collect();
     for profile in &profiles {
@@ -27,9 +31,6 @@ pub(super) fn check(cx: &mut Context<'_>) {
             path.push(field);
             path.iter().map(|s| (*s).to_string()).collect::<Vec<_>>()
         };
-        fn path(p: &[String]) -> Vec<&str> {
-            p.iter().map(String::as_str).collect()
-        }
         if entry.spec.image.is_none()
             && let Err(why) = rules::pg_version(&entry.spec.version)
         {
