@@ -7,10 +7,9 @@ use serde::Serialize;
 
 use std::collections::BTreeMap;
 
-use super::{ExternalSecretPlan, Meta, RemoteRef, StoreRef};
+use super::Meta;
 use crate::defaults;
 use crate::naming;
-use crate::spec::{Spec, StoreKind};
 use crate::validate::MergedBackup;
 use crate::validate::rules;
 
@@ -59,7 +58,11 @@ pub(super) fn store_name(cluster: &str) -> String {
 }
 
 /// `vars`: the `{env}`, `{cluster}` and `{app}` values of the destination pattern.
-pub(super) fn object_store(meta: Meta, backup: &MergedBackup, vars: &BTreeMap<&str, &str>) -> ObjectStorePlan {
+pub(super) fn object_store(
+    meta: Meta,
+    backup: &MergedBackup,
+    vars: &BTreeMap<&str, &str>,
+) -> ObjectStorePlan {
     let value = |s: &Option<crate::validate::Sourced<String>>| s.as_ref().map(|s| s.value.clone());
     let destination = value(&backup.destination).unwrap_or_default();
     ObjectStorePlan {
@@ -106,54 +109,15 @@ pub(super) fn cluster_side(
 }
 
 /// The keys the `ObjectStore` reads from its credentials Secret.
-const S3_KEYS: [&str; 2] = ["ACCESS_KEY_ID", "ACCESS_SECRET_KEY"];
+pub(super) const S3_KEYS: [&str; 2] = ["ACCESS_KEY_ID", "ACCESS_SECRET_KEY"];
 
-/// The S3 credentials Secret, delivered by External Secrets from `backup.credentials_key`
-/// (properties `ACCESS_KEY_ID` and `ACCESS_SECRET_KEY`), so no key is ever in Git.
-pub(super) fn credentials(
-    spec: &Spec,
-    meta: Meta,
-    env: &str,
-    cluster: &str,
-    backup: &MergedBackup,
-) -> ExternalSecretPlan {
-    let secrets = &spec.secrets;
+/// Where the provider reads the S3 keys: `credentials_key` with `{env}` and `{cluster}`.
+pub(super) fn credentials_key(env: &str, cluster: &str, backup: &MergedBackup) -> String {
     let template = backup
         .credentials_key
         .as_ref()
         .map(|k| k.value.clone())
         .unwrap_or_default();
     let vars = BTreeMap::from([("env", env), ("cluster", cluster)]);
-    let key = naming::expand(&template, &vars).unwrap_or(template);
-    let target = meta.name.clone();
-    ExternalSecretPlan {
-        meta,
-        refresh: secrets
-            .refresh
-            .clone()
-            .unwrap_or_else(|| defaults::REFRESH.to_string()),
-        store: StoreRef {
-            name: secrets.store.clone().unwrap_or_default(),
-            kind: match secrets.store_kind.unwrap_or(StoreKind::ClusterSecretStore) {
-                StoreKind::ClusterSecretStore => "ClusterSecretStore",
-                StoreKind::SecretStore => "SecretStore",
-            }
-            .to_string(),
-        },
-        target,
-        secret_type: "Opaque".to_string(),
-        secret_labels: BTreeMap::new(),
-        template: S3_KEYS
-            .iter()
-            .map(|k| ((*k).to_string(), format!("{{{{ .{k} }}}}")))
-            .collect(),
-        data: S3_KEYS
-            .iter()
-            .map(|k| RemoteRef {
-                secret_key: (*k).to_string(),
-                key: key.clone(),
-                property: (*k).to_string(),
-            })
-            .collect(),
-    }
+    naming::expand(&template, &vars).unwrap_or(template)
 }

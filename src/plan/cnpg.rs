@@ -82,7 +82,11 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
         let role_secret = naming::role_secret(cluster_name, app_key);
         roles.push((
             app_key.clone(),
-            RolePlan { name: role.clone(), password_secret: role_secret.clone(), in_roles: Vec::new() },
+            RolePlan {
+                name: role.clone(),
+                password_secret: role_secret.clone(),
+                in_roles: Vec::new(),
+            },
         ));
         let meta = Meta::new(
             naming::database_object(cluster_name, app_key),
@@ -116,12 +120,30 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
     let inline = role_style(spec) == RoleStyle::Inline;
     if !inline {
         for (app_key, role) in &roles {
-            let meta = Meta::new(naming::database_object(cluster_name, app_key), namespace.clone(), platform, cluster_name, Some(app_key));
-            let plan = DatabaseRolePlan { meta, cluster: cluster_name.to_string(), role: role.clone() };
-            objects.push(object(env, Kind::DatabaseRole, ObjectData::DatabaseRole(plan)));
+            let meta = Meta::new(
+                naming::database_object(cluster_name, app_key),
+                namespace.clone(),
+                platform,
+                cluster_name,
+                Some(app_key),
+            );
+            let plan = DatabaseRolePlan {
+                meta,
+                cluster: cluster_name.to_string(),
+                role: role.clone(),
+            };
+            objects.push(object(
+                env,
+                Kind::DatabaseRole,
+                ObjectData::DatabaseRole(plan),
+            ));
         }
     }
-    let roles: Vec<RolePlan> = if inline { roles.into_iter().map(|(_, r)| r).collect() } else { Vec::new() };
+    let roles: Vec<RolePlan> = if inline {
+        roles.into_iter().map(|(_, r)| r).collect()
+    } else {
+        Vec::new()
+    };
     objects.extend(extras(checked, env, entry, &namespace));
     let image = cluster.image.clone().unwrap_or_else(|| {
         format!(
@@ -156,10 +178,12 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
         backup: backup::cluster_side(
             cluster_name,
             merged.backup.as_ref(),
-            merged
-                .restore
-                .as_ref()
-                .map(|r| (checked.cluster_name(env, &r.value.from), r.value.target_time.as_ref())),
+            merged.restore.as_ref().map(|r| {
+                (
+                    checked.cluster_name(env, &r.value.from),
+                    r.value.target_time.as_ref(),
+                )
+            }),
         ),
     };
     objects.push(object(env, Kind::Cluster, ObjectData::Cluster(plan)));
@@ -170,9 +194,24 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
 /// CloudNativePG 1.30 on.
 fn role_style(spec: &crate::spec::Spec) -> RoleStyle {
     spec.platform.roles.unwrap_or_else(|| {
-        let version = spec.platform.cnpg_version.as_deref().and_then(|v| crate::validate::rules::major_minor(v).ok());
-        if version.unwrap_or(defaults::CNPG_VERSION) >= defaults::CNPG_DATABASE_ROLE_SINCE { RoleStyle::Objects } else { RoleStyle::Inline }
+        let version = spec
+            .platform
+            .cnpg_version
+            .as_deref()
+            .and_then(|v| crate::validate::rules::major_minor(v).ok());
+        if version.unwrap_or(defaults::CNPG_VERSION) >= defaults::CNPG_DATABASE_ROLE_SINCE {
+            RoleStyle::Objects
+        } else {
+            RoleStyle::Inline
+        }
     })
+}
+
+/// The explicit port of an object store endpoint, unless it is 443 (already allowed).
+fn endpoint_port(endpoint: &str) -> Option<i32> {
+    let authority = endpoint.split("://").nth(1)?.split('/').next()?;
+    let port: i32 = authority.rsplit_once(':')?.1.parse().ok()?;
+    (port != 443).then_some(port)
 }
 
 fn object(env: &str, kind: Kind, data: ObjectData) -> Object {
@@ -212,16 +251,17 @@ fn extras(checked: &Checked, env: &str, entry: &ClusterEntry, namespace: &str) -
             .as_ref()
             .map(|c| c.value.clone())
             .unwrap_or_default();
-        // The credentials Secret may serve several clusters of the namespace, so it is
-        // not labelled as any one cluster's.
-        let mut shared_meta = meta(credentials_name);
-        shared_meta.labels.remove("app.kubernetes.io/instance");
-        let credentials = backup::credentials(spec, shared_meta, env, cluster, settings);
-        objects.push(object(
+        let remote = backup::credentials_key(env, cluster, settings);
+        let (kind, data) = credentials::opaque_secret(
+            spec,
             env,
-            Kind::ExternalSecret,
-            ObjectData::ExternalSecret(credentials),
-        ));
+            cluster,
+            namespace,
+            &credentials_name,
+            &remote,
+            &backup::S3_KEYS,
+        );
+        objects.push(object(env, kind, data));
         let scheduled = backup::scheduled(meta(format!("{cluster}-daily")), cluster, settings);
         objects.push(object(
             env,
@@ -267,6 +307,11 @@ fn extras(checked: &Checked, env: &str, entry: &ClusterEntry, namespace: &str) -
                 .operator_namespace
                 .as_deref()
                 .unwrap_or(defaults::OPERATOR_NAMESPACE),
+            object_store_port: merged
+                .backup
+                .as_ref()
+                .and_then(|b| b.endpoint.as_ref())
+                .and_then(|e| endpoint_port(&e.value)),
             monitoring_namespace: spec
                 .platform
                 .monitoring_namespace

@@ -239,14 +239,7 @@ fn external_secrets(spec: &Spec, t: &Target<'_>) -> Vec<ExternalSecretPlan> {
         key,
         property,
     }];
-    let store = StoreRef {
-        name: secrets.store.clone().unwrap_or_default(),
-        kind: match secrets.store_kind.unwrap_or(StoreKind::ClusterSecretStore) {
-            StoreKind::ClusterSecretStore => "ClusterSecretStore",
-            StoreKind::SecretStore => "SecretStore",
-        }
-        .to_string(),
-    };
+    let store = store_ref(spec);
     let refresh = secrets
         .refresh
         .clone()
@@ -295,19 +288,11 @@ fn infisical(spec: &Spec, t: &Target<'_>) -> Vec<(Kind, ObjectData)> {
     let vars = BTreeMap::from([("env", t.env), ("app", t.app_key), ("cluster", t.cluster)]);
     // validate required `host`, `project`, `path` and `credentials` for this provider.
     let path_template = secrets.path.clone().unwrap_or_default();
-    let scope = InfisicalScope {
-        project: secrets.project.clone().unwrap_or_default(),
-        environment: spec
-            .environments
-            .get(t.env)
-            .and_then(|e| e.infisical_environment.clone())
-            .unwrap_or_else(|| t.env.to_string()),
-        path: naming::expand(&path_template, &vars).unwrap_or(path_template),
-    };
-    let interval = secrets
-        .resync_interval
-        .clone()
-        .unwrap_or_else(|| defaults::INFISICAL_RESYNC_INTERVAL.to_string());
+    let scope = infisical_scope(
+        spec,
+        t.env,
+        naming::expand(&path_template, &vars).unwrap_or(path_template),
+    );
     // Infisical exposes each secret of the folder as `.<name>.Value`; validate made
     // sure the name is a Go identifier.
     let property = secrets
@@ -322,10 +307,9 @@ fn infisical(spec: &Spec, t: &Target<'_>) -> Vec<(Kind, ObjectData)> {
         "{{{{ if not .{property}.Value }}}}{{{{ fail \"dbgen: Infisical secret {property} is missing or empty\" }}}}{{{{ end }}}}{}",
         password.plain
     );
-    let platform = &spec.platform.name;
     let role_secret = naming::role_secret(t.cluster, t.app_key);
     let (connection_secret, app_namespace) = connection_target(t);
-    let produced = [
+    let produced = vec![
         ManagedSecret {
             name: role_secret,
             namespace: t.namespace.to_string(),
@@ -341,17 +325,44 @@ fn infisical(spec: &Spec, t: &Target<'_>) -> Vec<(Kind, ObjectData)> {
             data: connection_keys(spec, t, &password),
         },
     ];
+    let owner = Owner {
+        cluster: t.cluster,
+        cluster_namespace: t.namespace,
+        app: Some(t.app_key),
+    };
+    infisical_objects(spec, &owner, &scope, produced)
+}
+
+/// Who an Infisical object belongs to, for its labels and the shared auth objects.
+struct Owner<'a> {
+    cluster: &'a str,
+    cluster_namespace: &'a str,
+    app: Option<&'a str>,
+}
+
+/// One Infisical object per produced Secret, named after it and in its namespace, as with
+/// External Secrets: the `Owner` creation policy needs a same-namespace owner.
+fn infisical_objects(
+    spec: &Spec,
+    owner: &Owner<'_>,
+    scope: &InfisicalScope,
+    produced: Vec<ManagedSecret>,
+) -> Vec<(Kind, ObjectData)> {
+    let secrets = &spec.secrets;
+    let platform = &spec.platform.name;
+    let interval = secrets
+        .resync_interval
+        .clone()
+        .unwrap_or_else(|| defaults::INFISICAL_RESYNC_INTERVAL.to_string());
     produced
         .into_iter()
         .map(|target| {
-            // Named after the Secret it produces and in its namespace, as with External
-            // Secrets: the `Owner` creation policy needs a same-namespace owner.
             let mut meta = Meta::new(
                 target.name.clone(),
                 target.namespace.clone(),
                 platform,
-                t.cluster,
-                Some(t.app_key),
+                owner.cluster,
+                owner.app,
             );
             match secrets.kind.unwrap_or(InfisicalKind::InfisicalSecret) {
                 InfisicalKind::InfisicalSecret => {
@@ -372,7 +383,7 @@ fn infisical(spec: &Spec, t: &Target<'_>) -> Vec<(Kind, ObjectData)> {
                     let plan = InfisicalStaticSecretPlan {
                         auth: NamespacedName {
                             name: INFISICAL_SHARED_NAME.to_string(),
-                            namespace: t.namespace.to_string(),
+                            namespace: owner.cluster_namespace.to_string(),
                         },
                         meta,
                         refresh_interval: interval.clone(),
@@ -387,6 +398,109 @@ fn infisical(spec: &Spec, t: &Target<'_>) -> Vec<(Kind, ObjectData)> {
             }
         })
         .collect()
+}
+
+/// An `Opaque` Secret in the cluster namespace whose `keys` the provider reads from
+/// `remote` (External Secrets: properties of that remote key; Infisical: secrets of that
+/// folder): the S3 credentials of backups.
+pub(super) fn opaque_secret(
+    spec: &Spec,
+    env: &str,
+    cluster: &str,
+    namespace: &str,
+    name: &str,
+    remote: &str,
+    keys: &[&str],
+) -> (Kind, ObjectData) {
+    let secrets = &spec.secrets;
+    // Shared by the clusters of a namespace, so labelled as no single cluster's.
+    let mut meta = Meta::new(
+        name.to_string(),
+        namespace.to_string(),
+        &spec.platform.name,
+        cluster,
+        None,
+    );
+    meta.labels.remove("app.kubernetes.io/instance");
+    match secrets.provider {
+        SecretProvider::ExternalSecrets => {
+            let plan = ExternalSecretPlan {
+                meta,
+                refresh: secrets
+                    .refresh
+                    .clone()
+                    .unwrap_or_else(|| defaults::REFRESH.to_string()),
+                store: store_ref(spec),
+                target: name.to_string(),
+                secret_type: "Opaque".to_string(),
+                secret_labels: BTreeMap::new(),
+                template: keys
+                    .iter()
+                    .map(|k| ((*k).to_string(), format!("{{{{ .{k} }}}}")))
+                    .collect(),
+                data: keys
+                    .iter()
+                    .map(|k| RemoteRef {
+                        secret_key: (*k).to_string(),
+                        key: remote.to_string(),
+                        property: (*k).to_string(),
+                    })
+                    .collect(),
+            };
+            (Kind::ExternalSecret, ObjectData::ExternalSecret(plan))
+        }
+        SecretProvider::Infisical => {
+            let scope = infisical_scope(spec, env, remote.to_string());
+            let produced = vec![ManagedSecret {
+                name: name.to_string(),
+                namespace: namespace.to_string(),
+                secret_type: "Opaque".to_string(),
+                labels: BTreeMap::new(),
+                data: keys
+                    .iter()
+                    .map(|k| ((*k).to_string(), format!("{{{{ .{k}.Value }}}}")))
+                    .collect(),
+            }];
+            let owner = Owner {
+                cluster,
+                cluster_namespace: namespace,
+                app: None,
+            };
+            let (kind, mut data) = infisical_objects(spec, &owner, &scope, produced).remove(0);
+            if let ObjectData::InfisicalSecret(p) = &mut data {
+                p.meta.labels.remove("app.kubernetes.io/instance");
+            } else if let ObjectData::InfisicalStaticSecret(p) = &mut data {
+                p.meta.labels.remove("app.kubernetes.io/instance");
+            }
+            (kind, data)
+        }
+    }
+}
+
+/// Where the Infisical operator reads: the project, the environment's slug, a folder.
+fn infisical_scope(spec: &Spec, env: &str, path: String) -> InfisicalScope {
+    InfisicalScope {
+        project: spec.secrets.project.clone().unwrap_or_default(),
+        environment: spec
+            .environments
+            .get(env)
+            .and_then(|e| e.infisical_environment.clone())
+            .unwrap_or_else(|| env.to_string()),
+        path,
+    }
+}
+
+/// The External Secrets store every ExternalSecret reads from.
+fn store_ref(spec: &Spec) -> StoreRef {
+    let secrets = &spec.secrets;
+    StoreRef {
+        name: secrets.store.clone().unwrap_or_default(),
+        kind: match secrets.store_kind.unwrap_or(StoreKind::ClusterSecretStore) {
+            StoreKind::ClusterSecretStore => "ClusterSecretStore",
+            StoreKind::SecretStore => "SecretStore",
+        }
+        .to_string(),
+    }
 }
 
 fn credentials_ref(spec: &Spec) -> NamespacedName {

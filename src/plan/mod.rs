@@ -126,7 +126,10 @@ impl Plan {
                 // Clusters sharing one namespace may ask for the same object (a shared
                 // backup credentials Secret); identical requests become one file, and
                 // conflicting ones stay for `verify` to report as duplicates.
-                objects.dedup_by(|a, b| a.path == b.path && serde_json::to_value(&a.data).ok() == serde_json::to_value(&b.data).ok());
+                objects.dedup_by(|a, b| {
+                    a.path == b.path
+                        && serde_json::to_value(&a.data).ok() == serde_json::to_value(&b.data).ok()
+                });
                 let prefix = format!("{env}/");
                 let resources = objects
                     .iter()

@@ -3,7 +3,8 @@
 //! the operator reaches instances on 8000 (status) and 5432; instances reach each other
 //! (replication) on 5432 and 8000; each app namespace reaches only its cluster, or its
 //! pooler, on 5432; Prometheus reaches 9187 (instances) and 9127 (PgBouncer); pods reach
-//! DNS and the API server (whose address a policy cannot name, hence ports 443 and 6443).
+//! DNS and the API server (whose address a policy cannot name, hence ports 443 and 6443,
+//! which also cover an S3 object store; another object store port is added explicitly).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,6 +31,8 @@ pub(super) struct Peers<'a> {
     pub(super) app_namespaces: &'a BTreeSet<String>,
     pub(super) operator_namespace: &'a str,
     pub(super) monitoring_namespace: &'a str,
+    /// The object store's port when it is not 443 (a MinIO endpoint, say).
+    pub(super) object_store_port: Option<i32>,
 }
 
 const POSTGRES: i32 = 5432;
@@ -61,15 +64,22 @@ fn instances(p: &Peers<'_>) -> NetworkPolicySpec {
     if let Some(pooler) = p.pooler {
         ingress.push(rule_in(vec![pods(pooler_labels(pooler))], &[POSTGRES]));
     }
+    let mut egress = vec![
+        dns(),
+        api_server(),
+        rule_out(vec![pods(instance_labels(p.cluster))], &[POSTGRES, STATUS]),
+    ];
+    if let Some(port) = p.object_store_port {
+        egress.push(NetworkPolicyEgressRule {
+            to: None,
+            ports: Some(ports(&[port], "TCP")),
+        });
+    }
     NetworkPolicySpec {
         pod_selector: Some(selector(instance_labels(p.cluster))),
         policy_types: Some(vec!["Ingress".to_string(), "Egress".to_string()]),
         ingress: Some(ingress),
-        egress: Some(vec![
-            dns(),
-            api_server(),
-            rule_out(vec![pods(instance_labels(p.cluster))], &[POSTGRES, STATUS]),
-        ]),
+        egress: Some(egress),
     }
 }
 

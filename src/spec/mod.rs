@@ -10,9 +10,9 @@ mod profiles;
 mod shape;
 
 pub use model::{
-    App, BackupLayer, Compute, Engine, Environment, Layer, Monitoring, MonitoringSettings, Output, ParamValue, Platform, PoolMode, PoolerLayer, PostgresCluster,
-    Restore, RoleStyle,
-    Resources, InfisicalKind, SecretProvider, SecretRef, Secrets, Spec, SslMode, StoreKind,
+    App, BackupLayer, Compute, Engine, Environment, InfisicalKind, Layer, Monitoring,
+    MonitoringSettings, Output, ParamValue, Platform, PoolMode, PoolerLayer, PostgresCluster,
+    Resources, Restore, RoleStyle, SecretProvider, SecretRef, Secrets, Spec, SslMode, StoreKind,
 };
 pub use profiles::{BUILTIN_PROFILES, BuiltinProfile};
 pub use shape::{SpanIndex, TomlPath};

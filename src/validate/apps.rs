@@ -114,17 +114,28 @@ fn namespace(cx: &mut Context<'_>, key: &str, app: &App) {
 fn cluster<'s>(cx: &mut Context<'_>, key: &'s str, app: &'s App) -> Option<&'s str> {
     if app.readonly == Some(true) && !topology::is_dedicated(app) {
         cx.push(
-            Diagnostic::error("invalid-value", cx.at(&["apps", key, "readonly"]), format!("app `{key}` asks for read-only credentials on a shared cluster"))
-                .with_label("read-only credentials read every database of their cluster")
-                .with_help("give the app `dedicated = true`, or drop `readonly`"),
+            Diagnostic::error(
+                "invalid-value",
+                cx.at(&["apps", key, "readonly"]),
+                format!("app `{key}` asks for read-only credentials on a shared cluster"),
+            )
+            .with_label("read-only credentials read every database of their cluster")
+            .with_help("give the app `dedicated = true`, or drop `readonly`"),
         );
     }
     if topology::is_dedicated(app) {
         if app.postgres.is_some() {
             cx.push(
-                Diagnostic::error("invalid-value", cx.at(&["apps", key, "postgres"]), format!("app `{key}` is dedicated and also names cluster `{}`", app.postgres.as_deref().unwrap_or_default()))
-                    .with_label("an app has one cluster")
-                    .with_help("remove `postgres`, or `dedicated = true`"),
+                Diagnostic::error(
+                    "invalid-value",
+                    cx.at(&["apps", key, "postgres"]),
+                    format!(
+                        "app `{key}` is dedicated and also names cluster `{}`",
+                        app.postgres.as_deref().unwrap_or_default()
+                    ),
+                )
+                .with_label("an app has one cluster")
+                .with_help("remove `postgres`, or `dedicated = true`"),
             );
             return None;
         }
@@ -138,8 +149,14 @@ fn cluster<'s>(cx: &mut Context<'_>, key: &'s str, app: &'s App) -> Option<&'s s
         }
         if cx.spec().postgres.contains_key(key) {
             cx.push(
-                Diagnostic::error("name-collision", cx.key(&["postgres", key]), format!("cluster `{key}` has the key of app `{key}`, which has a dedicated cluster"))
-                    .with_label("rename this cluster"),
+                Diagnostic::error(
+                    "name-collision",
+                    cx.key(&["postgres", key]),
+                    format!(
+                        "cluster `{key}` has the key of app `{key}`, which has a dedicated cluster"
+                    ),
+                )
+                .with_label("rename this cluster"),
             );
             return None;
         }
@@ -147,9 +164,13 @@ fn cluster<'s>(cx: &mut Context<'_>, key: &'s str, app: &'s App) -> Option<&'s s
     }
     let Some(cluster) = app.postgres.as_deref() else {
         cx.push(
-            Diagnostic::error("missing-key", cx.key(&["apps", key]), format!("app `{key}` names no PostgreSQL cluster"))
-                .with_label("needs `postgres = \"<cluster>\"` or `dedicated = true`")
-                .with_help("set `postgres` to one of the `[postgres.*]` clusters"),
+            Diagnostic::error(
+                "missing-key",
+                cx.key(&["apps", key]),
+                format!("app `{key}` names no PostgreSQL cluster"),
+            )
+            .with_label("needs `postgres = \"<cluster>\"` or `dedicated = true`")
+            .with_help("set `postgres` to one of the `[postgres.*]` clusters"),
         );
         return None;
     };
@@ -157,7 +178,12 @@ fn cluster<'s>(cx: &mut Context<'_>, key: &'s str, app: &'s App) -> Option<&'s s
         return Some(cluster);
     }
     let names: Vec<&str> = cx.spec().postgres.keys().map(String::as_str).collect();
-    cx.unknown_reference(cx.at(&["apps", key, "postgres"]), "PostgreSQL cluster", cluster, names);
+    cx.unknown_reference(
+        cx.at(&["apps", key, "postgres"]),
+        "PostgreSQL cluster",
+        cluster,
+        names,
+    );
     None
 }
 

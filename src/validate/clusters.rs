@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::context::Context;
-use super::topology::{self, ClusterEntry};
 use super::layer::{LayerRef, Merged, MergedCompute, merge};
 use super::rules;
+use super::topology::{self, ClusterEntry};
 use crate::defaults;
 use crate::diagnostic::Diagnostic;
 
@@ -35,8 +35,12 @@ pub(super) fn check(cx: &mut Context<'_>) {
             && let Err(why) = rules::pg_version(&entry.spec.version)
         {
             cx.push(
-                Diagnostic::error("invalid-version", cx.at(&path(&at("version"))), format!("version `{}`: {why}", entry.spec.version))
-                    .with_label("unsupported version"),
+                Diagnostic::error(
+                    "invalid-version",
+                    cx.at(&path(&at("version"))),
+                    format!("version `{}`: {why}", entry.spec.version),
+                )
+                .with_label("unsupported version"),
             );
         }
         let table = entry.spec.layer();
@@ -44,7 +48,12 @@ pub(super) fn check(cx: &mut Context<'_>) {
         for env in entry.spec.env.keys() {
             if !spec.environments.contains_key(env) {
                 let names: Vec<&str> = spec.environments.keys().map(String::as_str).collect();
-                cx.unknown_reference(cx.key(&path(&[at("env"), vec![env.clone()]].concat())), "environment", env, names);
+                cx.unknown_reference(
+                    cx.key(&path(&[at("env"), vec![env.clone()]].concat())),
+                    "environment",
+                    env,
+                    names,
+                );
             }
         }
         for (i, env) in entry.spec.environments.iter().flatten().enumerate() {
@@ -58,10 +67,20 @@ pub(super) fn check(cx: &mut Context<'_>) {
             layer(cx, &env_ref(cx, entry, env, overrides), false);
         }
         names(cx, entry);
-        if entry.dedicated_for.is_none() && entry.spec.restore.is_none() && !spec.apps.iter().any(|(k, a)| topology::app_cluster(k, a) == Some(entry.key.as_str())) {
+        if entry.dedicated_for.is_none()
+            && entry.spec.restore.is_none()
+            && !spec
+                .apps
+                .iter()
+                .any(|(k, a)| topology::app_cluster(k, a) == Some(entry.key.as_str()))
+        {
             cx.push(
-                Diagnostic::warning("unused-cluster", cx.key(&["postgres", &entry.key]), format!("no app uses cluster `{}`", entry.key))
-                    .with_label("rendered, but no app has a database here"),
+                Diagnostic::warning(
+                    "unused-cluster",
+                    cx.key(&["postgres", &entry.key]),
+                    format!("no app uses cluster `{}`", entry.key),
+                )
+                .with_label("rendered, but no app has a database here"),
             );
         }
     }
@@ -72,7 +91,9 @@ pub(super) fn check(cx: &mut Context<'_>) {
 fn names(cx: &mut Context<'_>, entry: &ClusterEntry) {
     let pattern_at: Vec<String> = [entry.prefix.clone(), vec!["name".to_string()]].concat();
     let pattern_path: Vec<&str> = pattern_at.iter().map(String::as_str).collect();
-    let span = cx.at(&pattern_path).or_else(|| cx.key(&["postgres", &entry.key]));
+    let span = cx
+        .at(&pattern_path)
+        .or_else(|| cx.key(&["postgres", &entry.key]));
     let mut vars = BTreeMap::from([("env", "env")]);
     if entry.dedicated_for.is_some() {
         vars.insert("app", "app");
@@ -91,8 +112,14 @@ fn names(cx: &mut Context<'_>, entry: &ClusterEntry) {
                 None => String::new(),
             };
             cx.push(
-                Diagnostic::error("invalid-name", span.clone(), format!("cluster name `{name}`{origin} {why}"))
-                    .with_label("CloudNativePG cluster names are DNS-1035 labels of at most 50 characters"),
+                Diagnostic::error(
+                    "invalid-name",
+                    span.clone(),
+                    format!("cluster name `{name}`{origin} {why}"),
+                )
+                .with_label(
+                    "CloudNativePG cluster names are DNS-1035 labels of at most 50 characters",
+                ),
             );
         }
     }
@@ -105,7 +132,10 @@ fn collisions(cx: &mut Context<'_>) {
         for entry in cx.clusters.iter().filter(|c| c.in_env(env)) {
             let Ok(name) = entry.name(env) else { continue };
             if let Some(first) = seen.insert(name.clone(), entry) {
-                let at = |e: &ClusterEntry| cx.key(&["postgres", &e.key]).or_else(|| cx.at(&["postgres_defaults", "name"]));
+                let at = |e: &ClusterEntry| {
+                    cx.key(&["postgres", &e.key])
+                        .or_else(|| cx.at(&["postgres_defaults", "name"]))
+                };
                 cx.push(
                     Diagnostic::error("name-collision", at(entry), format!("{} and {} are both named `{name}` in environment `{env}`", first.describe(), entry.describe()))
                         .with_label("same Cluster name")
@@ -116,7 +146,11 @@ fn collisions(cx: &mut Context<'_>) {
     }
 }
 
-fn cluster_ref<'a>(cx: &Context<'a>, entry: &ClusterEntry, table: &'a crate::spec::Layer) -> LayerRef<'a> {
+fn cluster_ref<'a>(
+    cx: &Context<'a>,
+    entry: &ClusterEntry,
+    table: &'a crate::spec::Layer,
+) -> LayerRef<'a> {
     LayerRef {
         layer: table,
         file: cx.doc.file,
@@ -126,7 +160,12 @@ fn cluster_ref<'a>(cx: &Context<'a>, entry: &ClusterEntry, table: &'a crate::spe
     }
 }
 
-fn env_ref<'a>(cx: &Context<'a>, entry: &ClusterEntry, env: &str, layer: &'a crate::spec::Layer) -> LayerRef<'a> {
+fn env_ref<'a>(
+    cx: &Context<'a>,
+    entry: &ClusterEntry,
+    env: &str,
+    layer: &'a crate::spec::Layer,
+) -> LayerRef<'a> {
     LayerRef {
         layer,
         file: cx.doc.file,
@@ -384,13 +423,6 @@ fn merged_backup(
                     .with_label(format!("backups turned on here without `{field}`")),
                 );
             }
-        }
-        if spec.secrets.provider != crate::spec::SecretProvider::ExternalSecrets {
-            cx.push(
-                Diagnostic::error("unsupported", backup.table.clone(), format!("backups of cluster `{cluster}` need their S3 credentials from External Secrets; the `{}` provider cannot deliver them yet", spec.secrets.provider.as_str()))
-                    .with_label("backup credentials")
-                    .with_help("use `provider = \"external-secrets\"`, or leave backups off for now"),
-            );
         }
         if version < defaults::CNPG_PLUGIN_BACKUPS_SINCE {
             cx.push(

@@ -62,7 +62,11 @@ pub(super) struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    pub(super) fn new(doc: &'a Document<Spec>, profiles: &'a Profiles<'a>, clusters: &'a [ClusterEntry]) -> Self {
+    pub(super) fn new(
+        doc: &'a Document<Spec>,
+        profiles: &'a Profiles<'a>,
+        clusters: &'a [ClusterEntry],
+    ) -> Self {
         Self {
             doc,
             profiles,

@@ -46,7 +46,10 @@ impl Checked {
     }
 
     /// The clusters rendered in `env`: shared ones by key, then dedicated ones by app.
-    pub fn clusters_in<'a>(&'a self, env: &'a str) -> impl Iterator<Item = &'a topology::ClusterEntry> {
+    pub fn clusters_in<'a>(
+        &'a self,
+        env: &'a str,
+    ) -> impl Iterator<Item = &'a topology::ClusterEntry> {
         self.clusters.iter().filter(move |c| c.in_env(env))
     }
 
@@ -56,8 +59,14 @@ impl Checked {
     }
 
     /// The cluster key holding each app's database, by app.
-    pub fn apps_of<'a>(&'a self, cluster: &'a str) -> impl Iterator<Item = (&'a String, &'a crate::spec::App)> {
-        self.spec.apps.iter().filter(move |(k, a)| topology::app_cluster(k, a) == Some(cluster))
+    pub fn apps_of<'a>(
+        &'a self,
+        cluster: &'a str,
+    ) -> impl Iterator<Item = (&'a String, &'a crate::spec::App)> {
+        self.spec
+            .apps
+            .iter()
+            .filter(move |(k, a)| topology::app_cluster(k, a) == Some(cluster))
     }
 
     pub fn warnings(&self) -> &[Diagnostic] {
@@ -89,13 +98,21 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
         .environments
         .keys()
         .flat_map(|env| {
-            clusters
-                .iter()
-                .filter(|c| c.in_env(env))
-                .map(move |c| ((env.clone(), c.key.clone()), c.name(env).unwrap_or_default()))
+            clusters.iter().filter(|c| c.in_env(env)).map(move |c| {
+                (
+                    (env.clone(), c.key.clone()),
+                    c.name(env).unwrap_or_default(),
+                )
+            })
         })
         .collect();
-    Ok(Checked { spec: doc.value, clusters, names, merged, warnings: diagnostics })
+    Ok(Checked {
+        spec: doc.value,
+        clusters,
+        names,
+        merged,
+        warnings: diagnostics,
+    })
 }
 
 fn load_builtin_profiles(

@@ -60,9 +60,18 @@ pub(super) fn check(cx: &mut Context<'_>) {
         && version < crate::defaults::CNPG_DATABASE_ROLE_SINCE
     {
         cx.push(
-            Diagnostic::error("unsupported", cx.at(&["platform", "roles"]), format!("`DatabaseRole` objects need CloudNativePG 1.30; `cnpg_version` is {}.{}", version.0, version.1))
-                .with_label("DatabaseRole objects")
-                .with_help("use `roles = \"inline\"` (the Cluster's `managed.roles`) with this operator"),
+            Diagnostic::error(
+                "unsupported",
+                cx.at(&["platform", "roles"]),
+                format!(
+                    "`DatabaseRole` objects need CloudNativePG 1.30; `cnpg_version` is {}.{}",
+                    version.0, version.1
+                ),
+            )
+            .with_label("DatabaseRole objects")
+            .with_help(
+                "use `roles = \"inline\"` (the Cluster's `managed.roles`) with this operator",
+            ),
         );
     }
     if spec.environments.is_empty() {

@@ -33,7 +33,10 @@ impl ClusterEntry {
 
     /// Whether the cluster is rendered in `env`.
     pub fn in_env(&self, env: &str) -> bool {
-        self.spec.environments.as_ref().is_none_or(|envs| envs.iter().any(|e| e == env))
+        self.spec
+            .environments
+            .as_ref()
+            .is_none_or(|envs| envs.iter().any(|e| e == env))
     }
 
     /// The Cluster object's name in `env`: the `name` pattern, else the key (`{app}-db`
@@ -82,5 +85,9 @@ pub fn is_dedicated(app: &App) -> bool {
 
 /// The key of the cluster holding `app`'s database, if the app names one.
 pub fn app_cluster<'a>(app_key: &'a str, app: &'a App) -> Option<&'a str> {
-    if is_dedicated(app) { Some(app_key) } else { app.postgres.as_deref() }
+    if is_dedicated(app) {
+        Some(app_key)
+    } else {
+        app.postgres.as_deref()
+    }
 }
