@@ -45,3 +45,7 @@ pub const BARMAN_PLUGIN: &str = "barman-cloud.cloudnative-pg.io";
 pub const INFISICAL_RESYNC_INTERVAL: &str = "60s";
 /// `DatabaseRole` objects exist since CloudNativePG 1.30.
 pub const CNPG_DATABASE_ROLE_SINCE: (u32, u32) = (1, 30);
+/// Where the read-only role's password is read (property or Infisical secret name).
+pub const READONLY_PASSWORD_PROPERTY: &str = "readonly_password";
+/// The predefined role that reads every table, for read-only users.
+pub const READONLY_GRANT: &str = "pg_read_all_data";

@@ -33,6 +33,21 @@ pub fn connection_secret(app_key: &str, configured: Option<&str>) -> String {
     configured.map_or_else(|| format!("{app_key}-postgresql"), str::to_string)
 }
 
+/// The read-only role of an app (`readonly = true`).
+pub fn readonly_role(role: &str) -> String {
+    format!("{role}_readonly")
+}
+
+/// The read-only role's password Secret (in the cluster namespace).
+pub fn readonly_role_secret(cluster: &str, app_key: &str) -> String {
+    format!("{cluster}-{app_key}-readonly-role")
+}
+
+/// The read-only connection Secret in the app's namespace.
+pub fn readonly_connection_secret(connection_secret: &str) -> String {
+    format!("{connection_secret}-readonly")
+}
+
 /// A `{name}` placeholder problem.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlaceholderError {

@@ -81,6 +81,7 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
         let role = naming::role(&database, app.user.as_deref());
         let role_secret = naming::role_secret(cluster_name, app_key);
         roles.push((
+            naming::database_object(cluster_name, app_key),
             app_key.clone(),
             RolePlan {
                 name: role.clone(),
@@ -103,6 +104,13 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
             extensions: app.extensions.clone(),
         };
         objects.push(object(env, Kind::Database, ObjectData::Database(plan)));
+        let connection_secret =
+            naming::connection_secret(app_key, app.connection_secret.as_deref());
+        let password_property = spec
+            .secrets
+            .password_property
+            .clone()
+            .unwrap_or_else(|| defaults::PASSWORD_PROPERTY.to_string());
         let target = credentials::Target {
             env,
             cluster: cluster_name,
@@ -111,17 +119,59 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
             app,
             database: &database,
             role: &role,
+            role_secret: role_secret.clone(),
+            connection_secret: connection_secret.clone(),
+            service: "rw",
+            password_property,
+            pooler: merged.pooler.as_ref().map(|p| credentials::PoolerAccess {
+                service: pooler::name(cluster_name),
+                transaction: p.mode == crate::spec::PoolMode::Transaction,
+            }),
+            sslmode: app.sslmode.map(crate::spec::SslMode::as_str),
         };
+        if app.readonly == Some(true) {
+            let readonly = naming::readonly_role(&role);
+            let readonly_secret = naming::readonly_role_secret(cluster_name, app_key);
+            roles.push((
+                format!(
+                    "{}-readonly",
+                    naming::database_object(cluster_name, app_key)
+                ),
+                app_key.clone(),
+                RolePlan {
+                    name: readonly.clone(),
+                    password_secret: readonly_secret.clone(),
+                    in_roles: vec![defaults::READONLY_GRANT.to_string()],
+                },
+            ));
+            let readonly_target = credentials::Target {
+                role: &readonly,
+                role_secret: readonly_secret,
+                connection_secret: naming::readonly_connection_secret(&connection_secret),
+                // `-ro` only routes to replicas; a single instance has none.
+                service: if merged.instances.value > 1 {
+                    "ro"
+                } else {
+                    "r"
+                },
+                password_property: defaults::READONLY_PASSWORD_PROPERTY.to_string(),
+                pooler: None,
+                ..target.clone()
+            };
+            for (kind, data) in credentials::objects(spec, &readonly_target) {
+                objects.push(object(env, kind, data));
+            }
+        }
         for (kind, data) in credentials::objects(spec, &target) {
             objects.push(object(env, kind, data));
         }
     }
-    roles.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+    roles.sort_by(|a, b| a.2.name.cmp(&b.2.name));
     let inline = role_style(spec) == RoleStyle::Inline;
     if !inline {
-        for (app_key, role) in &roles {
+        for (object_name, app_key, role) in &roles {
             let meta = Meta::new(
-                naming::database_object(cluster_name, app_key),
+                object_name.clone(),
                 namespace.clone(),
                 platform,
                 cluster_name,
@@ -140,7 +190,7 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
         }
     }
     let roles: Vec<RolePlan> = if inline {
-        roles.into_iter().map(|(_, r)| r).collect()
+        roles.into_iter().map(|(_, _, r)| r).collect()
     } else {
         Vec::new()
     };

@@ -115,6 +115,7 @@ pub struct ManagedSecret {
 }
 
 /// The app whose credentials are delivered, with its resolved names.
+#[derive(Clone)]
 pub(super) struct Target<'a> {
     pub(super) env: &'a str,
     pub(super) cluster: &'a str,
@@ -124,6 +125,26 @@ pub(super) struct Target<'a> {
     pub(super) app: &'a App,
     pub(super) database: &'a str,
     pub(super) role: &'a str,
+    /// The role's password Secret in the cluster namespace.
+    pub(super) role_secret: String,
+    /// The connection Secret's name in the app's namespace.
+    pub(super) connection_secret: String,
+    /// `rw` (primary), or `ro`/`r` (replicas / any instance) for read-only credentials.
+    pub(super) service: &'static str,
+    /// Property (External Secrets) or secret name (Infisical) holding the password.
+    pub(super) password_property: String,
+    /// The PgBouncer Service, when the cluster has a pooler (and credentials use it).
+    pub(super) pooler: Option<PoolerAccess>,
+    pub(super) sslmode: Option<&'static str>,
+}
+
+/// How apps reach the cluster's pooler.
+#[derive(Clone)]
+pub(super) struct PoolerAccess {
+    /// Service name of the Pooler.
+    pub(super) service: String,
+    /// Transaction pooling breaks server-side prepared statements, so JDBC must not use them.
+    pub(super) transaction: bool,
 }
 
 /// How a provider's template writes the password in each place it appears. Both
@@ -230,10 +251,7 @@ fn external_secrets(spec: &Spec, t: &Target<'_>) -> Vec<ExternalSecretPlan> {
     // validate required `key` and `store` for this provider and expanded `key`.
     let template = secrets.key.clone().unwrap_or_default();
     let key = naming::expand(&template, &vars).unwrap_or(template);
-    let property = secrets
-        .password_property
-        .clone()
-        .unwrap_or_else(|| defaults::PASSWORD_PROPERTY.to_string());
+    let property = t.password_property.clone();
     let data = vec![RemoteRef {
         secret_key: "password".to_string(),
         key,
@@ -246,7 +264,7 @@ fn external_secrets(spec: &Spec, t: &Target<'_>) -> Vec<ExternalSecretPlan> {
         .unwrap_or_else(|| defaults::REFRESH.to_string());
     let platform = &spec.platform.name;
     let password = PasswordExprs::go_template(".password");
-    let role_secret = naming::role_secret(t.cluster, t.app_key);
+    let role_secret = t.role_secret.clone();
     let role = ExternalSecretPlan {
         meta: Meta::new(
             role_secret.clone(),
@@ -295,10 +313,7 @@ fn infisical(spec: &Spec, t: &Target<'_>) -> Vec<(Kind, ObjectData)> {
     );
     // Infisical exposes each secret of the folder as `.<name>.Value`; validate made
     // sure the name is a Go identifier.
-    let property = secrets
-        .password_property
-        .as_deref()
-        .unwrap_or(defaults::PASSWORD_PROPERTY);
+    let property = t.password_property.as_str();
     let mut password = PasswordExprs::go_template(&format!(".{property}.Value"));
     // A secret missing from the folder renders as `<no value>` in Go templates, which would
     // become the role's password; failing the render keeps the last good Secret instead.
@@ -307,7 +322,7 @@ fn infisical(spec: &Spec, t: &Target<'_>) -> Vec<(Kind, ObjectData)> {
         "{{{{ if not .{property}.Value }}}}{{{{ fail \"dbgen: Infisical secret {property} is missing or empty\" }}}}{{{{ end }}}}{}",
         password.plain
     );
-    let role_secret = naming::role_secret(t.cluster, t.app_key);
+    let role_secret = t.role_secret.clone();
     let (connection_secret, app_namespace) = connection_target(t);
     let produced = vec![
         ManagedSecret {
@@ -520,8 +535,7 @@ fn reload_label() -> BTreeMap<String, String> {
 fn connection_target(t: &Target<'_>) -> (String, String) {
     let namespace = naming::expand(&t.app.namespace, &BTreeMap::from([("env", t.env)]))
         .unwrap_or_else(|_| t.app.namespace.clone());
-    let name = naming::connection_secret(t.app_key, t.app.connection_secret.as_deref());
-    (name, namespace)
+    (t.connection_secret.clone(), namespace)
 }
 
 /// The role Secret CNPG reads: `username` written by dbgen, so it always equals the role.
@@ -542,7 +556,7 @@ fn connection_keys(
     let domain = spec.platform.domain.as_deref().unwrap_or(defaults::DOMAIN);
     let port = defaults::POSTGRES_PORT;
     // Apps live in other namespaces, so the short host already names the namespace.
-    let host = format!("{}-rw.{}", t.cluster, t.namespace);
+    let host = format!("{}-{}.{}", t.cluster, t.service, t.namespace);
     let fqdn = format!("{host}.svc.{domain}");
     let (user, db) = (t.role, t.database);
     let PasswordExprs {
@@ -551,9 +565,20 @@ fn connection_keys(
         query,
         pgpass,
     } = password;
-    let uri = |h: &str| format!("postgresql://{user}:{userinfo}@{h}:{port}/{db}");
-    let jdbc = |h: &str| format!("jdbc:postgresql://{h}:{port}/{db}?password={query}&user={user}");
-    BTreeMap::from([
+    // `sslmode` joins the URI query; JDBC takes it as a driver property in its query.
+    let ssl_uri = t
+        .sslmode
+        .map(|m| format!("?sslmode={m}"))
+        .unwrap_or_default();
+    let ssl_jdbc = t
+        .sslmode
+        .map(|m| format!("&sslmode={m}"))
+        .unwrap_or_default();
+    let uri = |h: &str| format!("postgresql://{user}:{userinfo}@{h}:{port}/{db}{ssl_uri}");
+    let jdbc = |h: &str, extra: &str| {
+        format!("jdbc:postgresql://{h}:{port}/{db}?password={query}&user={user}{ssl_jdbc}{extra}")
+    };
+    let mut keys = BTreeMap::from([
         ("username".to_string(), user.to_string()),
         ("user".to_string(), user.to_string()),
         ("password".to_string(), plain.clone()),
@@ -565,10 +590,23 @@ fn connection_keys(
             format!("{host}:{port}:{db}:{user}:{pgpass}\n"),
         ),
         ("uri".to_string(), uri(&host)),
-        ("jdbc-uri".to_string(), jdbc(&host)),
+        ("jdbc-uri".to_string(), jdbc(&host, "")),
         ("fqdn-uri".to_string(), uri(&fqdn)),
-        ("fqdn-jdbc-uri".to_string(), jdbc(&fqdn)),
-    ])
+        ("fqdn-jdbc-uri".to_string(), jdbc(&fqdn, "")),
+    ]);
+    if let Some(pooler) = &t.pooler {
+        let pooler_host = format!("{}.{}", pooler.service, t.namespace);
+        // PgBouncer in transaction mode cannot keep server-side prepared statements.
+        let extra = if pooler.transaction {
+            "&prepareThreshold=0"
+        } else {
+            ""
+        };
+        keys.insert("pgbouncer-host".to_string(), pooler_host.clone());
+        keys.insert("pgbouncer-uri".to_string(), uri(&pooler_host));
+        keys.insert("pgbouncer-jdbc-uri".to_string(), jdbc(&pooler_host, extra));
+    }
+    keys
 }
 
 #[cfg(test)]
