@@ -49,3 +49,7 @@ pub const CNPG_DATABASE_ROLE_SINCE: (u32, u32) = (1, 30);
 pub const READONLY_PASSWORD_PROPERTY: &str = "readonly_password";
 /// The predefined role that reads every table, for read-only users.
 pub const READONLY_GRANT: &str = "pg_read_all_data";
+/// Vault KV mount, KV version and Kubernetes auth mount External Secrets uses by default.
+pub const VAULT_KV_PATH: &str = "secret";
+pub const VAULT_KV_VERSION: &str = "v2";
+pub const VAULT_AUTH_MOUNT: &str = "kubernetes";

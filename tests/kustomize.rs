@@ -50,6 +50,25 @@ fn environment_dirs() -> Vec<PathBuf> {
     dirs
 }
 
+/// Files a kustomization lists, following nested kustomization directories.
+fn listed_files(dir: &Path) -> usize {
+    let kustomization = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap();
+    let parsed = dbgen::yaml::parse(&kustomization).unwrap();
+    parsed["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let path = dir.join(r.as_str().unwrap());
+            if path.is_dir() {
+                listed_files(&path)
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
 #[test]
 fn every_expected_environment_builds_and_verifies() {
     let Some(kubectl) = kubectl() else { return };

@@ -5,6 +5,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum Kind {
     Cluster,
+    ClusterSecretStore,
     Database,
     DatabaseRole,
     ExternalSecret,
@@ -22,10 +23,16 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Whether objects of this kind have no namespace.
+    pub fn cluster_scoped(self) -> bool {
+        matches!(self, Self::ClusterSecretStore)
+    }
+
     /// Lowercase kind, used in file names.
     pub fn file_stem(self) -> &'static str {
         match self {
             Self::Cluster => "cluster",
+            Self::ClusterSecretStore => "clustersecretstore",
             Self::Database => "database",
             Self::DatabaseRole => "databaserole",
             Self::ExternalSecret => "externalsecret",

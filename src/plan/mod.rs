@@ -14,6 +14,7 @@ mod meta;
 mod monitoring;
 mod network;
 mod pooler;
+mod store;
 
 use serde::Serialize;
 
@@ -29,6 +30,7 @@ pub use meta::Meta;
 pub use monitoring::{AlertPlan, PodMonitorPlan, PrometheusRulePlan};
 pub use network::NetworkPolicyPlan;
 pub use pooler::PoolerPlan;
+pub use store::ClusterSecretStorePlan;
 
 use crate::validate::Checked;
 
@@ -44,7 +46,8 @@ pub struct EnvPlan {
     pub name: String,
     /// Objects in file-name order.
     pub objects: Vec<Object>,
-    pub kustomization: KustomizationPlan,
+    /// The environment's kustomization first, then the cluster-scoped one if any.
+    pub kustomizations: Vec<KustomizationPlan>,
 }
 
 /// One object and the file it goes to.
@@ -75,6 +78,7 @@ pub enum ObjectData {
     Pooler(PoolerPlan),
     PrometheusRule(PrometheusRulePlan),
     ScheduledBackup(ScheduledBackupPlan),
+    ClusterSecretStore(ClusterSecretStorePlan),
 }
 
 impl ObjectData {
@@ -94,15 +98,16 @@ impl ObjectData {
             Self::Pooler(p) => &p.meta,
             Self::PrometheusRule(p) => &p.meta,
             Self::ScheduledBackup(p) => &p.meta,
+            Self::ClusterSecretStore(p) => &p.meta,
         }
     }
 }
 
-/// `<env>/kustomization.yaml`.
+/// A `kustomization.yaml`.
 #[derive(Debug, Clone, Serialize)]
 pub struct KustomizationPlan {
     pub path: String,
-    /// Every other file of the environment, relative to its directory, sorted.
+    /// Every other file (or kustomization directory) below it, relative to it, sorted.
     pub resources: Vec<String>,
 }
 
@@ -118,6 +123,14 @@ impl Plan {
                 for cluster in checked.clusters_in(env) {
                     objects.extend(cnpg::objects(checked, env, cluster));
                 }
+                if let Some(data) = store::cluster_secret_store(spec) {
+                    let kind = Kind::ClusterSecretStore;
+                    objects.push(Object {
+                        kind,
+                        path: object_path(env, kind, data.meta()),
+                        data,
+                    });
+                }
                 for (kind, data) in credentials::environment_objects(spec, env) {
                     let path = object_path(env, kind, data.meta());
                     objects.push(Object { kind, path, data });
@@ -130,19 +143,11 @@ impl Plan {
                     a.path == b.path
                         && serde_json::to_value(&a.data).ok() == serde_json::to_value(&b.data).ok()
                 });
-                let prefix = format!("{env}/");
-                let resources = objects
-                    .iter()
-                    .map(|o| o.path.trim_start_matches(&prefix).to_string())
-                    .collect();
-                let kustomization = KustomizationPlan {
-                    path: format!("{env}/kustomization.yaml"),
-                    resources,
-                };
+                let kustomizations = kustomizations(env, &objects);
                 EnvPlan {
                     name: env.clone(),
                     objects,
-                    kustomization,
+                    kustomizations,
                 }
             })
             .collect();
@@ -150,9 +155,55 @@ impl Plan {
     }
 }
 
+/// The environment's kustomization, and one for its cluster-scoped objects: Kustomize's
+/// `namespace:` would stamp a namespace on kinds it does not know are cluster-scoped,
+/// so those stay in a kustomization of their own that never sets one.
+fn kustomizations(env: &str, objects: &[Object]) -> Vec<KustomizationPlan> {
+    let root = format!("{env}/");
+    let scoped = format!("{env}/{CLUSTER_SCOPED_DIR}/");
+    let mut top: Vec<String> = objects
+        .iter()
+        .filter(|o| !o.kind.cluster_scoped())
+        .map(|o| o.path.trim_start_matches(&root).to_string())
+        .collect();
+    let cluster: Vec<String> = objects
+        .iter()
+        .filter(|o| o.kind.cluster_scoped())
+        .map(|o| o.path.trim_start_matches(&scoped).to_string())
+        .collect();
+    let mut plans = Vec::new();
+    if !cluster.is_empty() {
+        top.push(CLUSTER_SCOPED_DIR.to_string());
+        plans.push(KustomizationPlan {
+            path: format!("{scoped}kustomization.yaml"),
+            resources: cluster,
+        });
+    }
+    top.sort();
+    plans.insert(
+        0,
+        KustomizationPlan {
+            path: format!("{env}/kustomization.yaml"),
+            resources: top,
+        },
+    );
+    plans
+}
+
+/// Directory of an environment's cluster-scoped objects.
+const CLUSTER_SCOPED_DIR: &str = "cluster-scoped";
+
 /// `<env>/<namespace>/<kind>-<name>.yaml`: one object per file, grouped by namespace so
-/// a reviewer sees at a glance what lands where.
+/// a reviewer sees at a glance what lands where; cluster-scoped objects go to
+/// `<env>/cluster-scoped/`.
 pub(crate) fn object_path(env: &str, kind: Kind, meta: &Meta) -> String {
+    if kind.cluster_scoped() {
+        return format!(
+            "{env}/{CLUSTER_SCOPED_DIR}/{}-{}.yaml",
+            kind.file_stem(),
+            meta.name
+        );
+    }
     format!(
         "{env}/{}/{}-{}.yaml",
         meta.namespace,

@@ -56,13 +56,15 @@ fn render_env(
         let context = minijinja::context! { o => minijinja::value::Serde(&object.data) };
         manifests.push(render_one(env, object.kind, &object.path, &context)?);
     }
-    let context = minijinja::context! { k => minijinja::value::Serde(&plan.kustomization) };
-    manifests.push(render_one(
-        env,
-        Kind::Kustomization,
-        &plan.kustomization.path,
-        &context,
-    )?);
+    for kustomization in &plan.kustomizations {
+        let context = minijinja::context! { k => minijinja::value::Serde(kustomization) };
+        manifests.push(render_one(
+            env,
+            Kind::Kustomization,
+            &kustomization.path,
+            &context,
+        )?);
+    }
     Ok(manifests)
 }
 

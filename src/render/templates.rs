@@ -13,6 +13,7 @@ macro_rules! template {
 /// Every template, compiled into the binary: (name, source).
 pub(super) const TEMPLATES: &[(&str, &str)] = &[
     template!("cluster.yaml.j2"),
+    template!("clustersecretstore.yaml.j2"),
     template!("database.yaml.j2"),
     template!("databaserole.yaml.j2"),
     template!("externalsecret.yaml.j2"),
@@ -32,6 +33,7 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
 pub(super) fn name(kind: Kind) -> &'static str {
     match kind {
         Kind::Cluster => "cluster.yaml.j2",
+        Kind::ClusterSecretStore => "clustersecretstore.yaml.j2",
         Kind::Database => "database.yaml.j2",
         Kind::DatabaseRole => "databaserole.yaml.j2",
         Kind::ExternalSecret => "externalsecret.yaml.j2",

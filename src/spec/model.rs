@@ -106,6 +106,30 @@ pub struct Secrets {
     pub resync_interval: Option<String>,
     /// Infisical: which custom resource delivers the credentials (default `InfisicalSecret`).
     pub kind: Option<InfisicalKind>,
+    /// External Secrets: also emit the `ClusterSecretStore` (`store`) for this Vault,
+    /// authenticating with Kubernetes service-account tokens.
+    pub vault: Option<VaultStore>,
+}
+
+/// A `HashiCorp` Vault `ClusterSecretStore` (KV engine, Kubernetes auth).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VaultStore {
+    /// Vault address, e.g. `https://vault.vault.svc:8200`.
+    pub server: String,
+    /// Mount path of the KV engine (default `secret`).
+    pub path: Option<String>,
+    /// KV engine version, `v1` or `v2` (default `v2`).
+    pub version: Option<String>,
+    /// Vault role of the Kubernetes auth method.
+    pub role: String,
+    /// Mount path of the Kubernetes auth method (default `kubernetes`).
+    pub mount_path: Option<String>,
+    /// Service account whose token External Secrets presents.
+    pub service_account: SecretRef,
+    /// Token audiences; Vault 1.21 and newer require one matching the role.
+    #[serde(default)]
+    pub audiences: Vec<String>,
 }
 
 /// A Kubernetes Secret in a given namespace.

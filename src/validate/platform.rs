@@ -138,6 +138,7 @@ const PROVIDER_KEYS: &[(&str, SecretProvider, Option<&str>)] = &[
         Some("refresh"),
     ),
     ("kind", SecretProvider::Infisical, Some("store_kind")),
+    ("vault", SecretProvider::ExternalSecrets, None),
 ];
 
 /// Keys each provider cannot work without.
@@ -160,10 +161,61 @@ fn secrets(cx: &mut Context<'_>) {
             "password_property must not be empty",
         ));
     }
+    if let Some(vault) = &secrets.vault {
+        vault_store(cx, secrets, vault);
+    }
     match secrets.provider {
         SecretProvider::ExternalSecrets => external_secrets(cx, secrets),
         SecretProvider::Infisical => infisical(cx, secrets),
     }
+}
+
+/// The `ClusterSecretStore` dbgen emits: only a cluster-wide store can be emitted once
+/// for every namespace, and its values must be what External Secrets accepts.
+fn vault_store(cx: &mut Context<'_>, secrets: &Secrets, vault: &crate::spec::VaultStore) {
+    if secrets.store_kind == Some(crate::spec::StoreKind::SecretStore) {
+        cx.push(
+            Diagnostic::error("invalid-value", cx.at(&["secrets", "vault"]), "dbgen emits the Vault store as a `ClusterSecretStore`, but `store_kind` is `SecretStore`")
+                .with_label("a namespaced store would be needed in every namespace")
+                .with_help("drop `store_kind`, or manage the SecretStores yourself and drop `[secrets.vault]`"),
+        );
+    }
+    if let Err((why, fixed)) = rules::base_url(&vault.server) {
+        cx.push(
+            Diagnostic::error(
+                "invalid-value",
+                cx.at(&["secrets", "vault", "server"]),
+                format!("Vault server `{}` {why}", vault.server),
+            )
+            .with_label("not a base URL")
+            .with_help_opt(fixed.map(|f| format!("did you mean `{f}`?"))),
+        );
+    }
+    if let Some(version) = &vault.version
+        && !matches!(version.as_str(), "v1" | "v2")
+    {
+        cx.push(
+            Diagnostic::error(
+                "unknown-value",
+                cx.at(&["secrets", "vault", "version"]),
+                format!("KV version `{version}` is neither `v1` nor `v2`"),
+            )
+            .with_label("v1 or v2"),
+        );
+    }
+    let account = &vault.service_account;
+    cx.rule(
+        cx.at(&["secrets", "vault", "service_account"]),
+        "service account namespace",
+        &account.namespace,
+        rules::dns1123_label(&account.namespace),
+    );
+    cx.rule(
+        cx.at(&["secrets", "vault", "service_account"]),
+        "service account name",
+        &account.name,
+        rules::dns1123_subdomain(&account.name),
+    );
 }
 
 /// Every key the chosen provider needs but is missing, and every key it does not use.
