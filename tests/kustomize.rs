@@ -96,11 +96,7 @@ fn every_expected_environment_builds_and_verifies() {
                 )
             })
             .collect();
-        let kustomization = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap();
-        let listed = dbgen::yaml::parse(&kustomization).unwrap()["resources"]
-            .as_array()
-            .unwrap()
-            .len();
+        let listed = listed_files(&dir);
         assert_eq!(
             objects.len(),
             listed,
