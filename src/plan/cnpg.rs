@@ -55,6 +55,7 @@ pub struct DatabaseRolePlan {
     pub meta: Meta,
     pub cluster: String,
     pub role: RolePlan,
+    pub reclaim_policy: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -64,6 +65,8 @@ pub struct DatabasePlan {
     pub database: String,
     pub owner: String,
     pub extensions: Vec<String>,
+    /// `retain` or `delete`: what removing the database from the spec does.
+    pub reclaim_policy: &'static str,
 }
 
 /// Everything one cluster contributes to one environment.
@@ -102,6 +105,7 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
             database: database.clone(),
             owner: role.clone(),
             extensions: app.extensions.clone(),
+            reclaim_policy: merged.reclaim_policy.value.as_str(),
         };
         objects.push(object(env, Kind::Database, ObjectData::Database(plan)));
         let connection_secret =
@@ -181,6 +185,7 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
                 meta,
                 cluster: cluster_name.to_string(),
                 role: role.clone(),
+                reclaim_policy: merged.reclaim_policy.value.as_str(),
             };
             objects.push(object(
                 env,

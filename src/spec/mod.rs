@@ -12,8 +12,8 @@ mod shape;
 pub use model::{
     App, BackupLayer, Compute, Engine, Environment, InfisicalKind, Layer, Monitoring,
     MonitoringSettings, Output, ParamValue, Platform, PoolMode, PoolerLayer, PostgresCluster,
-    Resources, Restore, RoleStyle, SecretProvider, SecretRef, Secrets, Spec, SslMode, StoreKind,
-    VaultStore,
+    ReclaimPolicy, Resources, Restore, RoleStyle, SecretProvider, SecretRef, Secrets, Spec,
+    SslMode, StoreKind, VaultStore,
 };
 pub use profiles::{BUILTIN_PROFILES, BuiltinProfile};
 pub use shape::{SpanIndex, TomlPath};

@@ -221,6 +221,9 @@ pub struct PostgresCluster {
     pub backup: Option<BackupLayer>,
     /// Bootstrap this cluster from another cluster's backups (point-in-time recovery).
     pub restore: Option<Restore>,
+    /// What deleting a database or role from the spec does: `retain` (default) keeps it in
+    /// PostgreSQL, `delete` drops it; production environments always retain.
+    pub reclaim_policy: Option<ReclaimPolicy>,
     /// Per-environment overrides, by environment name.
     #[serde(default)]
     pub env: BTreeMap<String, Layer>,
@@ -241,6 +244,7 @@ impl PostgresCluster {
             pooler: self.pooler.clone(),
             backup: self.backup.clone(),
             restore: self.restore.clone(),
+            reclaim_policy: self.reclaim_policy,
         }
     }
 }
@@ -280,6 +284,9 @@ pub struct Layer {
     pub backup: Option<BackupLayer>,
     /// Bootstrap this cluster from another cluster's backups (point-in-time recovery).
     pub restore: Option<Restore>,
+    /// What deleting a database or role from the spec does: `retain` (default) keeps it in
+    /// PostgreSQL, `delete` drops it; production environments always retain.
+    pub reclaim_policy: Option<ReclaimPolicy>,
 }
 
 /// Monitoring switch or settings.
@@ -426,6 +433,23 @@ pub struct App {
     pub extensions: Vec<String>,
     /// Name of the connection Secret in the app's namespace (default `<app>-postgresql`).
     pub connection_secret: Option<String>,
+}
+
+/// CNPG's reclaim policies for `Database` and `DatabaseRole` objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReclaimPolicy {
+    Retain,
+    Delete,
+}
+
+impl ReclaimPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Retain => "retain",
+            Self::Delete => "delete",
+        }
+    }
 }
 
 /// Where login roles are declared.

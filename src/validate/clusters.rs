@@ -503,6 +503,13 @@ pub(super) fn merge_all(cx: &mut Context<'_>) -> BTreeMap<(String, String), Merg
                 .production
                 .unwrap_or_else(|| defaults::PRODUCTION_ENVIRONMENTS.contains(&env.as_str()));
             let merged = merge(&layers, &defaults, production);
+            if production && merged.reclaim_policy.value == crate::spec::ReclaimPolicy::Delete {
+                cx.push(
+                    Diagnostic::error("invalid-value", merged.reclaim_policy.span.clone(), format!("{} would drop databases and roles removed from the spec in production environment `{env}`", entry.describe()))
+                        .with_label(format!("`delete`, from {}", merged.reclaim_policy.origin))
+                        .with_help(format!("production keeps data: set `reclaim_policy = \"delete\"` only under `[postgres.<cluster>.env.<env>]` of non-production environments, or mark `{env}` with `production = false`")),
+                );
+            }
             requests_within_limits(cx, &merged.requests, &merged.limits);
             all.insert((env.clone(), entry.key.clone()), merged);
         }

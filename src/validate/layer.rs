@@ -92,6 +92,7 @@ pub struct Merged {
     /// `None` when backups are off.
     pub backup: Option<MergedBackup>,
     pub restore: Option<Sourced<crate::spec::Restore>>,
+    pub reclaim_policy: Sourced<crate::spec::ReclaimPolicy>,
 }
 
 /// Backup settings after merging, each leaf located for diagnostics.
@@ -184,6 +185,14 @@ pub(super) fn merge(layers: &[LayerRef<'_>], defaults: &Layer, production: bool)
                 .clone()
                 .map(|r| Sourced::from_layer(r, l, &["restore"]))
         }),
+        reclaim_policy: layers
+            .iter()
+            .find_map(|l| {
+                l.layer
+                    .reclaim_policy
+                    .map(|p| Sourced::from_layer(p, l, &["reclaim_policy"]))
+            })
+            .unwrap_or_else(|| Sourced::builtin(crate::spec::ReclaimPolicy::Retain)),
     }
 }
 
