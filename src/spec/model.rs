@@ -6,6 +6,65 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+/// Declares a table type with its own fields followed by the settings every layer
+/// shares (a profile, a cluster table, a cluster's `env.<name>` table), and `layer()`
+/// returning those settings, so the kinds of table cannot drift apart.
+macro_rules! with_layer_settings {
+    ($(#[$meta:meta])* pub struct $name:ident { $($(#[$fmeta:meta])* pub $field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($(#[$fmeta])* pub $field: $ty,)*
+            /// Size profile to start from (not allowed inside a profile).
+            pub profile: Option<String>,
+            /// Number of PostgreSQL instances (1 primary + replicas).
+            pub instances: Option<u32>,
+            /// Data volume size, a Kubernetes quantity such as `20Gi`.
+            pub storage: Option<String>,
+            /// Storage class of the data volumes.
+            pub storage_class: Option<String>,
+            /// CPU and memory requests and limits.
+            pub resources: Option<Resources>,
+            /// `postgresql.conf` parameters.
+            #[serde(default)]
+            pub parameters: BTreeMap<String, ParamValue>,
+            /// Prometheus monitoring: `true`, or a table with alert thresholds.
+            pub monitoring: Option<Monitoring>,
+            /// NetworkPolicies isolating the cluster (default: on in production environments).
+            pub network_policy: Option<bool>,
+            /// A PgBouncer pooler in front of the primary.
+            pub pooler: Option<PoolerLayer>,
+            /// Continuous backup to an object store through the Barman Cloud plugin.
+            pub backup: Option<BackupLayer>,
+            /// Bootstrap this cluster from another cluster's backups (point-in-time recovery).
+            pub restore: Option<Restore>,
+            /// What deleting a database or role from the spec does: `retain` (default) keeps it in
+            /// PostgreSQL, `delete` drops it; production environments always retain.
+            pub reclaim_policy: Option<ReclaimPolicy>,
+        }
+
+        impl $name {
+            /// The layer settings written in this table.
+            #[must_use]
+            pub fn layer(&self) -> Layer {
+                Layer {
+                    profile: self.profile.clone(),
+                    instances: self.instances,
+                    storage: self.storage.clone(),
+                    storage_class: self.storage_class.clone(),
+                    resources: self.resources.clone(),
+                    parameters: self.parameters.clone(),
+                    monitoring: self.monitoring.clone(),
+                    network_policy: self.network_policy,
+                    pooler: self.pooler.clone(),
+                    backup: self.backup.clone(),
+                    restore: self.restore.clone(),
+                    reclaim_policy: self.reclaim_policy,
+                }
+            }
+        }
+    };
+}
+
 /// A dbgen platform spec (`dbgen.toml`).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -181,71 +240,27 @@ pub enum StoreKind {
     SecretStore,
 }
 
-/// A PostgreSQL cluster. Size settings written here override the profile; settings
-/// under `env.<name>` override these for one environment.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PostgresCluster {
-    /// Name of the Cluster object, a pattern with `{env}` (and `{app}` in
-    /// `[postgres_defaults]`); default: the table's key (`{app}-db` for dedicated clusters).
-    pub name: Option<String>,
-    /// Render this cluster only in these environments (default: all), e.g. a cluster
-    /// restored for a recovery drill in one environment.
-    pub environments: Option<Vec<String>>,
-    /// Which engine runs the cluster.
-    pub engine: Engine,
-    /// PostgreSQL version, `major.minor` (e.g. `17.6`); selects the image.
-    pub version: String,
-    /// Full image reference, overriding the one derived from `version`.
-    pub image: Option<String>,
-    /// Size profile for this cluster in every environment (overrides the environment's).
-    pub profile: Option<String>,
-    /// Number of PostgreSQL instances (1 primary + replicas).
-    pub instances: Option<u32>,
-    /// Data volume size, a Kubernetes quantity such as `20Gi`.
-    pub storage: Option<String>,
-    /// Storage class of the data volumes.
-    pub storage_class: Option<String>,
-    /// CPU and memory requests and limits.
-    pub resources: Option<Resources>,
-    /// `postgresql.conf` parameters.
-    #[serde(default)]
-    pub parameters: BTreeMap<String, ParamValue>,
-    /// Prometheus monitoring: `true`, or a table with alert thresholds.
-    pub monitoring: Option<Monitoring>,
-    /// NetworkPolicies isolating the cluster (default: on in production environments).
-    pub network_policy: Option<bool>,
-    /// A PgBouncer pooler in front of the primary.
-    pub pooler: Option<PoolerLayer>,
-    /// Continuous backup to an object store through the Barman Cloud plugin.
-    pub backup: Option<BackupLayer>,
-    /// Bootstrap this cluster from another cluster's backups (point-in-time recovery).
-    pub restore: Option<Restore>,
-    /// What deleting a database or role from the spec does: `retain` (default) keeps it in
-    /// PostgreSQL, `delete` drops it; production environments always retain.
-    pub reclaim_policy: Option<ReclaimPolicy>,
-    /// Per-environment overrides, by environment name.
-    #[serde(default)]
-    pub env: BTreeMap<String, Layer>,
-}
-
-impl PostgresCluster {
-    /// The size settings written on the cluster table itself, as a layer.
-    pub fn layer(&self) -> Layer {
-        Layer {
-            profile: self.profile.clone(),
-            instances: self.instances,
-            storage: self.storage.clone(),
-            storage_class: self.storage_class.clone(),
-            resources: self.resources.clone(),
-            parameters: self.parameters.clone(),
-            monitoring: self.monitoring.clone(),
-            network_policy: self.network_policy,
-            pooler: self.pooler.clone(),
-            backup: self.backup.clone(),
-            restore: self.restore.clone(),
-            reclaim_policy: self.reclaim_policy,
-        }
+with_layer_settings! {
+    /// A PostgreSQL cluster. Size settings written here override the profile; settings
+    /// under `env.<name>` override these for one environment.
+    #[derive(Debug, Clone, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct PostgresCluster {
+        /// Name of the Cluster object, a pattern with `{env}` (and `{app}` in
+        /// `[postgres_defaults]`); default: the table's key (`{app}-db` for dedicated clusters).
+        pub name: Option<String>,
+        /// Render this cluster only in these environments (default: all), e.g. a cluster
+        /// restored for a recovery drill in one environment.
+        pub environments: Option<Vec<String>>,
+        /// Which engine runs the cluster.
+        pub engine: Engine,
+        /// PostgreSQL version, `major.minor` (e.g. `17.6`); selects the image.
+        pub version: String,
+        /// Full image reference, overriding the one derived from `version`.
+        pub image: Option<String>,
+        /// Per-environment overrides, by environment name.
+        #[serde(default)]
+        pub env: BTreeMap<String, Layer>,
     }
 }
 
@@ -257,36 +272,11 @@ pub enum Engine {
     Cnpg,
 }
 
-/// A layer of size settings: a profile, a cluster table or a cluster's `env.<name>` table.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Layer {
-    /// Size profile to start from (not allowed inside a profile).
-    pub profile: Option<String>,
-    /// Number of PostgreSQL instances (1 primary + replicas).
-    pub instances: Option<u32>,
-    /// Data volume size, a Kubernetes quantity such as `20Gi`.
-    pub storage: Option<String>,
-    /// Storage class of the data volumes.
-    pub storage_class: Option<String>,
-    /// CPU and memory requests and limits.
-    pub resources: Option<Resources>,
-    /// `postgresql.conf` parameters.
-    #[serde(default)]
-    pub parameters: BTreeMap<String, ParamValue>,
-    /// Prometheus monitoring: `true`, or a table with alert thresholds.
-    pub monitoring: Option<Monitoring>,
-    /// NetworkPolicies isolating the cluster (default: on in production environments).
-    pub network_policy: Option<bool>,
-    /// A PgBouncer pooler in front of the primary.
-    pub pooler: Option<PoolerLayer>,
-    /// Continuous backup to an object store through the Barman Cloud plugin.
-    pub backup: Option<BackupLayer>,
-    /// Bootstrap this cluster from another cluster's backups (point-in-time recovery).
-    pub restore: Option<Restore>,
-    /// What deleting a database or role from the spec does: `retain` (default) keeps it in
-    /// PostgreSQL, `delete` drops it; production environments always retain.
-    pub reclaim_policy: Option<ReclaimPolicy>,
+with_layer_settings! {
+    /// A layer of size settings: a profile, a cluster table or a cluster's `env.<name>` table.
+    #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct Layer {}
 }
 
 /// Monitoring switch or settings.
