@@ -54,9 +54,9 @@ summary() {
         "$log_dir/cargo-test.log"
 }
 
-# 1. Tools. Later issues need PostgreSQL and Redis servers: then make this
-#    `scripts/install-tools.sh kubectl postgres redis` (it links the PostgreSQL server binaries
-#    into .tools/bin, so the PATH below finds initdb, pg_ctl and postgres).
+# 1. Tools: kubectl for `kubectl kustomize`, PostgreSQL and Redis servers for the tests that
+#    run the generated scripts (install-tools.sh links the PostgreSQL server binaries into
+#    .tools/bin, so the PATH below finds initdb, pg_ctl and postgres).
 step "install tools" bash scripts/install-tools.sh kubectl postgres redis
 
 # 2. The tests use the pinned kubectl, never another one on the machine.

@@ -675,3 +675,60 @@ fn verifier_caches_compiled_schemas() {
     verifier.verify_object(FILE, &cluster());
     assert!(format!("{verifier:?}").contains("compiled: 1"));
 }
+
+fn object_store(credentials: &str) -> Value {
+    json!({
+        "apiVersion": "barmancloud.cnpg.io/v1",
+        "kind": "ObjectStore",
+        "metadata": {"name": "pg-backup", "namespace": "databases"},
+        "spec": {
+            "configuration": {
+                "destinationPath": "s3://bucket/pg/",
+                "s3Credentials": {
+                    "accessKeyId": {"name": credentials, "key": "ACCESS_KEY_ID"},
+                    "secretAccessKey": {"name": credentials, "key": "ACCESS_SECRET_KEY"}
+                }
+            },
+            "retentionPolicy": "30d"
+        }
+    })
+}
+
+fn cluster_with_backups(store: &str) -> Value {
+    let mut cluster = cluster();
+    cluster["spec"]["plugins"] = json!([{
+        "name": "barman-cloud.cloudnative-pg.io",
+        "isWALArchiver": true,
+        "parameters": {"barmanObjectName": store}
+    }]);
+    cluster
+}
+
+#[test]
+fn tree_accepts_backups_whose_store_and_credentials_exist() {
+    let found = tree_problems(vec![
+        cluster_with_backups("pg-backup"),
+        external_secret("pg-app", None),
+        object_store("pg-s3"),
+        external_secret("pg-s3", None),
+    ]);
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn tree_reports_missing_object_store_and_unproduced_s3_credentials() {
+    let found = tree_problems(vec![
+        cluster_with_backups("pg-store"),
+        external_secret("pg-app", None),
+        object_store("pg-s3"),
+    ]);
+    assert_eq!(
+        paths(&found),
+        [
+            "spec.plugins[0].parameters.barmanObjectName",
+            "spec.configuration.s3Credentials.accessKeyId.name",
+            "spec.configuration.s3Credentials.secretAccessKey.name",
+        ],
+        "{found:#?}"
+    );
+}

@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::path::{FieldPath, Issue};
 
 const CNPG: &str = "postgresql.cnpg.io/v1";
+const BARMAN: &str = "barmancloud.cnpg.io/v1";
 const EXTERNAL_SECRET: (&str, &str) = ("external-secrets.io/v1", "ExternalSecret");
 const INFISICAL_SECRET: (&str, &str) = ("secrets.infisical.com/v1alpha1", "InfisicalSecret");
 const INFISICAL_STATIC_SECRET: (&str, &str) =
@@ -80,6 +81,7 @@ struct Declared<'a> {
     clusters: BTreeSet<(&'a str, &'a str)>,
     roles: BTreeSet<(&'a str, &'a str, &'a str)>,
     secrets: BTreeSet<(&'a str, &'a str)>,
+    object_stores: BTreeSet<(&'a str, &'a str)>,
 }
 
 impl<'a> Declared<'a> {
@@ -103,6 +105,8 @@ impl<'a> Declared<'a> {
                     self.roles.insert((namespace, header.name, role_name));
                 }
             }
+        } else if header.is(BARMAN, "ObjectStore") {
+            self.object_stores.insert((namespace, header.name));
         } else if header.is(CNPG, "DatabaseRole") {
             let spec = doc.get("spec").unwrap_or(&Value::Null);
             if let (Some(cluster), Some(role), true) = (
@@ -193,6 +197,16 @@ fn duplicates(objects: &[(String, Value)], headers: &[Option<Header<'_>>]) -> Ve
 }
 
 fn references(header: &Header<'_>, declared: &Declared<'_>) -> Vec<Issue> {
+    if header.is(BARMAN, "ObjectStore") {
+        return ["accessKeyId", "secretAccessKey"]
+            .iter()
+            .filter_map(|key| {
+                let pointer = format!("/spec/configuration/s3Credentials/{key}/name");
+                let dotted = format!("spec.configuration.s3Credentials.{key}.name");
+                password_secret(header, declared, &dotted, &pointer)
+            })
+            .collect();
+    }
     if header.api_version != CNPG {
         return Vec::new();
     }
@@ -209,7 +223,11 @@ fn references(header: &Header<'_>, declared: &Declared<'_>) -> Vec<Issue> {
             issues
         }
         "Pooler" | "ScheduledBackup" => cluster_reference(header, declared).into_iter().collect(),
-        "Cluster" => cluster_role_secrets(header, declared),
+        "Cluster" => {
+            let mut issues = cluster_role_secrets(header, declared);
+            issues.extend(object_store_references(header, declared));
+            issues
+        }
         _ => Vec::new(),
     }
 }
@@ -268,6 +286,51 @@ fn cluster_role_secrets(header: &Header<'_>, declared: &Declared<'_>) -> Vec<Iss
         .collect()
 }
 
+/// Every `barmanObjectName` of the Cluster's plugins and recovery sources must name an
+/// `ObjectStore` of the namespace: the plugin fails at runtime otherwise.
+fn object_store_references(header: &Header<'_>, declared: &Declared<'_>) -> Vec<Issue> {
+    let plugins = items(header.doc, "/spec/plugins")
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            (
+                FieldPath::keys("spec.plugins")
+                    .index(i)
+                    .key("parameters")
+                    .key("barmanObjectName"),
+                p.pointer("/parameters/barmanObjectName"),
+            )
+        });
+    let sources = items(header.doc, "/spec/externalClusters")
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            (
+                FieldPath::keys("spec.externalClusters")
+                    .index(i)
+                    .key("plugin")
+                    .key("parameters")
+                    .key("barmanObjectName"),
+                c.pointer("/plugin/parameters/barmanObjectName"),
+            )
+        });
+    plugins
+        .chain(sources)
+        .filter_map(|(path, name)| {
+            let name = name?.as_str()?;
+            (!declared.object_stores.contains(&(header.namespace, name))).then(|| {
+                Issue::new(
+                    path,
+                    format!(
+                        "ObjectStore `{name}` is not declared in namespace `{}` of this tree",
+                        header.namespace
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
 fn password_secret(
     header: &Header<'_>,
     declared: &Declared<'_>,
@@ -282,7 +345,7 @@ fn missing_secret(namespace: &str, secret: &str, declared: &Declared<'_>) -> Opt
     (!declared.secrets.contains(&(namespace, secret))).then(|| {
         format!(
             "Secret `{secret}` is not produced in namespace `{namespace}` by any ExternalSecret, \
-             InfisicalSecret or InfisicalStaticSecret of this tree: CNPG could not read the role password"
+             InfisicalSecret or InfisicalStaticSecret of this tree: the operator could not read it"
         )
     })
 }
