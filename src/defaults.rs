@@ -53,3 +53,9 @@ pub const READONLY_GRANT: &str = "pg_read_all_data";
 pub const VAULT_KV_PATH: &str = "secret";
 pub const VAULT_KV_VERSION: &str = "v2";
 pub const VAULT_AUTH_MOUNT: &str = "kubernetes";
+/// Logical backups: nightly at 03:00 (after base backups at 02:00), a week of dumps.
+pub const LOGICAL_BACKUP_SCHEDULE: &str = "0 3 * * *";
+pub const LOGICAL_BACKUP_RETENTION_DAYS: u32 = 7;
+pub const LOGICAL_BACKUP_STORAGE: &str = "10Gi";
+/// The role the logical backup CronJob connects as (member of `pg_read_all_data`).
+pub const LOGICAL_BACKUP_ROLE: &str = "dbgen_backup";

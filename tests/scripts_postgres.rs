@@ -556,7 +556,7 @@ fn backups_restore_and_old_ones_are_pruned() {
 
     let backup = backups.join(new[0]);
     let mode = fs::metadata(&backup).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o700, "the backup holds password hashes");
+    assert_eq!(mode, 0o700, "the backup holds every row of every database");
     let mut expected = vec![
         "globals.sql".to_string(),
         dump_name(a.database),
@@ -578,5 +578,80 @@ fn backups_restore_and_old_ones_are_pruned() {
         );
         let count = pg.query(&target, &[], "SELECT count(*) FROM items;");
         assert_eq!(count.trim(), rows.to_string(), "{:?}", app.database);
+    }
+}
+
+/// What the CNPG logical-backup CronJob does: log in as `dbgen_backup`, a plain login role
+/// in `pg_read_all_data` (no superuser), and dump every app database plus the globals.
+/// The databases are made as CNPG makes them (owner role, CONNECT left to PUBLIC), not by
+/// `provision_sql`, which revokes CONNECT from PUBLIC.
+#[test]
+fn backups_work_as_the_read_only_backup_role() {
+    let Some(pg) = Postgres::start("") else {
+        return;
+    };
+    let databases = ["wiki".to_string(), "shop's db".to_string()];
+    for (index, database) in databases.iter().enumerate() {
+        pg.query(
+            "postgres",
+            &[("db", database)],
+            &format!("CREATE ROLE owner_{index} LOGIN;"),
+        );
+        pg.query(
+            "postgres",
+            &[("db", database)],
+            &format!("CREATE DATABASE :\"db\" OWNER owner_{index};"),
+        );
+        pg.query(
+            database,
+            &[],
+            "CREATE TABLE items (id int); INSERT INTO items SELECT generate_series(1, 4);",
+        );
+    }
+    pg.query(
+        "postgres",
+        &[],
+        "CREATE ROLE dbgen_backup LOGIN PASSWORD 'backup-pw' IN ROLE pg_read_all_data;",
+    );
+    let backups = pg.dir.path().join("role-backups");
+    let file = pg.dir.path().join("role-backup.sh");
+    fs::write(&file, pg_backup_sh(&databases, 7)).unwrap();
+    let output = pg
+        .with_env("sh", "dbgen_backup", "backup-pw", "postgres")
+        .env("PGPORT", pg.port.to_string())
+        .env("BACKUP_DIR", &backups)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "backup as dbgen_backup failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let made: Vec<String> = entries(&backups)
+        .into_iter()
+        .filter(|n| is_timestamp_name(n))
+        .collect();
+    assert_eq!(made.len(), 1, "{made:?}");
+    let globals = fs::read_to_string(backups.join(&made[0]).join("globals.sql")).unwrap();
+    assert!(globals.contains("CREATE ROLE dbgen_backup"), "{globals}");
+    assert!(
+        !globals.contains("SCRAM-SHA-256$"),
+        "no password hash may reach a backup file"
+    );
+    for (index, database) in databases.iter().enumerate() {
+        let target = format!("restored_role_{index}");
+        pg.query("postgres", &[], &format!("CREATE DATABASE {target};"));
+        run_ok(
+            pg.client("pg_restore", "postgres", ADMIN_PASSWORD, "postgres")
+                .args(["--no-owner", "--exit-on-error"])
+                .arg(format!("--dbname={target}"))
+                .arg(backups.join(&made[0]).join(dump_name(database))),
+        );
+        assert_eq!(
+            pg.query(&target, &[], "SELECT count(*) FROM items;").trim(),
+            "4"
+        );
     }
 }

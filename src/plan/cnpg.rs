@@ -9,7 +9,9 @@ use std::collections::BTreeSet;
 
 use super::credentials;
 use super::network::{self, Peers};
-use super::{Kind, Meta, Object, ObjectData, backup, monitoring, object_path, pooler};
+use super::{
+    Kind, Meta, Object, ObjectData, backup, logical_backup, monitoring, object_path, pooler,
+};
 use crate::defaults;
 use crate::naming;
 use crate::spec::RoleStyle;
@@ -85,7 +87,7 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
         let role_secret = naming::role_secret(cluster_name, app_key);
         roles.push((
             naming::database_object(cluster_name, app_key),
-            app_key.clone(),
+            Some(app_key.clone()),
             RolePlan {
                 name: role.clone(),
                 password_secret: role_secret.clone(),
@@ -141,7 +143,7 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
                     "{}-readonly",
                     naming::database_object(cluster_name, app_key)
                 ),
-                app_key.clone(),
+                Some(app_key.clone()),
                 RolePlan {
                     name: readonly.clone(),
                     password_secret: readonly_secret.clone(),
@@ -170,6 +172,17 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
             objects.push(object(env, kind, data));
         }
     }
+    if merged.logical_backup.is_some() {
+        roles.push((
+            logical_backup::name(cluster_name),
+            None,
+            RolePlan {
+                name: defaults::LOGICAL_BACKUP_ROLE.to_string(),
+                password_secret: logical_backup::role_secret(cluster_name),
+                in_roles: vec![defaults::READONLY_GRANT.to_string()],
+            },
+        ));
+    }
     roles.sort_by(|a, b| a.2.name.cmp(&b.2.name));
     let inline = role_style(spec) == RoleStyle::Inline;
     if !inline {
@@ -179,7 +192,7 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
                 namespace.clone(),
                 platform,
                 cluster_name,
-                Some(app_key),
+                app_key.as_deref(),
             );
             let plan = DatabaseRolePlan {
                 meta,
@@ -200,14 +213,7 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
         Vec::new()
     };
     objects.extend(extras(checked, env, entry, &namespace));
-    let image = cluster.image.clone().unwrap_or_else(|| {
-        format!(
-            "{}:{}-{}",
-            defaults::CNPG_IMAGE_REPOSITORY,
-            cluster.version,
-            defaults::CNPG_IMAGE_FLAVOUR
-        )
-    });
+    let image = image(cluster);
     let plan = ClusterPlan {
         meta: Meta::new(
             cluster_name.to_string(),
@@ -262,6 +268,18 @@ fn role_style(spec: &crate::spec::Spec) -> RoleStyle {
     })
 }
 
+/// The operand image: `image`, else CNPG's image for `version`.
+fn image(cluster: &crate::spec::PostgresCluster) -> String {
+    cluster.image.clone().unwrap_or_else(|| {
+        format!(
+            "{}:{}-{}",
+            defaults::CNPG_IMAGE_REPOSITORY,
+            cluster.version,
+            defaults::CNPG_IMAGE_FLAVOUR
+        )
+    })
+}
+
 /// The explicit port of an object store endpoint, unless it is 443 (already allowed).
 fn endpoint_port(endpoint: &str) -> Option<i32> {
     let authority = endpoint.split("://").nth(1)?.split('/').next()?;
@@ -307,15 +325,8 @@ fn extras(checked: &Checked, env: &str, entry: &ClusterEntry, namespace: &str) -
             .map(|c| c.value.clone())
             .unwrap_or_default();
         let remote = backup::credentials_key(env, cluster, settings);
-        let (kind, data) = credentials::opaque_secret(
-            spec,
-            env,
-            cluster,
-            namespace,
-            &credentials_name,
-            &remote,
-            &backup::S3_KEYS,
-        );
+        let secret = credentials::opaque_secret(&credentials_name, &remote, &backup::S3_KEYS);
+        let (kind, data) = credentials::provided_secret(spec, env, cluster, namespace, &secret);
         objects.push(object(env, kind, data));
         let scheduled = backup::scheduled(meta(format!("{cluster}-daily")), cluster, settings);
         objects.push(object(
@@ -323,6 +334,48 @@ fn extras(checked: &Checked, env: &str, entry: &ClusterEntry, namespace: &str) -
             Kind::ScheduledBackup,
             ObjectData::ScheduledBackup(scheduled),
         ));
+    }
+    if let Some(settings) = &merged.logical_backup {
+        let target = logical_backup::Target {
+            cluster,
+            image: &image(&entry.spec),
+            service: if merged.instances.value > 1 {
+                "ro"
+            } else {
+                "r"
+            },
+            storage_class: merged.storage_class.as_ref().map(|s| s.value.as_str()),
+            databases: checked
+                .apps_of(&entry.key)
+                .map(|(k, a)| naming::database(k, a.database.as_deref()))
+                .collect(),
+        };
+        let name = logical_backup::name(cluster);
+        let config = logical_backup::config_map(meta(name.clone()), &target, settings);
+        objects.push(object(env, Kind::ConfigMap, ObjectData::ConfigMap(config)));
+        let volume = logical_backup::volume(meta(name.clone()), &target, settings);
+        objects.push(object(
+            env,
+            Kind::PersistentVolumeClaim,
+            ObjectData::PersistentVolumeClaim(volume),
+        ));
+        let job = logical_backup::cron_job(meta(name), &target, settings);
+        objects.push(object(
+            env,
+            Kind::CronJob,
+            ObjectData::CronJob(Box::new(job)),
+        ));
+        let template = settings.credentials_key.clone().unwrap_or_default();
+        let remote = naming::expand(
+            &template,
+            &BTreeMap::from([("env", env), ("cluster", cluster)]),
+        )
+        .unwrap_or(template);
+        let secret_name = logical_backup::role_secret(cluster);
+        let secret =
+            credentials::role_password_secret(&secret_name, &remote, defaults::LOGICAL_BACKUP_ROLE);
+        let (kind, data) = credentials::provided_secret(spec, env, cluster, namespace, &secret);
+        objects.push(object(env, kind, data));
     }
     if let Some(thresholds) = &merged.monitoring {
         let plan = monitoring::cluster_pod_monitor(meta(cluster.to_string()), cluster);
@@ -362,6 +415,7 @@ fn extras(checked: &Checked, env: &str, entry: &ClusterEntry, namespace: &str) -
                 .operator_namespace
                 .as_deref()
                 .unwrap_or(defaults::OPERATOR_NAMESPACE),
+            logical_backup: merged.logical_backup.is_some(),
             object_store_port: merged
                 .backup
                 .as_ref()

@@ -415,28 +415,73 @@ fn infisical_objects(
         .collect()
 }
 
-/// An `Opaque` Secret in the cluster namespace whose `keys` the provider reads from
-/// `remote` (External Secrets: properties of that remote key; Infisical: secrets of that
-/// folder): the S3 credentials of backups.
-pub(super) fn opaque_secret(
+/// A Secret in the cluster namespace that is not an app's: its `keys` are read by the
+/// provider from `remote` (External Secrets: properties of that remote key; Infisical:
+/// secrets of that folder), `literal` keys are written as they are.
+pub(super) struct ProvidedSecret<'a> {
+    pub(super) name: &'a str,
+    pub(super) remote: &'a str,
+    pub(super) secret_type: &'static str,
+    pub(super) labels: BTreeMap<String, String>,
+    pub(super) literal: BTreeMap<String, String>,
+    pub(super) keys: &'a [&'a str],
+}
+
+/// The S3 credentials of backups: `Opaque`, every key from the provider.
+pub(super) fn opaque_secret<'a>(
+    name: &'a str,
+    remote: &'a str,
+    keys: &'a [&'a str],
+) -> ProvidedSecret<'a> {
+    ProvidedSecret {
+        name,
+        remote,
+        secret_type: "Opaque",
+        labels: BTreeMap::new(),
+        literal: BTreeMap::new(),
+        keys,
+    }
+}
+
+/// The password Secret of a role dbgen itself declares (the logical backup role).
+pub(super) fn role_password_secret<'a>(
+    name: &'a str,
+    remote: &'a str,
+    role: &str,
+) -> ProvidedSecret<'a> {
+    ProvidedSecret {
+        name,
+        remote,
+        secret_type: BASIC_AUTH,
+        labels: reload_label(),
+        literal: BTreeMap::from([("username".to_string(), role.to_string())]),
+        keys: &["password"],
+    }
+}
+
+/// The provider object producing `secret` in `namespace`.
+pub(super) fn provided_secret(
     spec: &Spec,
     env: &str,
     cluster: &str,
     namespace: &str,
-    name: &str,
-    remote: &str,
-    keys: &[&str],
+    secret: &ProvidedSecret<'_>,
 ) -> (Kind, ObjectData) {
     let secrets = &spec.secrets;
     // Shared by the clusters of a namespace, so labelled as no single cluster's.
     let mut meta = Meta::new(
-        name.to_string(),
+        secret.name.to_string(),
         namespace.to_string(),
         &spec.platform.name,
         cluster,
         None,
     );
     meta.labels.remove("app.kubernetes.io/instance");
+    let template = |expr: &dyn Fn(&str) -> String| -> BTreeMap<String, String> {
+        let mut data = secret.literal.clone();
+        data.extend(secret.keys.iter().map(|k| ((*k).to_string(), expr(k))));
+        data
+    };
     match secrets.provider {
         SecretProvider::ExternalSecrets => {
             let plan = ExternalSecretPlan {
@@ -446,18 +491,16 @@ pub(super) fn opaque_secret(
                     .clone()
                     .unwrap_or_else(|| defaults::REFRESH.to_string()),
                 store: store_ref(spec),
-                target: name.to_string(),
-                secret_type: "Opaque".to_string(),
-                secret_labels: BTreeMap::new(),
-                template: keys
-                    .iter()
-                    .map(|k| ((*k).to_string(), format!("{{{{ .{k} }}}}")))
-                    .collect(),
-                data: keys
+                target: secret.name.to_string(),
+                secret_type: secret.secret_type.to_string(),
+                secret_labels: secret.labels.clone(),
+                template: template(&|k| format!("{{{{ .{k} }}}}")),
+                data: secret
+                    .keys
                     .iter()
                     .map(|k| RemoteRef {
                         secret_key: (*k).to_string(),
-                        key: remote.to_string(),
+                        key: secret.remote.to_string(),
                         property: (*k).to_string(),
                     })
                     .collect(),
@@ -465,16 +508,13 @@ pub(super) fn opaque_secret(
             (Kind::ExternalSecret, ObjectData::ExternalSecret(plan))
         }
         SecretProvider::Infisical => {
-            let scope = infisical_scope(spec, env, remote.to_string());
+            let scope = infisical_scope(spec, env, secret.remote.to_string());
             let produced = vec![ManagedSecret {
-                name: name.to_string(),
+                name: secret.name.to_string(),
                 namespace: namespace.to_string(),
-                secret_type: "Opaque".to_string(),
-                labels: BTreeMap::new(),
-                data: keys
-                    .iter()
-                    .map(|k| ((*k).to_string(), format!("{{{{ .{k}.Value }}}}")))
-                    .collect(),
+                secret_type: secret.secret_type.to_string(),
+                labels: secret.labels.clone(),
+                data: template(&|k| format!("{{{{ .{k}.Value }}}}")),
             }];
             let owner = Owner {
                 cluster,

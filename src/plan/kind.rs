@@ -6,6 +6,8 @@ use serde::Serialize;
 pub enum Kind {
     Cluster,
     ClusterSecretStore,
+    ConfigMap,
+    CronJob,
     Database,
     DatabaseRole,
     ExternalSecret,
@@ -16,6 +18,7 @@ pub enum Kind {
     Kustomization,
     NetworkPolicy,
     ObjectStore,
+    PersistentVolumeClaim,
     PodMonitor,
     Pooler,
     PrometheusRule,
@@ -33,6 +36,8 @@ impl Kind {
         match self {
             Self::Cluster => "cluster",
             Self::ClusterSecretStore => "clustersecretstore",
+            Self::ConfigMap => "configmap",
+            Self::CronJob => "cronjob",
             Self::Database => "database",
             Self::DatabaseRole => "databaserole",
             Self::ExternalSecret => "externalsecret",
@@ -43,6 +48,7 @@ impl Kind {
             Self::Kustomization => "kustomization",
             Self::NetworkPolicy => "networkpolicy",
             Self::ObjectStore => "objectstore",
+            Self::PersistentVolumeClaim => "persistentvolumeclaim",
             Self::PodMonitor => "podmonitor",
             Self::Pooler => "pooler",
             Self::PrometheusRule => "prometheusrule",

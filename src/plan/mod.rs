@@ -10,6 +10,7 @@ mod backup;
 mod cnpg;
 mod credentials;
 mod kind;
+mod logical_backup;
 mod meta;
 mod monitoring;
 mod network;
@@ -26,6 +27,7 @@ pub use credentials::{
     StoreRef,
 };
 pub use kind::Kind;
+pub use logical_backup::{ConfigMapPlan, CronJobPlan, PersistentVolumeClaimPlan};
 pub use meta::Meta;
 pub use monitoring::{AlertPlan, PodMonitorPlan, PrometheusRulePlan};
 pub use network::NetworkPolicyPlan;
@@ -79,6 +81,10 @@ pub enum ObjectData {
     PrometheusRule(PrometheusRulePlan),
     ScheduledBackup(ScheduledBackupPlan),
     ClusterSecretStore(ClusterSecretStorePlan),
+    ConfigMap(ConfigMapPlan),
+    // Boxed: a pod template is far larger than every other plan.
+    CronJob(Box<CronJobPlan>),
+    PersistentVolumeClaim(PersistentVolumeClaimPlan),
 }
 
 impl ObjectData {
@@ -99,6 +105,9 @@ impl ObjectData {
             Self::PrometheusRule(p) => &p.meta,
             Self::ScheduledBackup(p) => &p.meta,
             Self::ClusterSecretStore(p) => &p.meta,
+            Self::ConfigMap(p) => &p.meta,
+            Self::CronJob(p) => &p.meta,
+            Self::PersistentVolumeClaim(p) => &p.meta,
         }
     }
 }

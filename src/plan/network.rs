@@ -31,6 +31,8 @@ pub(super) struct Peers<'a> {
     pub(super) app_namespaces: &'a BTreeSet<String>,
     pub(super) operator_namespace: &'a str,
     pub(super) monitoring_namespace: &'a str,
+    /// Whether the logical backup CronJob's pods must reach the instances.
+    pub(super) logical_backup: bool,
     /// The object store's port when it is not 443 (a MinIO endpoint, say).
     pub(super) object_store_port: Option<i32>,
 }
@@ -63,6 +65,12 @@ fn instances(p: &Peers<'_>) -> NetworkPolicySpec {
     }
     if let Some(pooler) = p.pooler {
         ingress.push(rule_in(vec![pods(pooler_labels(pooler))], &[POSTGRES]));
+    }
+    if p.logical_backup {
+        ingress.push(rule_in(
+            vec![pods(super::logical_backup::pod_labels(p.cluster))],
+            &[POSTGRES],
+        ));
     }
     let mut egress = vec![
         dns(),

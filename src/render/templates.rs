@@ -14,6 +14,8 @@ macro_rules! template {
 pub(super) const TEMPLATES: &[(&str, &str)] = &[
     template!("cluster.yaml.j2"),
     template!("clustersecretstore.yaml.j2"),
+    template!("configmap.yaml.j2"),
+    template!("cronjob.yaml.j2"),
     template!("database.yaml.j2"),
     template!("databaserole.yaml.j2"),
     template!("externalsecret.yaml.j2"),
@@ -24,6 +26,7 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
     template!("kustomization.yaml.j2"),
     template!("networkpolicy.yaml.j2"),
     template!("objectstore.yaml.j2"),
+    template!("persistentvolumeclaim.yaml.j2"),
     template!("podmonitor.yaml.j2"),
     template!("pooler.yaml.j2"),
     template!("prometheusrule.yaml.j2"),
@@ -34,6 +37,8 @@ pub(super) fn name(kind: Kind) -> &'static str {
     match kind {
         Kind::Cluster => "cluster.yaml.j2",
         Kind::ClusterSecretStore => "clustersecretstore.yaml.j2",
+        Kind::ConfigMap => "configmap.yaml.j2",
+        Kind::CronJob => "cronjob.yaml.j2",
         Kind::Database => "database.yaml.j2",
         Kind::DatabaseRole => "databaserole.yaml.j2",
         Kind::ExternalSecret => "externalsecret.yaml.j2",
@@ -44,6 +49,7 @@ pub(super) fn name(kind: Kind) -> &'static str {
         Kind::Kustomization => "kustomization.yaml.j2",
         Kind::NetworkPolicy => "networkpolicy.yaml.j2",
         Kind::ObjectStore => "objectstore.yaml.j2",
+        Kind::PersistentVolumeClaim => "persistentvolumeclaim.yaml.j2",
         Kind::PodMonitor => "podmonitor.yaml.j2",
         Kind::Pooler => "pooler.yaml.j2",
         Kind::PrometheusRule => "prometheusrule.yaml.j2",

@@ -48,7 +48,7 @@ const HEADER: &str = r"#!/bin/sh
 # or PGPASSFILE). Writes $BACKUP_DIR/<UTC timestamp>/; restore one with
 #   pg_restore --create --dbname=postgres <dir>/<database>.dump   (after psql -f <dir>/globals.sql)
 set -eu
-# globals.sql holds role password hashes: nothing here is for other users.
+# Dumps hold every row of every database: nothing here is for other users.
 umask 077
 
 ";
@@ -72,8 +72,11 @@ trap 'rm -rf -- "$partial"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# --no-role-passwords: the secret provider owns the passwords (provisioning sets them again
+# after a restore), backup files then hold no password hashes, and a role that only reads
+# data (pg_read_all_data, no superuser) can dump the globals from pg_roles.
 echo "dbgen-backup: roles and tablespaces"
-pg_dumpall --globals-only --no-password --file="$partial/globals.sql"
+pg_dumpall --globals-only --no-role-passwords --no-password --file="$partial/globals.sql"
 
 # dump_database NAME FILE. The name goes in PGDATABASE: as an argument (-d), a name containing
 # "=" or starting with postgresql:// would be read as a connection string.

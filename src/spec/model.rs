@@ -40,6 +40,8 @@ macro_rules! with_layer_settings {
             /// What deleting a database or role from the spec does: `retain` (default) keeps it in
             /// PostgreSQL, `delete` drops it; production environments always retain.
             pub reclaim_policy: Option<ReclaimPolicy>,
+            /// Nightly `pg_dump` of every database plus the globals, to a volume, by a CronJob.
+            pub logical_backup: Option<LogicalBackupLayer>,
         }
 
         impl $name {
@@ -59,6 +61,7 @@ macro_rules! with_layer_settings {
                     backup: self.backup.clone(),
                     restore: self.restore.clone(),
                     reclaim_policy: self.reclaim_policy,
+                    logical_backup: self.logical_backup.clone(),
                 }
             }
         }
@@ -339,6 +342,25 @@ pub struct BackupLayer {
     pub retention: Option<String>,
     /// When base backups run: a 5-field cron expression (`0 2 * * *`) or `@daily`.
     pub schedule: Option<String>,
+}
+
+/// Logical backups (`[postgres.X.logical_backup]`); every key may be overridden per environment.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogicalBackupLayer {
+    /// Turn logical backups on or off (default on when the table is given).
+    pub enabled: Option<bool>,
+    /// When the CronJob runs: a 5-field cron expression (default `0 3 * * *`).
+    pub schedule: Option<String>,
+    /// Days of dumps to keep (default 7).
+    pub retention_days: Option<u32>,
+    /// Size of the backup volume (default `10Gi`).
+    pub storage: Option<String>,
+    /// Storage class of the backup volume (default: the cluster's).
+    pub storage_class: Option<String>,
+    /// Where the secret provider reads the `password` of the backup role `dbgen_backup`
+    /// (remote key or path); may contain `{env}` and `{cluster}`.
+    pub credentials_key: Option<String>,
 }
 
 /// Point-in-time recovery from a cluster's backups.

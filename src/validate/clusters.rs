@@ -259,6 +259,9 @@ fn layer(cx: &mut Context<'_>, layer: &LayerRef<'_>, is_profile: bool) {
     if let Some(backup) = &values.backup {
         backup_values(cx, layer, backup);
     }
+    if let Some(logical) = &values.logical_backup {
+        logical_backup_values(cx, layer, logical);
+    }
     if is_profile && values.restore.is_some() {
         cx.push(
             Diagnostic::error(
@@ -342,7 +345,10 @@ fn backup_values(cx: &mut Context<'_>, layer: &LayerRef<'_>, backup: &crate::spe
                 layer.span(&["backup", "schedule"]),
                 format!("schedule `{schedule}` {why}"),
             )
-            .with_label("not a 5-field cron expression"),
+            .with_label("not a 5-field cron expression")
+            .with_help(
+                "dbgen adds the leading seconds field CloudNativePG's ScheduledBackup needs",
+            ),
         );
     }
     if let Some(destination) = &backup.destination
@@ -380,6 +386,53 @@ fn backup_values(cx: &mut Context<'_>, layer: &LayerRef<'_>, backup: &crate::spe
             "credentials Secret name",
             credentials,
             rules::dns1123_subdomain(credentials),
+        );
+    }
+}
+
+fn logical_backup_values(
+    cx: &mut Context<'_>,
+    layer: &LayerRef<'_>,
+    logical: &crate::spec::LogicalBackupLayer,
+) {
+    if let Some(schedule) = &logical.schedule
+        && let Err(why) = rules::cron_with_seconds(schedule)
+    {
+        cx.push(
+            Diagnostic::error(
+                "invalid-schedule",
+                layer.span(&["logical_backup", "schedule"]),
+                format!("schedule `{schedule}` {why}"),
+            )
+            .with_label("not a 5-field cron expression"),
+        );
+    }
+    at_least_one(
+        cx,
+        layer,
+        &["logical_backup", "retention_days"],
+        logical.retention_days,
+        "retention_days must be at least 1",
+    );
+    if let Some(storage) = &logical.storage {
+        quantity(cx, layer, &["logical_backup", "storage"], storage);
+    }
+    if let Some(class) = &logical.storage_class {
+        cx.rule(
+            layer.span(&["logical_backup", "storage_class"]),
+            "storage class",
+            class,
+            rules::dns1123_subdomain(class),
+        );
+    }
+    if let Some(key) = &logical.credentials_key {
+        let path = layer.key_path(&["logical_backup", "credentials_key"]);
+        let path: Vec<&str> = path.iter().map(String::as_str).collect();
+        super::platform::placeholders(
+            cx,
+            &path,
+            key,
+            &BTreeMap::from([("env", "env"), ("cluster", "cluster")]),
         );
     }
 }
@@ -431,6 +484,15 @@ fn merged_backup(
                     .with_help("upgrade the operator and raise `platform.cnpg_version`; dbgen does not emit the deprecated in-tree `barmanObjectStore`"),
             );
         }
+    }
+    if let Some(logical) = &merged.logical_backup
+        && logical.credentials_key.is_none()
+    {
+        cx.push(
+            Diagnostic::error("missing-key", logical.table.clone().or_else(|| cx.key(&["postgres", cluster])), format!("logical backups of cluster `{cluster}` need `logical_backup.credentials_key`"))
+                .with_label("where the backup role's password is read")
+                .with_help("the CronJob logs in as `dbgen_backup`, whose password the secret provider reads from `credentials_key` (property or secret `password`)"),
+        );
     }
     if let Some(restore) = &merged.restore {
         let from = &restore.value.from;

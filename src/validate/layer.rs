@@ -93,6 +93,21 @@ pub struct Merged {
     pub backup: Option<MergedBackup>,
     pub restore: Option<Sourced<crate::spec::Restore>>,
     pub reclaim_policy: Sourced<crate::spec::ReclaimPolicy>,
+    /// `None` when logical backups are off.
+    pub logical_backup: Option<MergedLogicalBackup>,
+}
+
+/// Logical backup settings after merging.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergedLogicalBackup {
+    /// The table that turned logical backups on, for "missing key" diagnostics.
+    pub table: Option<Span>,
+    /// 5 fields, as Kubernetes CronJobs take it.
+    pub schedule: String,
+    pub retention_days: u32,
+    pub storage: String,
+    pub storage_class: Option<String>,
+    pub credentials_key: Option<String>,
 }
 
 /// Backup settings after merging, each leaf located for diagnostics.
@@ -193,7 +208,41 @@ pub(super) fn merge(layers: &[LayerRef<'_>], defaults: &Layer, production: bool)
                     .map(|p| Sourced::from_layer(p, l, &["reclaim_policy"]))
             })
             .unwrap_or_else(|| Sourced::builtin(crate::spec::ReclaimPolicy::Retain)),
+        logical_backup: logical_backup(layers),
     }
+}
+
+/// On when the most specific layer with a logical backup table does not turn it off.
+fn logical_backup(layers: &[LayerRef<'_>]) -> Option<MergedLogicalBackup> {
+    let first = layers.iter().find(|l| l.layer.logical_backup.is_some())?;
+    if !first
+        .layer
+        .logical_backup
+        .as_ref()
+        .is_some_and(|b| b.enabled.unwrap_or(true))
+    {
+        return None;
+    }
+    let tables: Vec<&crate::spec::LogicalBackupLayer> = layers
+        .iter()
+        .filter_map(|l| l.layer.logical_backup.as_ref())
+        .collect();
+    let text = |get: fn(&crate::spec::LogicalBackupLayer) -> Option<&String>| {
+        tables.iter().find_map(|t| get(t).cloned())
+    };
+    Some(MergedLogicalBackup {
+        table: first.span(&["logical_backup"]),
+        schedule: text(|t| t.schedule.as_ref())
+            .unwrap_or_else(|| defaults::LOGICAL_BACKUP_SCHEDULE.to_string()),
+        retention_days: tables
+            .iter()
+            .find_map(|t| t.retention_days)
+            .unwrap_or(defaults::LOGICAL_BACKUP_RETENTION_DAYS),
+        storage: text(|t| t.storage.as_ref())
+            .unwrap_or_else(|| defaults::LOGICAL_BACKUP_STORAGE.to_string()),
+        storage_class: text(|t| t.storage_class.as_ref()),
+        credentials_key: text(|t| t.credentials_key.as_ref()),
+    })
 }
 
 /// On when the most specific layer with a backup table does not turn it off; leaf by leaf.

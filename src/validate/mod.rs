@@ -17,7 +17,10 @@ pub mod topology;
 
 use std::collections::BTreeMap;
 
-pub use layer::{Merged, MergedBackup, MergedCompute, MergedMonitoring, MergedPooler, Sourced};
+pub use layer::{
+    Merged, MergedBackup, MergedCompute, MergedLogicalBackup, MergedMonitoring, MergedPooler,
+    Sourced,
+};
 
 use crate::diagnostic::{self, Diagnostic};
 use crate::source::{FileId, Sources};

@@ -105,6 +105,9 @@ pub fn reserved(name: &str) -> Option<&'static str> {
         "app" => Some("is the database and owner CNPG creates at bootstrap"),
         _ if name.starts_with("pg_") => Some("starts with `pg_`, reserved by PostgreSQL"),
         _ if name.starts_with("cnpg_") => Some("starts with `cnpg_`, reserved by CloudNativePG"),
+        _ if name.starts_with("dbgen_") => Some(
+            "starts with `dbgen_`, reserved for roles dbgen declares (the logical backup role)",
+        ),
         _ => None,
     }
 }
@@ -426,8 +429,16 @@ pub fn cron_with_seconds(expression: &str) -> Result<String, String> {
     let fields: Vec<&str> = expression.split_whitespace().collect();
     match fields.len() {
         5 => {}
-        6 => return Err("has 6 fields; write the usual 5-field form (minute hour day month weekday): dbgen adds the seconds CloudNativePG needs".into()),
-        n => return Err(format!("has {n} fields; a cron expression has 5 (minute hour day month weekday)")),
+        6 => {
+            return Err(
+                "has 6 fields; write the usual 5-field form (minute hour day month weekday)".into(),
+            );
+        }
+        n => {
+            return Err(format!(
+                "has {n} fields; a cron expression has 5 (minute hour day month weekday)"
+            ));
+        }
     }
     let names = |f: &str| {
         f.chars()

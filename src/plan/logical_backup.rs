@@ -1,0 +1,251 @@
+//! Logical backups of one cluster: a `CronJob` running dbgen's backup script (`pg_dump -Fc`
+//! of every app database plus `pg_dumpall --globals-only`, with retention), the script in a
+//! `ConfigMap`, and the `PersistentVolumeClaim` the dumps go to. The job logs in as the
+//! `dbgen_backup` role (a member of `pg_read_all_data`, declared like the app roles) on the
+//! replicas' Service when there are replicas, so dumps do not load the primary.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::batch::v1::{CronJobSpec, JobSpec, JobTemplateSpec};
+use k8s_openapi::api::core::v1::{
+    Capabilities, ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar, EnvVarSource,
+    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec,
+    PodTemplateSpec, ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext,
+    Volume, VolumeMount, VolumeResourceRequirements,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+
+use super::Meta;
+use crate::defaults;
+use crate::scripts;
+use crate::validate::MergedLogicalBackup;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigMapPlan {
+    pub meta: Meta,
+    pub data: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PersistentVolumeClaimPlan {
+    pub meta: Meta,
+    pub spec: PersistentVolumeClaimSpec,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CronJobPlan {
+    pub meta: Meta,
+    pub spec: CronJobSpec,
+}
+
+/// `<cluster>-logical-backup`: the CronJob, its ConfigMap and its volume.
+pub(super) fn name(cluster: &str) -> String {
+    format!("{cluster}-logical-backup")
+}
+
+/// The backup role's password Secret.
+pub(super) fn role_secret(cluster: &str) -> String {
+    format!("{cluster}-logical-backup-role")
+}
+
+/// What the objects need to know about the cluster.
+pub(super) struct Target<'a> {
+    pub(super) cluster: &'a str,
+    pub(super) image: &'a str,
+    /// `ro` when there are replicas, else `r` (`-ro` has no endpoints without replicas).
+    pub(super) service: &'static str,
+    pub(super) storage_class: Option<&'a str>,
+    pub(super) databases: Vec<String>,
+}
+
+/// The UID and GID of `postgres` in CloudNativePG's images.
+const POSTGRES_UID: i64 = 26;
+const SCRIPT: &str = "backup.sh";
+
+pub(super) fn config_map(
+    meta: Meta,
+    t: &Target<'_>,
+    settings: &MergedLogicalBackup,
+) -> ConfigMapPlan {
+    let script = scripts::pg_backup_sh(&t.databases, settings.retention_days);
+    ConfigMapPlan {
+        meta,
+        data: BTreeMap::from([(SCRIPT.to_string(), script)]),
+    }
+}
+
+pub(super) fn volume(
+    meta: Meta,
+    t: &Target<'_>,
+    settings: &MergedLogicalBackup,
+) -> PersistentVolumeClaimPlan {
+    let spec = PersistentVolumeClaimSpec {
+        access_modes: Some(vec!["ReadWriteOnce".to_string()]),
+        storage_class_name: settings
+            .storage_class
+            .clone()
+            .or_else(|| t.storage_class.map(str::to_string)),
+        resources: Some(VolumeResourceRequirements {
+            requests: Some(BTreeMap::from([(
+                "storage".to_string(),
+                Quantity(settings.storage.clone()),
+            )])),
+            ..VolumeResourceRequirements::default()
+        }),
+        ..PersistentVolumeClaimSpec::default()
+    };
+    PersistentVolumeClaimPlan { meta, spec }
+}
+
+/// Labels of the backup pods, which the cluster's NetworkPolicy lets in.
+pub(super) fn pod_labels(cluster: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (
+            "app.kubernetes.io/component".to_string(),
+            "logical-backup".to_string(),
+        ),
+        (
+            "app.kubernetes.io/instance".to_string(),
+            cluster.to_string(),
+        ),
+    ])
+}
+
+pub(super) fn cron_job(meta: Meta, t: &Target<'_>, settings: &MergedLogicalBackup) -> CronJobPlan {
+    let name = name(t.cluster);
+    let env = |name: &str, value: &str| EnvVar {
+        name: name.to_string(),
+        value: Some(value.to_string()),
+        value_from: None,
+    };
+    let container = Container {
+        name: "backup".to_string(),
+        image: Some(t.image.to_string()),
+        command: Some(vec!["sh".to_string(), format!("/scripts/{SCRIPT}")]),
+        env: Some(vec![
+            env("BACKUP_DIR", "/backup"),
+            env("PGHOST", &format!("{}-{}", t.cluster, t.service)),
+            env("PGPORT", &defaults::POSTGRES_PORT.to_string()),
+            env("PGUSER", defaults::LOGICAL_BACKUP_ROLE),
+            EnvVar {
+                name: "PGPASSWORD".to_string(),
+                value: None,
+                value_from: Some(EnvVarSource {
+                    secret_key_ref: Some(SecretKeySelector {
+                        name: role_secret(t.cluster),
+                        key: "password".to_string(),
+                        optional: None,
+                    }),
+                    ..EnvVarSource::default()
+                }),
+            },
+        ]),
+        resources: Some(ResourceRequirements {
+            requests: Some(BTreeMap::from([
+                ("cpu".to_string(), Quantity("100m".to_string())),
+                ("memory".to_string(), Quantity("128Mi".to_string())),
+            ])),
+            limits: Some(BTreeMap::from([(
+                "memory".to_string(),
+                Quantity("512Mi".to_string()),
+            )])),
+            ..ResourceRequirements::default()
+        }),
+        security_context: Some(SecurityContext {
+            allow_privilege_escalation: Some(false),
+            read_only_root_filesystem: Some(true),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".to_string()]),
+                add: None,
+            }),
+            ..SecurityContext::default()
+        }),
+        volume_mounts: Some(vec![
+            VolumeMount {
+                name: "backup".to_string(),
+                mount_path: "/backup".to_string(),
+                ..VolumeMount::default()
+            },
+            VolumeMount {
+                name: "scripts".to_string(),
+                mount_path: "/scripts".to_string(),
+                read_only: Some(true),
+                ..VolumeMount::default()
+            },
+            VolumeMount {
+                name: "tmp".to_string(),
+                mount_path: "/tmp".to_string(),
+                ..VolumeMount::default()
+            },
+        ]),
+        ..Container::default()
+    };
+    let pod = PodSpec {
+        restart_policy: Some("Never".to_string()),
+        security_context: Some(PodSecurityContext {
+            run_as_non_root: Some(true),
+            run_as_user: Some(POSTGRES_UID),
+            run_as_group: Some(POSTGRES_UID),
+            fs_group: Some(POSTGRES_UID),
+            seccomp_profile: Some(SeccompProfile {
+                type_: "RuntimeDefault".to_string(),
+                localhost_profile: None,
+            }),
+            ..PodSecurityContext::default()
+        }),
+        containers: vec![container],
+        volumes: Some(vec![
+            Volume {
+                name: "backup".to_string(),
+                persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                    claim_name: name.clone(),
+                    read_only: None,
+                }),
+                ..Volume::default()
+            },
+            Volume {
+                name: "scripts".to_string(),
+                config_map: Some(ConfigMapVolumeSource {
+                    name: name.clone(),
+                    ..ConfigMapVolumeSource::default()
+                }),
+                ..Volume::default()
+            },
+            Volume {
+                name: "tmp".to_string(),
+                empty_dir: Some(EmptyDirVolumeSource::default()),
+                ..Volume::default()
+            },
+        ]),
+        ..PodSpec::default()
+    };
+    let spec = CronJobSpec {
+        schedule: settings.schedule.clone(),
+        // Two dumps at once would double the load and race on retention.
+        concurrency_policy: Some("Forbid".to_string()),
+        // A run missed by more than an hour (controller down) is skipped, not piled up.
+        starting_deadline_seconds: Some(3600),
+        successful_jobs_history_limit: Some(3),
+        failed_jobs_history_limit: Some(3),
+        job_template: JobTemplateSpec {
+            metadata: None,
+            spec: Some(JobSpec {
+                backoff_limit: Some(2),
+                // A hung dump must not block the next night's run forever.
+                active_deadline_seconds: Some(6 * 3600),
+                template: PodTemplateSpec {
+                    metadata: Some(ObjectMeta {
+                        labels: Some(pod_labels(t.cluster)),
+                        ..ObjectMeta::default()
+                    }),
+                    spec: Some(pod),
+                },
+                ..JobSpec::default()
+            }),
+        },
+        ..CronJobSpec::default()
+    };
+    CronJobPlan { meta, spec }
+}
