@@ -10,10 +10,10 @@ use std::fmt::Write as _;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use dbgen::scripts::{ProvisionedDatabase, pg_backup_sh, provision_sql};
-use support::{ADMIN_PASSWORD, Postgres, free_port, run_ok};
+use support::{ADMIN_PASSWORD, Postgres, backdate, entries, free_port, run_ok};
 
 /// One app as the tests see it. Every password starts with a marker of plain letters, so a
 /// search of the server log also finds it when the server wrote it quoted or escaped.
@@ -459,19 +459,6 @@ fn is_timestamp_name(name: &str) -> bool {
             .iter()
             .chain(&bytes[9..15])
             .all(u8::is_ascii_digit)
-}
-
-fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
-    names
-}
-
-fn backdate(path: &Path) {
-    run_ok(Command::new("touch").args(["-d", "10 days ago"]).arg(path));
 }
 
 fn run_backup(pg: &Postgres, script: &str, backup_dir: &Path, port: u16) -> Output {

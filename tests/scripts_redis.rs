@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use dbgen::scripts::redis_backup_sh;
-use support::{Redis, clean_command, run_ok};
+use support::{Redis, clean_command, entries, run_ok};
 
 /// Characters that would need quoting on a command line (where it must never be anyway).
 const PASSWORD: &str = "r3dis pw $HOME ' `id` ;:@";
@@ -27,15 +27,6 @@ fn run_backup(redis: &Redis, password: &str, backup_dir: &Path) -> Output {
         .env("REDISCLI_AUTH", password)
         .output()
         .unwrap()
-}
-
-fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
-    names
 }
 
 fn is_dump_name(name: &str) -> bool {

@@ -20,6 +20,21 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+/// The names in `dir`, sorted.
+pub(crate) fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Makes `path` ten days old, past any retention the tests use.
+pub(crate) fn backdate(path: &Path) {
+    run_ok(Command::new("touch").args(["-d", "10 days ago"]).arg(path));
+}
+
 /// Password of the `postgres` superuser of every test server.
 pub(crate) const ADMIN_PASSWORD: &str = "admin-pw-for-tests";
 
