@@ -1,11 +1,11 @@
-//! CloudNativePG objects of one cluster in one environment: the `Cluster` with every
-//! app's login role declared under `managed.roles`, and one `Database` per app.
+//! CloudNativePG objects of one cluster in one environment: the `Cluster`, per app a
+//! `Database`, its login role (a `DatabaseRole` or inline `managed.roles`) and its
+//! credentials, and whatever the merged settings ask for: pooler, backups, logical
+//! backups, monitoring and network policies (each built by its own module).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
-
-use std::collections::BTreeSet;
 
 use super::credentials;
 use super::network::{self, Peers};
@@ -15,8 +15,9 @@ use super::{
 use crate::defaults;
 use crate::naming;
 use crate::spec::RoleStyle;
+use crate::spec::{App, Spec};
 use crate::validate::topology::ClusterEntry;
-use crate::validate::{Checked, MergedCompute};
+use crate::validate::{Checked, Merged, MergedCompute};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ClusterPlan {
@@ -71,159 +72,202 @@ pub struct DatabasePlan {
     pub reclaim_policy: &'static str,
 }
 
+/// One cluster in one environment, with everything its objects are derived from.
+struct Scope<'a> {
+    checked: &'a Checked,
+    spec: &'a Spec,
+    env: &'a str,
+    entry: &'a ClusterEntry,
+    /// The Cluster object's name in this environment.
+    cluster: &'a str,
+    namespace: String,
+    merged: &'a Merged,
+}
+
+impl Scope<'_> {
+    fn meta(&self, name: String, app: Option<&str>) -> Meta {
+        Meta::new(
+            name,
+            self.namespace.clone(),
+            &self.spec.platform.name,
+            self.cluster,
+            app,
+        )
+    }
+
+    fn push(&self, objects: &mut Vec<Object>, kind: Kind, data: ObjectData) {
+        objects.push(object(self.env, kind, data));
+    }
+
+    /// `-ro` only routes to replicas; a single instance has none, so read-only traffic
+    /// goes to `-r` (any instance) then.
+    fn read_service(&self) -> &'static str {
+        if self.merged.instances.value > 1 {
+            "ro"
+        } else {
+            "r"
+        }
+    }
+}
+
+/// A role to declare: its object name, its app (for labels) and the role itself.
+type RoleEntry = (String, Option<String>, RolePlan);
+
 /// Everything one cluster contributes to one environment.
 pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec<Object> {
     let spec = checked.spec();
-    let cluster = &entry.spec;
-    let cluster_name = checked.cluster_name(env, &entry.key);
-    let merged = checked.merged(env, &entry.key);
-    let namespace = cluster_namespace(&spec.platform.namespace, env);
-    let platform = &spec.platform.name;
+    let scope = Scope {
+        checked,
+        spec,
+        env,
+        entry,
+        cluster: checked.cluster_name(env, &entry.key),
+        namespace: cluster_namespace(&spec.platform.namespace, env),
+        merged: checked.merged(env, &entry.key),
+    };
     let mut objects = Vec::new();
     let mut roles = Vec::new();
     for (app_key, app) in checked.apps_of(&entry.key) {
-        let database = naming::database(app_key, app.database.as_deref());
-        let role = naming::role(&database, app.user.as_deref());
-        let role_secret = naming::role_secret(cluster_name, app_key);
-        roles.push((
-            naming::database_object(cluster_name, app_key),
-            Some(app_key.clone()),
-            RolePlan {
-                name: role.clone(),
-                password_secret: role_secret.clone(),
-                in_roles: Vec::new(),
-            },
-        ));
-        let meta = Meta::new(
-            naming::database_object(cluster_name, app_key),
-            namespace.clone(),
-            platform,
-            cluster_name,
-            Some(app_key),
-        );
-        let plan = DatabasePlan {
-            meta,
-            cluster: cluster_name.to_string(),
-            database: database.clone(),
-            owner: role.clone(),
-            extensions: app.extensions.clone(),
-            reclaim_policy: merged.reclaim_policy.value.as_str(),
-        };
-        objects.push(object(env, Kind::Database, ObjectData::Database(plan)));
-        let connection_secret =
-            naming::connection_secret(app_key, app.connection_secret.as_deref());
-        let password_property = spec
-            .secrets
-            .password_property
-            .clone()
-            .unwrap_or_else(|| defaults::PASSWORD_PROPERTY.to_string());
-        let target = credentials::Target {
-            env,
-            cluster: cluster_name,
-            namespace: &namespace,
-            app_key,
-            app,
-            database: &database,
-            role: &role,
-            role_secret: role_secret.clone(),
-            connection_secret: connection_secret.clone(),
-            service: "rw",
-            password_property,
-            pooler: merged.pooler.as_ref().map(|p| credentials::PoolerAccess {
-                service: pooler::name(cluster_name),
-                transaction: p.mode == crate::spec::PoolMode::Transaction,
-            }),
-            sslmode: app.sslmode.map(crate::spec::SslMode::as_str),
-        };
-        if app.readonly == Some(true) {
-            let readonly = naming::readonly_role(&role);
-            let readonly_secret = naming::readonly_role_secret(cluster_name, app_key);
-            roles.push((
-                format!(
-                    "{}-readonly",
-                    naming::database_object(cluster_name, app_key)
-                ),
-                Some(app_key.clone()),
-                RolePlan {
-                    name: readonly.clone(),
-                    password_secret: readonly_secret.clone(),
-                    in_roles: vec![defaults::READONLY_GRANT.to_string()],
-                },
-            ));
-            let readonly_target = credentials::Target {
-                role: &readonly,
-                role_secret: readonly_secret,
-                connection_secret: naming::readonly_connection_secret(&connection_secret),
-                // `-ro` only routes to replicas; a single instance has none.
-                service: if merged.instances.value > 1 {
-                    "ro"
-                } else {
-                    "r"
-                },
-                password_property: defaults::READONLY_PASSWORD_PROPERTY.to_string(),
-                pooler: None,
-                ..target.clone()
-            };
-            for (kind, data) in credentials::objects(spec, &readonly_target) {
-                objects.push(object(env, kind, data));
-            }
-        }
-        for (kind, data) in credentials::objects(spec, &target) {
-            objects.push(object(env, kind, data));
-        }
+        app_objects(&scope, app_key, app, &mut roles, &mut objects);
     }
-    if merged.logical_backup.is_some() {
+    if scope.merged.logical_backup.is_some() {
         roles.push((
-            logical_backup::name(cluster_name),
+            logical_backup::name(scope.cluster),
             None,
             RolePlan {
                 name: defaults::LOGICAL_BACKUP_ROLE.to_string(),
-                password_secret: logical_backup::role_secret(cluster_name),
+                password_secret: logical_backup::role_secret(scope.cluster),
                 in_roles: vec![defaults::READONLY_GRANT.to_string()],
             },
         ));
     }
     roles.sort_by(|a, b| a.2.name.cmp(&b.2.name));
-    let inline = role_style(spec) == RoleStyle::Inline;
-    if !inline {
-        for (object_name, app_key, role) in &roles {
-            let meta = Meta::new(
-                object_name.clone(),
-                namespace.clone(),
-                platform,
-                cluster_name,
-                app_key.as_deref(),
-            );
-            let plan = DatabaseRolePlan {
-                meta,
-                cluster: cluster_name.to_string(),
-                role: role.clone(),
-                reclaim_policy: merged.reclaim_policy.value.as_str(),
-            };
-            objects.push(object(
-                env,
-                Kind::DatabaseRole,
-                ObjectData::DatabaseRole(plan),
-            ));
+    let inline_roles = role_objects(&scope, roles, &mut objects);
+    pooler_objects(&scope, &mut objects);
+    backup_objects(&scope, &mut objects);
+    logical_backup_objects(&scope, &mut objects);
+    monitoring_objects(&scope, &mut objects);
+    network_objects(&scope, &mut objects);
+    let plan = cluster_plan(&scope, inline_roles);
+    scope.push(&mut objects, Kind::Cluster, ObjectData::Cluster(plan));
+    objects
+}
+
+/// One app's `Database` and credentials (and read-only credentials); its roles go to `roles`.
+fn app_objects(
+    scope: &Scope<'_>,
+    app_key: &str,
+    app: &App,
+    roles: &mut Vec<RoleEntry>,
+    objects: &mut Vec<Object>,
+) {
+    let (spec, cluster, merged) = (scope.spec, scope.cluster, scope.merged);
+    let database = naming::database(app_key, app.database.as_deref());
+    let role = naming::role(&database, app.user.as_deref());
+    let role_secret = naming::role_secret(cluster, app_key);
+    let object_name = naming::database_object(cluster, app_key);
+    let role_plan = RolePlan {
+        name: role.clone(),
+        password_secret: role_secret.clone(),
+        in_roles: Vec::new(),
+    };
+    roles.push((object_name.clone(), Some(app_key.to_string()), role_plan));
+    let plan = DatabasePlan {
+        meta: scope.meta(object_name.clone(), Some(app_key)),
+        cluster: cluster.to_string(),
+        database: database.clone(),
+        owner: role.clone(),
+        extensions: app.extensions.clone(),
+        reclaim_policy: merged.reclaim_policy.value.as_str(),
+    };
+    scope.push(objects, Kind::Database, ObjectData::Database(plan));
+    let connection_secret = naming::connection_secret(app_key, app.connection_secret.as_deref());
+    let password_property = spec
+        .secrets
+        .password_property
+        .clone()
+        .unwrap_or_else(|| defaults::PASSWORD_PROPERTY.to_string());
+    let target = credentials::Target {
+        env: scope.env,
+        cluster,
+        namespace: &scope.namespace,
+        app_key,
+        app,
+        database: &database,
+        role: &role,
+        role_secret,
+        connection_secret: connection_secret.clone(),
+        service: "rw",
+        password_property,
+        pooler: merged.pooler.as_ref().map(|p| credentials::PoolerAccess {
+            service: pooler::name(cluster),
+            transaction: p.mode == crate::spec::PoolMode::Transaction,
+        }),
+        sslmode: app.sslmode.map(crate::spec::SslMode::as_str),
+    };
+    if app.readonly == Some(true) {
+        let readonly = naming::readonly_role(&role);
+        let readonly_secret = naming::readonly_role_secret(cluster, app_key);
+        roles.push((
+            format!("{object_name}-readonly"),
+            Some(app_key.to_string()),
+            RolePlan {
+                name: readonly.clone(),
+                password_secret: readonly_secret.clone(),
+                in_roles: vec![defaults::READONLY_GRANT.to_string()],
+            },
+        ));
+        let readonly_target = credentials::Target {
+            role: &readonly,
+            role_secret: readonly_secret,
+            connection_secret: naming::readonly_connection_secret(&connection_secret),
+            service: scope.read_service(),
+            password_property: defaults::READONLY_PASSWORD_PROPERTY.to_string(),
+            pooler: None,
+            ..target.clone()
+        };
+        for (kind, data) in credentials::objects(spec, &readonly_target) {
+            scope.push(objects, kind, data);
         }
     }
-    let roles: Vec<RolePlan> = if inline {
-        roles.into_iter().map(|(_, _, r)| r).collect()
-    } else {
-        Vec::new()
-    };
-    objects.extend(extras(checked, env, entry, &namespace));
-    let image = image(cluster);
-    let plan = ClusterPlan {
-        meta: Meta::new(
-            cluster_name.to_string(),
-            namespace,
-            platform,
-            cluster_name,
-            None,
-        ),
+    for (kind, data) in credentials::objects(spec, &target) {
+        scope.push(objects, kind, data);
+    }
+}
+
+/// `DatabaseRole` objects, or the roles to declare inline in the Cluster.
+fn role_objects(
+    scope: &Scope<'_>,
+    roles: Vec<RoleEntry>,
+    objects: &mut Vec<Object>,
+) -> Vec<RolePlan> {
+    if role_style(scope.spec) == RoleStyle::Inline {
+        return roles.into_iter().map(|(_, _, role)| role).collect();
+    }
+    for (object_name, app_key, role) in roles {
+        let plan = DatabaseRolePlan {
+            meta: scope.meta(object_name, app_key.as_deref()),
+            cluster: scope.cluster.to_string(),
+            role,
+            reclaim_policy: scope.merged.reclaim_policy.value.as_str(),
+        };
+        scope.push(objects, Kind::DatabaseRole, ObjectData::DatabaseRole(plan));
+    }
+    Vec::new()
+}
+
+fn cluster_plan(scope: &Scope<'_>, roles: Vec<RolePlan>) -> ClusterPlan {
+    let merged = scope.merged;
+    let restore = merged.restore.as_ref().map(|r| {
+        (
+            scope.checked.cluster_name(scope.env, &r.value.from),
+            r.value.target_time.as_ref(),
+        )
+    });
+    ClusterPlan {
+        meta: scope.meta(scope.cluster.to_string(), None),
         instances: merged.instances.value,
-        image,
+        image: image(&scope.entry.spec),
         storage: StoragePlan {
             size: merged.storage.value.clone(),
             storage_class: merged.storage_class.as_ref().map(|s| s.value.clone()),
@@ -236,24 +280,13 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
             .collect(),
         enable_pdb: merged.instances.value > 1,
         roles,
-        backup: backup::cluster_side(
-            cluster_name,
-            merged.backup.as_ref(),
-            merged.restore.as_ref().map(|r| {
-                (
-                    checked.cluster_name(env, &r.value.from),
-                    r.value.target_time.as_ref(),
-                )
-            }),
-        ),
-    };
-    objects.push(object(env, Kind::Cluster, ObjectData::Cluster(plan)));
-    objects
+        backup: backup::cluster_side(scope.cluster, merged.backup.as_ref(), restore),
+    }
 }
 
 /// Inline `managed.roles` or `DatabaseRole` objects: the spec's choice, else objects from
 /// CloudNativePG 1.30 on.
-fn role_style(spec: &crate::spec::Spec) -> RoleStyle {
+fn role_style(spec: &Spec) -> RoleStyle {
     spec.platform.roles.unwrap_or_else(|| {
         let version = spec
             .platform
@@ -295,151 +328,172 @@ fn object(env: &str, kind: Kind, data: ObjectData) -> Object {
     }
 }
 
-/// The pooler, monitoring and network policies the merged settings ask for.
-fn extras(checked: &Checked, env: &str, entry: &ClusterEntry, namespace: &str) -> Vec<Object> {
-    let spec = checked.spec();
-    let cluster = checked.cluster_name(env, &entry.key);
-    let merged = checked.merged(env, &entry.key);
-    let platform = &spec.platform.name;
-    let meta = |name: String| Meta::new(name, namespace.to_string(), platform, cluster, None);
-    let mut objects = Vec::new();
-    let pooler_name = merged.pooler.as_ref().map(|_| pooler::name(cluster));
-    if let (Some(settings), Some(name)) = (&merged.pooler, &pooler_name) {
-        let plan = pooler::plan(meta(name.clone()), cluster, settings);
-        objects.push(object(env, Kind::Pooler, ObjectData::Pooler(plan)));
-    }
-    if let Some(settings) = &merged.backup {
-        let mut vars = BTreeMap::from([("env", env), ("cluster", cluster)]);
-        if let Some(app) = &entry.dedicated_for {
-            vars.insert("app", app);
-        }
-        let store = backup::object_store(meta(backup::store_name(cluster)), settings, &vars);
-        objects.push(object(
-            env,
-            Kind::ObjectStore,
-            ObjectData::ObjectStore(store),
-        ));
-        let credentials_name = settings
-            .credentials
-            .as_ref()
-            .map(|c| c.value.clone())
-            .unwrap_or_default();
-        let remote = backup::credentials_key(env, cluster, settings);
-        let secret = credentials::opaque_secret(&credentials_name, &remote, &backup::S3_KEYS);
-        let (kind, data) = credentials::provided_secret(spec, env, cluster, namespace, &secret);
-        objects.push(object(env, kind, data));
-        let scheduled = backup::scheduled(meta(format!("{cluster}-daily")), cluster, settings);
-        objects.push(object(
-            env,
-            Kind::ScheduledBackup,
-            ObjectData::ScheduledBackup(scheduled),
-        ));
-    }
-    if let Some(settings) = &merged.logical_backup {
-        let target = logical_backup::Target {
-            cluster,
-            image: &image(&entry.spec),
-            service: if merged.instances.value > 1 {
-                "ro"
-            } else {
-                "r"
-            },
-            storage_class: merged.storage_class.as_ref().map(|s| s.value.as_str()),
-            databases: checked
-                .apps_of(&entry.key)
-                .map(|(k, a)| naming::database(k, a.database.as_deref()))
-                .collect(),
-        };
-        let name = logical_backup::name(cluster);
-        let config = logical_backup::config_map(meta(name.clone()), &target, settings);
-        objects.push(object(env, Kind::ConfigMap, ObjectData::ConfigMap(config)));
-        let volume = logical_backup::volume(meta(name.clone()), &target, settings);
-        objects.push(object(
-            env,
-            Kind::PersistentVolumeClaim,
-            ObjectData::PersistentVolumeClaim(volume),
-        ));
-        let job = logical_backup::cron_job(meta(name), &target, settings);
-        objects.push(object(
-            env,
-            Kind::CronJob,
-            ObjectData::CronJob(Box::new(job)),
-        ));
-        let template = settings.credentials_key.clone().unwrap_or_default();
-        let remote = naming::expand(
-            &template,
-            &BTreeMap::from([("env", env), ("cluster", cluster)]),
-        )
-        .unwrap_or(template);
-        let secret_name = logical_backup::role_secret(cluster);
-        let secret =
-            credentials::role_password_secret(&secret_name, &remote, defaults::LOGICAL_BACKUP_ROLE);
-        let (kind, data) = credentials::provided_secret(spec, env, cluster, namespace, &secret);
-        objects.push(object(env, kind, data));
-    }
-    if let Some(thresholds) = &merged.monitoring {
-        let plan = monitoring::cluster_pod_monitor(meta(cluster.to_string()), cluster);
-        objects.push(object(env, Kind::PodMonitor, ObjectData::PodMonitor(plan)));
-        if let Some(name) = &pooler_name {
-            let plan = monitoring::pooler_pod_monitor(meta(name.clone()), name);
-            objects.push(object(env, Kind::PodMonitor, ObjectData::PodMonitor(plan)));
-        }
-        let plan = monitoring::rules(
-            meta(format!("{cluster}-alerts")),
-            namespace,
-            cluster,
-            thresholds,
-            merged.backup.is_some(),
+fn pooler_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
+    if let Some(settings) = &scope.merged.pooler {
+        let plan = pooler::plan(
+            scope.meta(pooler::name(scope.cluster), None),
+            scope.cluster,
+            settings,
         );
-        objects.push(object(
-            env,
-            Kind::PrometheusRule,
-            ObjectData::PrometheusRule(plan),
-        ));
+        scope.push(objects, Kind::Pooler, ObjectData::Pooler(plan));
     }
-    if merged.network_policy {
-        let app_namespaces: BTreeSet<String> = checked
-            .apps_of(&entry.key)
-            .map(|(_, a)| a)
-            .map(|a| {
-                naming::expand(&a.namespace, &BTreeMap::from([("env", env)]))
-                    .unwrap_or_else(|_| a.namespace.clone())
-            })
-            .collect();
-        let peers = Peers {
-            cluster,
-            pooler: pooler_name.as_deref(),
-            app_namespaces: &app_namespaces,
-            operator_namespace: spec
-                .platform
-                .operator_namespace
-                .as_deref()
-                .unwrap_or(defaults::OPERATOR_NAMESPACE),
-            logical_backup: merged.logical_backup.is_some(),
-            object_store_port: merged
-                .backup
-                .as_ref()
-                .and_then(|b| b.endpoint.as_ref())
-                .and_then(|e| endpoint_port(&e.value)),
-            monitoring_namespace: spec
-                .platform
-                .monitoring_namespace
-                .as_deref()
-                .unwrap_or(defaults::MONITORING_NAMESPACE),
+}
+
+/// The object store, its credentials through the secret provider, the scheduled backup.
+fn backup_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
+    let Some(settings) = &scope.merged.backup else {
+        return;
+    };
+    let (env, cluster) = (scope.env, scope.cluster);
+    let mut vars = BTreeMap::from([("env", env), ("cluster", cluster)]);
+    if let Some(app) = &scope.entry.dedicated_for {
+        vars.insert("app", app);
+    }
+    let store = backup::object_store(
+        scope.meta(backup::store_name(cluster), None),
+        settings,
+        &vars,
+    );
+    scope.push(objects, Kind::ObjectStore, ObjectData::ObjectStore(store));
+    let credentials_name = settings
+        .credentials
+        .as_ref()
+        .map(|c| c.value.clone())
+        .unwrap_or_default();
+    let remote = backup::credentials_key(env, cluster, settings);
+    let secret = credentials::opaque_secret(&credentials_name, &remote, &backup::S3_KEYS);
+    let (kind, data) =
+        credentials::provided_secret(scope.spec, env, cluster, &scope.namespace, &secret);
+    scope.push(objects, kind, data);
+    let scheduled = backup::scheduled(
+        scope.meta(format!("{cluster}-daily"), None),
+        cluster,
+        settings,
+    );
+    scope.push(
+        objects,
+        Kind::ScheduledBackup,
+        ObjectData::ScheduledBackup(scheduled),
+    );
+}
+
+/// The dump CronJob, its script, its volume and the backup role's password Secret.
+fn logical_backup_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
+    let Some(settings) = &scope.merged.logical_backup else {
+        return;
+    };
+    let (env, cluster) = (scope.env, scope.cluster);
+    let target = logical_backup::Target {
+        cluster,
+        image: &image(&scope.entry.spec),
+        service: scope.read_service(),
+        storage_class: scope
+            .merged
+            .storage_class
+            .as_ref()
+            .map(|s| s.value.as_str()),
+        databases: scope
+            .checked
+            .apps_of(&scope.entry.key)
+            .map(|(k, a)| naming::database(k, a.database.as_deref()))
+            .collect(),
+    };
+    let name = logical_backup::name(cluster);
+    let config = logical_backup::config_map(scope.meta(name.clone(), None), &target, settings);
+    scope.push(objects, Kind::ConfigMap, ObjectData::ConfigMap(config));
+    let volume = logical_backup::volume(scope.meta(name.clone(), None), &target, settings);
+    scope.push(
+        objects,
+        Kind::PersistentVolumeClaim,
+        ObjectData::PersistentVolumeClaim(volume),
+    );
+    let job = logical_backup::cron_job(scope.meta(name, None), &target, settings);
+    scope.push(objects, Kind::CronJob, ObjectData::CronJob(Box::new(job)));
+    let template = settings.credentials_key.clone().unwrap_or_default();
+    let remote = naming::expand(
+        &template,
+        &BTreeMap::from([("env", env), ("cluster", cluster)]),
+    )
+    .unwrap_or(template);
+    let secret_name = logical_backup::role_secret(cluster);
+    let secret =
+        credentials::role_password_secret(&secret_name, &remote, defaults::LOGICAL_BACKUP_ROLE);
+    let (kind, data) =
+        credentials::provided_secret(scope.spec, env, cluster, &scope.namespace, &secret);
+    scope.push(objects, kind, data);
+}
+
+fn monitoring_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
+    let Some(thresholds) = &scope.merged.monitoring else {
+        return;
+    };
+    let cluster = scope.cluster;
+    let plan = monitoring::cluster_pod_monitor(scope.meta(cluster.to_string(), None), cluster);
+    scope.push(objects, Kind::PodMonitor, ObjectData::PodMonitor(plan));
+    if scope.merged.pooler.is_some() {
+        let name = pooler::name(cluster);
+        let plan = monitoring::pooler_pod_monitor(scope.meta(name.clone(), None), &name);
+        scope.push(objects, Kind::PodMonitor, ObjectData::PodMonitor(plan));
+    }
+    let meta = scope.meta(format!("{cluster}-alerts"), None);
+    let plan = monitoring::rules(
+        meta,
+        &scope.namespace,
+        cluster,
+        thresholds,
+        scope.merged.backup.is_some(),
+    );
+    scope.push(
+        objects,
+        Kind::PrometheusRule,
+        ObjectData::PrometheusRule(plan),
+    );
+}
+
+fn network_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
+    let (merged, platform) = (scope.merged, &scope.spec.platform);
+    if !merged.network_policy {
+        return;
+    }
+    let app_namespaces: BTreeSet<String> = scope
+        .checked
+        .apps_of(&scope.entry.key)
+        .map(|(_, a)| {
+            naming::expand(&a.namespace, &BTreeMap::from([("env", scope.env)]))
+                .unwrap_or_else(|_| a.namespace.clone())
+        })
+        .collect();
+    let pooler_name = merged.pooler.as_ref().map(|_| pooler::name(scope.cluster));
+    let peers = Peers {
+        cluster: scope.cluster,
+        pooler: pooler_name.as_deref(),
+        app_namespaces: &app_namespaces,
+        operator_namespace: platform
+            .operator_namespace
+            .as_deref()
+            .unwrap_or(defaults::OPERATOR_NAMESPACE),
+        logical_backup: merged.logical_backup.is_some(),
+        object_store_port: merged
+            .backup
+            .as_ref()
+            .and_then(|b| b.endpoint.as_ref())
+            .and_then(|e| endpoint_port(&e.value)),
+        monitoring_namespace: platform
+            .monitoring_namespace
+            .as_deref()
+            .unwrap_or(defaults::MONITORING_NAMESPACE),
+    };
+    for (suffix, policy) in network::policies(&peers) {
+        let plan = network::NetworkPolicyPlan {
+            meta: scope.meta(format!("{}-{suffix}", scope.cluster), None),
+            spec: policy,
         };
-        for (suffix, policy) in network::policies(&peers) {
-            let plan = network::NetworkPolicyPlan {
-                meta: meta(format!("{cluster}-{suffix}")),
-                spec: policy,
-            };
-            objects.push(object(
-                env,
-                Kind::NetworkPolicy,
-                ObjectData::NetworkPolicy(plan),
-            ));
-        }
+        scope.push(
+            objects,
+            Kind::NetworkPolicy,
+            ObjectData::NetworkPolicy(plan),
+        );
     }
-    objects
 }
 
 pub(super) fn cluster_namespace(template: &str, env: &str) -> String {
