@@ -83,8 +83,11 @@ fn verify(environments: &[(String, Vec<Manifest>)]) -> Vec<ObjectProblem> {
     let verifier = Verifier::new();
     let mut problems = Vec::new();
     for (_, manifests) in environments {
+        // A Helm values file is not a Kubernetes object; its chart's own templates decide
+        // what it becomes.
         let objects: Vec<(String, serde_json::Value)> = manifests
             .iter()
+            .filter(|m| m.kind != crate::plan::Kind::HelmValues)
             .map(|m| (m.path.clone(), m.document.clone()))
             .collect();
         for (path, document) in &objects {
@@ -106,12 +109,18 @@ impl Compiled {
         Tree::new(files)
     }
 
-    /// One environment as a multi-document stream (`--stdout`), kustomization excluded.
+    /// One environment as a multi-document stream (`--stdout`), kustomizations and Helm
+    /// values files excluded.
     pub fn stream(&self, env: &str) -> Option<String> {
         let (_, manifests) = self.environments.iter().find(|(name, _)| name == env)?;
         let documents: Vec<&str> = manifests
             .iter()
-            .filter(|m| m.kind != crate::plan::Kind::Kustomization)
+            .filter(|m| {
+                !matches!(
+                    m.kind,
+                    crate::plan::Kind::Kustomization | crate::plan::Kind::HelmValues
+                )
+            })
             .map(|m| m.text.strip_prefix(render::HEADER).unwrap_or(&m.text))
             .collect();
         Some(format!(

@@ -197,7 +197,7 @@ fn app_objects(
         role: &role,
         role_secret,
         connection_secret: connection_secret.clone(),
-        service: "rw",
+        service: format!("{cluster}-rw"),
         password_property,
         pooler: merged.pooler.as_ref().map(|p| credentials::PoolerAccess {
             service: pooler::name(cluster),
@@ -221,7 +221,7 @@ fn app_objects(
             role: &readonly,
             role_secret: readonly_secret,
             connection_secret: naming::readonly_connection_secret(&connection_secret),
-            service: scope.read_service(),
+            service: format!("{cluster}-{}", scope.read_service()),
             password_property: defaults::READONLY_PASSWORD_PROPERTY.to_string(),
             pooler: None,
             ..target.clone()

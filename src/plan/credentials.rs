@@ -129,8 +129,9 @@ pub(super) struct Target<'a> {
     pub(super) role_secret: String,
     /// The connection Secret's name in the app's namespace.
     pub(super) connection_secret: String,
-    /// `rw` (primary), or `ro`/`r` (replicas / any instance) for read-only credentials.
-    pub(super) service: &'static str,
+    /// The Service apps connect to, in the cluster namespace: CNPG's `<cluster>-rw` (or
+    /// `-ro`/`-r` for read-only credentials), or an operator-less engine's client Service.
+    pub(super) service: String,
     /// Property (External Secrets) or secret name (Infisical) holding the password.
     pub(super) password_property: String,
     /// The PgBouncer Service, when the cluster has a pooler (and credentials use it).
@@ -596,7 +597,7 @@ fn connection_keys(
     let domain = spec.platform.domain.as_deref().unwrap_or(defaults::DOMAIN);
     let port = defaults::POSTGRES_PORT;
     // Apps live in other namespaces, so the short host already names the namespace.
-    let host = format!("{}-{}.{}", t.cluster, t.service, t.namespace);
+    let host = format!("{}.{}", t.service, t.namespace);
     let fqdn = format!("{host}.svc.{domain}");
     let (user, db) = (t.role, t.database);
     let PasswordExprs {

@@ -23,6 +23,12 @@ pub enum Kind {
     Pooler,
     PrometheusRule,
     ScheduledBackup,
+    StatefulSet,
+    Service,
+    PodDisruptionBudget,
+    Job,
+    /// A Helm chart's values file (not a Kubernetes object).
+    HelmValues,
 }
 
 impl Kind {
@@ -53,6 +59,11 @@ impl Kind {
             Self::Pooler => "pooler",
             Self::PrometheusRule => "prometheusrule",
             Self::ScheduledBackup => "scheduledbackup",
+            Self::StatefulSet => "statefulset",
+            Self::Service => "service",
+            Self::PodDisruptionBudget => "poddisruptionbudget",
+            Self::Job => "job",
+            Self::HelmValues => "values",
         }
     }
 }

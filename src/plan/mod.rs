@@ -9,6 +9,7 @@
 mod backup;
 mod cnpg;
 mod credentials;
+mod helm;
 mod kind;
 mod logical_backup;
 mod meta;
@@ -16,6 +17,7 @@ mod monitoring;
 mod network;
 mod pooler;
 mod store;
+mod workload;
 
 use serde::Serialize;
 
@@ -26,6 +28,7 @@ pub use credentials::{
     InfisicalSecretPlan, InfisicalStaticSecretPlan, ManagedSecret, NamespacedName, RemoteRef,
     StoreRef,
 };
+pub use helm::{HelmChartEntry, HelmChartRef, HelmValuesPlan};
 pub use kind::Kind;
 pub use logical_backup::{ConfigMapPlan, CronJobPlan, PersistentVolumeClaimPlan};
 pub use meta::Meta;
@@ -33,6 +36,7 @@ pub use monitoring::{AlertPlan, PodMonitorPlan, PrometheusRulePlan};
 pub use network::NetworkPolicyPlan;
 pub use pooler::PoolerPlan;
 pub use store::ClusterSecretStorePlan;
+pub use workload::{JobPlan, PodDisruptionBudgetPlan, ServicePlan, StatefulSetPlan};
 
 use crate::validate::Checked;
 
@@ -85,6 +89,11 @@ pub enum ObjectData {
     // Boxed: a pod template is far larger than every other plan.
     CronJob(Box<CronJobPlan>),
     PersistentVolumeClaim(PersistentVolumeClaimPlan),
+    StatefulSet(Box<StatefulSetPlan>),
+    Service(ServicePlan),
+    PodDisruptionBudget(PodDisruptionBudgetPlan),
+    Job(Box<JobPlan>),
+    HelmValues(HelmValuesPlan),
 }
 
 impl ObjectData {
@@ -108,6 +117,11 @@ impl ObjectData {
             Self::ConfigMap(p) => &p.meta,
             Self::CronJob(p) => &p.meta,
             Self::PersistentVolumeClaim(p) => &p.meta,
+            Self::StatefulSet(p) => &p.meta,
+            Self::Service(p) => &p.meta,
+            Self::PodDisruptionBudget(p) => &p.meta,
+            Self::Job(p) => &p.meta,
+            Self::HelmValues(p) => &p.meta,
         }
     }
 }
@@ -116,8 +130,11 @@ impl ObjectData {
 #[derive(Debug, Clone, Serialize)]
 pub struct KustomizationPlan {
     pub path: String,
-    /// Every other file (or kustomization directory) below it, relative to it, sorted.
+    /// Every other file (or kustomization directory) below it, relative to it, sorted;
+    /// Helm values files are not resources but `helm_charts` entries.
     pub resources: Vec<String>,
+    /// Sorted by values file.
+    pub helm_charts: Vec<HelmChartEntry>,
 }
 
 impl Plan {
@@ -172,8 +189,22 @@ fn kustomizations(env: &str, objects: &[Object]) -> Vec<KustomizationPlan> {
     let scoped = format!("{env}/{CLUSTER_SCOPED_DIR}/");
     let mut top: Vec<String> = objects
         .iter()
-        .filter(|o| !o.kind.cluster_scoped())
+        .filter(|o| !o.kind.cluster_scoped() && o.kind != Kind::HelmValues)
         .map(|o| o.path.trim_start_matches(&root).to_string())
+        .collect();
+    let helm_charts: Vec<HelmChartEntry> = objects
+        .iter()
+        .filter_map(|o| match &o.data {
+            ObjectData::HelmValues(v) => Some(HelmChartEntry {
+                name: v.chart.name.clone(),
+                repo: v.chart.repo.clone(),
+                version: v.chart.version.clone(),
+                release_name: v.meta.name.clone(),
+                namespace: v.meta.namespace.clone(),
+                values_file: o.path.trim_start_matches(&root).to_string(),
+            }),
+            _ => None,
+        })
         .collect();
     let cluster: Vec<String> = objects
         .iter()
@@ -186,6 +217,7 @@ fn kustomizations(env: &str, objects: &[Object]) -> Vec<KustomizationPlan> {
         plans.push(KustomizationPlan {
             path: format!("{scoped}kustomization.yaml"),
             resources: cluster,
+            helm_charts: Vec::new(),
         });
     }
     top.sort();
@@ -194,6 +226,7 @@ fn kustomizations(env: &str, objects: &[Object]) -> Vec<KustomizationPlan> {
         KustomizationPlan {
             path: format!("{env}/kustomization.yaml"),
             resources: top,
+            helm_charts,
         },
     );
     plans

@@ -19,18 +19,23 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
     template!("database.yaml.j2"),
     template!("databaserole.yaml.j2"),
     template!("externalsecret.yaml.j2"),
+    template!("helmvalues.yaml.j2"),
     template!("infisicalauth.yaml.j2"),
     template!("infisicalconnection.yaml.j2"),
     template!("infisicalsecret.yaml.j2"),
     template!("infisicalstaticsecret.yaml.j2"),
+    template!("job.yaml.j2"),
     template!("kustomization.yaml.j2"),
     template!("networkpolicy.yaml.j2"),
     template!("objectstore.yaml.j2"),
     template!("persistentvolumeclaim.yaml.j2"),
+    template!("poddisruptionbudget.yaml.j2"),
     template!("podmonitor.yaml.j2"),
     template!("pooler.yaml.j2"),
     template!("prometheusrule.yaml.j2"),
     template!("scheduledbackup.yaml.j2"),
+    template!("service.yaml.j2"),
+    template!("statefulset.yaml.j2"),
 ];
 
 pub(super) fn name(kind: Kind) -> &'static str {
@@ -54,6 +59,11 @@ pub(super) fn name(kind: Kind) -> &'static str {
         Kind::Pooler => "pooler.yaml.j2",
         Kind::PrometheusRule => "prometheusrule.yaml.j2",
         Kind::ScheduledBackup => "scheduledbackup.yaml.j2",
+        Kind::StatefulSet => "statefulset.yaml.j2",
+        Kind::Service => "service.yaml.j2",
+        Kind::PodDisruptionBudget => "poddisruptionbudget.yaml.j2",
+        Kind::Job => "job.yaml.j2",
+        Kind::HelmValues => "helmvalues.yaml.j2",
     }
 }
 
