@@ -41,3 +41,70 @@ pub struct HelmChartEntry {
     /// Relative to the kustomization.
     pub values_file: String,
 }
+
+/// Where the Bitnami charts' images come from, from `[bitnami] images`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageSource {
+    pub registry: String,
+    /// Prepended to each image name, e.g. `bitnamilegacy` → `bitnamilegacy/redis`.
+    pub namespace: String,
+}
+
+impl ImageSource {
+    /// `bitnamilegacy` → `docker.io` + `bitnamilegacy`; `registry.example.com/mirror` →
+    /// `registry.example.com` + `mirror`; a first segment without `.` or `:` (and not
+    /// `localhost`) is a Docker Hub namespace, as `docker pull` reads it.
+    pub fn parse(images: &str) -> Self {
+        let images = images.trim_end_matches('/');
+        match images.split_once('/') {
+            Some((first, rest))
+                if first.contains('.') || first.contains(':') || first == "localhost" =>
+            {
+                Self {
+                    registry: first.to_string(),
+                    namespace: rest.to_string(),
+                }
+            }
+            _ if images.contains('.') || images.contains(':') || images == "localhost" => Self {
+                registry: images.to_string(),
+                namespace: "bitnami".to_string(),
+            },
+            _ => Self {
+                registry: "docker.io".to_string(),
+                namespace: images.to_string(),
+            },
+        }
+    }
+
+    /// The chart values of one image (`<key>.image` in the chart): registry and repository.
+    /// The tag stays the chart's own, so the image is exactly the one the chart was tested with.
+    pub fn values(&self, image: &str) -> serde_json::Value {
+        serde_json::json!({
+            "registry": self.registry,
+            "repository": format!("{}/{image}", self.namespace),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ImageSource;
+
+    #[test]
+    fn image_sources() {
+        let legacy = ImageSource::parse("bitnamilegacy");
+        assert_eq!(legacy.registry, "docker.io");
+        assert_eq!(
+            legacy.values("redis")["repository"],
+            serde_json::json!("bitnamilegacy/redis")
+        );
+        let mirror = ImageSource::parse("registry.example.com/mirror/bitnami/");
+        assert_eq!(mirror.registry, "registry.example.com");
+        assert_eq!(mirror.namespace, "mirror/bitnami");
+        let bare = ImageSource::parse("harbor.local:5000");
+        assert_eq!(
+            (bare.registry.as_str(), bare.namespace.as_str()),
+            ("harbor.local:5000", "bitnami")
+        );
+    }
+}

@@ -28,7 +28,7 @@ pub use credentials::{
     InfisicalSecretPlan, InfisicalStaticSecretPlan, ManagedSecret, NamespacedName, RemoteRef,
     StoreRef,
 };
-pub use helm::{HelmChartEntry, HelmChartRef, HelmValuesPlan};
+pub use helm::{HelmChartEntry, HelmChartRef, HelmValuesPlan, ImageSource};
 pub use kind::Kind;
 pub use logical_backup::{ConfigMapPlan, CronJobPlan, PersistentVolumeClaimPlan};
 pub use meta::Meta;

@@ -10,10 +10,10 @@ mod profiles;
 mod shape;
 
 pub use model::{
-    App, BackupLayer, Compute, Engine, Environment, InfisicalKind, Layer, LogicalBackupLayer,
-    Monitoring, MonitoringSettings, Output, ParamValue, Platform, PoolMode, PoolerLayer,
-    PostgresCluster, ReclaimPolicy, Resources, Restore, RoleStyle, SecretProvider, SecretRef,
-    Secrets, Spec, SslMode, StoreKind, VaultStore,
+    App, BackupLayer, Bitnami, Compute, Engine, Environment, HelmDelivery, InfisicalKind, Layer,
+    LogicalBackupLayer, Monitoring, MonitoringSettings, Output, ParamValue, Platform, PoolMode,
+    PoolerLayer, PostgresCluster, ReclaimPolicy, Resources, Restore, RoleStyle, SecretProvider,
+    SecretRef, Secrets, Spec, SslMode, StoreKind, VaultStore,
 };
 pub use profiles::{BUILTIN_PROFILES, BuiltinProfile};
 pub use shape::{SpanIndex, TomlPath};

@@ -94,6 +94,33 @@ pub struct Spec {
     /// Output options.
     #[serde(default)]
     pub output: Output,
+    /// How the Bitnami charts (engine `bitnami`, Redis engine `bitnami-sentinel`) are
+    /// delivered, and where their images come from.
+    pub bitnami: Option<Bitnami>,
+}
+
+/// Settings shared by every Bitnami chart dbgen renders.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Bitnami {
+    /// Where the charts' images come from. Since August 2025 the versioned images are no
+    /// longer published under `docker.io/bitnami`: `bitnamilegacy` uses the frozen copies
+    /// under `docker.io/bitnamilegacy`; any other value is a mirror, `<registry>[/<path>]`
+    /// (e.g. `registry.example.com/bitnami`), holding the same image names and tags.
+    pub images: Option<String>,
+    /// `helm-charts` (default): Kustomize `helmCharts` entries, built with
+    /// `kustomize build --enable-helm`; `flux`: a Flux `HelmRelease` and `HelmRepository`.
+    pub delivery: Option<HelmDelivery>,
+}
+
+/// How a Helm chart reaches the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum HelmDelivery {
+    /// Kustomize `helmCharts` (needs `--enable-helm`).
+    HelmCharts,
+    /// Flux `HelmRelease` + `HelmRepository` (helm-controller renders the chart).
+    Flux,
 }
 
 /// Platform-wide settings.
