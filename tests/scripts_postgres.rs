@@ -12,7 +12,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use dbgen::scripts::{ProvisionedDatabase, pg_backup_sh, provision_sql};
+use dbgen::scripts::{
+    ProvisionedDatabase, ProvisionedRole, pg_backup_sh, provision_sql, provision_sql_with_roles,
+};
 use support::{ADMIN_PASSWORD, Postgres, backdate, entries, free_port, run_ok};
 
 /// One app as the tests see it. Every password starts with a marker of plain letters, so a
@@ -641,4 +643,100 @@ fn backups_work_as_the_read_only_backup_role() {
             "4"
         );
     }
+}
+
+/// What the operator-less engines do: provisioning (which revokes CONNECT from PUBLIC) also
+/// creates `dbgen_backup` in `pg_read_all_data` with CONNECT on every app database; the
+/// backup script, logged in as that role, then dumps every app database and the globals. A
+/// second run changes nothing, and the role cannot write.
+#[test]
+fn provisioned_backup_role_dumps_every_app_database() {
+    let Some(pg) = Postgres::start("") else {
+        return;
+    };
+    write_passwords(&pg, &APPS);
+    let backup_password = r"MARKBACKUP '; \ :x";
+    let backup_file = secrets_dir(&pg).join("backup role password");
+    fs::write(&backup_file, backup_password).unwrap();
+    let role = ProvisionedRole {
+        role: "dbgen_backup".to_string(),
+        password_file: backup_file.to_str().unwrap().to_string(),
+        member_of: vec!["pg_read_all_data".to_string()],
+        connect: APPS.iter().map(|a| a.database.to_string()).collect(),
+    };
+    let script = pg.dir.path().join("provision-roles.sql");
+    fs::write(
+        &script,
+        provision_sql_with_roles(&specs(&pg, &APPS), &[role]),
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let mut command = pg.admin_psql("postgres");
+        run_ok(command.arg("-f").arg(&script));
+    }
+    for app in APPS {
+        // Rows the owner wrote, in a schema of its own, are readable by the backup role.
+        let output = login(
+            &pg,
+            app.role,
+            app.password,
+            app.database,
+            "CREATE SCHEMA app; CREATE TABLE app.items (id int); INSERT INTO app.items VALUES (1), (2)",
+        );
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let output = login(
+            &pg,
+            "dbgen_backup",
+            backup_password,
+            app.database,
+            "INSERT INTO app.items VALUES (3)",
+        );
+        assert_login_fails(&output, "permission denied");
+    }
+    let databases: Vec<String> = APPS.iter().map(|a| a.database.to_string()).collect();
+    let backups = pg.dir.path().join("provisioned-backups");
+    let file = pg.dir.path().join("provisioned-backup.sh");
+    fs::write(&file, pg_backup_sh(&databases, 7)).unwrap();
+    let output = pg
+        .with_env("sh", "dbgen_backup", backup_password, "postgres")
+        .env("BACKUP_DIR", &backups)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "backup as the provisioned dbgen_backup failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let made: Vec<String> = entries(&backups)
+        .into_iter()
+        .filter(|n| is_timestamp_name(n))
+        .collect();
+    assert_eq!(made.len(), 1, "{made:?}");
+    for (index, app) in APPS.iter().enumerate() {
+        let target = format!("restored_provisioned_{index}");
+        pg.query("postgres", &[], &format!("CREATE DATABASE {target};"));
+        run_ok(
+            pg.client("pg_restore", "postgres", ADMIN_PASSWORD, "postgres")
+                .args(["--no-owner", "--exit-on-error"])
+                .arg(format!("--dbname={target}"))
+                .arg(backups.join(&made[0]).join(dump_name(app.database))),
+        );
+        assert_eq!(
+            pg.query(&target, &[], "SELECT count(*) FROM app.items;")
+                .trim(),
+            "2",
+            "{:?}",
+            app.database
+        );
+    }
+    assert!(
+        !pg.log().contains("MARKBACKUP"),
+        "the backup password reached the log"
+    );
 }

@@ -13,7 +13,9 @@ mod provision;
 mod redis_backup;
 
 pub use pg_backup::pg_backup_sh;
-pub use provision::{ProvisionedDatabase, provision_sql};
+pub use provision::{
+    ProvisionedDatabase, ProvisionedRole, provision_sql, provision_sql_with_roles,
+};
 pub use redis_backup::redis_backup_sh;
 
 /// Quotes `value` as one argument of a psql meta-command such as `\set`.

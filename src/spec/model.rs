@@ -288,6 +288,15 @@ with_layer_settings! {
         pub version: String,
         /// Full image reference, overriding the one derived from `version`.
         pub image: Option<String>,
+        /// Engines without an operator (`statefulset`): where the secret provider reads the
+        /// administrator's password, property or secret `admin-password` (remote key for
+        /// External Secrets, folder for Infisical); may contain `{env}` and `{cluster}`
+        /// (and `{app}` in `[postgres_defaults]`). Required for those engines.
+        pub credentials_key: Option<String>,
+        /// Engine `statefulset` only: `true` accepts `instances > 1` as that many
+        /// independent, unreplicated PostgreSQL servers behind one Service (almost never
+        /// what you want); without it more than one instance is an error.
+        pub independent_instances: Option<bool>,
         /// Per-environment overrides, by environment name.
         #[serde(default)]
         pub env: BTreeMap<String, Layer>,
@@ -300,6 +309,9 @@ with_layer_settings! {
 pub enum Engine {
     /// CloudNativePG operator (`postgresql.cnpg.io/v1`).
     Cnpg,
+    /// A plain `StatefulSet` of the official `postgres` image, no operator: one primary,
+    /// no replication or failover; roles and databases made by a provisioning `Job`.
+    Statefulset,
 }
 
 with_layer_settings! {
