@@ -301,6 +301,9 @@ fn role_style(spec: &Spec) -> RoleStyle {
     })
 }
 
+/// The UID and GID of `postgres` in CloudNativePG's images.
+const CNPG_POSTGRES_UID: i64 = 26;
+
 /// The operand image: `image`, else CNPG's image for `version`.
 fn image(cluster: &crate::spec::PostgresCluster) -> String {
     cluster.image.clone().unwrap_or_else(|| {
@@ -386,7 +389,8 @@ fn logical_backup_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
     let target = logical_backup::Target {
         cluster,
         image: &image(&scope.entry.spec),
-        service: scope.read_service(),
+        host: format!("{cluster}-{}", scope.read_service()),
+        uid: CNPG_POSTGRES_UID,
         storage_class: scope
             .merged
             .storage_class

@@ -495,7 +495,7 @@ pub(super) fn provided_secret(
                 target: secret.name.to_string(),
                 secret_type: secret.secret_type.to_string(),
                 secret_labels: secret.labels.clone(),
-                template: template(&|k| format!("{{{{ .{k} }}}}")),
+                template: template(&|k| format!("{{{{ {} }}}}", go_field(k))),
                 data: secret
                     .keys
                     .iter()
@@ -515,7 +515,7 @@ pub(super) fn provided_secret(
                 namespace: namespace.to_string(),
                 secret_type: secret.secret_type.to_string(),
                 labels: secret.labels.clone(),
-                data: template(&|k| format!("{{{{ .{k}.Value }}}}")),
+                data: template(&|k| format!("{{{{ {}.Value }}}}", go_field(k))),
             }];
             let owner = Owner {
                 cluster,
@@ -530,6 +530,21 @@ pub(super) fn provided_secret(
             }
             (kind, data)
         }
+    }
+}
+
+/// The Go template expression of field `key` of the data: `.key` when `key` is a Go
+/// identifier, else `(index . "key")` (`.admin-password` is a template syntax error).
+fn go_field(key: &str) -> String {
+    let identifier = key
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if identifier {
+        format!(".{key}")
+    } else {
+        format!("(index . \"{key}\")")
     }
 }
 
@@ -700,6 +715,16 @@ namespace = "wiki"
         let static_secret = format!("{infisical}kind = \"InfisicalStaticSecret\"\n");
         assert_eq!(connection_keys(&static_secret), external);
         assert!(external.contains("fqdn-jdbc-uri") && external.contains("pgpass"));
+    }
+
+    #[test]
+    fn go_fields_index_keys_that_are_not_identifiers() {
+        assert_eq!(super::go_field("password"), ".password");
+        assert_eq!(
+            super::go_field("admin-password"),
+            "(index . \"admin-password\")"
+        );
+        assert_eq!(super::go_field("ACCESS_KEY_ID"), ".ACCESS_KEY_ID");
     }
 
     #[test]

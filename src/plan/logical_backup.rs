@@ -1,8 +1,10 @@
 //! Logical backups of one cluster: a `CronJob` running dbgen's backup script (`pg_dump -Fc`
 //! of every app database plus `pg_dumpall --globals-only`, with retention), the script in a
 //! `ConfigMap`, and the `PersistentVolumeClaim` the dumps go to. The job logs in as the
-//! `dbgen_backup` role (a member of `pg_read_all_data`, declared like the app roles) on the
-//! replicas' Service when there are replicas, so dumps do not load the primary.
+//! `dbgen_backup` role (a member of `pg_read_all_data`, declared like the app roles, or
+//! made by the provisioning Job of engines without an operator) on the replicas' Service
+//! when there are replicas, so dumps do not load the primary. Engine-agnostic: the engine
+//! names the image, the Service and the image's user in `Target`.
 
 use std::collections::BTreeMap;
 
@@ -53,15 +55,16 @@ pub(super) fn role_secret(cluster: &str) -> String {
 /// What the objects need to know about the cluster.
 pub(super) struct Target<'a> {
     pub(super) cluster: &'a str,
+    /// An image of the server's major version (or newer), with `pg_dump` and `sh`.
     pub(super) image: &'a str,
-    /// `ro` when there are replicas, else `r` (`-ro` has no endpoints without replicas).
-    pub(super) service: &'static str,
+    /// The Service the dumps read from, in the cluster namespace: a replicas' Service when
+    /// there are replicas (CNPG `-ro`; `-r` for one instance, as `-ro` then has no endpoints).
+    pub(super) host: String,
+    /// UID and GID of `postgres` in `image` (26 in CloudNativePG's, 999 in the official one).
+    pub(super) uid: i64,
     pub(super) storage_class: Option<&'a str>,
     pub(super) databases: Vec<String>,
 }
-
-/// The UID and GID of `postgres` in CloudNativePG's images.
-const POSTGRES_UID: i64 = 26;
 const SCRIPT: &str = "backup.sh";
 
 pub(super) fn config_map(
@@ -126,7 +129,7 @@ pub(super) fn cron_job(meta: Meta, t: &Target<'_>, settings: &MergedLogicalBacku
         command: Some(vec!["sh".to_string(), format!("/scripts/{SCRIPT}")]),
         env: Some(vec![
             env("BACKUP_DIR", "/backup"),
-            env("PGHOST", &format!("{}-{}", t.cluster, t.service)),
+            env("PGHOST", &t.host),
             env("PGPORT", &defaults::POSTGRES_PORT.to_string()),
             env("PGUSER", defaults::LOGICAL_BACKUP_ROLE),
             EnvVar {
@@ -186,9 +189,9 @@ pub(super) fn cron_job(meta: Meta, t: &Target<'_>, settings: &MergedLogicalBacku
         restart_policy: Some("Never".to_string()),
         security_context: Some(PodSecurityContext {
             run_as_non_root: Some(true),
-            run_as_user: Some(POSTGRES_UID),
-            run_as_group: Some(POSTGRES_UID),
-            fs_group: Some(POSTGRES_UID),
+            run_as_user: Some(t.uid),
+            run_as_group: Some(t.uid),
+            fs_group: Some(t.uid),
             seccomp_profile: Some(SeccompProfile {
                 type_: "RuntimeDefault".to_string(),
                 localhost_profile: None,

@@ -16,6 +16,8 @@ mod meta;
 mod monitoring;
 mod network;
 mod pooler;
+pub(crate) mod provisioning;
+pub(crate) mod statefulset;
 mod store;
 mod workload;
 
@@ -147,7 +149,14 @@ impl Plan {
             .map(|env| {
                 let mut objects = Vec::new();
                 for cluster in checked.clusters_in(env) {
-                    objects.extend(cnpg::objects(checked, env, cluster));
+                    match cluster.spec.engine {
+                        crate::spec::Engine::Cnpg => {
+                            objects.extend(cnpg::objects(checked, env, cluster));
+                        }
+                        crate::spec::Engine::Statefulset => {
+                            objects.extend(statefulset::objects(checked, env, cluster));
+                        }
+                    }
                 }
                 if let Some(data) = store::cluster_secret_store(spec) {
                     let kind = Kind::ClusterSecretStore;

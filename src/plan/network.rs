@@ -205,3 +205,42 @@ fn api_server() -> NetworkPolicyEgressRule {
         ports: Some(ports(&[443, 6443], "TCP")),
     }
 }
+
+/// Who may reach the server pods of an operator-less engine (plain `StatefulSet`).
+pub(super) struct ServerPeers<'a> {
+    /// Labels selecting the server pods.
+    pub(super) server: BTreeMap<String, String>,
+    pub(super) app_namespaces: &'a BTreeSet<String>,
+    /// Pods of the provisioning Job and the logical backup CronJob (when there is one).
+    pub(super) jobs: Vec<BTreeMap<String, String>>,
+    /// Prometheus's namespace, when the metrics exporter runs.
+    pub(super) monitoring_namespace: Option<&'a str>,
+}
+
+/// The server pods' policy: apps, dbgen's own Jobs and (with monitoring) Prometheus in;
+/// only DNS out. The server needs neither the API server nor any peer: there is no
+/// replication, and the exporter sidecar reaches PostgreSQL over the pod's loopback.
+pub(super) fn server(p: &ServerPeers<'_>) -> NetworkPolicySpec {
+    let mut ingress = Vec::new();
+    if !p.app_namespaces.is_empty() {
+        ingress.push(rule_in(
+            p.app_namespaces.iter().map(|n| namespace(n)).collect(),
+            &[POSTGRES],
+        ));
+    }
+    if !p.jobs.is_empty() {
+        ingress.push(rule_in(
+            p.jobs.iter().map(|labels| pods(labels.clone())).collect(),
+            &[POSTGRES],
+        ));
+    }
+    if let Some(monitoring) = p.monitoring_namespace {
+        ingress.push(rule_in(vec![namespace(monitoring)], &[POSTGRES_METRICS]));
+    }
+    NetworkPolicySpec {
+        pod_selector: Some(selector(p.server.clone())),
+        policy_types: Some(vec!["Ingress".to_string(), "Egress".to_string()]),
+        ingress: Some(ingress),
+        egress: Some(vec![dns()]),
+    }
+}

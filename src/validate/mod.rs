@@ -13,6 +13,7 @@ mod context;
 mod layer;
 mod platform;
 pub mod rules;
+mod statefulset;
 pub mod topology;
 
 use std::collections::BTreeMap;
@@ -89,6 +90,7 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
     let mut cx = Context::new(&doc, &profiles, &clusters);
     platform::check(&mut cx);
     clusters::check(&mut cx);
+    statefulset::check(&mut cx);
     apps::check(&mut cx);
     let merged = clusters::merge_all(&mut cx);
     let mut diagnostics = cx.finish();
