@@ -935,6 +935,83 @@ mod tests {
         assert_eq!(major("18"), 18);
     }
 
+    const SPEC: &str = r#"
+[platform]
+name = "p"
+namespace = "db"
+[environments.prod]
+profile = "medium"
+[secrets]
+provider = "external-secrets"
+store = "s"
+key = "{app}"
+[apps.wiki]
+postgres = "pg"
+namespace = "wiki"
+[postgres.pg]
+engine = "statefulset"
+version = "18.1"
+credentials_key = "{env}/{cluster}"
+"#;
+
+    /// The rendered document at `path` of the only environment.
+    fn document(spec: &str, path: &str) -> serde_json::Value {
+        let compiled =
+            crate::pipeline::compile("dbgen.toml", spec).unwrap_or_else(|e| panic!("{e:?}"));
+        let (_, manifests) = &compiled.environments[0];
+        manifests
+            .iter()
+            .find(|m| m.path.starts_with(path))
+            .unwrap_or_else(|| panic!("no {path}"))
+            .document
+            .clone()
+    }
+
+    #[test]
+    fn a_profile_with_three_instances_still_runs_one_primary() {
+        let set = document(SPEC, "prod/db/statefulset-pg.yaml");
+        assert_eq!(set["spec"]["replicas"], 1);
+        // The profile's sizing does apply.
+        let container = &set["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(container["resources"]["limits"]["memory"], "2Gi");
+        assert_eq!(
+            container["env"][0]["value"],
+            "/var/lib/postgresql/18/docker"
+        );
+        assert_eq!(
+            container["volumeMounts"][0]["mountPath"],
+            "/var/lib/postgresql"
+        );
+    }
+
+    #[test]
+    fn independent_instances_are_each_provisioned() {
+        let spec = format!("{SPEC}instances = 2\nindependent_instances = true\n");
+        let set = document(&spec, "prod/db/statefulset-pg.yaml");
+        assert_eq!(set["spec"]["replicas"], 2);
+        let job = document(&spec, "prod/db/job-pg-provision-");
+        let command = job["spec"]["template"]["spec"]["containers"][0]["command"][2]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(command.contains("for host in 'pg-0.pg-headless' 'pg-1.pg-headless'; do"));
+    }
+
+    #[test]
+    fn more_instances_without_independent_instances_is_an_error() {
+        let spec = format!("{SPEC}instances = 3\n");
+        let Err(crate::pipeline::Failure::Invalid { diagnostics, .. }) =
+            crate::pipeline::compile("dbgen.toml", &spec)
+        else {
+            panic!("must fail");
+        };
+        assert!(
+            diagnostics
+                .iter()
+                .any(|d| d.is_error() && d.message.contains("asks for 3 instances"))
+        );
+    }
+
     #[test]
     fn conf_values_are_quoted() {
         assert_eq!(conf_value("512MB"), "'512MB'");

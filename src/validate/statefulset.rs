@@ -142,6 +142,24 @@ fn statefulset(cx: &mut Context<'_>, entry: &ClusterEntry, reported: &mut Report
             layers.push((layer.clone(), false));
         }
     }
+    let dumps = layers.iter().any(|(l, _)| {
+        l.layer
+            .logical_backup
+            .as_ref()
+            .is_some_and(|b| b.enabled != Some(false))
+    });
+    if independent && dumps {
+        reported.push(
+            cx,
+            Diagnostic::error(
+                "unsupported",
+                cx.at(&at(entry, "independent_instances")),
+                format!("{} has independent instances and logical backups", entry.describe()),
+            )
+            .with_label("each nightly dump would read whichever server the Service picks")
+            .with_help("drop `independent_instances` (one primary), or turn `logical_backup` off for this cluster"),
+        );
+    }
     for (layer, own) in &layers {
         cnpg_only(cx, entry, layer, reported);
         if *own {
