@@ -837,9 +837,11 @@ fn stateful_set(scope: &Scope<'_>, config_hash: &str) -> StatefulSetSpec {
                 labels: Some(pod_labels),
                 // A changed postgresql.conf or pg_hba.conf rolls the pod (most settings need
                 // a restart, and a ConfigMap change alone restarts nothing).
+                // Prefixed: a bare hex hash such as `71e90889` reads as a float (or an
+                // integer) to YAML parsers after a tool re-emits it unquoted.
                 annotations: Some(BTreeMap::from([(
                     "dbgen.io/config-hash".to_string(),
-                    config_hash.to_string(),
+                    format!("fnv1a-{config_hash}"),
                 )])),
                 ..ObjectMeta::default()
             }),
