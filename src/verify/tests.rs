@@ -732,3 +732,35 @@ fn tree_reports_missing_object_store_and_unproduced_s3_credentials() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn tree_reports_pods_mounting_secrets_or_config_maps_it_does_not_make() {
+    let job = json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "pg-provision-0", "namespace": "databases"},
+        "spec": {"template": {"spec": {
+            "restartPolicy": "Never",
+            "containers": [{
+                "name": "provision",
+                "image": "postgres:16.4",
+                "env": [{"name": "PGPASSWORD", "valueFrom": {"secretKeyRef": {"name": "pg-admin", "key": "admin-password"}}}]
+            }],
+            "volumes": [
+                {"name": "script", "configMap": {"name": "pg-provision"}},
+                {"name": "password-0", "secret": {"secretName": "pg-app"}},
+                {"name": "password-1", "secret": {"secretName": "pg-missing"}}
+            ]
+        }}}
+    });
+    let found = tree_problems(vec![job, external_secret("pg-app", None)]);
+    assert_eq!(
+        paths(&found),
+        [
+            "spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef.name",
+            "spec.template.spec.volumes[0].configMap.name",
+            "spec.template.spec.volumes[2].secret.secretName",
+        ],
+        "{found:#?}"
+    );
+}

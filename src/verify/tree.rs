@@ -1,8 +1,10 @@
 //! Cross-object checks over one environment tree.
 //! Input: every (file, document) pair rendered for one environment.
 //! Output: (document index, issue) pairs for duplicate identities, CNPG objects
-//! pointing at a Cluster or role the tree does not declare, and role password
-//! Secrets that no secret-provider object of the tree produces.
+//! pointing at a Cluster or role the tree does not declare, role password
+//! Secrets that no secret-provider object of the tree produces, and pods (of
+//! `StatefulSet`s, `Job`s and `CronJob`s) mounting a Secret the tree does not produce or a
+//! ConfigMap it does not declare.
 //! Invariant: read-only over the documents; indexes are BTreeMap/BTreeSet so
 //! the result depends only on the input order.
 
@@ -82,6 +84,7 @@ struct Declared<'a> {
     roles: BTreeSet<(&'a str, &'a str, &'a str)>,
     secrets: BTreeSet<(&'a str, &'a str)>,
     object_stores: BTreeSet<(&'a str, &'a str)>,
+    config_maps: BTreeSet<(&'a str, &'a str)>,
 }
 
 impl<'a> Declared<'a> {
@@ -107,6 +110,8 @@ impl<'a> Declared<'a> {
             }
         } else if header.is(BARMAN, "ObjectStore") {
             self.object_stores.insert((namespace, header.name));
+        } else if header.is("v1", "ConfigMap") {
+            self.config_maps.insert((namespace, header.name));
         } else if header.is(CNPG, "DatabaseRole") {
             let spec = doc.get("spec").unwrap_or(&Value::Null);
             if let (Some(cluster), Some(role), true) = (
@@ -206,6 +211,9 @@ fn references(header: &Header<'_>, declared: &Declared<'_>) -> Vec<Issue> {
                 password_secret(header, declared, &dotted, &pointer)
             })
             .collect();
+    }
+    if let Some(pod) = pod_template(header) {
+        return pod_references(header, pod, declared);
     }
     if header.api_version != CNPG {
         return Vec::new();
@@ -329,6 +337,67 @@ fn object_store_references(header: &Header<'_>, declared: &Declared<'_>) -> Vec<
             })
         })
         .collect()
+}
+
+/// The pod spec of a workload and its dotted path.
+fn pod_template<'a>(header: &Header<'a>) -> Option<(&'static str, &'a Value)> {
+    let (dotted, pointer) = if header.is("apps/v1", "StatefulSet") || header.is("batch/v1", "Job") {
+        ("spec.template.spec", "/spec/template/spec")
+    } else if header.is("batch/v1", "CronJob") {
+        (
+            "spec.jobTemplate.spec.template.spec",
+            "/spec/jobTemplate/spec/template/spec",
+        )
+    } else {
+        return None;
+    };
+    Some((dotted, header.doc.pointer(pointer)?))
+}
+
+/// Secrets (volumes, `secretKeyRef`s) and `ConfigMap`s (volumes) a pod needs: a pod whose
+/// Secret or ConfigMap never appears waits in `ContainerCreating` forever.
+fn pod_references(
+    header: &Header<'_>,
+    (base, pod): (&'static str, &Value),
+    declared: &Declared<'_>,
+) -> Vec<Issue> {
+    let namespace = header.namespace;
+    let mut issues = Vec::new();
+    for (index, volume) in items(pod, "/volumes").iter().enumerate() {
+        let at = |rest: &str| FieldPath::keys(base).key("volumes").index(index).key(rest);
+        if let Some(secret) = text(volume, "/secret/secretName")
+            && let Some(message) = missing_secret(namespace, secret, declared)
+        {
+            issues.push(Issue::new(at("secret").key("secretName"), message));
+        }
+        if let Some(config_map) = text(volume, "/configMap/name")
+            && !declared.config_maps.contains(&(namespace, config_map))
+        {
+            let message = format!(
+                "ConfigMap `{config_map}` is not declared in namespace `{namespace}` of this tree"
+            );
+            issues.push(Issue::new(at("configMap").key("name"), message));
+        }
+    }
+    for (c, container) in items(pod, "/containers").iter().enumerate() {
+        for (e, env) in items(container, "/env").iter().enumerate() {
+            let Some(secret) = text(env, "/valueFrom/secretKeyRef/name") else {
+                continue;
+            };
+            if let Some(message) = missing_secret(namespace, secret, declared) {
+                let path = FieldPath::keys(base)
+                    .key("containers")
+                    .index(c)
+                    .key("env")
+                    .index(e)
+                    .key("valueFrom")
+                    .key("secretKeyRef")
+                    .key("name");
+                issues.push(Issue::new(path, message));
+            }
+        }
+    }
+    issues
 }
 
 fn password_secret(
