@@ -13,14 +13,14 @@ use std::collections::BTreeMap;
 
 use super::context::Context;
 use super::layer::LayerRef;
-use super::platform::placeholders;
+use super::platform::{folder_path, placeholders};
 use super::rules;
 use super::topology::{self, ClusterEntry};
 use crate::diagnostic::Diagnostic;
 use crate::plan::provisioning::JOB_NAME_EXTRA;
 use crate::plan::statefulset::MANAGED_PARAMETERS;
 use crate::source::Span;
-use crate::spec::{Engine, Layer, Monitoring, ReclaimPolicy, SslMode};
+use crate::spec::{Engine, Layer, Monitoring, ReclaimPolicy, SecretProvider, SslMode};
 
 /// Kubernetes label values, which a Job's name becomes on its pods, have at most 63 characters.
 const LABEL_VALUE_MAX: usize = 63;
@@ -87,6 +87,20 @@ fn keys(cx: &mut Context<'_>, entry: &ClusterEntry, reported: &mut Reported) {
                 vars.insert("app", "app");
             }
             placeholders(cx, &at(entry, "credentials_key"), key, &vars);
+            if cx.spec().secrets.provider == SecretProvider::Infisical
+                && let Err(why) = folder_path(key)
+            {
+                reported.push(
+                    cx,
+                    Diagnostic::error(
+                        "invalid-value",
+                        cx.at(&at(entry, "credentials_key")),
+                        format!("Infisical folder `{key}` {why}"),
+                    )
+                    .with_label("not an Infisical folder path")
+                    .with_help("with Infisical, `credentials_key` is the folder holding the secret `admin-password`, e.g. `/postgres/{cluster}`"),
+                );
+            }
         }
         (None, Engine::Cnpg) => {}
     }
