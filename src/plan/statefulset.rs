@@ -45,14 +45,14 @@ use crate::validate::topology::ClusterEntry;
 use crate::validate::{Checked, Merged, MergedCompute};
 
 /// The official image's repository; the tag is the spec's `version`.
-pub(crate) const IMAGE_REPOSITORY: &str = "docker.io/library/postgres";
+const IMAGE_REPOSITORY: &str = "docker.io/library/postgres";
 /// UID and GID of `postgres` in the official (Debian) image.
 const POSTGRES_UID: i64 = 999;
 /// The superuser the image creates (`POSTGRES_USER` left at its default).
 const ADMIN_USER: &str = "postgres";
 /// Key of the administrator password in `<cluster>-admin`, and the property (External
 /// Secrets) or secret name (Infisical) it is read from.
-pub(crate) const ADMIN_PASSWORD_KEY: &str = "admin-password";
+const ADMIN_PASSWORD_KEY: &str = "admin-password";
 /// The metrics exporter sidecar, pinned.
 const EXPORTER_IMAGE: &str = "quay.io/prometheuscommunity/postgres-exporter:v0.17.1";
 const METRICS_PORT: i32 = 9187;
@@ -70,7 +70,7 @@ const RUN_DIR: &str = "/var/run/postgresql";
 /// start). Older images use `/var/lib/postgresql/data`; `PGDATA` then points one directory
 /// below the mount, because initdb refuses a non-empty directory and a fresh volume's root
 /// may hold `lost+found`.
-pub(crate) fn data_paths(major: u32) -> (&'static str, String) {
+fn data_paths(major: u32) -> (&'static str, String) {
     if major >= 18 {
         (
             "/var/lib/postgresql",
@@ -94,7 +94,7 @@ fn major(version: &str) -> u32 {
 }
 
 /// The server image: `image`, else the official image of `version`.
-pub(crate) fn image(cluster: &PostgresCluster) -> String {
+fn image(cluster: &PostgresCluster) -> String {
     cluster
         .image
         .clone()
@@ -102,7 +102,7 @@ pub(crate) fn image(cluster: &PostgresCluster) -> String {
 }
 
 /// How many pods run: one primary, unless the spec asks for independent instances.
-pub(crate) fn replicas(cluster: &PostgresCluster, merged: &Merged) -> u32 {
+fn replicas(cluster: &PostgresCluster, merged: &Merged) -> u32 {
     if cluster.independent_instances == Some(true) {
         merged.instances.value
     } else {
