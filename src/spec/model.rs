@@ -288,6 +288,11 @@ with_layer_settings! {
         pub version: String,
         /// Full image reference, overriding the one derived from `version`.
         pub image: Option<String>,
+        /// Bitnami and `StatefulSet` engines: where the secret provider reads the administrator
+        /// passwords (remote key or path); may contain `{env}` and `{cluster}`. Properties:
+        /// `admin-password`; Bitnami also `replication-password` (repmgr) and
+        /// `pgpool-admin-password`.
+        pub credentials_key: Option<String>,
         /// Per-environment overrides, by environment name.
         #[serde(default)]
         pub env: BTreeMap<String, Layer>,
@@ -300,6 +305,8 @@ with_layer_settings! {
 pub enum Engine {
     /// CloudNativePG operator (`postgresql.cnpg.io/v1`).
     Cnpg,
+    /// Bitnami `postgresql-ha` Helm chart: PostgreSQL with repmgr behind Pgpool-II.
+    Bitnami,
 }
 
 with_layer_settings! {
