@@ -3,8 +3,7 @@
 //! delivered by the secret provider, and per app the usual credentials pointing at Pgpool.
 //!
 //! Input: the checked spec, an environment and a cluster whose engine is `bitnami`.
-//! Output: the release (a Helm values file for Kustomize `helmCharts`, or a Flux
-//! `HelmRelease` + `HelmRepository`), three `ExternalSecret`s (PostgreSQL passwords, Pgpool
+//! Output: the release (a Helm values file for Kustomize `helmCharts`), three `ExternalSecret`s (PostgreSQL passwords, Pgpool
 //! passwords, Pgpool's list of app users) and every app's credentials.
 //! Invariant: every password reaches the chart through `existingSecret`/`customUsersSecret`,
 //! never through values, so rendering the chart twice gives the same objects; every values
@@ -20,7 +19,7 @@ use super::helm::{HelmChartRef, HelmValuesPlan, ImageSource};
 use super::{Kind, Meta, Object, ObjectData, object_path};
 use crate::defaults;
 use crate::naming;
-use crate::spec::{App, HelmDelivery, Spec};
+use crate::spec::{App, Spec};
 use crate::validate::topology::ClusterEntry;
 use crate::validate::{Checked, Merged};
 
@@ -316,7 +315,8 @@ fn pgpool_users(scope: &Scope<'_>) -> crate::plan::ExternalSecretPlan {
     )
 }
 
-/// The Helm release: a values file for Kustomize, or Flux objects.
+/// The Helm release: a values file for Kustomize's `helmCharts` (`validate` rejects Flux
+/// delivery for this engine until its schemas are embedded).
 fn release(scope: &Scope<'_>, objects: &mut Vec<Object>) {
     let plan = HelmValuesPlan {
         meta: scope.meta(scope.cluster.to_string(), None),
@@ -327,17 +327,7 @@ fn release(scope: &Scope<'_>, objects: &mut Vec<Object>) {
         },
         values: values(scope),
     };
-    let delivery = scope
-        .spec
-        .bitnami
-        .as_ref()
-        .and_then(|b| b.delivery)
-        .unwrap_or(HelmDelivery::HelmCharts);
-    match delivery {
-        HelmDelivery::HelmCharts | HelmDelivery::Flux => {
-            scope.push(objects, Kind::HelmValues, ObjectData::HelmValues(plan));
-        }
-    }
+    scope.push(objects, Kind::HelmValues, ObjectData::HelmValues(plan));
 }
 
 /// The chart's values. Only keys dbgen decides are written; the chart's defaults stay
