@@ -248,7 +248,7 @@ fn merged_settings(
             continue;
         }
         let targets = if written.is_empty() {
-            vec![cx.key(&["postgres", &entry.key])]
+            vec![engine_span(cx, entry)]
         } else {
             written.into_iter().map(Some).collect()
         };
@@ -328,5 +328,59 @@ fn readonly_apps(cx: &mut Context<'_>, entry: &ClusterEntry) {
                 .with_help("remove `readonly`, or use `engine = \"cnpg\"`"),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::pipeline;
+
+    const SPEC: &str = r#"
+[platform]
+name = "p"
+namespace = "db"
+[environments.prod]
+[secrets]
+provider = "external-secrets"
+store = "vault"
+key = "apps/{app}"
+[postgres.pg]
+engine = "bitnami"
+version = "17.6"
+credentials_key = "infra/pg"
+[apps.wiki]
+postgres = "pg"
+namespace = "wiki"
+"#;
+
+    fn warnings(spec: &str) -> Vec<&'static str> {
+        let compiled = pipeline::compile("dbgen.toml", spec).unwrap_or_else(|e| panic!("{e:?}"));
+        compiled.warnings.iter().map(|w| w.code).collect()
+    }
+
+    #[test]
+    fn missing_images_is_a_warning_not_an_error() {
+        assert_eq!(warnings(SPEC), vec!["bitnami-images"]);
+        let with_images = format!("{SPEC}[bitnami]\nimages = \"bitnamilegacy\"\n");
+        assert!(warnings(&with_images).is_empty());
+    }
+
+    #[test]
+    fn dedicated_clusters_are_checked_like_shared_ones() {
+        let spec = SPEC
+            .replace("[postgres.pg]", "[postgres_defaults]")
+            .replace("postgres = \"pg\"", "dedicated = true")
+            + "[postgres_defaults.backup]\ndestination = \"s3://b/\"\n";
+        let Err(pipeline::Failure::Invalid { diagnostics, .. }) =
+            pipeline::compile("dbgen.toml", &spec)
+        else {
+            panic!("a backup on engine bitnami must be rejected");
+        };
+        assert!(
+            diagnostics
+                .iter()
+                .any(|d| d.code == "unsupported" && d.span.is_some()),
+            "{diagnostics:?}"
+        );
     }
 }
