@@ -269,6 +269,27 @@ fn merged_settings(
         }
     }
     thresholds(cx, entry, reported);
+    let instances = &merged.instances;
+    if instances.value % 2 == 0
+        && reported.insert(format!("{}:instances:{:?}", entry.key, instances.span))
+    {
+        cx.push(
+            Diagnostic::warning(
+                "bitnami-even-instances",
+                instances.span.clone().or_else(|| engine_span(cx, entry)),
+                format!(
+                    "{} runs {} PostgreSQL instances; repmgr promotes a new primary by majority",
+                    entry.describe(),
+                    instances.value
+                ),
+            )
+            .with_label(format!(
+                "{} instances, from {}",
+                instances.value, instances.origin
+            ))
+            .with_help("use an odd number (3 is the smallest that survives losing the primary)"),
+        );
+    }
 }
 
 /// Alert thresholds written in the cluster's own tables (they only drive CNPG alerts).
