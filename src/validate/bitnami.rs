@@ -270,7 +270,7 @@ fn merged_settings(
     }
     thresholds(cx, entry, reported);
     let instances = &merged.instances;
-    if instances.value % 2 == 0
+    if instances.value.is_multiple_of(2)
         && reported.insert(format!("{}:instances:{:?}", entry.key, instances.span))
     {
         cx.push(
