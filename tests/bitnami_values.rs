@@ -6,7 +6,8 @@
 //! `HelmRelease`'s `spec.values` in the golden trees (Flux delivery), and the values of a spec
 //! with every option of engine `bitnami` turned on. A reference map that is empty (`{}`,
 //! such as `resources`, `podAnnotations`, `commonLabels`) is free-form: its children are
-//! the user's, not the chart's.
+//! the user's, not the chart's. No values key may carry a password: they reach the chart
+//! only through existing Secrets.
 
 use std::path::{Path, PathBuf};
 
@@ -60,6 +61,27 @@ fn walk(values: &Value, reference: &Value, path: &str, unknown: &mut Vec<String>
             None => unknown.push(child),
         }
     }
+}
+
+/// Key paths whose name mentions a password (`password`, `adminPassword`, `passwords`...):
+/// passwords reach the charts only through existing Secrets.
+fn password_paths(values: &Value, path: &str) -> Vec<String> {
+    let Value::Object(map) = values else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for (key, value) in map {
+        let child = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        if key.to_ascii_lowercase().contains("password") {
+            found.push(child.clone());
+        }
+        found.extend(password_paths(value, &child));
+    }
+    found
 }
 
 /// Every golden environment directory.
@@ -197,6 +219,7 @@ fn every_option_writes_only_known_keys() {
     {
         let values = everything_values();
         assert_eq!(unknown_paths(&values, &reference), Vec::<String>::new());
+        assert_eq!(password_paths(&values, ""), Vec::<String>::new());
         // Each option reached the values, so the walk above covered it.
         assert_eq!(values["pgpool"]["replicaCount"], 2);
         assert_eq!(values["metrics"]["serviceMonitor"]["enabled"], true);
@@ -219,6 +242,8 @@ fn a_misspelled_or_misshaped_key_is_caught() {
     values["pgpool"]["replicaCont"] = Value::from(2);
     values["persistence"] = Value::from("20Gi");
     values["postgresql"]["resources"]["requests"]["anything"] = Value::from("free-form");
+    values["pgpool"]["adminPassword"] = Value::from("x");
+    assert_eq!(password_paths(&values, ""), vec!["pgpool.adminPassword"]);
     assert_eq!(
         unknown_paths(&values, &reference),
         vec![
