@@ -3,8 +3,9 @@
 //! delivered by the secret provider, and per app the usual credentials pointing at Pgpool.
 //!
 //! Input: the checked spec, an environment and a cluster whose engine is `bitnami`.
-//! Output: the release (a Helm values file for Kustomize `helmCharts`), three `ExternalSecret`s (PostgreSQL passwords, Pgpool
-//! passwords, Pgpool's list of app users) and every app's credentials.
+//! Output: the release (a Helm values file for Kustomize `helmCharts`), three
+//! `ExternalSecret`s (PostgreSQL passwords, Pgpool passwords, Pgpool's list of app users)
+//! and every app's credentials.
 //! Invariant: every password reaches the chart through `existingSecret`/`customUsersSecret`,
 //! never through values, so rendering the chart twice gives the same objects; every values
 //! key written here exists in the pinned chart's `values.yaml` (`tests/bitnami_values.rs`).
@@ -171,10 +172,11 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
     }
     password_secrets(&scope, &mut objects);
     release(&scope, &mut objects);
-    // Per-app databases and roles: the chart creates a single database at first boot, so
-    // the engine-agnostic provisioning Job (`super::provisioning`) is added here, connecting
-    // with `admin_access(scope.cluster, &scope.namespace)` and mounting each app's role
-    // Secret (`naming::role_secret`, key `password`).
+    // The chart creates a single database at first boot only. This is where the
+    // engine-agnostic provisioning Job of per-app databases and roles (`super::provisioning`)
+    // joins these objects, connecting with `admin_access(scope.cluster, &scope.namespace)`
+    // and reading each app's password from its role Secret (`naming::role_secret`, key
+    // `password`).
     objects
 }
 
@@ -295,24 +297,27 @@ fn pgpool_users(scope: &Scope<'_>) -> crate::plan::ExternalSecretPlan {
         })
         .collect();
     let usernames: Vec<&str> = apps.iter().map(|a| a.3.as_str()).collect();
-    let passwords: String = apps
-        .iter()
-        .map(|(_, _, _, role)| {
-            format!(
-                "{{{{ if or (eq .{role} \"\") (regexMatch \"[\\\\s,;]\" .{role}) }}}}{{{{ fail \"dbgen: the password of role {role} is empty or holds a comma, a semicolon or white space, which Pgpool's user list cannot carry\" }}}}{{{{ end }}}}{{{{ .{role} }}}}"
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(";");
+    let passwords: Vec<String> = apps.iter().map(|a| pgpool_password(&a.3)).collect();
     credentials::external_secret(
         spec,
         scope.meta(pgpool_users_secret(scope.cluster), None),
         BTreeMap::from([
             ("usernames".to_string(), usernames.join(";")),
-            ("passwords".to_string(), passwords),
+            ("passwords".to_string(), passwords.join(";")),
         ]),
         data,
     )
+}
+
+/// One role's password in Pgpool's list (a Go template): the value read as `.<role>`,
+/// failing the sync when Pgpool could not split it back out.
+fn pgpool_password(role: &str) -> String {
+    let unusable = format!("or (eq .{role} \"\") (regexMatch \"[\\\\s,;]\" .{role})");
+    let message = format!(
+        "dbgen: the password of role {role} is empty or holds a comma, a semicolon or white \
+         space, which Pgpool's user list cannot carry"
+    );
+    format!("{{{{ if {unusable} }}}}{{{{ fail \"{message}\" }}}}{{{{ end }}}}{{{{ .{role} }}}}")
 }
 
 /// The Helm release: a values file for Kustomize's `helmCharts` (`validate` rejects Flux
@@ -428,7 +433,16 @@ fn extended_conf(merged: &Merged) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::admin_access;
+    use super::{admin_access, pgpool_password};
+
+    #[test]
+    fn pgpool_passwords_refuse_what_pgpool_would_split() {
+        let template = pgpool_password("wiki");
+        assert!(template.starts_with(
+            r#"{{ if or (eq .wiki "") (regexMatch "[\\s,;]" .wiki) }}{{ fail "dbgen: the password of role wiki"#
+        ));
+        assert!(template.ends_with("{{ end }}{{ .wiki }}"));
+    }
 
     #[test]
     fn admin_access_goes_through_pgpool() {
