@@ -548,6 +548,32 @@ fn go_field(key: &str) -> String {
     }
 }
 
+/// An External Secrets `ExternalSecret` producing the `Opaque` Secret `meta.name` in
+/// `meta.namespace`: `data` reads values from the store, `template` (Go templates over
+/// those values) writes the Secret's keys. For Secrets whose keys are not the store's
+/// property names, or join several values (the Bitnami charts' credentials).
+pub(super) fn external_secret(
+    spec: &Spec,
+    meta: Meta,
+    template: BTreeMap<String, String>,
+    data: Vec<RemoteRef>,
+) -> ExternalSecretPlan {
+    ExternalSecretPlan {
+        target: meta.name.clone(),
+        meta,
+        refresh: spec
+            .secrets
+            .refresh
+            .clone()
+            .unwrap_or_else(|| defaults::REFRESH.to_string()),
+        store: store_ref(spec),
+        secret_type: "Opaque".to_string(),
+        secret_labels: BTreeMap::new(),
+        template,
+        data,
+    }
+}
+
 /// Where the Infisical operator reads: the project, the environment's slug, a folder.
 fn infisical_scope(spec: &Spec, env: &str, path: String) -> InfisicalScope {
     InfisicalScope {

@@ -67,6 +67,62 @@ pub(super) struct Target<'a> {
 }
 const SCRIPT: &str = "backup.sh";
 
+/// Where the cluster lives, for the objects' metadata and the password Secret.
+pub(super) struct Place<'a> {
+    pub(super) spec: &'a crate::spec::Spec,
+    pub(super) env: &'a str,
+    pub(super) namespace: &'a str,
+    /// Makes the metadata of an object named `name` (the cluster's namespace and labels).
+    pub(super) meta: &'a dyn Fn(String) -> Meta,
+}
+
+/// Every logical-backup object of one cluster, whatever the engine: the script's
+/// `ConfigMap`, the dump volume, the `CronJob`, and the backup role's password Secret through
+/// the secret provider (the role itself is the engine's: a CNPG role, or the provisioning
+/// Job's).
+pub(super) fn objects(
+    place: &Place<'_>,
+    t: &Target<'_>,
+    settings: &MergedLogicalBackup,
+) -> Vec<(super::Kind, super::ObjectData)> {
+    use super::{Kind, ObjectData};
+    let name = name(t.cluster);
+    let mut out = vec![
+        (
+            Kind::ConfigMap,
+            ObjectData::ConfigMap(config_map((place.meta)(name.clone()), t, settings)),
+        ),
+        (
+            Kind::PersistentVolumeClaim,
+            ObjectData::PersistentVolumeClaim(volume((place.meta)(name.clone()), t, settings)),
+        ),
+        (
+            Kind::CronJob,
+            ObjectData::CronJob(Box::new(cron_job((place.meta)(name), t, settings))),
+        ),
+    ];
+    let template = settings.credentials_key.clone().unwrap_or_default();
+    let remote = crate::naming::expand(
+        &template,
+        &BTreeMap::from([("env", place.env), ("cluster", t.cluster)]),
+    )
+    .unwrap_or(template);
+    let secret_name = role_secret(t.cluster);
+    let secret = super::credentials::role_password_secret(
+        &secret_name,
+        &remote,
+        defaults::LOGICAL_BACKUP_ROLE,
+    );
+    out.push(super::credentials::provided_secret(
+        place.spec,
+        place.env,
+        t.cluster,
+        place.namespace,
+        &secret,
+    ));
+    out
+}
+
 pub(super) fn config_map(
     meta: Meta,
     t: &Target<'_>,

@@ -7,6 +7,7 @@
 //! computed string (names, hosts, URIs, External Secrets templates) is made here.
 
 mod backup;
+pub mod bitnami;
 mod cnpg;
 mod credentials;
 mod helm;
@@ -149,14 +150,13 @@ impl Plan {
             .map(|env| {
                 let mut objects = Vec::new();
                 for cluster in checked.clusters_in(env) {
-                    match cluster.spec.engine {
-                        crate::spec::Engine::Cnpg => {
-                            objects.extend(cnpg::objects(checked, env, cluster));
-                        }
+                    objects.extend(match cluster.spec.engine {
+                        crate::spec::Engine::Cnpg => cnpg::objects(checked, env, cluster),
                         crate::spec::Engine::Statefulset => {
-                            objects.extend(statefulset::objects(checked, env, cluster));
+                            statefulset::objects(checked, env, cluster)
                         }
-                    }
+                        crate::spec::Engine::Bitnami => bitnami::objects(checked, env, cluster),
+                    });
                 }
                 if let Some(data) = store::cluster_secret_store(spec) {
                     let kind = Kind::ClusterSecretStore;

@@ -389,28 +389,16 @@ fn logical_backup_objects(
             .map(|s| s.value.as_str()),
         databases,
     };
-    let name = logical_backup::name(cluster);
-    let config = logical_backup::config_map(scope.meta(name.clone(), None), &target, settings);
-    scope.push(objects, Kind::ConfigMap, ObjectData::ConfigMap(config));
-    let volume = logical_backup::volume(scope.meta(name.clone(), None), &target, settings);
-    scope.push(
-        objects,
-        Kind::PersistentVolumeClaim,
-        ObjectData::PersistentVolumeClaim(volume),
-    );
-    let job = logical_backup::cron_job(scope.meta(name, None), &target, settings);
-    scope.push(objects, Kind::CronJob, ObjectData::CronJob(Box::new(job)));
-    let template = settings.credentials_key.clone().unwrap_or_default();
-    let remote = naming::expand(
-        &template,
-        &BTreeMap::from([("env", env), ("cluster", cluster)]),
-    )
-    .unwrap_or(template);
-    let secret =
-        credentials::role_password_secret(&secret_name, &remote, defaults::LOGICAL_BACKUP_ROLE);
-    let (kind, data) =
-        credentials::provided_secret(scope.spec, env, cluster, &scope.namespace, &secret);
-    scope.push(objects, kind, data);
+    let meta = |name: String| scope.meta(name, None);
+    let place = logical_backup::Place {
+        spec: scope.spec,
+        env,
+        namespace: &scope.namespace,
+        meta: &meta,
+    };
+    for (kind, data) in logical_backup::objects(&place, &target, settings) {
+        scope.push(objects, kind, data);
+    }
 }
 
 /// Settings dbgen decides, written after the spec's `parameters` (validate rejects a

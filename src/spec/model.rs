@@ -288,10 +288,11 @@ with_layer_settings! {
         pub version: String,
         /// Full image reference, overriding the one derived from `version`.
         pub image: Option<String>,
-        /// Engines without an operator (`statefulset`): where the secret provider reads the
-        /// administrator's password, property or secret `admin-password` (remote key for
-        /// External Secrets, folder for Infisical); may contain `{env}` and `{cluster}`
-        /// (and `{app}` in `[postgres_defaults]`). Required for those engines.
+        /// Engines without an operator (`statefulset`, `bitnami`): where the secret provider
+        /// reads the administrator passwords (remote key for External Secrets, folder for
+        /// Infisical); may contain `{env}` and `{cluster}` (and `{app}` in
+        /// `[postgres_defaults]`). Property `admin-password`; `bitnami` also reads
+        /// `replication-password` (repmgr) and `pgpool-admin-password`. Required for those engines.
         pub credentials_key: Option<String>,
         /// Engine `statefulset` only: `true` accepts `instances > 1` as that many
         /// independent, unreplicated PostgreSQL servers behind one Service (almost never
@@ -312,6 +313,8 @@ pub enum Engine {
     /// A plain `StatefulSet` of the official `postgres` image, no operator: one primary,
     /// no replication or failover; roles and databases made by a provisioning `Job`.
     Statefulset,
+    /// Bitnami `postgresql-ha` Helm chart: PostgreSQL with repmgr behind Pgpool-II.
+    Bitnami,
 }
 
 with_layer_settings! {

@@ -8,6 +8,7 @@
 //! in it: names are valid and unique, references resolve, quantities parse.
 
 mod apps;
+mod bitnami;
 mod clusters;
 mod context;
 mod layer;
@@ -93,6 +94,7 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
     statefulset::check(&mut cx);
     apps::check(&mut cx);
     let merged = clusters::merge_all(&mut cx);
+    bitnami::check(&mut cx, &merged);
     let mut diagnostics = cx.finish();
     diagnostic::sort(&mut diagnostics);
     if diagnostics.iter().any(Diagnostic::is_error) {

@@ -102,7 +102,8 @@ fn keys(cx: &mut Context<'_>, entry: &ClusterEntry, reported: &mut Reported) {
                 );
             }
         }
-        (None, Engine::Cnpg) => {}
+        // `validate::bitnami` checks its own engine's key.
+        (_, Engine::Bitnami) | (None, Engine::Cnpg) => {}
     }
     if entry.spec.independent_instances.is_some() && engine != Engine::Statefulset {
         reported.push(
