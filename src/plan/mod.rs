@@ -16,6 +16,7 @@ mod meta;
 mod monitoring;
 mod network;
 mod pooler;
+mod redis;
 mod store;
 mod workload;
 
@@ -148,6 +149,9 @@ impl Plan {
                 let mut objects = Vec::new();
                 for cluster in checked.clusters_in(env) {
                     objects.extend(cnpg::objects(checked, env, cluster));
+                }
+                for redis in checked.redis_in(env) {
+                    objects.extend(redis::objects(checked, env, redis));
                 }
                 if let Some(data) = store::cluster_secret_store(spec) {
                     let kind = Kind::ClusterSecretStore;

@@ -12,6 +12,7 @@ mod clusters;
 mod context;
 mod layer;
 mod platform;
+mod redis;
 pub mod rules;
 pub mod topology;
 
@@ -21,6 +22,7 @@ pub use layer::{
     Merged, MergedBackup, MergedCompute, MergedLogicalBackup, MergedMonitoring, MergedPooler,
     Sourced,
 };
+pub use redis::{RedisBackupEnv, RedisEnv, redis_memory};
 
 use crate::diagnostic::{self, Diagnostic};
 use crate::source::{FileId, Sources};
@@ -35,6 +37,8 @@ pub struct Checked {
     /// (environment, cluster key) → Cluster object name.
     names: BTreeMap<(String, String), String>,
     merged: BTreeMap<(String, String), Merged>,
+    /// Redis rendered in each environment, by environment.
+    redis: BTreeMap<String, Vec<RedisEnv>>,
     warnings: Vec<Diagnostic>,
 }
 
@@ -72,6 +76,11 @@ impl Checked {
             .filter(move |(k, a)| topology::app_cluster(k, a) == Some(cluster))
     }
 
+    /// The Redis servers rendered in `env`, by key.
+    pub fn redis_in(&self, env: &str) -> &[RedisEnv] {
+        self.redis.get(env).map_or(&[], Vec::as_slice)
+    }
+
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
     }
@@ -91,6 +100,7 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
     clusters::check(&mut cx);
     apps::check(&mut cx);
     let merged = clusters::merge_all(&mut cx);
+    let redis = redis::check(&mut cx);
     let mut diagnostics = cx.finish();
     diagnostic::sort(&mut diagnostics);
     if diagnostics.iter().any(Diagnostic::is_error) {
@@ -114,6 +124,7 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
         clusters,
         names,
         merged,
+        redis,
         warnings: diagnostics,
     })
 }
