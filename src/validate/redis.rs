@@ -494,9 +494,10 @@ fn merge_all(cx: &mut Context<'_>) -> BTreeMap<String, Vec<RedisEnv>> {
             }
         }
     }
+    let mut warned = Vec::new();
     for (env, list) in &all {
         for redis in list {
-            sentinel_size(cx, env, redis);
+            sentinel_size(cx, env, redis, &mut warned);
         }
     }
     all
@@ -575,8 +576,14 @@ fn merge(key: &str, redis: &RedisCluster, env: &str) -> RedisEnv {
 }
 
 /// Sentinel fails over only when a majority of the Sentinels (one per pod) agree, so
-/// fewer than three pods cannot survive losing the master's pod.
-fn sentinel_size(cx: &mut Context<'_>, env: &str, redis: &RedisEnv) {
+/// fewer than three pods cannot survive losing the master's pod. A value shared by
+/// several environments is reported once (`warned` holds the spans reported).
+fn sentinel_size(
+    cx: &mut Context<'_>,
+    env: &str,
+    redis: &RedisEnv,
+    warned: &mut Vec<Option<Span>>,
+) {
     if redis.engine != RedisEngine::BitnamiSentinel || redis.replicas == 0 || redis.replicas >= 3 {
         return;
     }
@@ -585,6 +592,10 @@ fn sentinel_size(cx: &mut Context<'_>, env: &str, redis: &RedisEnv) {
         .at(&["redis", key, "env", env, "replicas"])
         .or_else(|| cx.at(&["redis", key, "replicas"]))
         .or_else(|| cx.key(&["redis", key]));
+    if warned.contains(&span) {
+        return;
+    }
+    warned.push(span.clone());
     cx.push(
         Diagnostic::warning("sentinel-no-failover", span, format!("Redis `{key}` runs {} pod(s) in environment `{env}`, too few for Sentinel to fail over", redis.replicas))
             .with_label("each pod runs one Redis and one Sentinel")
@@ -593,9 +604,10 @@ fn sentinel_size(cx: &mut Context<'_>, env: &str, redis: &RedisEnv) {
 }
 
 /// Two Redis of one environment with one name, or a Redis named like a PostgreSQL
-/// cluster (both live in the platform namespace).
+/// cluster (both live in the platform namespace); each pair is reported once, for the
+/// first environment where it collides.
 fn collisions(cx: &mut Context<'_>, merged: &BTreeMap<String, Vec<RedisEnv>>) {
-    let mut reported = Vec::new();
+    let mut reported: Vec<(String, String)> = Vec::new();
     for (env, list) in merged {
         let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
         for redis in list {
@@ -605,32 +617,34 @@ fn collisions(cx: &mut Context<'_>, merged: &BTreeMap<String, Vec<RedisEnv>>) {
                 .filter(|c| c.in_env(env))
                 .find(|c| c.name(env).is_ok_and(|n| n == redis.name));
             let first = seen.insert(redis.name.as_str(), redis.key.as_str());
-            let message = match (first, postgres) {
-                (Some(first), _) => format!(
-                    "Redis `{first}` and `{}` are both named `{}` in environment `{env}`",
-                    redis.key, redis.name
+            let (pair, message) = match (first, postgres) {
+                (Some(first), _) => (
+                    (first.to_string(), redis.key.clone()),
+                    format!(
+                        "Redis `{first}` and `{}` are both named `{}` in environment `{env}`",
+                        redis.key, redis.name
+                    ),
                 ),
-                (None, Some(cluster)) => format!(
-                    "Redis `{}` is named `{}` like {} in environment `{env}`",
-                    redis.key,
-                    redis.name,
-                    cluster.describe()
+                (None, Some(cluster)) => (
+                    (cluster.key.clone(), redis.key.clone()),
+                    format!(
+                        "Redis `{}` is named `{}` like {} in environment `{env}`",
+                        redis.key,
+                        redis.name,
+                        cluster.describe()
+                    ),
                 ),
                 (None, None) => continue,
             };
-            if reported.contains(&message) {
+            if reported.contains(&pair) {
                 continue;
             }
             cx.push(
-                Diagnostic::error(
-                    "name-collision",
-                    cx.key(&["redis", &redis.key]),
-                    message.clone(),
-                )
-                .with_label("same name in the platform namespace")
-                .with_help("give one of them another `name`"),
+                Diagnostic::error("name-collision", cx.key(&["redis", &redis.key]), message)
+                    .with_label("same name in the platform namespace")
+                    .with_help("give one of them another `name`"),
             );
-            reported.push(message);
+            reported.push(pair);
         }
     }
 }
