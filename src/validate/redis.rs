@@ -498,6 +498,7 @@ fn merge_all(cx: &mut Context<'_>) -> BTreeMap<String, Vec<RedisEnv>> {
     for (env, list) in &all {
         for redis in list {
             sentinel_size(cx, env, redis, &mut warned);
+            memory_within_limit(cx, env, redis, &mut warned);
         }
     }
     all
@@ -600,6 +601,40 @@ fn sentinel_size(
         Diagnostic::warning("sentinel-no-failover", span, format!("Redis `{key}` runs {} pod(s) in environment `{env}`, too few for Sentinel to fail over", redis.replicas))
             .with_label("each pod runs one Redis and one Sentinel")
             .with_help("a failover needs a majority of Sentinels alive once the master's pod is gone: use 3 pods or more"),
+    );
+}
+
+/// `maxmemory` at or above the container's memory limit: Redis would be killed for
+/// running out of memory before it starts evicting (its own overhead, and the fork of
+/// an AOF rewrite or snapshot, come on top of the data).
+fn memory_within_limit(
+    cx: &mut Context<'_>,
+    env: &str,
+    redis: &RedisEnv,
+    warned: &mut Vec<Option<Span>>,
+) {
+    let (Some(maxmemory), Some(limit)) = (&redis.maxmemory, &redis.limits.memory) else {
+        return;
+    };
+    let (Ok(bytes), Ok(limit_bytes)) = (redis_memory(maxmemory), rules::quantity(limit)) else {
+        return;
+    };
+    #[allow(clippy::cast_precision_loss)] // byte counts far below 2^52
+    if (bytes as f64) < limit_bytes {
+        return;
+    }
+    let key = &redis.key;
+    let span = cx
+        .at(&["redis", key, "env", env, "maxmemory"])
+        .or_else(|| cx.at(&["redis", key, "maxmemory"]));
+    if warned.contains(&span) {
+        return;
+    }
+    warned.push(span.clone());
+    cx.push(
+        Diagnostic::warning("maxmemory-above-limit", span, format!("Redis `{key}` may use `maxmemory` {maxmemory} in environment `{env}`, not less than its memory limit {limit}"))
+            .with_label("Redis would be OOM-killed before it evicts")
+            .with_help("keep `maxmemory` well below `resources.limits.memory` (Redis's overhead and the fork of a rewrite come on top), e.g. three quarters of it"),
     );
 }
 

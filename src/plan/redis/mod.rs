@@ -164,3 +164,71 @@ fn connection_keys(scope: &Scope<'_>, password: &PasswordExprs) -> BTreeMap<Stri
     }
     keys
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use crate::pipeline;
+
+    const PLATFORM: &str = r#"
+[platform]
+name = "p"
+namespace = "db"
+[environments.dev]
+[bitnami]
+images = "bitnamilegacy"
+[redis.sessions]
+engine = "bitnami-sentinel"
+version = "8.2.1"
+credentials_key = "redis/{env}"
+[apps.web]
+redis = "sessions"
+namespace = "web"
+"#;
+
+    /// Keys of `web-redis` as each provider's object produces it.
+    fn connection_keys(secrets: &str) -> BTreeSet<String> {
+        let compiled = pipeline::compile("dbgen.toml", &format!("{PLATFORM}{secrets}"))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let (_, manifests) = &compiled.environments[0];
+        let object = manifests
+            .iter()
+            .find(|m| m.path.starts_with("dev/web/"))
+            .expect("a connection Secret producer");
+        let doc = &object.document;
+        let data = doc
+            .pointer("/spec/target/template/data")
+            .or_else(|| doc.pointer("/spec/managedKubeSecretReferences/0/template/data"))
+            .or_else(|| doc.pointer("/spec/targets/0/template/data"))
+            .expect("templated data");
+        data.as_object().unwrap().keys().cloned().collect()
+    }
+
+    #[test]
+    fn every_provider_produces_the_same_redis_connection_keys() {
+        let external = connection_keys(
+            "[secrets]\nprovider = \"external-secrets\"\nstore = \"s\"\nkey = \"{app}\"\n",
+        );
+        let infisical = "[secrets]\nprovider = \"infisical\"\nhost = \"https://i.example\"\n\
+            project = \"p\"\npath = \"/{app}\"\n\
+            credentials = { name = \"c\", namespace = \"n\" }\n";
+        assert_eq!(connection_keys(infisical), external);
+        let static_secret = format!("{infisical}kind = \"InfisicalStaticSecret\"\n");
+        assert_eq!(connection_keys(&static_secret), external);
+        let expected: BTreeSet<String> = [
+            "host",
+            "port",
+            "password",
+            "uri",
+            "sentinel-host",
+            "sentinel-port",
+            "sentinel-master",
+            "sentinel-uri",
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+        assert_eq!(external, expected);
+    }
+}
