@@ -468,7 +468,7 @@ fn infisical_host(cx: &mut Context<'_>, host: &str) {
 }
 
 /// An Infisical folder path: absolute, no empty segment, no trailing `/` (but `/`).
-fn folder_path(path: &str) -> Result<(), &'static str> {
+pub(super) fn folder_path(path: &str) -> Result<(), &'static str> {
     if !path.starts_with('/') {
         return Err("must start with `/`");
     }

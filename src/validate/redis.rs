@@ -149,6 +149,16 @@ fn table(cx: &mut Context<'_>, key: &str, redis: &RedisCluster) {
         Some(template) => {
             let vars = BTreeMap::from([("env", "env"), ("cluster", "cluster")]);
             placeholders(cx, &["redis", key, "credentials_key"], template, &vars);
+            // With Infisical the key is the folder the password secret is read from.
+            if spec.secrets.provider == crate::spec::SecretProvider::Infisical
+                && let Err(why) = super::platform::folder_path(template)
+            {
+                cx.push(
+                    Diagnostic::error("invalid-value", cx.at(&["redis", key, "credentials_key"]), format!("Infisical folder `{template}` {why}"))
+                        .with_label("not an Infisical folder path")
+                        .with_help("with provider `infisical`, `credentials_key` is the folder holding the secret `password`, e.g. `/redis/{env}`"),
+                );
+            }
         }
         None => cx.push(
             Diagnostic::error("missing-key", cx.key(&["redis", key]), format!("Redis `{key}` needs `credentials_key`"))
@@ -499,6 +509,7 @@ fn merge_all(cx: &mut Context<'_>) -> BTreeMap<String, Vec<RedisEnv>> {
         for redis in list {
             sentinel_size(cx, env, redis, &mut warned);
             memory_within_limit(cx, env, redis, &mut warned);
+            requests_within_limits(cx, env, redis, &mut warned);
         }
     }
     all
@@ -636,6 +647,42 @@ fn memory_within_limit(
             .with_label("Redis would be OOM-killed before it evicts")
             .with_help("keep `maxmemory` well below `resources.limits.memory` (Redis's overhead and the fork of a rewrite come on top), e.g. three quarters of it"),
     );
+}
+
+/// A request above its limit, which Kubernetes rejects; reported at the request.
+fn requests_within_limits(
+    cx: &mut Context<'_>,
+    env: &str,
+    redis: &RedisEnv,
+    reported: &mut Vec<Option<Span>>,
+) {
+    let key = &redis.key;
+    for (what, request, limit) in [
+        ("cpu", &redis.requests.cpu, &redis.limits.cpu),
+        ("memory", &redis.requests.memory, &redis.limits.memory),
+    ] {
+        let (Some(request), Some(limit)) = (request, limit) else {
+            continue;
+        };
+        let (Ok(r), Ok(l)) = (rules::quantity(request), rules::quantity(limit)) else {
+            continue;
+        };
+        if r <= l {
+            continue;
+        }
+        let field = ["resources", "requests", what];
+        let span = span_at(cx, &prefix(key, Some(env)), &field)
+            .or_else(|| span_at(cx, &prefix(key, None), &field));
+        if reported.contains(&span) {
+            continue;
+        }
+        reported.push(span.clone());
+        cx.push(
+            Diagnostic::error("request-exceeds-limit", span, format!("{what} request `{request}` of Redis `{key}` is larger than its limit `{limit}` in environment `{env}`"))
+                .with_label("request above the limit")
+                .with_help("Kubernetes rejects a Pod whose request exceeds its limit; raise the limit or lower the request"),
+        );
+    }
 }
 
 /// Two Redis of one environment with one name, or a Redis named like a PostgreSQL
