@@ -181,7 +181,7 @@ images = "bitnamilegacy"
 [redis.sessions]
 engine = "bitnami-sentinel"
 version = "8.2.1"
-credentials_key = "redis/{env}"
+credentials_key = "/redis/{env}"
 [apps.web]
 redis = "sessions"
 namespace = "web"
