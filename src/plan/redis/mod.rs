@@ -49,12 +49,18 @@ impl Scope<'_> {
         format!("{service}.{}", self.namespace)
     }
 
-    /// The official image: `image`, else `redis:<version>`.
+    /// The image of the server (`statefulset`) and of the backup job: `image`, else the
+    /// official `redis:<version>`; with the chart, the official image of exactly the Redis
+    /// the chart runs, whatever `8.2` spelling the spec used.
     pub(super) fn official_image(&self) -> String {
         let redis = self.redis;
+        let tag = match redis.engine {
+            RedisEngine::BitnamiSentinel => defaults::BITNAMI_REDIS_APP_VERSION,
+            RedisEngine::Statefulset => redis.version.as_str(),
+        };
         match (redis.engine, &redis.image) {
             (RedisEngine::Statefulset, Some(image)) => image.clone(),
-            _ => format!("{}:{}", defaults::REDIS_IMAGE_REPOSITORY, redis.version),
+            _ => format!("{}:{tag}", defaults::REDIS_IMAGE_REPOSITORY),
         }
     }
 }
