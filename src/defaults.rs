@@ -59,3 +59,20 @@ pub const LOGICAL_BACKUP_RETENTION_DAYS: u32 = 7;
 pub const LOGICAL_BACKUP_STORAGE: &str = "10Gi";
 /// The role the logical backup CronJob connects as (member of `pg_read_all_data`).
 pub const LOGICAL_BACKUP_ROLE: &str = "dbgen_backup";
+/// The Bitnami `redis` chart dbgen pins, its repository, and the Redis it runs.
+pub const BITNAMI_REDIS_CHART_VERSION: &str = "23.1.1";
+pub const BITNAMI_CHART_REPO: &str = "oci://registry-1.docker.io/bitnamicharts";
+pub const BITNAMI_REDIS_APP_VERSION: &str = "8.2.1";
+pub const BITNAMI_REDIS_MINOR: &str = "8.2";
+/// The official Redis image (engine `statefulset` and every Redis backup job).
+pub const REDIS_IMAGE_REPOSITORY: &str = "docker.io/library/redis";
+pub const REDIS_PORT: u16 = 6379;
+pub const REDIS_SENTINEL_PORT: u16 = 26379;
+/// The Bitnami chart's own default master set name.
+pub const REDIS_MASTER_SET: &str = "mymaster";
+/// The Bitnami chart's default data volume size.
+pub const REDIS_STORAGE: &str = "8Gi";
+/// Redis backups: nightly at 03:00 as in the seeds, a week of snapshots, on 5Gi.
+pub const REDIS_BACKUP_SCHEDULE: &str = "0 3 * * *";
+pub const REDIS_BACKUP_RETENTION_DAYS: u32 = 7;
+pub const REDIS_BACKUP_STORAGE: &str = "5Gi";

@@ -33,6 +33,16 @@ pub fn connection_secret(app_key: &str, configured: Option<&str>) -> String {
     configured.map_or_else(|| format!("{app_key}-postgresql"), str::to_string)
 }
 
+/// Redis connection Secret in the app's namespace.
+pub fn redis_connection_secret(app_key: &str, configured: Option<&str>) -> String {
+    configured.map_or_else(|| format!("{app_key}-redis"), str::to_string)
+}
+
+/// The Redis password Secret (in the platform namespace), read by Redis and its backups.
+pub fn redis_credentials_secret(redis: &str) -> String {
+    format!("{redis}-credentials")
+}
+
 /// The read-only role of an app (`readonly = true`).
 pub fn readonly_role(role: &str) -> String {
     format!("{role}_readonly")

@@ -28,7 +28,7 @@ use crate::validate::{Checked, Merged};
 /// `17.6` (checked by `validate`).
 pub const CHART: &str = "postgresql-ha";
 pub const CHART_VERSION: &str = "16.3.4";
-pub const CHART_REPO: &str = "oci://registry-1.docker.io/bitnamicharts";
+pub const CHART_REPO: &str = defaults::BITNAMI_CHART_REPO;
 /// The PostgreSQL `major.minor` the pinned chart's images run.
 pub const POSTGRES_VERSION: &str = "17.6";
 /// The superuser the chart creates; apps never use it.

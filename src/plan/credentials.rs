@@ -152,22 +152,22 @@ pub(super) struct PoolerAccess {
 /// operators run Go `text/template` with sprig (External Secrets' engine v2; Infisical's
 /// operator adds sprig minus `env`/`expandenv`), so the escaping is the same and only the
 /// expression reaching the value differs.
-struct PasswordExprs {
+pub(super) struct PasswordExprs {
     /// As is (`password` key).
-    plain: String,
+    pub(super) plain: String,
     /// In `user:password@` of a URI: `urlquery` escapes everything but writes a space as
     /// `+`, which is a literal plus in the userinfo part, so `+` (only ever a space after
     /// `urlquery`, which escapes a real `+` as `%2B`) becomes `%20`.
-    userinfo: String,
+    pub(super) userinfo: String,
     /// In a query string (`?password=`), where `+` already means a space.
-    query: String,
+    pub(super) query: String,
     /// In a `.pgpass` line, whose fields escape `\` and `:` with a backslash.
-    pgpass: String,
+    pub(super) pgpass: String,
 }
 
 impl PasswordExprs {
     /// `value` is the template expression of the password, e.g. `.password`.
-    fn go_template(value: &str) -> Self {
+    pub(super) fn go_template(value: &str) -> Self {
         Self {
             plain: format!("{{{{ {value} }}}}"),
             userinfo: format!("{{{{ {value} | urlquery | replace \"+\" \"%20\" }}}}"),
@@ -571,6 +571,84 @@ pub(super) fn external_secret(
         secret_labels: BTreeMap::new(),
         template,
         data,
+    }
+}
+
+/// A Secret whose keys are all templated around one password the provider reads from
+/// `remote` (External Secrets: property `password` of that remote key; Infisical: secret
+/// `password` of that folder): the Redis password Secret and Redis connection Secrets.
+pub(super) struct PasswordSecret<'a> {
+    pub(super) name: &'a str,
+    pub(super) namespace: &'a str,
+    pub(super) remote: &'a str,
+    /// The `instance` label: the server the password belongs to.
+    pub(super) instance: &'a str,
+    /// The app a connection Secret is for (its `name` label).
+    pub(super) app: Option<&'a str>,
+    /// Namespace of the shared Infisical auth objects (the platform namespace).
+    pub(super) platform_namespace: &'a str,
+}
+
+/// The provider object producing `secret`, an `Opaque` Secret whose keys `keys` writes
+/// from the provider's password expressions.
+pub(super) fn password_secret(
+    spec: &Spec,
+    env: &str,
+    secret: &PasswordSecret<'_>,
+    keys: &dyn Fn(&PasswordExprs) -> BTreeMap<String, String>,
+) -> (Kind, ObjectData) {
+    const PROPERTY: &str = defaults::PASSWORD_PROPERTY;
+    let secrets = &spec.secrets;
+    match secrets.provider {
+        SecretProvider::ExternalSecrets => {
+            let plan = ExternalSecretPlan {
+                meta: Meta::new(
+                    secret.name.to_string(),
+                    secret.namespace.to_string(),
+                    &spec.platform.name,
+                    secret.instance,
+                    secret.app,
+                ),
+                refresh: secrets
+                    .refresh
+                    .clone()
+                    .unwrap_or_else(|| defaults::REFRESH.to_string()),
+                store: store_ref(spec),
+                target: secret.name.to_string(),
+                secret_type: "Opaque".to_string(),
+                secret_labels: BTreeMap::new(),
+                template: keys(&PasswordExprs::go_template(".password")),
+                data: vec![RemoteRef {
+                    secret_key: "password".to_string(),
+                    key: secret.remote.to_string(),
+                    property: PROPERTY.to_string(),
+                }],
+            };
+            (Kind::ExternalSecret, ObjectData::ExternalSecret(plan))
+        }
+        SecretProvider::Infisical => {
+            let mut password = PasswordExprs::go_template(&format!(".{PROPERTY}.Value"));
+            // As for app credentials: a missing secret must fail the render, not become
+            // the literal `<no value>`; every key set here includes `plain`.
+            password.plain = format!(
+                "{{{{ if not .{PROPERTY}.Value }}}}{{{{ fail \"dbgen: Infisical secret {PROPERTY} is missing or empty\" }}}}{{{{ end }}}}{}",
+                password.plain
+            );
+            let scope = infisical_scope(spec, env, secret.remote.to_string());
+            let produced = vec![ManagedSecret {
+                name: secret.name.to_string(),
+                namespace: secret.namespace.to_string(),
+                secret_type: "Opaque".to_string(),
+                labels: BTreeMap::new(),
+                data: keys(&password),
+            }];
+            let owner = Owner {
+                cluster: secret.instance,
+                cluster_namespace: secret.platform_namespace,
+                app: secret.app,
+            };
+            infisical_objects(spec, &owner, &scope, produced).remove(0)
+        }
     }
 }
 

@@ -19,6 +19,7 @@ mod network;
 mod pooler;
 pub(crate) mod provisioning;
 pub(crate) mod statefulset;
+mod redis;
 mod store;
 mod workload;
 
@@ -157,6 +158,9 @@ impl Plan {
                         }
                         crate::spec::Engine::Bitnami => bitnami::objects(checked, env, cluster),
                     });
+                }
+                for redis in checked.redis_in(env) {
+                    objects.extend(redis::objects(checked, env, redis));
                 }
                 if let Some(data) = store::cluster_secret_store(spec) {
                     let kind = Kind::ClusterSecretStore;

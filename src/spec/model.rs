@@ -97,6 +97,9 @@ pub struct Spec {
     /// How the Bitnami charts (engine `bitnami`, Redis engine `bitnami-sentinel`) are
     /// delivered, and where their images come from.
     pub bitnami: Option<Bitnami>,
+    /// Redis servers, by name; apps name one with `redis = "<name>"`.
+    #[serde(default)]
+    pub redis: BTreeMap<String, RedisCluster>,
 }
 
 /// Settings shared by every Bitnami chart dbgen renders.
@@ -487,6 +490,11 @@ pub struct App {
     pub extensions: Vec<String>,
     /// Name of the connection Secret in the app's namespace (default `<app>-postgresql`).
     pub connection_secret: Option<String>,
+    /// The Redis this app uses (a `[redis.<name>]` key); an app may use PostgreSQL,
+    /// Redis or both.
+    pub redis: Option<String>,
+    /// Name of the Redis connection Secret in the app's namespace (default `<app>-redis`).
+    pub redis_connection_secret: Option<String>,
 }
 
 /// CNPG's reclaim policies for `Database` and `DatabaseRole` objects.
@@ -547,4 +555,153 @@ impl SslMode {
 pub struct Output {
     /// Output directory, relative to the spec file (default `out`).
     pub dir: Option<String>,
+}
+
+/// Declares a Redis table type with its own fields followed by the settings a
+/// `[redis.<name>]` table and its `env.<name>` tables share, so the two cannot drift apart.
+macro_rules! with_redis_settings {
+    ($(#[$meta:meta])* pub struct $name:ident { $($(#[$fmeta:meta])* pub $field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($(#[$fmeta])* pub $field: $ty,)*
+            /// Number of Redis pods. `bitnami-sentinel`: every pod runs Redis and a Sentinel,
+            /// one is the master (default 3, the least that survives losing one);
+            /// `statefulset`: must be 1 (default 1).
+            pub replicas: Option<u32>,
+            /// Data volume size of each pod, a Kubernetes quantity (default `8Gi`).
+            pub storage: Option<String>,
+            /// Storage class of the data volumes.
+            pub storage_class: Option<String>,
+            /// CPU and memory requests and limits of each Redis container.
+            pub resources: Option<Resources>,
+            /// Redis `maxmemory`, e.g. `512mb` (bytes, or a number with `kb`, `mb` or `gb`).
+            pub maxmemory: Option<String>,
+            /// Redis `maxmemory-policy` (what to evict at `maxmemory`; default `noeviction`).
+            pub maxmemory_policy: Option<MaxmemoryPolicy>,
+            /// Append-only-file persistence (default on).
+            pub appendonly: Option<bool>,
+            /// Prometheus metrics (`bitnami-sentinel` only): the chart's exporter and a `ServiceMonitor`.
+            pub monitoring: Option<bool>,
+            /// RDB snapshots by a CronJob (`redis-cli --rdb`) to a volume.
+            pub backup: Option<RedisBackup>,
+        }
+
+        impl $name {
+            /// The per-environment settings written in this table.
+            #[must_use]
+            pub fn settings(&self) -> RedisLayer {
+                RedisLayer {
+                    replicas: self.replicas,
+                    storage: self.storage.clone(),
+                    storage_class: self.storage_class.clone(),
+                    resources: self.resources.clone(),
+                    maxmemory: self.maxmemory.clone(),
+                    maxmemory_policy: self.maxmemory_policy,
+                    appendonly: self.appendonly,
+                    monitoring: self.monitoring,
+                    backup: self.backup.clone(),
+                }
+            }
+        }
+    };
+}
+
+with_redis_settings! {
+    /// A Redis server (`[redis.<name>]`). Settings under `env.<name>` override these for
+    /// one environment.
+    #[derive(Debug, Clone, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct RedisCluster {
+        /// Which engine runs Redis.
+        pub engine: RedisEngine,
+        /// Redis version: `statefulset` runs the official image `redis:<version>`
+        /// (e.g. `8.2.1`); `bitnami-sentinel` must name the chart's Redis (8.2).
+        pub version: String,
+        /// Full image reference overriding the one derived from `version` (`statefulset` only).
+        pub image: Option<String>,
+        /// Name of the Redis objects (and Helm release), a pattern with `{env}`; default: the key.
+        pub name: Option<String>,
+        /// Render this Redis only in these environments (default: all).
+        pub environments: Option<Vec<String>>,
+        /// Sentinel master set name (`bitnami-sentinel` only; default `mymaster`).
+        pub master_set: Option<String>,
+        /// Where the secret provider reads the Redis password (property or Infisical secret
+        /// `password`): a remote key or Infisical folder; may contain `{env}` and `{cluster}`
+        /// (the Redis name). Required.
+        pub credentials_key: Option<String>,
+        /// Per-environment overrides, by environment name.
+        #[serde(default)]
+        pub env: BTreeMap<String, RedisLayer>,
+    }
+}
+
+with_redis_settings! {
+    /// Per-environment Redis settings (`[redis.<name>.env.<env>]`).
+    #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct RedisLayer {}
+}
+
+/// Supported Redis engines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RedisEngine {
+    /// Bitnami `redis` chart with Sentinel (`architecture: replication`).
+    BitnamiSentinel,
+    /// One Redis pod from the official image: `StatefulSet`, `Service` and `ConfigMap`.
+    Statefulset,
+}
+
+impl RedisEngine {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BitnamiSentinel => "bitnami-sentinel",
+            Self::Statefulset => "statefulset",
+        }
+    }
+}
+
+/// Redis eviction policies (`maxmemory-policy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum MaxmemoryPolicy {
+    Noeviction,
+    AllkeysLru,
+    AllkeysLfu,
+    AllkeysRandom,
+    VolatileLru,
+    VolatileLfu,
+    VolatileRandom,
+    VolatileTtl,
+}
+
+impl MaxmemoryPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Noeviction => "noeviction",
+            Self::AllkeysLru => "allkeys-lru",
+            Self::AllkeysLfu => "allkeys-lfu",
+            Self::AllkeysRandom => "allkeys-random",
+            Self::VolatileLru => "volatile-lru",
+            Self::VolatileLfu => "volatile-lfu",
+            Self::VolatileRandom => "volatile-random",
+            Self::VolatileTtl => "volatile-ttl",
+        }
+    }
+}
+
+/// Redis backups (`[redis.<name>.backup]`); every key may be overridden per environment.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedisBackup {
+    /// Turn backups on or off (default on when the table is given).
+    pub enabled: Option<bool>,
+    /// When the CronJob runs: a 5-field cron expression (default `0 3 * * *`).
+    pub schedule: Option<String>,
+    /// Days of snapshots to keep (default 7).
+    pub retention_days: Option<u32>,
+    /// Size of the backup volume (default `5Gi`).
+    pub storage: Option<String>,
+    /// Storage class of the backup volume (default: the data volumes').
+    pub storage_class: Option<String>,
 }

@@ -163,6 +163,10 @@ fn cluster<'s>(cx: &mut Context<'_>, key: &'s str, app: &'s App) -> Option<&'s s
         return Some(key);
     }
     let Some(cluster) = app.postgres.as_deref() else {
+        // A Redis-only app has nothing on PostgreSQL to check.
+        if app.redis.is_some() {
+            return None;
+        }
         cx.push(
             Diagnostic::error(
                 "missing-key",

@@ -13,6 +13,7 @@ mod clusters;
 mod context;
 mod layer;
 mod platform;
+mod redis;
 pub mod rules;
 mod statefulset;
 pub mod topology;
@@ -23,6 +24,7 @@ pub use layer::{
     Merged, MergedBackup, MergedCompute, MergedLogicalBackup, MergedMonitoring, MergedPooler,
     Sourced,
 };
+pub use redis::{RedisBackupEnv, RedisEnv, redis_memory};
 
 use crate::diagnostic::{self, Diagnostic};
 use crate::source::{FileId, Sources};
@@ -37,6 +39,8 @@ pub struct Checked {
     /// (environment, cluster key) → Cluster object name.
     names: BTreeMap<(String, String), String>,
     merged: BTreeMap<(String, String), Merged>,
+    /// Redis rendered in each environment, by environment.
+    redis: BTreeMap<String, Vec<RedisEnv>>,
     warnings: Vec<Diagnostic>,
 }
 
@@ -74,6 +78,11 @@ impl Checked {
             .filter(move |(k, a)| topology::app_cluster(k, a) == Some(cluster))
     }
 
+    /// The Redis servers rendered in `env`, by key.
+    pub fn redis_in(&self, env: &str) -> &[RedisEnv] {
+        self.redis.get(env).map_or(&[], Vec::as_slice)
+    }
+
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
     }
@@ -95,6 +104,7 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
     apps::check(&mut cx);
     let merged = clusters::merge_all(&mut cx);
     bitnami::check(&mut cx, &merged);
+    let redis = redis::check(&mut cx);
     let mut diagnostics = cx.finish();
     diagnostic::sort(&mut diagnostics);
     if diagnostics.iter().any(Diagnostic::is_error) {
@@ -118,6 +128,7 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
         clusters,
         names,
         merged,
+        redis,
         warnings: diagnostics,
     })
 }

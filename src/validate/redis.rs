@@ -1,0 +1,748 @@
+//! Checks of `[redis.*]` and of the apps' `redis` references, and the per-environment
+//! merge of each Redis's settings (`env.<env>` over the table over built-in defaults).
+//!
+//! Input: the spec (through `Context`). Output: every problem found, and `RedisEnv`s:
+//! one per (environment, Redis rendered there), every value decided.
+//! Invariant: a `RedisEnv` is only built from a Redis whose names, quantities, schedule
+//! and credentials key passed; `plan` reads it without checking again.
+
+use std::collections::BTreeMap;
+
+use super::context::Context;
+use super::platform::placeholders;
+use super::rules;
+use crate::defaults;
+use crate::diagnostic::Diagnostic;
+use crate::naming;
+use crate::source::Span;
+use crate::spec::{Compute, MaxmemoryPolicy, RedisCluster, RedisEngine, RedisLayer};
+
+/// The longest Redis name: the Bitnami chart names its `StatefulSet` `<name>-node`, whose
+/// pods carry a `controller-revision-hash` label `<name>-node-<10 characters>` that must
+/// stay a 63-character label value; `<name>-backup` CronJobs allow 52.
+const REDIS_NAME_MAX: usize = 45;
+
+/// One Redis in one environment, with every setting decided.
+#[derive(Debug, Clone)]
+pub struct RedisEnv {
+    /// The `[redis.<key>]` key.
+    pub key: String,
+    /// Name of its objects and Helm release in this environment.
+    pub name: String,
+    pub engine: RedisEngine,
+    pub version: String,
+    pub image: Option<String>,
+    pub master_set: String,
+    /// Remote key or Infisical folder of the password, placeholders expanded.
+    pub credentials_key: String,
+    pub replicas: u32,
+    pub storage: String,
+    pub storage_class: Option<String>,
+    pub requests: Compute,
+    pub limits: Compute,
+    pub maxmemory: Option<String>,
+    pub maxmemory_policy: Option<MaxmemoryPolicy>,
+    pub appendonly: bool,
+    pub monitoring: bool,
+    pub backup: Option<RedisBackupEnv>,
+}
+
+/// Backup settings of one Redis in one environment.
+#[derive(Debug, Clone)]
+pub struct RedisBackupEnv {
+    pub schedule: String,
+    pub retention_days: u32,
+    pub storage: String,
+    pub storage_class: Option<String>,
+}
+
+fn prefix(key: &str, env: Option<&str>) -> Vec<String> {
+    let mut path = vec!["redis".to_string(), key.to_string()];
+    if let Some(env) = env {
+        path.extend(["env".to_string(), env.to_string()]);
+    }
+    path
+}
+
+fn span_at(cx: &Context<'_>, prefix: &[String], field: &[&str]) -> Option<Span> {
+    let mut path: Vec<&str> = prefix.iter().map(String::as_str).collect();
+    path.extend_from_slice(field);
+    cx.at(&path)
+}
+
+/// Checks every Redis and every app's `redis`; returns the merged settings by
+/// environment (empty when there are errors: `check` stops before `plan` then).
+pub(super) fn check(cx: &mut Context<'_>) -> BTreeMap<String, Vec<RedisEnv>> {
+    let spec = cx.spec();
+    for (key, redis) in &spec.redis {
+        table(cx, key, redis);
+        layer(cx, &prefix(key, None), &redis.settings(), redis.engine);
+        for (env, overrides) in &redis.env {
+            if spec.environments.contains_key(env) {
+                layer(cx, &prefix(key, Some(env)), overrides, redis.engine);
+            } else {
+                let names: Vec<&str> = spec.environments.keys().map(String::as_str).collect();
+                cx.unknown_reference(
+                    cx.key(&["redis", key, "env", env]),
+                    "environment",
+                    env,
+                    names,
+                );
+            }
+        }
+    }
+    apps(cx);
+    let merged = merge_all(cx);
+    collisions(cx, &merged);
+    merged
+}
+
+/// Engine-wide values of one `[redis.<key>]` table: names, version, image, master set,
+/// credentials key, environments, and whether anything uses it.
+fn table(cx: &mut Context<'_>, key: &str, redis: &RedisCluster) {
+    let spec = cx.spec();
+    names(cx, key, redis);
+    version(cx, key, redis);
+    if redis.engine == RedisEngine::BitnamiSentinel {
+        if redis.image.is_some() {
+            cx.push(
+                Diagnostic::error("unused-key", cx.key(&["redis", key, "image"]), format!("Redis `{key}` sets `image`, which engine `bitnami-sentinel` does not use"))
+                    .with_label("the chart pins its own images")
+                    .with_help("choose where the chart's images come from with `[bitnami] images` (e.g. `bitnamilegacy` or a mirror)"),
+            );
+        }
+        if spec.bitnami.as_ref().is_none_or(|b| b.images.is_none()) {
+            cx.push(
+                Diagnostic::warning("bitnami-images", cx.at(&["redis", key, "engine"]), format!("Redis `{key}` uses the Bitnami chart's default images, which `docker.io/bitnami` no longer publishes since August 2025"))
+                    .with_label("pods would fail to pull their images")
+                    .with_help("set `[bitnami] images = \"bitnamilegacy\"` (frozen copies) or the address of a mirror"),
+            );
+        }
+    } else if redis.master_set.is_some() {
+        cx.push(
+            Diagnostic::error(
+                "unused-key",
+                cx.key(&["redis", key, "master_set"]),
+                format!(
+                    "Redis `{key}` sets `master_set`, which only engine `bitnami-sentinel` uses"
+                ),
+            )
+            .with_label("no Sentinel with engine `statefulset`"),
+        );
+    }
+    if let Some(master_set) = &redis.master_set
+        && (master_set.is_empty()
+            || !master_set
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')))
+    {
+        cx.push(
+            Diagnostic::error(
+                "invalid-name",
+                cx.at(&["redis", key, "master_set"]),
+                format!("master set name `{master_set}` must be letters, digits, `-`, `_` or `.`"),
+            )
+            .with_label("invalid master set name"),
+        );
+    }
+    match &redis.credentials_key {
+        Some(template) => {
+            let vars = BTreeMap::from([("env", "env"), ("cluster", "cluster")]);
+            placeholders(cx, &["redis", key, "credentials_key"], template, &vars);
+            // With Infisical the key is the folder the password secret is read from.
+            if spec.secrets.provider == crate::spec::SecretProvider::Infisical
+                && let Err(why) = super::platform::folder_path(template)
+            {
+                cx.push(
+                    Diagnostic::error("invalid-value", cx.at(&["redis", key, "credentials_key"]), format!("Infisical folder `{template}` {why}"))
+                        .with_label("not an Infisical folder path")
+                        .with_help("with provider `infisical`, `credentials_key` is the folder holding the secret `password`, e.g. `/redis/{env}`"),
+                );
+            }
+        }
+        None => cx.push(
+            Diagnostic::error("missing-key", cx.key(&["redis", key]), format!("Redis `{key}` needs `credentials_key`"))
+                .with_label("where the Redis password is read")
+                .with_help("the secret provider reads the password (property or secret `password`) from `credentials_key`, e.g. `infrastructure/redis`; dbgen never generates or writes it"),
+        ),
+    }
+    for (i, env) in redis.environments.iter().flatten().enumerate() {
+        if !spec.environments.contains_key(env) {
+            let names: Vec<&str> = spec.environments.keys().map(String::as_str).collect();
+            let index = i.to_string();
+            cx.unknown_reference(
+                cx.at(&["redis", key, "environments", &index]),
+                "environment",
+                env,
+                names,
+            );
+        }
+    }
+    if !spec.apps.values().any(|a| a.redis.as_deref() == Some(key)) {
+        cx.push(
+            Diagnostic::warning(
+                "unused-redis",
+                cx.key(&["redis", key]),
+                format!("no app uses Redis `{key}`"),
+            )
+            .with_label("rendered, but no app gets a connection Secret for it"),
+        );
+    }
+}
+
+/// The object name in every environment: placeholders, then a DNS-1035 label short
+/// enough for every name derived from it.
+fn names(cx: &mut Context<'_>, key: &str, redis: &RedisCluster) {
+    let span = cx
+        .at(&["redis", key, "name"])
+        .or_else(|| cx.key(&["redis", key]));
+    if let Some(pattern) = &redis.name
+        && placeholders(
+            cx,
+            &["redis", key, "name"],
+            pattern,
+            &BTreeMap::from([("env", "env")]),
+        )
+        .is_none()
+    {
+        return;
+    }
+    let mut reported = Vec::new();
+    for env in cx.spec().environments.keys() {
+        let name = redis_name(key, redis, env);
+        if reported.contains(&name) {
+            continue;
+        }
+        if let Err(why) = rules::dns1035_label(&name, REDIS_NAME_MAX) {
+            cx.push(
+                Diagnostic::error("invalid-name", span.clone(), format!("Redis name `{name}` {why}"))
+                    .with_label(format!("Redis names are DNS-1035 labels of at most {REDIS_NAME_MAX} characters (they prefix pod and CronJob names)")),
+            );
+        }
+        reported.push(name);
+    }
+}
+
+/// The Redis's name in `env`: the `name` pattern, else the key.
+pub(super) fn redis_name(key: &str, redis: &RedisCluster, env: &str) -> String {
+    redis.name.as_ref().map_or_else(
+        || key.to_string(),
+        |pattern| {
+            naming::expand(pattern, &BTreeMap::from([("env", env)]))
+                .unwrap_or_else(|_| pattern.clone())
+        },
+    )
+}
+
+/// `statefulset`: any `major.minor[.patch]` (an official image tag) unless `image` is
+/// set; `bitnami-sentinel`: the Redis of the pinned chart, since the chart picks the image.
+fn version(cx: &mut Context<'_>, key: &str, redis: &RedisCluster) {
+    let text = redis.version.as_str();
+    let parts: Vec<&str> = text.split('.').collect();
+    let numeric = (2..=3).contains(&parts.len())
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let span = cx.at(&["redis", key, "version"]);
+    match redis.engine {
+        RedisEngine::Statefulset if redis.image.is_none() && !numeric => cx.push(
+            Diagnostic::error("invalid-version", span, format!("Redis version `{text}` must be `major.minor` or `major.minor.patch`, like `8.2.1`"))
+                .with_label("not a Redis version")
+                .with_help("it is the tag of the official image `redis:<version>`; set `image` for anything else"),
+        ),
+        RedisEngine::BitnamiSentinel
+            if !(numeric && (text == defaults::BITNAMI_REDIS_MINOR
+                || text.starts_with(&format!("{}.", defaults::BITNAMI_REDIS_MINOR)))) =>
+        {
+            cx.push(
+                Diagnostic::error("invalid-version", span, format!("Redis version `{text}` is not the one chart redis {} runs (Redis {})", defaults::BITNAMI_REDIS_CHART_VERSION, defaults::BITNAMI_REDIS_APP_VERSION))
+                    .with_label("the chart decides the Redis version")
+                    .with_help(format!("write `version = \"{}\"`, or use engine `statefulset` for another version", defaults::BITNAMI_REDIS_APP_VERSION)),
+            );
+        }
+        _ => {}
+    }
+}
+
+/// Values one table (`[redis.<key>]` or its `env.<env>`) sets, checked where written.
+fn layer(cx: &mut Context<'_>, prefix: &[String], values: &RedisLayer, engine: RedisEngine) {
+    let at = |cx: &Context<'_>, field: &[&str]| span_at(cx, prefix, field);
+    if let Some(replicas) = values.replicas {
+        match engine {
+            RedisEngine::Statefulset if replicas != 1 => cx.push(
+                Diagnostic::error("invalid-value", at(cx, &["replicas"]), format!("engine `statefulset` runs one Redis pod, but `replicas` is {replicas}"))
+                    .with_label("must be 1")
+                    .with_help("pods of a plain StatefulSet would be independent masters with different data; use engine `bitnami-sentinel` for replicas with failover"),
+            ),
+            RedisEngine::BitnamiSentinel if replicas == 0 => cx.push(
+                Diagnostic::error("out-of-range", at(cx, &["replicas"]), "replicas must be at least 1")
+                    .with_label("0"),
+            ),
+            _ => {}
+        }
+    }
+    if values.monitoring == Some(true) && engine == RedisEngine::Statefulset {
+        cx.push(
+            Diagnostic::error(
+                "unsupported",
+                at(cx, &["monitoring"]),
+                "engine `statefulset` has no metrics exporter",
+            )
+            .with_label("monitoring needs engine `bitnami-sentinel`")
+            .with_help("drop `monitoring`, or scrape Redis with an exporter of your own"),
+        );
+    }
+    if let Some(storage) = &values.storage {
+        quantity(cx, at(cx, &["storage"]), prefix, "storage", storage);
+    }
+    if let Some(class) = &values.storage_class {
+        cx.rule(
+            at(cx, &["storage_class"]),
+            "storage class",
+            class,
+            rules::dns1123_subdomain(class),
+        );
+    }
+    for (side, compute) in values
+        .resources
+        .iter()
+        .flat_map(|r| [("requests", &r.requests), ("limits", &r.limits)])
+    {
+        for (what, value) in compute
+            .iter()
+            .flat_map(|c| [("cpu", &c.cpu), ("memory", &c.memory)])
+        {
+            if let Some(value) = value {
+                quantity(
+                    cx,
+                    at(cx, &["resources", side, what]),
+                    prefix,
+                    &format!("resources.{side}.{what}"),
+                    value,
+                );
+            }
+        }
+    }
+    if let Some(maxmemory) = &values.maxmemory
+        && let Err(help) = redis_memory(maxmemory)
+    {
+        cx.push(
+            Diagnostic::error(
+                "invalid-value",
+                at(cx, &["maxmemory"]),
+                format!("maxmemory `{maxmemory}` is not a Redis memory size"),
+            )
+            .with_label("not a Redis memory size")
+            .with_help(help),
+        );
+    }
+    if let Some(backup) = &values.backup {
+        if let Some(schedule) = &backup.schedule
+            && let Err(why) = rules::cron_with_seconds(schedule)
+        {
+            cx.push(
+                Diagnostic::error(
+                    "invalid-schedule",
+                    at(cx, &["backup", "schedule"]),
+                    format!("schedule `{schedule}` {why}"),
+                )
+                .with_label("not a 5-field cron expression"),
+            );
+        }
+        if backup.retention_days == Some(0) {
+            cx.push(
+                Diagnostic::error(
+                    "out-of-range",
+                    at(cx, &["backup", "retention_days"]),
+                    "retention_days must be at least 1",
+                )
+                .with_label("0"),
+            );
+        }
+        if let Some(storage) = &backup.storage {
+            quantity(
+                cx,
+                at(cx, &["backup", "storage"]),
+                prefix,
+                "backup.storage",
+                storage,
+            );
+        }
+        if let Some(class) = &backup.storage_class {
+            cx.rule(
+                at(cx, &["backup", "storage_class"]),
+                "storage class",
+                class,
+                rules::dns1123_subdomain(class),
+            );
+        }
+    }
+}
+
+fn quantity(cx: &mut Context<'_>, span: Option<Span>, prefix: &[String], field: &str, value: &str) {
+    if let Err(help) = rules::quantity(value) {
+        cx.push(
+            Diagnostic::error(
+                "invalid-quantity",
+                span,
+                format!(
+                    "`{value}` is not a Kubernetes quantity (`{}.{field}`)",
+                    prefix.join(".")
+                ),
+            )
+            .with_label("invalid quantity")
+            .with_help(help),
+        );
+    }
+}
+
+/// A memory size as `redis.conf` reads it: bytes, or a number with `k`, `kb`, `m`, `mb`,
+/// `g` or `gb` (any case). Kubernetes suffixes are the usual mistake, so they get a hint.
+pub fn redis_memory(text: &str) -> Result<u64, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let factor = match unit.to_ascii_lowercase().as_str() {
+        "" => Some(1),
+        "k" => Some(1000),
+        "kb" => Some(1024),
+        "m" => Some(1000 * 1000),
+        "mb" => Some(1024 * 1024),
+        "g" => Some(1000 * 1000 * 1000),
+        "gb" => Some(1024 * 1024 * 1024),
+        _ => None,
+    };
+    if let (Ok(n), Some(f)) = (number.parse::<u64>(), factor) {
+        return Ok(n.saturating_mul(f));
+    }
+    let redis_unit = match unit {
+        "Ki" | "KiB" => Some("kb"),
+        "Mi" | "MiB" => Some("mb"),
+        "Gi" | "GiB" => Some("gb"),
+        _ => None,
+    };
+    Err(match redis_unit {
+        Some(u) if !number.is_empty() => {
+            format!("Redis writes binary units as `kb`, `mb`, `gb`: did you mean `{number}{u}`?")
+        }
+        _ => "a whole number of bytes, or one with `kb`, `mb` or `gb` (1024-based), e.g. `512mb`"
+            .to_string(),
+    })
+}
+
+/// Each app's `redis` reference and its Redis connection Secret name.
+fn apps(cx: &mut Context<'_>) {
+    let spec = cx.spec();
+    for (key, app) in &spec.apps {
+        let Some(redis) = &app.redis else {
+            if app.redis_connection_secret.is_some() {
+                cx.push(
+                    Diagnostic::error(
+                        "unused-key",
+                        cx.key(&["apps", key, "redis_connection_secret"]),
+                        format!("app `{key}` names a Redis connection Secret but no `redis`"),
+                    )
+                    .with_label("no Redis, so no Redis connection Secret")
+                    .with_help("set `redis = \"<name>\"`, or remove this key"),
+                );
+            }
+            continue;
+        };
+        if !spec.redis.contains_key(redis) {
+            let names: Vec<&str> = spec.redis.keys().map(String::as_str).collect();
+            cx.unknown_reference(cx.at(&["apps", key, "redis"]), "Redis", redis, names);
+        }
+        let secret = naming::redis_connection_secret(key, app.redis_connection_secret.as_deref());
+        let span = cx
+            .at(&["apps", key, "redis_connection_secret"])
+            .or_else(|| cx.key(&["apps", key]));
+        if !cx.rule(
+            span.clone(),
+            "Redis connection Secret name",
+            &secret,
+            rules::dns1123_subdomain(&secret),
+        ) {
+            continue;
+        }
+        // Another app's PostgreSQL or Redis Secret of the same name in the same namespace.
+        let clash = spec.apps.iter().find(|(other_key, other)| {
+            other.namespace == app.namespace
+                && ((other.postgres.is_some() || other.dedicated == Some(true))
+                    && naming::connection_secret(other_key, other.connection_secret.as_deref())
+                        == secret
+                    || (other_key.as_str() < key.as_str()
+                        && other.redis.is_some()
+                        && naming::redis_connection_secret(
+                            other_key,
+                            other.redis_connection_secret.as_deref(),
+                        ) == secret))
+        });
+        if let Some((other, _)) = clash {
+            cx.push(
+                Diagnostic::error("name-collision", span, format!("app `{key}`'s Redis connection Secret `{secret}` has the name of a Secret app `{other}` gets in namespace `{}`", app.namespace))
+                    .with_label("same Secret name")
+                    .with_help("set `redis_connection_secret` to another name"),
+            );
+        }
+    }
+}
+
+/// The settings of every Redis in every environment it is rendered in.
+fn merge_all(cx: &mut Context<'_>) -> BTreeMap<String, Vec<RedisEnv>> {
+    let spec = cx.spec();
+    let mut all: BTreeMap<String, Vec<RedisEnv>> = BTreeMap::new();
+    for env in spec.environments.keys() {
+        let list = all.entry(env.clone()).or_default();
+        for (key, redis) in &spec.redis {
+            let rendered = redis
+                .environments
+                .as_ref()
+                .is_none_or(|envs| envs.iter().any(|e| e == env));
+            if rendered {
+                list.push(merge(key, redis, env));
+            }
+        }
+    }
+    let mut warned = Vec::new();
+    for (env, list) in &all {
+        for redis in list {
+            sentinel_size(cx, env, redis, &mut warned);
+            memory_within_limit(cx, env, redis, &mut warned);
+            requests_within_limits(cx, env, redis, &mut warned);
+        }
+    }
+    all
+}
+
+/// `env.<env>` over the table over the built-in defaults, leaf by leaf.
+fn merge(key: &str, redis: &RedisCluster, env: &str) -> RedisEnv {
+    let base = redis.settings();
+    let over = redis.env.get(env).cloned().unwrap_or_default();
+    let pick = |f: &dyn Fn(&RedisLayer) -> Option<String>| f(&over).or_else(|| f(&base));
+    let compute = |side: &dyn Fn(&crate::spec::Resources) -> Option<Compute>| {
+        let get = |l: &RedisLayer| l.resources.as_ref().and_then(side).unwrap_or_default();
+        let (o, b) = (get(&over), get(&base));
+        Compute {
+            cpu: o.cpu.or(b.cpu),
+            memory: o.memory.or(b.memory),
+        }
+    };
+    let sentinel = redis.engine == RedisEngine::BitnamiSentinel;
+    let backup = {
+        let (o, b) = (over.backup.clone(), base.backup.clone());
+        let enabled = o
+            .as_ref()
+            .and_then(|x| x.enabled)
+            .or_else(|| b.as_ref().and_then(|x| x.enabled))
+            .unwrap_or(true);
+        let pick_b = |f: &dyn Fn(&crate::spec::RedisBackup) -> Option<String>| {
+            o.as_ref().and_then(f).or_else(|| b.as_ref().and_then(f))
+        };
+        (enabled && (o.is_some() || b.is_some())).then(|| RedisBackupEnv {
+            schedule: pick_b(&|x| x.schedule.clone())
+                .unwrap_or_else(|| defaults::REDIS_BACKUP_SCHEDULE.to_string()),
+            retention_days: o
+                .as_ref()
+                .and_then(|x| x.retention_days)
+                .or_else(|| b.as_ref().and_then(|x| x.retention_days))
+                .unwrap_or(defaults::REDIS_BACKUP_RETENTION_DAYS),
+            storage: pick_b(&|x| x.storage.clone())
+                .unwrap_or_else(|| defaults::REDIS_BACKUP_STORAGE.to_string()),
+            storage_class: pick_b(&|x| x.storage_class.clone()),
+        })
+    };
+    let name = redis_name(key, redis, env);
+    let credentials_key = redis.credentials_key.clone().unwrap_or_default();
+    let credentials_key = naming::expand(
+        &credentials_key,
+        &BTreeMap::from([("env", env), ("cluster", name.as_str())]),
+    )
+    .unwrap_or(credentials_key);
+    RedisEnv {
+        key: key.to_string(),
+        engine: redis.engine,
+        version: redis.version.clone(),
+        image: redis.image.clone(),
+        master_set: redis
+            .master_set
+            .clone()
+            .unwrap_or_else(|| defaults::REDIS_MASTER_SET.to_string()),
+        credentials_key,
+        replicas: over
+            .replicas
+            .or(base.replicas)
+            .unwrap_or(if sentinel { 3 } else { 1 }),
+        storage: pick(&|l| l.storage.clone())
+            .unwrap_or_else(|| defaults::REDIS_STORAGE.to_string()),
+        storage_class: pick(&|l| l.storage_class.clone()),
+        requests: compute(&|r| r.requests.clone()),
+        limits: compute(&|r| r.limits.clone()),
+        maxmemory: pick(&|l| l.maxmemory.clone()),
+        maxmemory_policy: over.maxmemory_policy.or(base.maxmemory_policy),
+        appendonly: over.appendonly.or(base.appendonly).unwrap_or(true),
+        monitoring: over.monitoring.or(base.monitoring).unwrap_or(false),
+        backup,
+        name,
+    }
+}
+
+/// Sentinel fails over only when a majority of the Sentinels (one per pod) agree, so
+/// fewer than three pods cannot survive losing the master's pod. A value shared by
+/// several environments is reported once (`warned` holds the spans reported).
+fn sentinel_size(
+    cx: &mut Context<'_>,
+    env: &str,
+    redis: &RedisEnv,
+    warned: &mut Vec<Option<Span>>,
+) {
+    if redis.engine != RedisEngine::BitnamiSentinel || redis.replicas == 0 || redis.replicas >= 3 {
+        return;
+    }
+    let key = &redis.key;
+    let span = cx
+        .at(&["redis", key, "env", env, "replicas"])
+        .or_else(|| cx.at(&["redis", key, "replicas"]))
+        .or_else(|| cx.key(&["redis", key]));
+    if warned.contains(&span) {
+        return;
+    }
+    warned.push(span.clone());
+    cx.push(
+        Diagnostic::warning("sentinel-no-failover", span, format!("Redis `{key}` runs {} pod(s) in environment `{env}`, too few for Sentinel to fail over", redis.replicas))
+            .with_label("each pod runs one Redis and one Sentinel")
+            .with_help("a failover needs a majority of Sentinels alive once the master's pod is gone: use 3 pods or more"),
+    );
+}
+
+/// `maxmemory` at or above the container's memory limit: Redis would be killed for
+/// running out of memory before it starts evicting (its own overhead, and the fork of
+/// an AOF rewrite or snapshot, come on top of the data).
+fn memory_within_limit(
+    cx: &mut Context<'_>,
+    env: &str,
+    redis: &RedisEnv,
+    warned: &mut Vec<Option<Span>>,
+) {
+    let (Some(maxmemory), Some(limit)) = (&redis.maxmemory, &redis.limits.memory) else {
+        return;
+    };
+    let (Ok(bytes), Ok(limit_bytes)) = (redis_memory(maxmemory), rules::quantity(limit)) else {
+        return;
+    };
+    #[allow(clippy::cast_precision_loss)] // byte counts far below 2^52
+    if (bytes as f64) < limit_bytes {
+        return;
+    }
+    let key = &redis.key;
+    let span = cx
+        .at(&["redis", key, "env", env, "maxmemory"])
+        .or_else(|| cx.at(&["redis", key, "maxmemory"]));
+    if warned.contains(&span) {
+        return;
+    }
+    warned.push(span.clone());
+    cx.push(
+        Diagnostic::warning("maxmemory-above-limit", span, format!("Redis `{key}` may use `maxmemory` {maxmemory} in environment `{env}`, not less than its memory limit {limit}"))
+            .with_label("Redis would be OOM-killed before it evicts")
+            .with_help("keep `maxmemory` well below `resources.limits.memory` (Redis's overhead and the fork of a rewrite come on top), e.g. three quarters of it"),
+    );
+}
+
+/// A request above its limit, which Kubernetes rejects; reported at the request.
+fn requests_within_limits(
+    cx: &mut Context<'_>,
+    env: &str,
+    redis: &RedisEnv,
+    reported: &mut Vec<Option<Span>>,
+) {
+    let key = &redis.key;
+    for (what, request, limit) in [
+        ("cpu", &redis.requests.cpu, &redis.limits.cpu),
+        ("memory", &redis.requests.memory, &redis.limits.memory),
+    ] {
+        let (Some(request), Some(limit)) = (request, limit) else {
+            continue;
+        };
+        let (Ok(r), Ok(l)) = (rules::quantity(request), rules::quantity(limit)) else {
+            continue;
+        };
+        if r <= l {
+            continue;
+        }
+        let field = ["resources", "requests", what];
+        let span = span_at(cx, &prefix(key, Some(env)), &field)
+            .or_else(|| span_at(cx, &prefix(key, None), &field));
+        if reported.contains(&span) {
+            continue;
+        }
+        reported.push(span.clone());
+        cx.push(
+            Diagnostic::error("request-exceeds-limit", span, format!("{what} request `{request}` of Redis `{key}` is larger than its limit `{limit}` in environment `{env}`"))
+                .with_label("request above the limit")
+                .with_help("Kubernetes rejects a Pod whose request exceeds its limit; raise the limit or lower the request"),
+        );
+    }
+}
+
+/// Two Redis of one environment with one name, or a Redis named like a PostgreSQL
+/// cluster (both live in the platform namespace); each pair is reported once, for the
+/// first environment where it collides.
+fn collisions(cx: &mut Context<'_>, merged: &BTreeMap<String, Vec<RedisEnv>>) {
+    let mut reported: Vec<(String, String)> = Vec::new();
+    for (env, list) in merged {
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for redis in list {
+            let postgres = cx
+                .clusters
+                .iter()
+                .filter(|c| c.in_env(env))
+                .find(|c| c.name(env).is_ok_and(|n| n == redis.name));
+            let first = seen.insert(redis.name.as_str(), redis.key.as_str());
+            let (pair, message) = match (first, postgres) {
+                (Some(first), _) => (
+                    (first.to_string(), redis.key.clone()),
+                    format!(
+                        "Redis `{first}` and `{}` are both named `{}` in environment `{env}`",
+                        redis.key, redis.name
+                    ),
+                ),
+                (None, Some(cluster)) => (
+                    (cluster.key.clone(), redis.key.clone()),
+                    format!(
+                        "Redis `{}` is named `{}` like {} in environment `{env}`",
+                        redis.key,
+                        redis.name,
+                        cluster.describe()
+                    ),
+                ),
+                (None, None) => continue,
+            };
+            if reported.contains(&pair) {
+                continue;
+            }
+            cx.push(
+                Diagnostic::error("name-collision", cx.key(&["redis", &redis.key]), message)
+                    .with_label("same name in the platform namespace")
+                    .with_help("give one of them another `name`"),
+            );
+            reported.push(pair);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redis_memory;
+
+    #[test]
+    fn redis_memory_sizes() {
+        assert_eq!(redis_memory("512mb"), Ok(512 * 1024 * 1024));
+        assert_eq!(redis_memory("1GB"), Ok(1024 * 1024 * 1024));
+        assert_eq!(redis_memory("1000"), Ok(1000));
+        assert!(redis_memory("512Mi").unwrap_err().contains("`512mb`"));
+        assert!(redis_memory("mb").is_err());
+        assert!(redis_memory("1.5gb").is_err());
+        assert!(redis_memory("").is_err());
+    }
+}
