@@ -18,8 +18,8 @@ mod monitoring;
 mod network;
 mod pooler;
 pub(crate) mod provisioning;
-pub(crate) mod statefulset;
 mod redis;
+pub(crate) mod statefulset;
 mod store;
 mod workload;
 
