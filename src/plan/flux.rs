@@ -17,8 +17,9 @@ use serde::Serialize;
 use super::helm::{HelmChartRef, HelmValuesPlan};
 use super::{Kind, Meta, Object, ObjectData, object_path};
 
-/// How often helm-controller reconciles a release: it re-renders the chart and corrects
-/// drift of what the release owns, so a hand edit of the `StatefulSet` is undone within this.
+/// How often helm-controller reconciles a release: it retries a failed release and checks
+/// the chart and values. Drift detection stays off (Flux's default), so objects the chart
+/// owns are changed only by a new values tree or chart version, as with `helmCharts`.
 const RELEASE_INTERVAL: &str = "30m";
 /// How often source-controller re-checks a repository. An OCI repository yields no
 /// artifact (charts are pulled per release, by pinned version), so this only re-validates
