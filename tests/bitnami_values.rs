@@ -152,6 +152,12 @@ fn golden_values_keys_exist_in_the_pinned_charts() {
             .any(|(_, chart, _)| chart == "postgresql-ha"),
         "no golden postgresql-ha release"
     );
+    assert!(
+        releases
+            .iter()
+            .any(|(file, _, _)| file.contains("helmrelease-")),
+        "no golden HelmRelease (Flux delivery) walked"
+    );
     let mut failures = Vec::new();
     for (file, chart, values) in releases {
         for path in unknown_paths(&values, &reference(&chart)) {

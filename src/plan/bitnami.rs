@@ -3,7 +3,8 @@
 //! delivered by the secret provider, and per app the usual credentials pointing at Pgpool.
 //!
 //! Input: the checked spec, an environment and a cluster whose engine is `bitnami`.
-//! Output: the release (a Helm values file for Kustomize `helmCharts`), three
+//! Output: the release (a Helm values file for Kustomize `helmCharts`, or a Flux
+//! `HelmRelease` after `super::flux`), three
 //! `ExternalSecret`s (PostgreSQL passwords, Pgpool passwords, Pgpool's list of app users)
 //! and every app's credentials.
 //! Invariant: every password reaches the chart through `existingSecret`/`customUsersSecret`,
@@ -408,8 +409,8 @@ fn pgpool_password(role: &str) -> String {
     format!("{{{{ if {unusable} }}}}{{{{ fail \"{message}\" }}}}{{{{ end }}}}{{{{ .{role} }}}}")
 }
 
-/// The Helm release: a values file for Kustomize's `helmCharts` (`validate` rejects Flux
-/// delivery for this engine until its schemas are embedded).
+/// The Helm release: a values file for Kustomize's `helmCharts`, which `super::flux` turns
+/// into a Flux `HelmRelease` when `[bitnami] delivery = "flux"`.
 fn release(scope: &Scope<'_>, objects: &mut Vec<Object>) {
     let plan = HelmValuesPlan {
         meta: scope.meta(scope.cluster.to_string(), None),

@@ -29,6 +29,10 @@ pub enum Kind {
     Job,
     /// A Helm chart's values file (not a Kubernetes object).
     HelmValues,
+    /// Flux `HelmRelease` (`[bitnami] delivery = "flux"`).
+    HelmRelease,
+    /// Flux `HelmRepository` the releases pull their charts from.
+    HelmRepository,
 }
 
 impl Kind {
@@ -64,6 +68,8 @@ impl Kind {
             Self::PodDisruptionBudget => "poddisruptionbudget",
             Self::Job => "job",
             Self::HelmValues => "values",
+            Self::HelmRelease => "helmrelease",
+            Self::HelmRepository => "helmrepository",
         }
     }
 }

@@ -10,6 +10,7 @@ mod backup;
 pub mod bitnami;
 mod cnpg;
 mod credentials;
+mod flux;
 mod helm;
 mod kind;
 mod logical_backup;
@@ -32,6 +33,7 @@ pub use credentials::{
     InfisicalSecretPlan, InfisicalStaticSecretPlan, ManagedSecret, NamespacedName, RemoteRef,
     StoreRef,
 };
+pub use flux::{HelmReleasePlan, HelmRepositoryPlan, SourceRef};
 pub use helm::{HelmChartEntry, HelmChartRef, HelmValuesPlan, ImageSource};
 pub use kind::Kind;
 pub use logical_backup::{ConfigMapPlan, CronJobPlan, PersistentVolumeClaimPlan};
@@ -98,6 +100,9 @@ pub enum ObjectData {
     PodDisruptionBudget(PodDisruptionBudgetPlan),
     Job(Box<JobPlan>),
     HelmValues(HelmValuesPlan),
+    // Boxed: it carries a whole values tree.
+    HelmRelease(Box<HelmReleasePlan>),
+    HelmRepository(HelmRepositoryPlan),
 }
 
 impl ObjectData {
@@ -126,6 +131,8 @@ impl ObjectData {
             Self::PodDisruptionBudget(p) => &p.meta,
             Self::Job(p) => &p.meta,
             Self::HelmValues(p) => &p.meta,
+            Self::HelmRelease(p) => &p.meta,
+            Self::HelmRepository(p) => &p.meta,
         }
     }
 }
@@ -173,6 +180,11 @@ impl Plan {
                 for (kind, data) in credentials::environment_objects(spec, env) {
                     let path = object_path(env, kind, data.meta());
                     objects.push(Object { kind, path, data });
+                }
+                if spec.bitnami.as_ref().and_then(|b| b.delivery)
+                    == Some(crate::spec::HelmDelivery::Flux)
+                {
+                    objects = flux::deliver(env, objects);
                 }
                 objects.sort_by(|a, b| a.path.cmp(&b.path));
                 // Clusters sharing one namespace may ask for the same object (a shared

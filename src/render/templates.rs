@@ -19,6 +19,8 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
     template!("database.yaml.j2"),
     template!("databaserole.yaml.j2"),
     template!("externalsecret.yaml.j2"),
+    template!("helmrelease.yaml.j2"),
+    template!("helmrepository.yaml.j2"),
     template!("helmvalues.yaml.j2"),
     template!("infisicalauth.yaml.j2"),
     template!("infisicalconnection.yaml.j2"),
@@ -64,6 +66,8 @@ pub(super) fn name(kind: Kind) -> &'static str {
         Kind::PodDisruptionBudget => "poddisruptionbudget.yaml.j2",
         Kind::Job => "job.yaml.j2",
         Kind::HelmValues => "helmvalues.yaml.j2",
+        Kind::HelmRelease => "helmrelease.yaml.j2",
+        Kind::HelmRepository => "helmrepository.yaml.j2",
     }
 }
 

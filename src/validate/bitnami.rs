@@ -15,7 +15,7 @@ use super::topology::ClusterEntry;
 use crate::diagnostic::Diagnostic;
 use crate::plan::bitnami::{CHART, CHART_VERSION, POSTGRES_VERSION};
 use crate::source::Span;
-use crate::spec::{Engine, HelmDelivery, Monitoring, ReclaimPolicy, SecretProvider};
+use crate::spec::{Engine, Monitoring, ReclaimPolicy, SecretProvider};
 
 /// Settings of a layer the chart has no place for, with why and what to do instead.
 const UNSUPPORTED: [(&[&str], &str, &str); 6] = [
@@ -68,7 +68,6 @@ pub(super) fn check(cx: &mut Context<'_>, merged: &BTreeMap<(String, String), Me
         return;
     }
     images_warning(cx, &bitnami);
-    delivery(cx);
     let mut reported = BTreeSet::new();
     for entry in bitnami {
         cluster(cx, entry);
@@ -164,25 +163,6 @@ fn cluster(cx: &mut Context<'_>, entry: &ClusterEntry) {
                  has the same name in its own folder, so they cannot be joined; use \
                  `provider = \"external-secrets\"`, or `engine = \"cnpg\"`",
         ));
-    }
-}
-
-/// Flux delivery needs the `HelmRelease`/`HelmRepository` schemas in `verify`, which are
-/// not embedded yet; rendering `helmCharts` instead would silently ignore the choice.
-fn delivery(cx: &mut Context<'_>) {
-    if cx.spec().bitnami.as_ref().and_then(|b| b.delivery) == Some(HelmDelivery::Flux) {
-        cx.push(
-            Diagnostic::error(
-                "unsupported",
-                cx.at(&["bitnami", "delivery"]),
-                "engine `bitnami` cannot be delivered through Flux yet",
-            )
-            .with_label("only `helm-charts` is rendered for PostgreSQL clusters")
-            .with_help(
-                "use `delivery = \"helm-charts\"` and build with `kustomize build --enable-helm` \
-                 (Argo CD: `kustomize.buildOptions: --enable-helm` in `argocd-cm`)",
-            ),
-        );
     }
 }
 

@@ -40,7 +40,7 @@ macro_rules! crd {
     };
 }
 
-pub(super) static CRDS: [CrdKind; 21] = [
+pub(super) static CRDS: [CrdKind; 23] = [
     crd!(
         "postgresql.cnpg.io",
         "v1",
@@ -187,6 +187,20 @@ pub(super) static CRDS: [CrdKind; 21] = [
         "InfisicalConnection",
         Namespaced,
         "infisicalconnection_v1beta1.json"
+    ),
+    crd!(
+        "helm.toolkit.fluxcd.io",
+        "v2",
+        "HelmRelease",
+        Namespaced,
+        "helmrelease_v2.json"
+    ),
+    crd!(
+        "source.toolkit.fluxcd.io",
+        "v1",
+        "HelmRepository",
+        Namespaced,
+        "helmrepository_v1.json"
     ),
 ];
 
