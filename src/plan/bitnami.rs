@@ -18,7 +18,8 @@ use serde_json::{Map, Value, json};
 
 use super::credentials::{self, RemoteRef};
 use super::helm::{HelmChartRef, HelmValuesPlan, ImageSource};
-use super::{Kind, Meta, Object, ObjectData, logical_backup, object_path, provisioning};
+use super::scope::ClusterScope as Scope;
+use super::{Kind, Object, ObjectData, logical_backup, provisioning};
 use crate::defaults;
 use crate::naming;
 use crate::spec::{App, Spec};
@@ -68,38 +69,9 @@ pub struct AdminAccess {
     pub key: &'static str,
 }
 
-/// One cluster in one environment.
-struct Scope<'a> {
-    checked: &'a Checked,
-    spec: &'a Spec,
-    env: &'a str,
-    entry: &'a ClusterEntry,
-    cluster: &'a str,
-    namespace: String,
-    merged: &'a Merged,
-}
-
 impl Scope<'_> {
-    fn meta(&self, name: String, app: Option<&str>) -> Meta {
-        Meta::new(
-            name,
-            self.namespace.clone(),
-            &self.spec.platform.name,
-            self.cluster,
-            app,
-        )
-    }
-
-    fn push(&self, objects: &mut Vec<Object>, kind: Kind, data: ObjectData) {
-        objects.push(Object {
-            kind,
-            path: object_path(self.env, kind, data.meta()),
-            data,
-        });
-    }
-
     /// The apps of this cluster with their roles, sorted by role (Pgpool's list order).
-    fn apps(&self) -> Vec<(&str, &App, String, String)> {
+    fn apps_by_role(&self) -> Vec<(&str, &App, String, String)> {
         let mut apps: Vec<_> = self
             .checked
             .apps_of(&self.entry.key)
@@ -157,18 +129,9 @@ pub fn admin_access(cluster: &str, namespace: &str) -> AdminAccess {
 
 /// Everything one `bitnami` cluster contributes to one environment.
 pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec<Object> {
-    let spec = checked.spec();
-    let scope = Scope {
-        checked,
-        spec,
-        env,
-        entry,
-        cluster: checked.cluster_name(env, &entry.key),
-        namespace: super::cnpg::cluster_namespace(&spec.platform.namespace, env),
-        merged: checked.merged(env, &entry.key),
-    };
+    let scope = Scope::new(checked, env, entry);
     let mut objects = Vec::new();
-    for (app_key, app, database, role) in scope.apps() {
+    for (app_key, app, database, role) in scope.apps_by_role() {
         app_credentials(&scope, app_key, app, &database, &role, &mut objects);
     }
     password_secrets(&scope, &mut objects);
@@ -198,7 +161,7 @@ fn provisioning_objects(
 ) {
     let admin = admin_access(scope.cluster, &scope.namespace);
     let apps = scope
-        .apps()
+        .apps_by_role()
         .into_iter()
         .map(|(key, app, database, role)| provisioning::ProvisionedApp {
             database,
@@ -237,7 +200,7 @@ fn logical_backup_objects(
     let Some(settings) = &scope.merged.logical_backup else {
         return;
     };
-    let databases: Vec<String> = scope.apps().into_iter().map(|a| a.2).collect();
+    let databases: Vec<String> = scope.apps_by_role().into_iter().map(|a| a.2).collect();
     roles.push(provisioning::ExtraRole {
         role: defaults::LOGICAL_BACKUP_ROLE.to_string(),
         password_secret: logical_backup::role_secret(scope.cluster),
@@ -368,7 +331,7 @@ fn pgpool_users(scope: &Scope<'_>) -> crate::plan::ExternalSecretPlan {
     let spec = scope.spec;
     let property = password_property(spec);
     let template = spec.secrets.key.clone().unwrap_or_default();
-    let apps = scope.apps();
+    let apps = scope.apps_by_role();
     let data = apps
         .iter()
         .map(|(app_key, _, _, role)| {
@@ -430,7 +393,7 @@ fn values(scope: &Scope<'_>) -> Value {
     let merged = scope.merged;
     let cluster = scope.cluster;
     let admin = admin_access(cluster, &scope.namespace);
-    let users: Vec<String> = scope.apps().into_iter().map(|a| a.3).collect();
+    let users: Vec<String> = scope.apps_by_role().into_iter().map(|a| a.3).collect();
     let mut postgresql = json!({
         "replicaCount": merged.instances.value,
         "username": admin.user,

@@ -9,15 +9,14 @@ use serde::Serialize;
 
 use super::credentials;
 use super::network::{self, Peers};
-use super::{
-    Kind, Meta, Object, ObjectData, backup, logical_backup, monitoring, object_path, pooler,
-};
+use super::scope::ClusterScope as Scope;
+use super::{Kind, Meta, Object, ObjectData, backup, logical_backup, monitoring, pooler};
 use crate::defaults;
 use crate::naming;
 use crate::spec::RoleStyle;
 use crate::spec::{App, Spec};
 use crate::validate::topology::ClusterEntry;
-use crate::validate::{Checked, Merged, MergedCompute};
+use crate::validate::{Checked, MergedCompute};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ClusterPlan {
@@ -72,33 +71,7 @@ pub struct DatabasePlan {
     pub reclaim_policy: &'static str,
 }
 
-/// One cluster in one environment, with everything its objects are derived from.
-struct Scope<'a> {
-    checked: &'a Checked,
-    spec: &'a Spec,
-    env: &'a str,
-    entry: &'a ClusterEntry,
-    /// The Cluster object's name in this environment.
-    cluster: &'a str,
-    namespace: String,
-    merged: &'a Merged,
-}
-
 impl Scope<'_> {
-    fn meta(&self, name: String, app: Option<&str>) -> Meta {
-        Meta::new(
-            name,
-            self.namespace.clone(),
-            &self.spec.platform.name,
-            self.cluster,
-            app,
-        )
-    }
-
-    fn push(&self, objects: &mut Vec<Object>, kind: Kind, data: ObjectData) {
-        objects.push(object(self.env, kind, data));
-    }
-
     /// `-ro` only routes to replicas; a single instance has none, so read-only traffic
     /// goes to `-r` (any instance) then.
     fn read_service(&self) -> &'static str {
@@ -115,16 +88,7 @@ type RoleEntry = (String, Option<String>, RolePlan);
 
 /// Everything one cluster contributes to one environment.
 pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec<Object> {
-    let spec = checked.spec();
-    let scope = Scope {
-        checked,
-        spec,
-        env,
-        entry,
-        cluster: checked.cluster_name(env, &entry.key),
-        namespace: cluster_namespace(&spec.platform.namespace, env),
-        merged: checked.merged(env, &entry.key),
-    };
+    let scope = Scope::new(checked, env, entry);
     let mut objects = Vec::new();
     let mut roles = Vec::new();
     for (app_key, app) in checked.apps_of(&entry.key) {
@@ -323,14 +287,6 @@ fn endpoint_port(endpoint: &str) -> Option<i32> {
     (port != 443).then_some(port)
 }
 
-fn object(env: &str, kind: Kind, data: ObjectData) -> Object {
-    Object {
-        kind,
-        path: object_path(env, kind, data.meta()),
-        data,
-    }
-}
-
 fn pooler_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
     if let Some(settings) = &scope.merged.pooler {
         let plan = pooler::plan(
@@ -485,12 +441,6 @@ fn network_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
             ObjectData::NetworkPolicy(plan),
         );
     }
-}
-
-pub(super) fn cluster_namespace(template: &str, env: &str) -> String {
-    let vars = BTreeMap::from([("env", env)]);
-    // validate expanded the same template with the same variables.
-    naming::expand(template, &vars).unwrap_or_else(|_| template.to_string())
 }
 
 fn resources(

@@ -207,7 +207,7 @@ pub(super) fn environment_objects(spec: &Spec, env: &str) -> Vec<(Kind, ObjectDa
     {
         return Vec::new();
     }
-    let namespace = super::cnpg::cluster_namespace(&spec.platform.namespace, env);
+    let namespace = super::scope::cluster_namespace(&spec.platform.namespace, env);
     let meta = Meta {
         name: INFISICAL_SHARED_NAME.to_string(),
         namespace: namespace.clone(),

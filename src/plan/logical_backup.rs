@@ -8,18 +8,12 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::batch::v1::{CronJobSpec, JobSpec, JobTemplateSpec};
-use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec,
-    PodTemplateSpec, ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext,
-    Volume, VolumeMount, VolumeResourceRequirements,
-};
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::api::batch::v1::CronJobSpec;
+use k8s_openapi::api::core::v1::PersistentVolumeClaimSpec;
 use serde::Serialize;
 
 use super::Meta;
+use super::script_job::{self, ScriptCronJob, env, secret_env};
 use crate::defaults;
 use crate::scripts;
 use crate::validate::MergedLogicalBackup;
@@ -65,7 +59,6 @@ pub(super) struct Target<'a> {
     pub(super) storage_class: Option<&'a str>,
     pub(super) databases: Vec<String>,
 }
-const SCRIPT: &str = "backup.sh";
 
 /// Where the cluster lives, for the objects' metadata and the password Secret.
 pub(super) struct Place<'a> {
@@ -85,22 +78,7 @@ pub(super) fn objects(
     t: &Target<'_>,
     settings: &MergedLogicalBackup,
 ) -> Vec<(super::Kind, super::ObjectData)> {
-    use super::{Kind, ObjectData};
-    let name = name(t.cluster);
-    let mut out = vec![
-        (
-            Kind::ConfigMap,
-            ObjectData::ConfigMap(config_map((place.meta)(name.clone()), t, settings)),
-        ),
-        (
-            Kind::PersistentVolumeClaim,
-            ObjectData::PersistentVolumeClaim(volume((place.meta)(name.clone()), t, settings)),
-        ),
-        (
-            Kind::CronJob,
-            ObjectData::CronJob(Box::new(cron_job((place.meta)(name), t, settings))),
-        ),
-    ];
+    let mut out = script_job::objects(place.meta, job(t, settings));
     let template = settings.credentials_key.clone().unwrap_or_default();
     let remote = crate::naming::expand(
         &template,
@@ -123,41 +101,6 @@ pub(super) fn objects(
     out
 }
 
-pub(super) fn config_map(
-    meta: Meta,
-    t: &Target<'_>,
-    settings: &MergedLogicalBackup,
-) -> ConfigMapPlan {
-    let script = scripts::pg_backup_sh(&t.databases, settings.retention_days);
-    ConfigMapPlan {
-        meta,
-        data: BTreeMap::from([(SCRIPT.to_string(), script)]),
-    }
-}
-
-pub(super) fn volume(
-    meta: Meta,
-    t: &Target<'_>,
-    settings: &MergedLogicalBackup,
-) -> PersistentVolumeClaimPlan {
-    let spec = PersistentVolumeClaimSpec {
-        access_modes: Some(vec!["ReadWriteOnce".to_string()]),
-        storage_class_name: settings
-            .storage_class
-            .clone()
-            .or_else(|| t.storage_class.map(str::to_string)),
-        resources: Some(VolumeResourceRequirements {
-            requests: Some(BTreeMap::from([(
-                "storage".to_string(),
-                Quantity(settings.storage.clone()),
-            )])),
-            ..VolumeResourceRequirements::default()
-        }),
-        ..PersistentVolumeClaimSpec::default()
-    };
-    PersistentVolumeClaimPlan { meta, spec }
-}
-
 /// Labels of the backup pods, which the cluster's NetworkPolicy lets in.
 pub(super) fn pod_labels(cluster: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
@@ -172,139 +115,28 @@ pub(super) fn pod_labels(cluster: &str) -> BTreeMap<String, String> {
     ])
 }
 
-pub(super) fn cron_job(meta: Meta, t: &Target<'_>, settings: &MergedLogicalBackup) -> CronJobPlan {
-    let name = name(t.cluster);
-    let env = |name: &str, value: &str| EnvVar {
-        name: name.to_string(),
-        value: Some(value.to_string()),
-        value_from: None,
-    };
-    let container = Container {
-        name: "backup".to_string(),
-        image: Some(t.image.to_string()),
-        command: Some(vec!["sh".to_string(), format!("/scripts/{SCRIPT}")]),
-        env: Some(vec![
-            env("BACKUP_DIR", "/backup"),
+/// The dump job: `pg_dump` of every app database as the backup role, on `t.host`.
+fn job(t: &Target<'_>, settings: &MergedLogicalBackup) -> ScriptCronJob {
+    ScriptCronJob {
+        name: name(t.cluster),
+        pod_labels: pod_labels(t.cluster),
+        image: t.image.to_string(),
+        uid: t.uid,
+        script: scripts::pg_backup_sh(&t.databases, settings.retention_days),
+        env: vec![
             env("PGHOST", &t.host),
             env("PGPORT", &defaults::POSTGRES_PORT.to_string()),
             env("PGUSER", defaults::LOGICAL_BACKUP_ROLE),
-            EnvVar {
-                name: "PGPASSWORD".to_string(),
-                value: None,
-                value_from: Some(EnvVarSource {
-                    secret_key_ref: Some(SecretKeySelector {
-                        name: role_secret(t.cluster),
-                        key: "password".to_string(),
-                        optional: None,
-                    }),
-                    ..EnvVarSource::default()
-                }),
-            },
-        ]),
-        resources: Some(ResourceRequirements {
-            requests: Some(BTreeMap::from([
-                ("cpu".to_string(), Quantity("100m".to_string())),
-                ("memory".to_string(), Quantity("128Mi".to_string())),
-            ])),
-            limits: Some(BTreeMap::from([(
-                "memory".to_string(),
-                Quantity("512Mi".to_string()),
-            )])),
-            ..ResourceRequirements::default()
-        }),
-        security_context: Some(SecurityContext {
-            allow_privilege_escalation: Some(false),
-            read_only_root_filesystem: Some(true),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".to_string()]),
-                add: None,
-            }),
-            ..SecurityContext::default()
-        }),
-        volume_mounts: Some(vec![
-            VolumeMount {
-                name: "backup".to_string(),
-                mount_path: "/backup".to_string(),
-                ..VolumeMount::default()
-            },
-            VolumeMount {
-                name: "scripts".to_string(),
-                mount_path: "/scripts".to_string(),
-                read_only: Some(true),
-                ..VolumeMount::default()
-            },
-            VolumeMount {
-                name: "tmp".to_string(),
-                mount_path: "/tmp".to_string(),
-                ..VolumeMount::default()
-            },
-        ]),
-        ..Container::default()
-    };
-    let pod = PodSpec {
-        restart_policy: Some("Never".to_string()),
-        security_context: Some(PodSecurityContext {
-            run_as_non_root: Some(true),
-            run_as_user: Some(t.uid),
-            run_as_group: Some(t.uid),
-            fs_group: Some(t.uid),
-            seccomp_profile: Some(SeccompProfile {
-                type_: "RuntimeDefault".to_string(),
-                localhost_profile: None,
-            }),
-            ..PodSecurityContext::default()
-        }),
-        containers: vec![container],
-        volumes: Some(vec![
-            Volume {
-                name: "backup".to_string(),
-                persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
-                    claim_name: name.clone(),
-                    read_only: None,
-                }),
-                ..Volume::default()
-            },
-            Volume {
-                name: "scripts".to_string(),
-                config_map: Some(ConfigMapVolumeSource {
-                    name: name.clone(),
-                    ..ConfigMapVolumeSource::default()
-                }),
-                ..Volume::default()
-            },
-            Volume {
-                name: "tmp".to_string(),
-                empty_dir: Some(EmptyDirVolumeSource::default()),
-                ..Volume::default()
-            },
-        ]),
-        ..PodSpec::default()
-    };
-    let spec = CronJobSpec {
+            secret_env("PGPASSWORD", &role_secret(t.cluster), "password"),
+        ],
+        requests: ("100m", "128Mi"),
+        memory_limit: "512Mi",
         schedule: settings.schedule.clone(),
-        // Two dumps at once would double the load and race on retention.
-        concurrency_policy: Some("Forbid".to_string()),
-        // A run missed by more than an hour (controller down) is skipped, not piled up.
-        starting_deadline_seconds: Some(3600),
-        successful_jobs_history_limit: Some(3),
-        failed_jobs_history_limit: Some(3),
-        job_template: JobTemplateSpec {
-            metadata: None,
-            spec: Some(JobSpec {
-                backoff_limit: Some(2),
-                // A hung dump must not block the next night's run forever.
-                active_deadline_seconds: Some(6 * 3600),
-                template: PodTemplateSpec {
-                    metadata: Some(ObjectMeta {
-                        labels: Some(pod_labels(t.cluster)),
-                        ..ObjectMeta::default()
-                    }),
-                    spec: Some(pod),
-                },
-                ..JobSpec::default()
-            }),
-        },
-        ..CronJobSpec::default()
-    };
-    CronJobPlan { meta, spec }
+        active_deadline_seconds: 6 * 3600,
+        storage: settings.storage.clone(),
+        storage_class: settings
+            .storage_class
+            .clone()
+            .or_else(|| t.storage_class.map(str::to_string)),
+    }
 }

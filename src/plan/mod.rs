@@ -20,6 +20,8 @@ mod network;
 mod pooler;
 pub(crate) mod provisioning;
 mod redis;
+mod scope;
+mod script_job;
 pub(crate) mod statefulset;
 mod store;
 mod workload;

@@ -19,9 +19,8 @@ use std::fmt::Write as _;
 
 use k8s_openapi::api::batch::v1::JobSpec;
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    KeyToPath, PodSecurityContext, PodSpec, PodTemplateSpec, ResourceRequirements, SeccompProfile,
-    SecretKeySelector, SecretVolumeSource, SecurityContext, Volume, VolumeMount,
+    Container, EnvVar, EnvVarSource, PodSpec, PodTemplateSpec, ResourceRequirements,
+    SecretKeySelector, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -99,8 +98,6 @@ pub(super) fn pod_labels(cluster: &str) -> BTreeMap<String, String> {
 const SCRIPT: &str = "provision.sql";
 const SCRIPT_DIR: &str = "/provision";
 const SECRETS_DIR: &str = "/secrets";
-/// Read by the Job's group (`fsGroup`) only; the files are owned by root.
-const SECRET_MODE: i32 = 0o440;
 
 /// The ConfigMap and the Job.
 pub(super) fn objects(p: &Provisioning<'_>) -> Vec<(Kind, ObjectData)> {
@@ -201,32 +198,12 @@ fn job_spec(p: &Provisioning<'_>) -> JobSpec {
         .chain(p.roles.iter().map(|r| r.password_secret.as_str()))
         .collect();
     let mut mounts = vec![
-        VolumeMount {
-            name: "script".to_string(),
-            mount_path: SCRIPT_DIR.to_string(),
-            read_only: Some(true),
-            ..VolumeMount::default()
-        },
-        VolumeMount {
-            name: "tmp".to_string(),
-            mount_path: "/tmp".to_string(),
-            ..VolumeMount::default()
-        },
+        super::workload::mount("script", SCRIPT_DIR, true),
+        super::workload::mount("tmp", "/tmp", false),
     ];
     let mut volumes = vec![
-        Volume {
-            name: "script".to_string(),
-            config_map: Some(ConfigMapVolumeSource {
-                name: name(p.cluster),
-                ..ConfigMapVolumeSource::default()
-            }),
-            ..Volume::default()
-        },
-        Volume {
-            name: "tmp".to_string(),
-            empty_dir: Some(EmptyDirVolumeSource::default()),
-            ..Volume::default()
-        },
+        super::workload::config_map_volume("script", &name(p.cluster)),
+        super::workload::empty_dir_volume("tmp"),
     ];
     for (index, secret) in secrets.iter().enumerate() {
         let volume = format!("password-{index}");
@@ -236,20 +213,9 @@ fn job_spec(p: &Provisioning<'_>) -> JobSpec {
             read_only: Some(true),
             ..VolumeMount::default()
         });
-        volumes.push(Volume {
-            name: volume,
-            secret: Some(SecretVolumeSource {
-                secret_name: Some((*secret).to_string()),
-                items: Some(vec![KeyToPath {
-                    key: "password".to_string(),
-                    path: "password".to_string(),
-                    mode: None,
-                }]),
-                default_mode: Some(SECRET_MODE),
-                optional: None,
-            }),
-            ..Volume::default()
-        });
+        volumes.push(super::workload::secret_file_volume(
+            &volume, secret, "password",
+        ));
     }
     let container = Container {
         name: "provision".to_string(),
@@ -284,31 +250,13 @@ fn job_spec(p: &Provisioning<'_>) -> JobSpec {
             )])),
             ..ResourceRequirements::default()
         }),
-        security_context: Some(SecurityContext {
-            allow_privilege_escalation: Some(false),
-            read_only_root_filesystem: Some(true),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".to_string()]),
-                add: None,
-            }),
-            ..SecurityContext::default()
-        }),
+        security_context: Some(super::workload::restricted_container()),
         volume_mounts: Some(mounts),
         ..Container::default()
     };
     let pod = PodSpec {
         restart_policy: Some("Never".to_string()),
-        security_context: Some(PodSecurityContext {
-            run_as_non_root: Some(true),
-            run_as_user: Some(p.uid),
-            run_as_group: Some(p.uid),
-            fs_group: Some(p.uid),
-            seccomp_profile: Some(SeccompProfile {
-                type_: "RuntimeDefault".to_string(),
-                localhost_profile: None,
-            }),
-            ..PodSecurityContext::default()
-        }),
+        security_context: Some(super::workload::restricted_pod(p.uid)),
         // The Job only talks to PostgreSQL; it has no business with the API server.
         automount_service_account_token: Some(false),
         containers: vec![container],

@@ -19,28 +19,27 @@ use k8s_openapi::api::apps::v1::{
     StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetSpec,
 };
 use k8s_openapi::api::core::v1::{
-    Affinity, Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource,
-    EnvVar, ExecAction, KeyToPath, Lifecycle, LifecycleHandler, PersistentVolumeClaim,
-    PersistentVolumeClaimSpec, PodAffinityTerm, PodAntiAffinity, PodSecurityContext, PodSpec,
-    PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecretVolumeSource,
-    SecurityContext, ServicePort, ServiceSpec, Volume, VolumeMount, VolumeResourceRequirements,
-    WeightedPodAffinityTerm,
+    Affinity, Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, ExecAction,
+    Lifecycle, LifecycleHandler, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodAffinityTerm,
+    PodAntiAffinity, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
+    SeccompProfile, SecurityContext, ServicePort, ServiceSpec, Volume, VolumeMount,
+    VolumeResourceRequirements, WeightedPodAffinityTerm,
 };
 use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::cnpg::cluster_namespace;
 use super::logical_backup::ConfigMapPlan;
 use super::monitoring::PodMonitorPlan;
 use super::network::{self, NetworkPolicyPlan, ServerPeers};
 use super::provisioning::{self, ExtraRole, ProvisionedApp, Provisioning};
+use super::scope::ClusterScope as Scope;
 use super::workload::{PodDisruptionBudgetPlan, ServicePlan, StatefulSetPlan};
-use super::{Kind, Meta, Object, ObjectData, credentials, logical_backup, object_path};
+use super::{Kind, Object, ObjectData, credentials, logical_backup};
 use crate::defaults;
 use crate::naming;
-use crate::spec::{App, PostgresCluster, Spec};
+use crate::spec::{App, PostgresCluster};
 use crate::validate::topology::ClusterEntry;
 use crate::validate::{Checked, Merged, MergedCompute};
 
@@ -110,38 +109,7 @@ fn replicas(cluster: &PostgresCluster, merged: &Merged) -> u32 {
     }
 }
 
-/// One cluster in one environment.
-struct Scope<'a> {
-    checked: &'a Checked,
-    spec: &'a Spec,
-    env: &'a str,
-    entry: &'a ClusterEntry,
-    /// The cluster's name in this environment (`StatefulSet`, client `Service`).
-    cluster: &'a str,
-    namespace: String,
-    merged: &'a Merged,
-    image: String,
-}
-
 impl Scope<'_> {
-    fn meta(&self, name: String, app: Option<&str>) -> Meta {
-        Meta::new(
-            name,
-            self.namespace.clone(),
-            &self.spec.platform.name,
-            self.cluster,
-            app,
-        )
-    }
-
-    fn push(&self, objects: &mut Vec<Object>, kind: Kind, data: ObjectData) {
-        objects.push(Object {
-            kind,
-            path: object_path(self.env, kind, data.meta()),
-            data,
-        });
-    }
-
     /// Labels selecting the server pods (immutable in a `StatefulSet`, so few and fixed).
     fn server_labels(&self) -> BTreeMap<String, String> {
         BTreeMap::from([
@@ -164,24 +132,15 @@ impl Scope<'_> {
         format!("{}-admin", self.cluster)
     }
 
-    fn apps(&self) -> Vec<(&String, &App)> {
-        self.checked.apps_of(&self.entry.key).collect()
+    /// The server image of this cluster.
+    fn image(&self) -> String {
+        image(&self.entry.spec)
     }
 }
 
 /// Everything one `statefulset` cluster contributes to one environment.
 pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec<Object> {
-    let spec = checked.spec();
-    let scope = Scope {
-        checked,
-        spec,
-        env,
-        entry,
-        cluster: checked.cluster_name(env, &entry.key),
-        namespace: cluster_namespace(&spec.platform.namespace, env),
-        merged: checked.merged(env, &entry.key),
-        image: image(&entry.spec),
-    };
+    let scope = Scope::new(checked, env, entry);
     let mut objects = Vec::new();
     admin_secret(&scope, &mut objects);
     let mut apps = Vec::new();
@@ -346,7 +305,7 @@ fn provisioning_objects(
         admin_user: ADMIN_USER,
         admin_secret: &admin_secret,
         admin_secret_key: ADMIN_PASSWORD_KEY,
-        image: &scope.image,
+        image: &scope.image(),
         uid: POSTGRES_UID,
         apps,
         roles,
@@ -379,7 +338,7 @@ fn logical_backup_objects(
     });
     let target = logical_backup::Target {
         cluster,
-        image: &scope.image,
+        image: &scope.image(),
         host: cluster.to_string(),
         uid: POSTGRES_UID,
         storage_class: scope
@@ -584,7 +543,7 @@ fn postgres_container(scope: &Scope<'_>) -> Container {
     let (mount_path, pgdata) = data_paths(major(&scope.entry.spec.version));
     Container {
         name: "postgresql".to_string(),
-        image: Some(scope.image.clone()),
+        image: Some(scope.image()),
         image_pull_policy: Some("IfNotPresent".to_string()),
         args: Some(
             [
@@ -724,29 +683,8 @@ fn volumes(scope: &Scope<'_>) -> Vec<Volume> {
         ..Volume::default()
     };
     vec![
-        Volume {
-            name: "config".to_string(),
-            config_map: Some(ConfigMapVolumeSource {
-                name: format!("{}-config", scope.cluster),
-                ..ConfigMapVolumeSource::default()
-            }),
-            ..Volume::default()
-        },
-        Volume {
-            name: "admin".to_string(),
-            secret: Some(SecretVolumeSource {
-                secret_name: Some(scope.admin_secret()),
-                items: Some(vec![KeyToPath {
-                    key: ADMIN_PASSWORD_KEY.to_string(),
-                    path: ADMIN_PASSWORD_KEY.to_string(),
-                    mode: None,
-                }]),
-                // Owned by root, readable through the pod's group (fsGroup) only.
-                default_mode: Some(0o440),
-                optional: None,
-            }),
-            ..Volume::default()
-        },
+        super::workload::config_map_volume("config", &format!("{}-config", scope.cluster)),
+        super::workload::secret_file_volume("admin", &scope.admin_secret(), ADMIN_PASSWORD_KEY),
         empty("run"),
         empty("tmp"),
     ]
@@ -859,7 +797,6 @@ fn network_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
     }
     let app_namespaces: BTreeSet<String> = scope
         .apps()
-        .into_iter()
         .map(|(_, a)| {
             naming::expand(&a.namespace, &BTreeMap::from([("env", scope.env)]))
                 .unwrap_or_else(|_| a.namespace.clone())

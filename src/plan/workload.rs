@@ -2,13 +2,18 @@
 //! (`StatefulSet`, `Service`, `PodDisruptionBudget`, `Job`).
 //!
 //! Input: specs already built from k8s-openapi types by the engine modules.
-//! Output: `meta` + typed `spec`, printed as is by one template per kind.
+//! Output: `meta` + typed `spec`, printed as is by one template per kind; and the pieces
+//! every pod dbgen writes shares (security contexts, volumes, mounts).
 //! Invariant: the spec is a k8s-openapi type, so a field name cannot be misspelled here;
 //! `verify` still decodes the rendered object to catch anything the template adds.
 
 use k8s_openapi::api::apps::v1::StatefulSetSpec;
 use k8s_openapi::api::batch::v1::JobSpec;
-use k8s_openapi::api::core::v1::ServiceSpec;
+use k8s_openapi::api::core::v1::{
+    Capabilities, ConfigMapVolumeSource, EmptyDirVolumeSource, KeyToPath,
+    PersistentVolumeClaimVolumeSource, PodSecurityContext, SeccompProfile, SecretVolumeSource,
+    SecurityContext, ServiceSpec, Volume, VolumeMount,
+};
 use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
 use serde::Serialize;
 
@@ -36,4 +41,93 @@ pub struct PodDisruptionBudgetPlan {
 pub struct JobPlan {
     pub meta: Meta,
     pub spec: JobSpec,
+}
+
+/// The pod security context of every pod dbgen writes: non-root as `uid` (also the group
+/// and `fsGroup`, so mounted Secrets and volumes are readable by it) and the runtime's
+/// default seccomp profile: what the `restricted` Pod Security Standard asks for.
+pub(super) fn restricted_pod(uid: i64) -> PodSecurityContext {
+    PodSecurityContext {
+        run_as_non_root: Some(true),
+        run_as_user: Some(uid),
+        run_as_group: Some(uid),
+        fs_group: Some(uid),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".to_string(),
+            localhost_profile: None,
+        }),
+        ..PodSecurityContext::default()
+    }
+}
+
+/// The container security context of every container dbgen writes: no privilege
+/// escalation, no capabilities, a read-only root filesystem (writable paths are volumes).
+pub(super) fn restricted_container() -> SecurityContext {
+    SecurityContext {
+        allow_privilege_escalation: Some(false),
+        read_only_root_filesystem: Some(true),
+        capabilities: Some(Capabilities {
+            drop: Some(vec!["ALL".to_string()]),
+            add: None,
+        }),
+        ..SecurityContext::default()
+    }
+}
+
+pub(super) fn mount(volume: &str, path: &str, read_only: bool) -> VolumeMount {
+    VolumeMount {
+        name: volume.to_string(),
+        mount_path: path.to_string(),
+        read_only: read_only.then_some(true),
+        ..VolumeMount::default()
+    }
+}
+
+pub(super) fn config_map_volume(volume: &str, config_map: &str) -> Volume {
+    Volume {
+        name: volume.to_string(),
+        config_map: Some(ConfigMapVolumeSource {
+            name: config_map.to_string(),
+            ..ConfigMapVolumeSource::default()
+        }),
+        ..Volume::default()
+    }
+}
+
+pub(super) fn empty_dir_volume(volume: &str) -> Volume {
+    Volume {
+        name: volume.to_string(),
+        empty_dir: Some(EmptyDirVolumeSource::default()),
+        ..Volume::default()
+    }
+}
+
+pub(super) fn claim_volume(volume: &str, claim: &str) -> Volume {
+    Volume {
+        name: volume.to_string(),
+        persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+            claim_name: claim.to_string(),
+            read_only: None,
+        }),
+        ..Volume::default()
+    }
+}
+
+/// A volume holding one key of a Secret as a file of the same name, readable by the pod's
+/// group only (`0440`): passwords reach processes as files, never as arguments.
+pub(super) fn secret_file_volume(volume: &str, secret: &str, key: &str) -> Volume {
+    Volume {
+        name: volume.to_string(),
+        secret: Some(SecretVolumeSource {
+            secret_name: Some(secret.to_string()),
+            items: Some(vec![KeyToPath {
+                key: key.to_string(),
+                path: key.to_string(),
+                mode: None,
+            }]),
+            default_mode: Some(0o440),
+            optional: None,
+        }),
+        ..Volume::default()
+    }
 }

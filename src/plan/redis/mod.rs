@@ -72,7 +72,7 @@ pub(super) fn objects(checked: &Checked, env: &str, redis: &RedisEnv) -> Vec<Obj
         spec,
         env,
         redis,
-        namespace: super::cnpg::cluster_namespace(&spec.platform.namespace, env),
+        namespace: super::scope::cluster_namespace(&spec.platform.namespace, env),
     };
     let mut out: Vec<(Kind, ObjectData)> = Vec::new();
     out.push(credentials_secret(&scope));

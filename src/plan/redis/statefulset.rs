@@ -11,11 +11,10 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::StatefulSetSpec;
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
-    EnvVarSource, ExecAction, KeyToPath, PersistentVolumeClaim, PersistentVolumeClaimSpec,
-    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
-    SecretKeySelector, SecretVolumeSource, SecurityContext, ServicePort, ServiceSpec, Volume,
-    VolumeMount, VolumeResourceRequirements,
+    Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource, ExecAction,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSpec, PodTemplateSpec, Probe,
+    ResourceRequirements, SecretKeySelector, ServicePort, ServiceSpec, Volume,
+    VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -24,6 +23,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::{PASSWORD_KEY, Scope};
 use crate::defaults;
 use crate::naming;
+use crate::plan::workload::mount;
 use crate::plan::{ConfigMapPlan, Kind, ObjectData, ServicePlan, StatefulSetPlan};
 use crate::spec::Compute;
 
@@ -176,12 +176,6 @@ fn ping_probe(initial_delay: i32) -> Probe {
 
 fn container(scope: &Scope<'_>) -> Container {
     let redis = scope.redis;
-    let mount = |name: &str, path: &str, read_only: bool| VolumeMount {
-        name: name.to_string(),
-        mount_path: path.to_string(),
-        read_only: read_only.then_some(true),
-        ..VolumeMount::default()
-    };
     Container {
         name: "redis".to_string(),
         image: Some(scope.official_image()),
@@ -210,15 +204,7 @@ fn container(scope: &Scope<'_>) -> Container {
         }),
         readiness_probe: Some(ping_probe(5)),
         liveness_probe: Some(ping_probe(30)),
-        security_context: Some(SecurityContext {
-            allow_privilege_escalation: Some(false),
-            read_only_root_filesystem: Some(true),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".to_string()]),
-                add: None,
-            }),
-            ..SecurityContext::default()
-        }),
+        security_context: Some(crate::plan::workload::restricted_container()),
         volume_mounts: Some(vec![
             mount("data", "/data", false),
             mount("config", CONFIG_DIR, true),
@@ -232,42 +218,18 @@ fn container(scope: &Scope<'_>) -> Container {
 fn pod_spec(scope: &Scope<'_>) -> PodSpec {
     let name = &scope.redis.name;
     PodSpec {
-        security_context: Some(PodSecurityContext {
-            run_as_non_root: Some(true),
-            run_as_user: Some(REDIS_UID),
-            run_as_group: Some(REDIS_UID),
-            fs_group: Some(REDIS_UID),
-            seccomp_profile: Some(SeccompProfile {
-                type_: "RuntimeDefault".to_string(),
-                localhost_profile: None,
-            }),
-            ..PodSecurityContext::default()
-        }),
+        // Redis needs no Kubernetes API access and no legacy service environment.
+        automount_service_account_token: Some(false),
+        enable_service_links: Some(false),
+        security_context: Some(crate::plan::workload::restricted_pod(REDIS_UID)),
         containers: vec![container(scope)],
         volumes: Some(vec![
-            Volume {
-                name: "config".to_string(),
-                config_map: Some(ConfigMapVolumeSource {
-                    name: config_map_name(name),
-                    ..ConfigMapVolumeSource::default()
-                }),
-                ..Volume::default()
-            },
-            Volume {
-                name: "password".to_string(),
-                secret: Some(SecretVolumeSource {
-                    secret_name: Some(naming::redis_credentials_secret(name)),
-                    items: Some(vec![KeyToPath {
-                        key: PASSWORD_KEY.to_string(),
-                        path: PASSWORD_KEY.to_string(),
-                        mode: None,
-                    }]),
-                    // Owned by root, group `fsGroup`: readable by the Redis group only.
-                    default_mode: Some(0o440),
-                    optional: None,
-                }),
-                ..Volume::default()
-            },
+            crate::plan::workload::config_map_volume("config", &config_map_name(name)),
+            crate::plan::workload::secret_file_volume(
+                "password",
+                &naming::redis_credentials_secret(name),
+                PASSWORD_KEY,
+            ),
             Volume {
                 name: "run".to_string(),
                 empty_dir: Some(EmptyDirVolumeSource {
