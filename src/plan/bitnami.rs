@@ -220,14 +220,7 @@ fn logical_backup_objects(
             .map(|s| s.value.as_str()),
         databases,
     };
-    let meta = |name: String| scope.meta(name, None);
-    let place = logical_backup::Place {
-        spec: scope.spec,
-        env: scope.env,
-        namespace: &scope.namespace,
-        meta: &meta,
-    };
-    for (kind, data) in logical_backup::objects(&place, &target, settings) {
+    for (kind, data) in logical_backup::objects(scope, &target, settings) {
         scope.push(objects, kind, data);
     }
 }

@@ -341,7 +341,7 @@ fn logical_backup_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
     let Some(settings) = &scope.merged.logical_backup else {
         return;
     };
-    let (env, cluster) = (scope.env, scope.cluster);
+    let cluster = scope.cluster;
     let target = logical_backup::Target {
         cluster,
         image: &image(&scope.entry.spec),
@@ -358,14 +358,7 @@ fn logical_backup_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
             .map(|(k, a)| naming::database(k, a.database.as_deref()))
             .collect(),
     };
-    let meta = |name: String| scope.meta(name, None);
-    let place = logical_backup::Place {
-        spec: scope.spec,
-        env,
-        namespace: &scope.namespace,
-        meta: &meta,
-    };
-    for (kind, data) in logical_backup::objects(&place, &target, settings) {
+    for (kind, data) in logical_backup::objects(scope, &target, settings) {
         scope.push(objects, kind, data);
     }
 }

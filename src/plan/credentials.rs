@@ -770,7 +770,7 @@ fn connection_keys(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::collections::BTreeSet;
 
     use super::PasswordExprs;
@@ -789,14 +789,14 @@ postgres = "pg"
 namespace = "wiki"
 "#;
 
-    /// Keys of the connection Secret (`wiki-postgresql`) each provider's object produces.
-    fn connection_keys(secrets: &str) -> BTreeSet<String> {
-        let compiled = pipeline::compile("dbgen.toml", &format!("{PLATFORM}{secrets}"))
-            .unwrap_or_else(|e| panic!("{e:?}"));
+    /// Keys of the Secret produced by the first object under `path_prefix`, whichever
+    /// provider's object it is (shared with the Redis credentials tests).
+    pub(in crate::plan) fn produced_keys(spec: &str, path_prefix: &str) -> BTreeSet<String> {
+        let compiled = pipeline::compile("dbgen.toml", spec).unwrap_or_else(|e| panic!("{e:?}"));
         let (_, manifests) = &compiled.environments[0];
         let object = manifests
             .iter()
-            .find(|m| m.path.starts_with("dev/wiki/"))
+            .find(|m| m.path.starts_with(path_prefix))
             .expect("a connection Secret producer");
         let doc = &object.document;
         let data = doc
@@ -805,6 +805,11 @@ namespace = "wiki"
             .or_else(|| doc.pointer("/spec/targets/0/template/data"))
             .expect("templated data");
         data.as_object().unwrap().keys().cloned().collect()
+    }
+
+    /// Keys of the connection Secret (`wiki-postgresql`) each provider's object produces.
+    fn connection_keys(secrets: &str) -> BTreeSet<String> {
+        produced_keys(&format!("{PLATFORM}{secrets}"), "dev/wiki/")
     }
 
     #[test]

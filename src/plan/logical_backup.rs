@@ -13,6 +13,7 @@ use k8s_openapi::api::core::v1::PersistentVolumeClaimSpec;
 use serde::Serialize;
 
 use super::Meta;
+use super::scope::ClusterScope;
 use super::script_job::{self, ScriptCronJob, env, secret_env};
 use crate::defaults;
 use crate::scripts;
@@ -60,29 +61,20 @@ pub(super) struct Target<'a> {
     pub(super) databases: Vec<String>,
 }
 
-/// Where the cluster lives, for the objects' metadata and the password Secret.
-pub(super) struct Place<'a> {
-    pub(super) spec: &'a crate::spec::Spec,
-    pub(super) env: &'a str,
-    pub(super) namespace: &'a str,
-    /// Makes the metadata of an object named `name` (the cluster's namespace and labels).
-    pub(super) meta: &'a dyn Fn(String) -> Meta,
-}
-
 /// Every logical-backup object of one cluster, whatever the engine: the script's
 /// `ConfigMap`, the dump volume, the `CronJob`, and the backup role's password Secret through
 /// the secret provider (the role itself is the engine's: a CNPG role, or the provisioning
 /// Job's).
 pub(super) fn objects(
-    place: &Place<'_>,
+    scope: &ClusterScope<'_>,
     t: &Target<'_>,
     settings: &MergedLogicalBackup,
 ) -> Vec<(super::Kind, super::ObjectData)> {
-    let mut out = script_job::objects(place.meta, job(t, settings));
+    let mut out = script_job::objects(&|name| scope.meta(name, None), job(t, settings));
     let template = settings.credentials_key.clone().unwrap_or_default();
     let remote = crate::naming::expand(
         &template,
-        &BTreeMap::from([("env", place.env), ("cluster", t.cluster)]),
+        &BTreeMap::from([("env", scope.env), ("cluster", t.cluster)]),
     )
     .unwrap_or(template);
     let secret_name = role_secret(t.cluster);
@@ -92,10 +84,10 @@ pub(super) fn objects(
         defaults::LOGICAL_BACKUP_ROLE,
     );
     out.push(super::credentials::provided_secret(
-        place.spec,
-        place.env,
+        scope.spec,
+        scope.env,
         t.cluster,
-        place.namespace,
+        &scope.namespace,
         &secret,
     ));
     out

@@ -327,7 +327,7 @@ fn logical_backup_objects(
     let Some(settings) = &scope.merged.logical_backup else {
         return;
     };
-    let (env, cluster) = (scope.env, scope.cluster);
+    let cluster = scope.cluster;
     let databases: Vec<String> = apps.iter().map(|a| a.database.clone()).collect();
     let secret_name = logical_backup::role_secret(cluster);
     roles.push(ExtraRole {
@@ -348,14 +348,7 @@ fn logical_backup_objects(
             .map(|s| s.value.as_str()),
         databases,
     };
-    let meta = |name: String| scope.meta(name, None);
-    let place = logical_backup::Place {
-        spec: scope.spec,
-        env,
-        namespace: &scope.namespace,
-        meta: &meta,
-    };
-    for (kind, data) in logical_backup::objects(&place, &target, settings) {
+    for (kind, data) in logical_backup::objects(scope, &target, settings) {
         scope.push(objects, kind, data);
     }
 }

@@ -175,8 +175,6 @@ fn connection_keys(scope: &Scope<'_>, password: &PasswordExprs) -> BTreeMap<Stri
 mod tests {
     use std::collections::BTreeSet;
 
-    use crate::pipeline;
-
     const PLATFORM: &str = r#"
 [platform]
 name = "p"
@@ -195,20 +193,7 @@ namespace = "web"
 
     /// Keys of `web-redis` as each provider's object produces it.
     fn connection_keys(secrets: &str) -> BTreeSet<String> {
-        let compiled = pipeline::compile("dbgen.toml", &format!("{PLATFORM}{secrets}"))
-            .unwrap_or_else(|e| panic!("{e:?}"));
-        let (_, manifests) = &compiled.environments[0];
-        let object = manifests
-            .iter()
-            .find(|m| m.path.starts_with("dev/web/"))
-            .expect("a connection Secret producer");
-        let doc = &object.document;
-        let data = doc
-            .pointer("/spec/target/template/data")
-            .or_else(|| doc.pointer("/spec/managedKubeSecretReferences/0/template/data"))
-            .or_else(|| doc.pointer("/spec/targets/0/template/data"))
-            .expect("templated data");
-        data.as_object().unwrap().keys().cloned().collect()
+        crate::plan::credentials::tests::produced_keys(&format!("{PLATFORM}{secrets}"), "dev/web/")
     }
 
     #[test]
