@@ -463,6 +463,38 @@ fn is_timestamp_name(name: &str) -> bool {
             .all(u8::is_ascii_digit)
 }
 
+/// Runs the backup script of `databases` as `user` into the fresh directory `<tmp>/<label>`,
+/// asserts it succeeded, and returns the one dump directory it made.
+fn backup_once_as(
+    pg: &Postgres,
+    user: &str,
+    password: &str,
+    databases: &[String],
+    label: &str,
+) -> PathBuf {
+    let backups = pg.dir.path().join(label);
+    let file = pg.dir.path().join(format!("{label}.sh"));
+    fs::write(&file, pg_backup_sh(databases, 7)).unwrap();
+    let output = pg
+        .with_env("sh", user, password, "postgres")
+        .env("BACKUP_DIR", &backups)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "backup as {user} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let made: Vec<String> = entries(&backups)
+        .into_iter()
+        .filter(|n| is_timestamp_name(n))
+        .collect();
+    assert_eq!(made.len(), 1, "{made:?}");
+    backups.join(&made[0])
+}
+
 fn run_backup(pg: &Postgres, script: &str, backup_dir: &Path, port: u16) -> Output {
     let file = pg.dir.path().join("backup.sh");
     fs::write(&file, script).unwrap();
@@ -602,28 +634,8 @@ fn backups_work_as_the_read_only_backup_role() {
         &[],
         "CREATE ROLE dbgen_backup LOGIN PASSWORD 'backup-pw' IN ROLE pg_read_all_data;",
     );
-    let backups = pg.dir.path().join("role-backups");
-    let file = pg.dir.path().join("role-backup.sh");
-    fs::write(&file, pg_backup_sh(&databases, 7)).unwrap();
-    let output = pg
-        .with_env("sh", "dbgen_backup", "backup-pw", "postgres")
-        .env("PGPORT", pg.port.to_string())
-        .env("BACKUP_DIR", &backups)
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "backup as dbgen_backup failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let made: Vec<String> = entries(&backups)
-        .into_iter()
-        .filter(|n| is_timestamp_name(n))
-        .collect();
-    assert_eq!(made.len(), 1, "{made:?}");
-    let globals = fs::read_to_string(backups.join(&made[0]).join("globals.sql")).unwrap();
+    let dump = backup_once_as(&pg, "dbgen_backup", "backup-pw", &databases, "role-backups");
+    let globals = fs::read_to_string(dump.join("globals.sql")).unwrap();
     assert!(globals.contains("CREATE ROLE dbgen_backup"), "{globals}");
     assert!(
         !globals.contains("SCRAM-SHA-256$"),
@@ -636,7 +648,7 @@ fn backups_work_as_the_read_only_backup_role() {
             pg.client("pg_restore", "postgres", ADMIN_PASSWORD, "postgres")
                 .args(["--no-owner", "--exit-on-error"])
                 .arg(format!("--dbname={target}"))
-                .arg(backups.join(&made[0]).join(dump_name(database))),
+                .arg(dump.join(dump_name(database))),
         );
         assert_eq!(
             pg.query(&target, &[], "SELECT count(*) FROM items;").trim(),
@@ -698,26 +710,13 @@ fn provisioned_backup_role_dumps_every_app_database() {
         assert_login_fails(&output, "permission denied");
     }
     let databases: Vec<String> = APPS.iter().map(|a| a.database.to_string()).collect();
-    let backups = pg.dir.path().join("provisioned-backups");
-    let file = pg.dir.path().join("provisioned-backup.sh");
-    fs::write(&file, pg_backup_sh(&databases, 7)).unwrap();
-    let output = pg
-        .with_env("sh", "dbgen_backup", backup_password, "postgres")
-        .env("BACKUP_DIR", &backups)
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "backup as the provisioned dbgen_backup failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+    let dump = backup_once_as(
+        &pg,
+        "dbgen_backup",
+        backup_password,
+        &databases,
+        "provisioned-backups",
     );
-    let made: Vec<String> = entries(&backups)
-        .into_iter()
-        .filter(|n| is_timestamp_name(n))
-        .collect();
-    assert_eq!(made.len(), 1, "{made:?}");
     for (index, app) in APPS.iter().enumerate() {
         let target = format!("restored_provisioned_{index}");
         pg.query("postgres", &[], &format!("CREATE DATABASE {target};"));
@@ -725,7 +724,7 @@ fn provisioned_backup_role_dumps_every_app_database() {
             pg.client("pg_restore", "postgres", ADMIN_PASSWORD, "postgres")
                 .args(["--no-owner", "--exit-on-error"])
                 .arg(format!("--dbname={target}"))
-                .arg(backups.join(&made[0]).join(dump_name(app.database))),
+                .arg(dump.join(dump_name(app.database))),
         );
         assert_eq!(
             pg.query(&target, &[], "SELECT count(*) FROM app.items;")

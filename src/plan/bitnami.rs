@@ -43,12 +43,13 @@ pub const PGPOOL_INSTANCES: u32 = 1;
 pub const ADMIN_PROPERTY: &str = "admin-password";
 pub const REPLICATION_PROPERTY: &str = "replication-password";
 pub const PGPOOL_ADMIN_PROPERTY: &str = "pgpool-admin-password";
-/// Every image of the chart, as `(values key, image name)`; `[bitnami] images` rewrites each.
-pub const IMAGES: [(&str, &str); 4] = [
-    ("postgresql", "postgresql-repmgr"),
-    ("pgpool", "pgpool"),
-    ("metrics", "postgres-exporter"),
-    ("volumePermissions", "os-shell"),
+/// Every image block of the chart: (key path of its `image` table, image name);
+/// `[bitnami] images` rewrites each.
+pub const IMAGES: &[(&[&str], &str)] = &[
+    (&["postgresql"], "postgresql-repmgr"),
+    (&["pgpool"], "pgpool"),
+    (&["metrics"], "postgres-exporter"),
+    (&["volumePermissions"], "os-shell"),
 ];
 /// Pod annotation carrying the list of Pgpool users: Pgpool reads its custom users only
 /// when it starts, so a changed list must roll its pods.
@@ -400,7 +401,7 @@ fn values(scope: &Scope<'_>) -> Value {
     if !merged.parameters.is_empty() {
         postgresql["extendedConf"] = Value::String(extended_conf(merged));
     }
-    let mut pgpool = json!({
+    let pgpool = json!({
         "replicaCount": merged.pooler.as_ref().map_or(PGPOOL_INSTANCES, |p| p.instances),
         "existingSecret": pgpool_secret(cluster),
         "srCheckUsername": SR_CHECK_USER,
@@ -422,30 +423,12 @@ fn values(scope: &Scope<'_>) -> Value {
     if merged.monitoring.is_some() {
         metrics["serviceMonitor"] = json!({ "enabled": true });
     }
-    if let Some(images) = scope
-        .spec
-        .bitnami
-        .as_ref()
-        .and_then(|b| b.images.as_deref())
-    {
-        let source = ImageSource::parse(images);
-        let mut volume_permissions = json!({});
-        for (key, image) in IMAGES {
-            let target = match key {
-                "postgresql" => &mut postgresql,
-                "pgpool" => &mut pgpool,
-                "metrics" => &mut metrics,
-                _ => &mut volume_permissions,
-            };
-            target["image"] = source.values(image);
-        }
-        values["volumePermissions"] = volume_permissions;
-        // The charts refuse substituted images unless told they are wanted.
-        values["global"] = json!({ "security": { "allowInsecureImages": true } });
-    }
     values["postgresql"] = postgresql;
     values["pgpool"] = pgpool;
     values["metrics"] = metrics;
+    if let Some(source) = ImageSource::of_spec(scope.spec) {
+        source.rewrite(&mut values, IMAGES);
+    }
     values
 }
 

@@ -76,6 +76,28 @@ impl ImageSource {
         }
     }
 
+    /// `[bitnami] images` of the spec, if set.
+    pub(super) fn of_spec(spec: &crate::spec::Spec) -> Option<Self> {
+        spec.bitnami
+            .as_ref()
+            .and_then(|b| b.images.as_deref())
+            .map(Self::parse)
+    }
+
+    /// Points every image block of `values` (key path of its `image` table, image name)
+    /// here, and lets the chart accept that: Bitnami's charts refuse images other than
+    /// their own unless `global.security.allowInsecureImages` says they are intended.
+    pub(super) fn rewrite(&self, values: &mut serde_json::Value, blocks: &[(&[&str], &str)]) {
+        for (path, image) in blocks {
+            let mut at = &mut *values;
+            for key in *path {
+                at = &mut at[*key];
+            }
+            at["image"] = self.values(image);
+        }
+        values["global"] = serde_json::json!({ "security": { "allowInsecureImages": true } });
+    }
+
     /// The chart values of one image (`<key>.image` in the chart): registry and repository.
     /// The tag stays the chart's own, so the image is exactly the one the chart was tested with.
     pub fn values(&self, image: &str) -> serde_json::Value {

@@ -73,22 +73,8 @@ pub(super) fn values(scope: &Scope<'_>) -> (Kind, ObjectData) {
             "serviceMonitor": { "enabled": redis.monitoring },
         },
     });
-    if let Some(images) = scope
-        .spec
-        .bitnami
-        .as_ref()
-        .and_then(|b| b.images.as_deref())
-    {
-        let source = ImageSource::parse(images);
-        for (path, image) in IMAGES {
-            let mut at = &mut values;
-            for key in *path {
-                at = &mut at[*key];
-            }
-            at["image"] = source.values(image);
-        }
-        // The chart refuses images other than its own unless told they are intended.
-        values["global"] = json!({ "security": { "allowInsecureImages": true } });
+    if let Some(source) = ImageSource::of_spec(scope.spec) {
+        source.rewrite(&mut values, IMAGES);
     }
     let plan = HelmValuesPlan {
         meta: scope.meta(redis.name.clone()),
