@@ -59,6 +59,7 @@ const THRESHOLDS: [&str; 3] = [
 ];
 
 pub(super) fn check(cx: &mut Context<'_>, merged: &BTreeMap<(String, String), Merged>) {
+    images_setting(cx);
     let clusters = cx.clusters;
     let bitnami: Vec<&ClusterEntry> = clusters
         .iter()
@@ -78,6 +79,69 @@ pub(super) fn check(cx: &mut Context<'_>, merged: &BTreeMap<(String, String), Me
         }
         readonly_apps(cx, entry);
     }
+}
+
+/// `[bitnami] images`: `bitnamilegacy`, or `<registry>[/<path>]` of a mirror; never a URL,
+/// a tag or a digest (the tags stay the chart's own).
+fn images_setting(cx: &mut Context<'_>) {
+    let Some(images) = cx.spec().bitnami.as_ref().and_then(|b| b.images.clone()) else {
+        return;
+    };
+    if let Err(why) = image_source(&images) {
+        cx.push(
+            Diagnostic::error(
+                "invalid-value",
+                cx.at(&["bitnami", "images"]),
+                format!("`images = \"{images}\"` {why}"),
+            )
+            .with_label("not a registry or repository prefix")
+            .with_help(
+                "write `bitnamilegacy`, or a mirror as `<registry>[/<path>]`, e.g. `registry.example.com/bitnami`",
+            ),
+        );
+    }
+}
+
+/// Checks an `images` value the way `ImageSource::parse` reads it.
+fn image_source(images: &str) -> Result<(), String> {
+    if images.is_empty() {
+        return Err("is empty".to_string());
+    }
+    if images.contains("://") {
+        return Err("is a URL; image references have no scheme".to_string());
+    }
+    if let Some(c) = images
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | ':')))
+    {
+        return Err(format!("contains `{c}`, which an image reference cannot"));
+    }
+    let mut segments = images.trim_end_matches('/').split('/');
+    let first = segments.next().unwrap_or_default();
+    if let Some((_, port)) = first.split_once(':')
+        && !(!port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err("carries a tag; the chart's own tags are kept".to_string());
+    }
+    let registry = first.contains('.') || first.contains(':') || first == "localhost";
+    let path: Vec<&str> = if registry {
+        segments.collect()
+    } else {
+        std::iter::once(first).chain(segments).collect()
+    };
+    if path.iter().any(|s| s.is_empty()) {
+        return Err("has an empty path segment (`//`)".to_string());
+    }
+    if path.iter().any(|s| s.contains(':')) {
+        return Err("carries a tag; the chart's own tags are kept".to_string());
+    }
+    if path
+        .iter()
+        .any(|s| s.chars().any(|c| c.is_ascii_uppercase()))
+    {
+        return Err("has upper-case letters in its repository path".to_string());
+    }
+    Ok(())
 }
 
 /// Prefix of `entry`'s table plus `field`.
@@ -377,5 +441,27 @@ namespace = "wiki"
                 .any(|d| d.code == "unsupported" && d.span.is_some()),
             "{diagnostics:?}"
         );
+    }
+
+    #[test]
+    fn image_sources_are_registries_or_repository_prefixes() {
+        for good in [
+            "bitnamilegacy",
+            "registry.example.com/bitnami",
+            "harbor.local:5000",
+            "localhost/mirror/",
+        ] {
+            assert!(super::image_source(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "https://registry.example.com",
+            "bitnamilegacy:latest",
+            "reg.io/a//b",
+            "reg.io/Bitnami",
+            "reg io",
+        ] {
+            assert!(super::image_source(bad).is_err(), "{bad}");
+        }
     }
 }
