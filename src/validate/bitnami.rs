@@ -119,7 +119,7 @@ fn image_source(images: &str) -> Result<(), String> {
     let mut segments = images.trim_end_matches('/').split('/');
     let first = segments.next().unwrap_or_default();
     if let Some((_, port)) = first.split_once(':')
-        && !(!port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+        && (port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()))
     {
         return Err("carries a tag; the chart's own tags are kept".to_string());
     }
