@@ -1,5 +1,6 @@
 //! Speed and memory of a whole compile (spec → verified tree, nothing written) on a
-//! large generated spec: 4 environments × 10 clusters × 200 apps. Run with
+//! large generated spec: 4 environments × 10 PostgreSQL clusters of every engine
+//! (`cnpg`, `statefulset`, `bitnami`) × 200 apps, and 4 Redis servers of both engines. Run with
 //! `cargo bench --bench compile`; prints the median wall time and peak RSS.
 #![allow(clippy::print_stdout)]
 
@@ -11,23 +12,44 @@ fn spec(clusters: usize, apps: usize) -> String {
         "[platform]\nname = \"bench\"\nnamespace = \"db-{env}\"\n\n\
          [environments.dev]\nprofile = \"small\"\n[environments.qa]\nprofile = \"small\"\n\
          [environments.staging]\nprofile = \"medium\"\n[environments.prod]\nprofile = \"large\"\n\n\
-         [secrets]\nprovider = \"external-secrets\"\nstore = \"vault\"\nkey = \"db/{env}/{app}\"\n\n",
+         [secrets]\nprovider = \"external-secrets\"\nstore = \"vault\"\nkey = \"db/{env}/{app}\"\n\n\
+         [bitnami]\nimages = \"bitnamilegacy\"\n\n",
     );
     for c in 0..clusters {
+        let engine = match c % 3 {
+            0 => "engine = \"cnpg\"",
+            1 => "engine = \"statefulset\"\ncredentials_key = \"infra/{env}/{cluster}\"",
+            _ => "engine = \"bitnami\"\ncredentials_key = \"infra/{env}/{cluster}\"",
+        };
         let _ = write!(
             text,
-            "[postgres.pg{c}]\nengine = \"cnpg\"\nversion = \"17.6\"\nstorage_class = \"fast\"\n\n"
+            "[postgres.pg{c}]\n{engine}\nversion = \"17.6\"\nstorage_class = \"fast\"\n\
+             logical_backup = {{ credentials_key = \"infra/{{env}}/{{cluster}}-backup\" }}\n\n"
         );
         let _ = write!(
             text,
-            "[postgres.pg{c}.env.prod]\ninstances = 3\nstorage = \"200Gi\"\n\n"
+            "[postgres.pg{c}.env.prod]\n{}storage = \"200Gi\"\n\n",
+            if c % 3 == 1 { "" } else { "instances = 3\n" }
+        );
+    }
+    for r in 0..4 {
+        let engine = if r % 2 == 0 {
+            "engine = \"bitnami-sentinel\"\nversion = \"8.2.1\"\nreplicas = 3"
+        } else {
+            "engine = \"statefulset\"\nversion = \"8.2.1\"\nmaxmemory = \"512mb\""
+        };
+        let _ = write!(
+            text,
+            "[redis.cache{r}]\n{engine}\nstorage = \"2Gi\"\ncredentials_key = \"infra/{{env}}/{{cluster}}\"\n\
+             backup = {{ schedule = \"0 3 * * *\" }}\n\n"
         );
     }
     for a in 0..apps {
         let _ = write!(
             text,
-            "[apps.app{a}]\npostgres = \"pg{}\"\nnamespace = \"team{}\"\nextensions = [\"pg_trgm\"]\n\n",
+            "[apps.app{a}]\npostgres = \"pg{}\"\nredis = \"cache{}\"\nnamespace = \"team{}\"\nextensions = [\"pg_trgm\"]\n\n",
             a % clusters,
+            a % 4,
             a % 17
         );
     }
