@@ -115,7 +115,7 @@ fn table(cx: &mut Context<'_>, key: &str, redis: &RedisCluster) {
             cx.push(
                 Diagnostic::warning("bitnami-images", cx.at(&["redis", key, "engine"]), format!("Redis `{key}` uses the Bitnami chart's default images, which `docker.io/bitnami` no longer publishes since August 2025"))
                     .with_label("pods would fail to pull their images")
-                    .with_help("set `[bitnami] images = \"bitnamilegacy\"` (frozen copies) or the address of a mirror"),
+                    .with_help("since August 2025 the versioned images live under `docker.io/bitnamilegacy` (frozen, no more updates): add `[bitnami]` with `images = \"bitnamilegacy\"` or `images = \"<your mirror registry>\"`; for the long term, `engine = \"statefulset\"` runs the official `redis` image"),
             );
         }
     } else if redis.master_set.is_some() {
