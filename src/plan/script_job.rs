@@ -19,10 +19,10 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use super::upload::{AWS_CLI_IMAGE, UploadStep};
 use super::workload::{
     claim_volume, config_map_volume, empty_dir_volume, mount, restricted_container, restricted_pod,
 };
-use super::upload::{AWS_CLI_IMAGE, UploadStep};
 use super::{ConfigMapPlan, CronJobPlan, Kind, Meta, ObjectData, PersistentVolumeClaimPlan};
 use crate::scripts;
 

@@ -497,7 +497,11 @@ fn merged_backup(
                 .with_help("the CronJob logs in as `dbgen_backup`, whose password the secret provider reads from `credentials_key` (property or secret `password`)"),
         );
     }
-    if let Some(upload) = merged.logical_backup.as_ref().and_then(|l| l.upload.as_ref()) {
+    if let Some(upload) = merged
+        .logical_backup
+        .as_ref()
+        .and_then(|l| l.upload.as_ref())
+    {
         let fallback = merged
             .logical_backup
             .as_ref()

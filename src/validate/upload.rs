@@ -41,9 +41,8 @@ pub(super) fn merge(tables: &[(Option<&UploadLayer>, Option<Span>)]) -> Option<M
     if !first.enabled.unwrap_or(true) {
         return None;
     }
-    let pick = |get: fn(&UploadLayer) -> Option<&String>| {
-        given.iter().find_map(|(t, _)| get(t).cloned())
-    };
+    let pick =
+        |get: fn(&UploadLayer) -> Option<&String>| given.iter().find_map(|(t, _)| get(t).cloned());
     Some(MergedUpload {
         table: (*table).clone(),
         destination: pick(|t| t.destination.as_ref()),
