@@ -261,4 +261,124 @@ mod tests {
         assert_eq!(merge(&[(Some(&off), None), (Some(&base), None)]), None);
         assert_eq!(merge(&[(None, None)]), None);
     }
+
+    const SPEC: &str = r#"
+[platform]
+name = "p"
+namespace = "db-{env}"
+[environments.dev]
+[environments.prod]
+[secrets]
+provider = "external-secrets"
+store = "vault"
+key = "apps/{app}"
+[postgres.pg]
+engine = "statefulset"
+version = "17.6"
+credentials_key = "infra/pg"
+logical_backup = { credentials_key = "infra/backup", upload = { destination = "s3://dumps/{env}/{cluster}", credentials = "dumps-s3", credentials_key = "infra/{env}/s3" } }
+[redis.cache]
+engine = "statefulset"
+version = "8.2.1"
+credentials_key = "infra/redis"
+backup = { upload = { destination = "s3://dumps/redis/", credentials = "dumps-s3", credentials_key = "infra/{env}/s3" } }
+[apps.wiki]
+postgres = "pg"
+redis = "cache"
+namespace = "wiki"
+"#;
+
+    /// (code, spanned text) of every error of `spec`; empty when it compiles.
+    fn errors(spec: &str) -> Vec<(&'static str, String)> {
+        match crate::pipeline::compile("dbgen.toml", spec) {
+            Ok(_) => Vec::new(),
+            Err(crate::pipeline::Failure::Invalid { diagnostics, .. }) => diagnostics
+                .iter()
+                .map(|d| {
+                    let text = d
+                        .span
+                        .as_ref()
+                        .map(|s| spec[s.range.clone()].to_string())
+                        .unwrap_or_default();
+                    (d.code, text)
+                })
+                .collect(),
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn a_complete_upload_compiles() {
+        assert_eq!(errors(SPEC), []);
+    }
+
+    #[test]
+    fn bad_values_are_reported_where_written() {
+        let spec = SPEC
+            .replace("s3://dumps/{env}/{cluster}", "https://dumps/x")
+            .replace(
+                "credentials = \"dumps-s3\", credentials_key = \"infra/{env}/s3\" } }\n[apps",
+                "credentials = \"Dumps_S3\", credentials_key = \"infra/{envv}/s3\", endpoint = \"minio:9000\" } }\n[apps",
+            );
+        let found = errors(&spec);
+        for expected in [
+            ("invalid-value", "\"https://dumps/x\""),
+            ("invalid-name", "\"Dumps_S3\""),
+            ("unknown-placeholder", "{envv}"),
+            ("invalid-value", "\"minio:9000\""),
+        ] {
+            assert!(
+                found
+                    .iter()
+                    .any(|(c, t)| *c == expected.0 && t == expected.1),
+                "{expected:?} not in {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_keys_point_at_the_upload_table() {
+        let spec = SPEC.replace(
+            "upload = { destination = \"s3://dumps/redis/\", credentials = \"dumps-s3\", credentials_key = \"infra/{env}/s3\" }",
+            "upload = { destination = \"s3://dumps/redis/\" }",
+        );
+        let found = errors(&spec);
+        let missing: Vec<&(&str, String)> =
+            found.iter().filter(|(c, _)| *c == "missing-key").collect();
+        assert!(!missing.is_empty(), "{found:?}");
+        assert!(
+            missing
+                .iter()
+                .all(|(_, t)| t == "{ destination = \"s3://dumps/redis/\" }"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn an_environment_turns_the_upload_off() {
+        let spec = SPEC.replace(
+            "[apps.wiki]",
+            "[postgres.pg.env.dev]\nlogical_backup = { upload = { enabled = false } }\n[redis.cache.env.dev]\nbackup = { upload = { enabled = false, destination = \"bad\" } }\n[apps.wiki]",
+        );
+        // Written values are checked even where the upload is off.
+        assert_eq!(errors(&spec), [("invalid-value", "\"bad\"".to_string())]);
+        let spec = spec.replace("enabled = false, destination = \"bad\"", "enabled = false");
+        assert_eq!(errors(&spec), []);
+    }
+
+    #[test]
+    fn infisical_credentials_keys_are_folders() {
+        let spec = SPEC
+            .replace(
+                "provider = \"external-secrets\"\nstore = \"vault\"\nkey = \"apps/{app}\"",
+                "provider = \"infisical\"\nhost = \"https://infisical.example.com\"\nproject = \"p\"\npath = \"/apps/{app}\"\ncredentials = { name = \"auth\", namespace = \"infisical\" }",
+            )
+            .replace("\"infra/", "\"/infra/");
+        assert_eq!(errors(&spec), []);
+        let spec = spec.replace("\"/infra/{env}/s3\" } }\n[apps", "\"infra/s3/\" } }\n[apps");
+        assert_eq!(
+            errors(&spec),
+            [("invalid-value", "\"infra/s3/\"".to_string())]
+        );
+    }
 }
