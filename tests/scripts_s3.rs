@@ -4,8 +4,8 @@
 //! deletes a remote copy; the PostgreSQL filter sends whole backup directories only.
 //!
 //! Tools: `aws` and `moto_server` from `<repo>/.tools/bin` (scripts/install-tools.sh s3), else
-//! PATH; Redis as in tests/scripts_redis.rs. A missing tool fails the test when `CI` is set and
-//! skips it otherwise. The server listens on a free 127.0.0.1 port and is stopped on drop.
+//! PATH; Redis as in `tests/scripts_redis.rs`. A missing tool fails the test when `CI` is set
+//! and skips it otherwise. The server listens on a free 127.0.0.1 port and is stopped on drop.
 
 mod support;
 

@@ -141,7 +141,7 @@ fn resources(requests: (&str, &str), memory_limit: &str) -> ResourceRequirements
 }
 
 /// The AWS CLI container: reads the volume, never writes it; `HOME` on the writable `/tmp`.
-fn upload_container(upload: UploadStep) -> Container {
+fn upload_container(upload: &UploadStep) -> Container {
     let mut env_vars = vec![
         env("BACKUP_DIR", BACKUP_DIR),
         env("DESTINATION", &upload.destination),
@@ -196,7 +196,7 @@ fn cron_job_spec(job: ScriptCronJob) -> CronJobSpec {
     // An init container must succeed before the main one starts: a failed backup is never
     // followed by an upload, and the Job fails (and retries) as a whole.
     let (init_containers, containers) = match job.upload {
-        Some(upload) => (Some(vec![backup]), vec![upload_container(upload)]),
+        Some(upload) => (Some(vec![backup]), vec![upload_container(&upload)]),
         None => (None, vec![backup]),
     };
     let pod = PodSpec {

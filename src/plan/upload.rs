@@ -17,7 +17,8 @@ use crate::spec::Spec;
 use crate::validate::MergedUpload;
 
 /// The AWS CLI v2 image the upload runs in. Pinned to one release (Docker Hub publishes no
-/// moving `2` tag); this tag is the one the Percona MongoDB operator's end-to-end tests run.
+/// moving `2` tag); this tag is the one the end-to-end tests of Percona's `MongoDB` operator
+/// pull (their `IMAGE_AWS_CLI` default), so it exists.
 pub(super) const AWS_CLI_IMAGE: &str = "docker.io/amazon/aws-cli:2.34.60";
 
 /// What `script_job` needs to add the upload container.

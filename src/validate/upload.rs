@@ -130,6 +130,7 @@ pub(super) fn missing(
     what: &str,
     fallback: Option<Span>,
 ) {
+    let span = upload.table.clone().or(fallback);
     for (field, value) in [
         ("destination", &upload.destination),
         ("credentials", &upload.credentials),
@@ -139,7 +140,7 @@ pub(super) fn missing(
             cx.push(
                 Diagnostic::error(
                     "missing-key",
-                    upload.table.clone().or_else(|| fallback.clone()),
+                    span.clone(),
                     format!("the upload of {what} needs `upload.{field}`"),
                 )
                 .with_label(format!("upload turned on here without `{field}`")),
