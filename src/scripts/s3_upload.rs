@@ -13,13 +13,13 @@ use std::fmt::Write as _;
 
 /// A POSIX sh script: `aws s3 sync "$BACKUP_DIR/" "$DESTINATION"` restricted to the files
 /// matching one of `complete` (aws filter syntax: `*` also matches `/`), without `--delete`.
-/// A file already in the store with the same size is not sent again, so each run uploads
-/// only what is new.
+/// A file already in the store with the same size is not sent again (`--size-only`: backups
+/// are immutable and uniquely named), so each run uploads only what is new.
 pub fn s3_upload_sh(complete: &[&str]) -> String {
     let mut out = String::new();
     out.push_str(HEADER);
     out.push_str(
-        "aws s3 sync \"$BACKUP_DIR/\" \"$DESTINATION\" --only-show-errors \\\n    --exclude '*'",
+        "aws s3 sync \"$BACKUP_DIR/\" \"$DESTINATION\" --size-only --only-show-errors \\\n    --exclude '*'",
     );
     for pattern in complete {
         let _ = write!(out, " \\\n    --include {}", sh_quote(pattern));
@@ -55,8 +55,10 @@ fi
 echo "dbgen-upload: complete backups in $BACKUP_DIR to $DESTINATION"
 # Filters apply in order and the last match wins: everything is excluded, then only complete
 # backups are included, so partial work (hidden .partial-* names), lost+found and anything
-# else on the volume stay local. A file the store holds with the same size (and an older
-# local time) is skipped: each run sends only what is new.
+# else on the volume stay local. A complete backup is never modified and its name is unique
+# (a timestamp), and an S3 object appears whole or not at all, so an object of the same name
+# and size is this file: --size-only skips it. (Comparing times would send a file again when
+# it was written in the second it was first uploaded: S3 times have whole seconds.)
 "#;
 
 const FOOTER: &str = r#"
