@@ -124,7 +124,6 @@ impl S3 {
             .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
             .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
             .env("AWS_ENDPOINT_URL", &self.endpoint)
-            .env("AWS_DEFAULT_REGION", "us-east-1")
             .env("AWS_REQUEST_CHECKSUM_CALCULATION", "when_required")
             .env("AWS_RESPONSE_CHECKSUM_VALIDATION", "when_required");
     }
