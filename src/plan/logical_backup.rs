@@ -1,6 +1,7 @@
 //! Logical backups of one cluster: a `CronJob` running dbgen's backup script (`pg_dump -Fc`
 //! of every app database plus `pg_dumpall --globals-only`, with retention), the script in a
-//! `ConfigMap`, and the `PersistentVolumeClaim` the dumps go to. The job logs in as the
+//! `ConfigMap`, and the `PersistentVolumeClaim` the dumps go to; with `upload`, a copy of
+//! the complete dumps in an object store (see `upload`). The job logs in as the
 //! `dbgen_backup` role (a member of `pg_read_all_data`, declared like the app roles, or
 //! made by the provisioning Job of engines without an operator) on the replicas' Service
 //! when there are replicas, so dumps do not load the primary. Engine-agnostic: the engine
@@ -70,7 +71,19 @@ pub(super) fn objects(
     t: &Target<'_>,
     settings: &MergedLogicalBackup,
 ) -> Vec<(super::Kind, super::ObjectData)> {
-    let mut out = script_job::objects(&|name| scope.meta(name, None), job(t, settings));
+    let target = super::upload::Target {
+        spec: scope.spec,
+        env: scope.env,
+        cluster: t.cluster,
+        namespace: &scope.namespace,
+    };
+    let (upload, upload_secret) = settings
+        .upload
+        .as_ref()
+        .map(|u| super::upload::step(&target, u, scripts::PG_BACKUP_COMPLETE))
+        .unzip();
+    let mut out = script_job::objects(&|name| scope.meta(name, None), job(t, settings, upload));
+    out.extend(upload_secret);
     let template = settings.credentials_key.clone().unwrap_or_default();
     let remote = crate::naming::expand(
         &template,
@@ -108,7 +121,11 @@ pub(super) fn pod_labels(cluster: &str) -> BTreeMap<String, String> {
 }
 
 /// The dump job: `pg_dump` of every app database as the backup role, on `t.host`.
-fn job(t: &Target<'_>, settings: &MergedLogicalBackup) -> ScriptCronJob {
+fn job(
+    t: &Target<'_>,
+    settings: &MergedLogicalBackup,
+    upload: Option<super::upload::UploadStep>,
+) -> ScriptCronJob {
     ScriptCronJob {
         name: name(t.cluster),
         pod_labels: pod_labels(t.cluster),
@@ -130,5 +147,6 @@ fn job(t: &Target<'_>, settings: &MergedLogicalBackup) -> ScriptCronJob {
             .storage_class
             .clone()
             .or_else(|| t.storage_class.map(str::to_string)),
+        upload,
     }
 }

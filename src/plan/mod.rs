@@ -24,6 +24,7 @@ mod scope;
 mod script_job;
 pub(crate) mod statefulset;
 mod store;
+mod upload;
 mod workload;
 
 use serde::Serialize;

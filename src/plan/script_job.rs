@@ -1,11 +1,13 @@
 //! A `CronJob` running one of dbgen's scripts against a server over the network, writing to
 //! a volume of its own: the shape shared by PostgreSQL logical backups and Redis backups.
 //!
-//! Input: a `ScriptCronJob` (name, script, image, user, environment, schedule, volume).
-//! Output: the script's `ConfigMap`, the `PersistentVolumeClaim` and the `CronJob`, all
-//! named `name`. Invariant: the pod runs non-root with a read-only root filesystem, never
-//! mounts the server's own volume, reads passwords only from Secrets through `env`, and
-//! runs once at a time (`Forbid`), skipping runs missed by more than an hour.
+//! Input: a `ScriptCronJob` (name, script, image, user, environment, schedule, volume, and
+//! an optional upload step). Output: the script's `ConfigMap`, the `PersistentVolumeClaim`
+//! and the `CronJob`, all named `name`. With an upload step the backup runs as an init
+//! container, so the upload container (`upload.sh`, same ConfigMap) starts only after a
+//! successful backup. Invariant: the pod runs non-root with a read-only root filesystem, never
+//! mounts the server's own volume, reads passwords and keys only from Secrets through `env`,
+//! and runs once at a time (`Forbid`), skipping runs missed by more than an hour.
 
 use std::collections::BTreeMap;
 
@@ -17,12 +19,15 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use super::upload::{AWS_CLI_IMAGE, UploadStep};
 use super::workload::{
     claim_volume, config_map_volume, empty_dir_volume, mount, restricted_container, restricted_pod,
 };
 use super::{ConfigMapPlan, CronJobPlan, Kind, Meta, ObjectData, PersistentVolumeClaimPlan};
+use crate::scripts;
 
 const SCRIPT: &str = "backup.sh";
+const UPLOAD_SCRIPT: &str = "upload.sh";
 /// Where the volume is mounted; scripts read it as `BACKUP_DIR`.
 const BACKUP_DIR: &str = "/backup";
 
@@ -46,6 +51,8 @@ pub(super) struct ScriptCronJob {
     pub(super) active_deadline_seconds: i64,
     pub(super) storage: String,
     pub(super) storage_class: Option<String>,
+    /// Copy the volume's complete backups to an object store after each successful run.
+    pub(super) upload: Option<UploadStep>,
 }
 
 /// A plain environment variable.
@@ -78,9 +85,16 @@ pub(super) fn objects(
     meta: &dyn Fn(String) -> Meta,
     job: ScriptCronJob,
 ) -> Vec<(Kind, ObjectData)> {
+    let mut data = BTreeMap::from([(SCRIPT.to_string(), job.script.clone())]);
+    if let Some(upload) = &job.upload {
+        data.insert(
+            UPLOAD_SCRIPT.to_string(),
+            scripts::s3_upload_sh(&[upload.complete]),
+        );
+    }
     let config = ConfigMapPlan {
         meta: meta(job.name.clone()),
-        data: BTreeMap::from([(SCRIPT.to_string(), job.script.clone())]),
+        data,
     };
     let volume = PersistentVolumeClaimPlan {
         meta: meta(job.name.clone()),
@@ -111,26 +125,66 @@ pub(super) fn objects(
     ]
 }
 
+fn resources(requests: (&str, &str), memory_limit: &str) -> ResourceRequirements {
+    let quantity = |q: &str| Quantity(q.to_string());
+    ResourceRequirements {
+        requests: Some(BTreeMap::from([
+            ("cpu".to_string(), quantity(requests.0)),
+            ("memory".to_string(), quantity(requests.1)),
+        ])),
+        limits: Some(BTreeMap::from([(
+            "memory".to_string(),
+            quantity(memory_limit),
+        )])),
+        ..ResourceRequirements::default()
+    }
+}
+
+/// The AWS CLI container: reads the volume, never writes it; `HOME` on the writable `/tmp`.
+fn upload_container(upload: &UploadStep) -> Container {
+    let mut env_vars = vec![
+        env("BACKUP_DIR", BACKUP_DIR),
+        env("DESTINATION", &upload.destination),
+        env("HOME", "/tmp"),
+        secret_env("AWS_ACCESS_KEY_ID", &upload.credentials, "ACCESS_KEY_ID"),
+        secret_env(
+            "AWS_SECRET_ACCESS_KEY",
+            &upload.credentials,
+            "ACCESS_SECRET_KEY",
+        ),
+    ];
+    if let Some(endpoint) = &upload.endpoint {
+        env_vars.push(env("AWS_ENDPOINT_URL", endpoint));
+        // AWS CLI 2.23 and later add CRC checksums to every upload by default, which many
+        // S3-compatible stores reject; checksums only where the operation requires them.
+        env_vars.push(env("AWS_REQUEST_CHECKSUM_CALCULATION", "when_required"));
+        env_vars.push(env("AWS_RESPONSE_CHECKSUM_VALIDATION", "when_required"));
+    }
+    Container {
+        name: "upload".to_string(),
+        image: Some(AWS_CLI_IMAGE.to_string()),
+        command: Some(vec!["sh".to_string(), format!("/scripts/{UPLOAD_SCRIPT}")]),
+        env: Some(env_vars),
+        resources: Some(resources(("50m", "128Mi"), "512Mi")),
+        security_context: Some(restricted_container()),
+        volume_mounts: Some(vec![
+            mount("backup", BACKUP_DIR, true),
+            mount("scripts", "/scripts", true),
+            mount("tmp", "/tmp", false),
+        ]),
+        ..Container::default()
+    }
+}
+
 fn cron_job_spec(job: ScriptCronJob) -> CronJobSpec {
     let mut env_vars = vec![env("BACKUP_DIR", BACKUP_DIR)];
     env_vars.extend(job.env);
-    let quantity = |q: &str| Quantity(q.to_string());
-    let container = Container {
+    let backup = Container {
         name: "backup".to_string(),
         image: Some(job.image),
         command: Some(vec!["sh".to_string(), format!("/scripts/{SCRIPT}")]),
         env: Some(env_vars),
-        resources: Some(ResourceRequirements {
-            requests: Some(BTreeMap::from([
-                ("cpu".to_string(), quantity(job.requests.0)),
-                ("memory".to_string(), quantity(job.requests.1)),
-            ])),
-            limits: Some(BTreeMap::from([(
-                "memory".to_string(),
-                quantity(job.memory_limit),
-            )])),
-            ..ResourceRequirements::default()
-        }),
+        resources: Some(resources(job.requests, job.memory_limit)),
         security_context: Some(restricted_container()),
         volume_mounts: Some(vec![
             mount("backup", BACKUP_DIR, false),
@@ -139,10 +193,17 @@ fn cron_job_spec(job: ScriptCronJob) -> CronJobSpec {
         ]),
         ..Container::default()
     };
+    // An init container must succeed before the main one starts: a failed backup is never
+    // followed by an upload, and the Job fails (and retries) as a whole.
+    let (init_containers, containers) = match job.upload {
+        Some(upload) => (Some(vec![backup]), vec![upload_container(&upload)]),
+        None => (None, vec![backup]),
+    };
     let pod = PodSpec {
         restart_policy: Some("Never".to_string()),
         security_context: Some(restricted_pod(job.uid)),
-        containers: vec![container],
+        init_containers,
+        containers,
         volumes: Some(vec![
             claim_volume("backup", &job.name),
             config_map_volume("scripts", &job.name),

@@ -11,12 +11,14 @@ use std::fmt::Write as _;
 mod pg_backup;
 mod provision;
 mod redis_backup;
+mod s3_upload;
 
-pub use pg_backup::pg_backup_sh;
+pub use pg_backup::{PG_BACKUP_COMPLETE, pg_backup_sh};
 pub use provision::{
     ProvisionedDatabase, ProvisionedRole, provision_sql, provision_sql_with_roles,
 };
-pub use redis_backup::redis_backup_sh;
+pub use redis_backup::{REDIS_BACKUP_COMPLETE, redis_backup_sh};
+pub use s3_upload::s3_upload_sh;
 
 /// Quotes `value` as one argument of a psql meta-command such as `\set`.
 ///

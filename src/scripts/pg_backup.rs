@@ -8,6 +8,11 @@
 use super::{days_to_minutes, file_component, sh_quote};
 use std::fmt::Write as _;
 
+/// The files of complete backups, relative to `BACKUP_DIR`, as `aws s3 sync` filters
+/// (`*` also matches `/`): everything under a timestamp-named directory.
+pub const PG_BACKUP_COMPLETE: &str =
+    "[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z/*";
+
 /// A POSIX sh script for a `CronJob`: `pg_dump -Fc` of each database plus `pg_dumpall
 /// --globals-only`, into `$BACKUP_DIR/<UTC timestamp>/` (written to a temp name then renamed, so
 /// a partial backup never looks complete), then deletes backup directories older than

@@ -8,6 +8,10 @@
 use super::days_to_minutes;
 use std::fmt::Write as _;
 
+/// The files of complete dumps, relative to `BACKUP_DIR`, as `aws s3 sync` filters.
+pub const REDIS_BACKUP_COMPLETE: &str =
+    "dump-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z.rdb";
+
 /// A POSIX sh script: `redis-cli --rdb` over the network (host/port from `REDIS_HOST`/`REDIS_PORT`,
 /// port 6379 when unset; password from `REDISCLI_AUTH`, which redis-cli reads itself, never `-a`
 /// on the command line) into `$BACKUP_DIR/dump-<UTC timestamp>.rdb` (temp name then rename),

@@ -15,7 +15,7 @@ pub use model::{
     PoolerLayer, PostgresCluster, ReclaimPolicy, Resources, Restore, RoleStyle, SecretProvider,
     SecretRef, Secrets, Spec, SslMode, StoreKind, VaultStore,
 };
-pub use model::{MaxmemoryPolicy, RedisBackup, RedisCluster, RedisEngine, RedisLayer};
+pub use model::{MaxmemoryPolicy, RedisBackup, RedisCluster, RedisEngine, RedisLayer, UploadLayer};
 pub use profiles::{BUILTIN_PROFILES, BuiltinProfile};
 pub use shape::{SpanIndex, TomlPath};
 

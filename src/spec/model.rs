@@ -406,6 +406,27 @@ pub struct LogicalBackupLayer {
     /// Where the secret provider reads the `password` of the backup role `dbgen_backup`
     /// (remote key or path); may contain `{env}` and `{cluster}`.
     pub credentials_key: Option<String>,
+    /// Also copy each run's dumps to an S3-compatible object store.
+    pub upload: Option<UploadLayer>,
+}
+
+/// Copy of each backup run to an S3-compatible object store (`upload = { ... }` in a
+/// logical backup or Redis backup table); every key may be overridden per environment.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UploadLayer {
+    /// Turn the upload on or off (default on when the table is given).
+    pub enabled: Option<bool>,
+    /// `s3://bucket[/path]`; may contain `{env}` and `{cluster}`.
+    pub destination: Option<String>,
+    /// S3 endpoint URL for non-AWS stores (MinIO, Ceph...).
+    pub endpoint: Option<String>,
+    /// Name of the Secret (in the cluster namespace) holding `ACCESS_KEY_ID` and
+    /// `ACCESS_SECRET_KEY`; dbgen has the secret provider create it.
+    pub credentials: Option<String>,
+    /// Where the secret provider reads those two keys (remote key or Infisical folder);
+    /// may contain `{env}` and `{cluster}`.
+    pub credentials_key: Option<String>,
 }
 
 /// Point-in-time recovery from a cluster's backups.
@@ -704,4 +725,6 @@ pub struct RedisBackup {
     pub storage: Option<String>,
     /// Storage class of the backup volume (default: the data volumes').
     pub storage_class: Option<String>,
+    /// Also copy each snapshot to an S3-compatible object store.
+    pub upload: Option<UploadLayer>,
 }

@@ -435,6 +435,9 @@ fn logical_backup_values(
             &BTreeMap::from([("env", "env"), ("cluster", "cluster")]),
         );
     }
+    if let Some(upload) = &logical.upload {
+        super::upload::values(cx, &layer.key_path(&["logical_backup", "upload"]), upload);
+    }
 }
 
 /// Checks that need the merged settings: complete backup settings, a restore source
@@ -493,6 +496,19 @@ fn merged_backup(
                 .with_label("where the backup role's password is read")
                 .with_help("the CronJob logs in as `dbgen_backup`, whose password the secret provider reads from `credentials_key` (property or secret `password`)"),
         );
+    }
+    if let Some(upload) = merged
+        .logical_backup
+        .as_ref()
+        .and_then(|l| l.upload.as_ref())
+    {
+        let fallback = merged
+            .logical_backup
+            .as_ref()
+            .and_then(|l| l.table.clone())
+            .or_else(|| cx.key(&["postgres", cluster]));
+        let what = format!("logical backups of cluster `{cluster}`");
+        super::upload::missing(cx, upload, &what, fallback);
     }
     if let Some(restore) = &merged.restore {
         let from = &restore.value.from;

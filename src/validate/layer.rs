@@ -108,6 +108,8 @@ pub struct MergedLogicalBackup {
     pub storage: String,
     pub storage_class: Option<String>,
     pub credentials_key: Option<String>,
+    /// `None` when dumps stay on the volume only.
+    pub upload: Option<super::upload::MergedUpload>,
 }
 
 /// Backup settings after merging, each leaf located for diagnostics.
@@ -242,6 +244,16 @@ fn logical_backup(layers: &[LayerRef<'_>]) -> Option<MergedLogicalBackup> {
             .unwrap_or_else(|| defaults::LOGICAL_BACKUP_STORAGE.to_string()),
         storage_class: text(|t| t.storage_class.as_ref()),
         credentials_key: text(|t| t.credentials_key.as_ref()),
+        upload: super::upload::merge(
+            &layers
+                .iter()
+                .map(|l| {
+                    let table = l.layer.logical_backup.as_ref();
+                    let upload = table.and_then(|t| t.upload.as_ref());
+                    (upload, l.span(&["logical_backup", "upload"]))
+                })
+                .collect::<Vec<_>>(),
+        ),
     })
 }
 

@@ -17,6 +17,7 @@ mod redis;
 pub mod rules;
 mod statefulset;
 pub mod topology;
+mod upload;
 
 use std::collections::BTreeMap;
 
@@ -25,6 +26,7 @@ pub use layer::{
     Sourced,
 };
 pub use redis::{RedisBackupEnv, RedisEnv, redis_memory};
+pub use upload::MergedUpload;
 
 use crate::diagnostic::{self, Diagnostic};
 use crate::source::{FileId, Sources};

@@ -54,6 +54,8 @@ pub struct RedisBackupEnv {
     pub retention_days: u32,
     pub storage: String,
     pub storage_class: Option<String>,
+    /// `None` when snapshots stay on the volume only.
+    pub upload: Option<super::upload::MergedUpload>,
 }
 
 fn prefix(key: &str, env: Option<&str>) -> Vec<String> {
@@ -376,6 +378,11 @@ fn layer(cx: &mut Context<'_>, prefix: &[String], values: &RedisLayer, engine: R
                 rules::dns1123_subdomain(class),
             );
         }
+        if let Some(upload) = &backup.upload {
+            let mut path = prefix.to_vec();
+            path.extend(["backup".to_string(), "upload".to_string()]);
+            super::upload::values(cx, &path, upload);
+        }
     }
 }
 
@@ -508,11 +515,26 @@ fn merge_all(cx: &mut Context<'_>) -> BTreeMap<String, Vec<RedisEnv>> {
     for (env, list) in &all {
         for redis in list {
             sentinel_size(cx, env, redis, &mut warned);
+            upload_complete(cx, env, redis);
             memory_within_limit(cx, env, redis, &mut warned);
             requests_within_limits(cx, env, redis, &mut warned);
         }
     }
     all
+}
+
+/// The merged upload settings of `redis` in `env` name everything the job needs.
+fn upload_complete(cx: &mut Context<'_>, env: &str, redis: &RedisEnv) {
+    let Some(upload) = redis.backup.as_ref().and_then(|b| b.upload.as_ref()) else {
+        return;
+    };
+    let key = redis.key.as_str();
+    let fallback = cx
+        .at(&["redis", key, "env", env, "backup", "upload"])
+        .or_else(|| cx.at(&["redis", key, "backup", "upload"]))
+        .or_else(|| cx.key(&["redis", key]));
+    let what = format!("the backups of Redis `{key}`");
+    super::upload::missing(cx, upload, &what, fallback);
 }
 
 /// `env.<env>` over the table over the built-in defaults, leaf by leaf.
@@ -550,6 +572,10 @@ fn merge(key: &str, redis: &RedisCluster, env: &str) -> RedisEnv {
             storage: pick_b(&|x| x.storage.clone())
                 .unwrap_or_else(|| defaults::REDIS_BACKUP_STORAGE.to_string()),
             storage_class: pick_b(&|x| x.storage_class.clone()),
+            upload: super::upload::merge(&[
+                (o.as_ref().and_then(|x| x.upload.as_ref()), None),
+                (b.as_ref().and_then(|x| x.upload.as_ref()), None),
+            ]),
         })
     };
     let name = redis_name(key, redis, env);

@@ -2,7 +2,8 @@
 //! streamed over the network, with retention), the script in a `ConfigMap`, and the
 //! `PersistentVolumeClaim` the snapshots go to; all named `<name>-backup`.
 //!
-//! Input: a `Scope` and its merged backup settings. Output: those three objects.
+//! Input: a `Scope` and its merged backup settings. Output: those three objects, and with
+//! `upload` the object store credentials Secret (the job then also copies each snapshot).
 //! Invariant: the job never mounts Redis's own (`ReadWriteOnce`) data volume, and reads
 //! the password from `<name>-credentials` as `REDISCLI_AUTH`, never a command line.
 
@@ -23,6 +24,17 @@ pub(super) fn name(redis: &str) -> String {
 
 pub(super) fn objects(scope: &Scope<'_>, settings: &RedisBackupEnv) -> Vec<(Kind, ObjectData)> {
     let redis = &scope.redis.name;
+    let target = crate::plan::upload::Target {
+        spec: scope.spec,
+        env: scope.env,
+        cluster: redis,
+        namespace: &scope.namespace,
+    };
+    let (upload, upload_secret) = settings
+        .upload
+        .as_ref()
+        .map(|u| crate::plan::upload::step(&target, u, scripts::REDIS_BACKUP_COMPLETE))
+        .unzip();
     let job = ScriptCronJob {
         name: name(redis),
         pod_labels: BTreeMap::from([
@@ -54,8 +66,11 @@ pub(super) fn objects(scope: &Scope<'_>, settings: &RedisBackupEnv) -> Vec<(Kind
             .storage_class
             .clone()
             .or_else(|| scope.redis.storage_class.clone()),
+        upload,
     };
-    script_job::objects(&|name| scope.meta(name), job)
+    let mut out = script_job::objects(&|name| scope.meta(name), job);
+    out.extend(upload_secret);
+    out
 }
 
 /// Where the snapshot is read: the Service named after the Redis. With Sentinel it is

@@ -1,0 +1,72 @@
+//! The optional upload step of a backup `CronJob`: after the backup script (an init
+//! container) succeeded, the AWS CLI copies the volume's complete backups to an
+//! S3-compatible object store, with keys from a Secret delivered by the secret provider.
+//!
+//! Input: validated `MergedUpload` settings, the environment and the name `{cluster}` stands
+//! for. Output: an `UploadStep` for `script_job` and the credentials Secret's object.
+//! Invariant: the keys reach the container only through `env` from that Secret (the keys CNPG
+//! backups use, `backup::S3_KEYS`), and nothing in the step can delete a remote object.
+
+use std::collections::BTreeMap;
+
+use super::backup::S3_KEYS;
+use super::credentials;
+use super::{Kind, ObjectData};
+use crate::naming;
+use crate::spec::Spec;
+use crate::validate::MergedUpload;
+
+/// The AWS CLI v2 image the upload runs in. Pinned to one release (Docker Hub publishes no
+/// moving `2` tag); this tag is the one the end-to-end tests of Percona's `MongoDB` operator
+/// pull (their `IMAGE_AWS_CLI` default), so it exists.
+pub(super) const AWS_CLI_IMAGE: &str = "docker.io/amazon/aws-cli:2.34.60";
+
+/// What `script_job` needs to add the upload container.
+pub(super) struct UploadStep {
+    /// `s3://bucket/path/`, placeholders expanded, ending with `/`.
+    pub(super) destination: String,
+    pub(super) endpoint: Option<String>,
+    /// Secret with `ACCESS_KEY_ID` and `ACCESS_SECRET_KEY`.
+    pub(super) credentials: String,
+    /// `aws s3 sync` filter matching the files of a complete backup.
+    pub(super) complete: &'static str,
+}
+
+/// Where the upload goes and what it reads.
+pub(super) struct Target<'a> {
+    pub(super) spec: &'a Spec,
+    pub(super) env: &'a str,
+    /// What `{cluster}` stands for: the PostgreSQL cluster's or the Redis's name.
+    pub(super) cluster: &'a str,
+    pub(super) namespace: &'a str,
+}
+
+/// The step and its credentials Secret (identical Secrets asked for by several backups of
+/// one namespace are merged by `Plan::build`).
+pub(super) fn step(
+    t: &Target<'_>,
+    upload: &MergedUpload,
+    complete: &'static str,
+) -> (UploadStep, (Kind, ObjectData)) {
+    let vars = BTreeMap::from([("env", t.env), ("cluster", t.cluster)]);
+    // validate checked both patterns with these placeholders.
+    let expand = |s: &Option<String>| {
+        let s = s.clone().unwrap_or_default();
+        naming::expand(&s, &vars).unwrap_or(s)
+    };
+    let mut destination = expand(&upload.destination);
+    if !destination.ends_with('/') {
+        destination.push('/');
+    }
+    let credentials = upload.credentials.clone().unwrap_or_default();
+    let remote = expand(&upload.credentials_key);
+    let secret = credentials::opaque_secret(&credentials, &remote, &S3_KEYS);
+    let object = credentials::provided_secret(t.spec, t.env, t.cluster, t.namespace, &secret);
+    let step = UploadStep {
+        destination,
+        endpoint: upload.endpoint.clone(),
+        credentials,
+        complete,
+    };
+    (step, object)
+}
