@@ -244,7 +244,12 @@ install_s3() {
         command -v python3 >/dev/null 2>&1 || die "python3 (with venv and pip) is needed for s3"
         say "s3: installing awscli==$AWSCLI_VERSION and moto[server]==$MOTO_VERSION into $venv"
         rm -rf -- "$venv"
-        python3 -m venv -- "$venv" || die "python3 -m venv $venv failed (Debian: apt-get install python3-venv)"
+        if ! python3 -m venv -- "$venv"; then
+            # Debian's python3 ships venv separately.
+            rm -rf -- "$venv"
+            apt_install python3-venv
+            python3 -m venv -- "$venv" || die "python3 -m venv $venv failed"
+        fi
         "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --quiet \
             "awscli==$AWSCLI_VERSION" "moto[server]==$MOTO_VERSION" ||
             die "pip install awscli==$AWSCLI_VERSION moto[server]==$MOTO_VERSION failed; check the network and pip's settings (pip config list)"
