@@ -22,7 +22,7 @@ use super::scope::ClusterScope as Scope;
 use super::{Kind, Object, ObjectData, logical_backup, provisioning};
 use crate::defaults;
 use crate::naming;
-use crate::spec::{App, Spec};
+use crate::spec::App;
 use crate::validate::topology::ClusterEntry;
 use crate::validate::{Checked, Merged};
 
@@ -246,20 +246,13 @@ fn app_credentials(
         role_secret: naming::role_secret(scope.cluster, app_key),
         connection_secret: naming::connection_secret(app_key, app.connection_secret.as_deref()),
         service: service(scope.cluster),
-        password_property: password_property(scope.spec),
+        password_property: credentials::password_property(scope.spec),
         pooler: None,
         sslmode: app.sslmode.map(crate::spec::SslMode::as_str),
     };
     for (kind, data) in credentials::objects(scope.spec, &target) {
         scope.push(objects, kind, data);
     }
-}
-
-fn password_property(spec: &Spec) -> String {
-    spec.secrets
-        .password_property
-        .clone()
-        .unwrap_or_else(|| defaults::PASSWORD_PROPERTY.to_string())
 }
 
 /// The chart's two password Secrets and Pgpool's users Secret, each an `ExternalSecret`
@@ -323,7 +316,7 @@ fn password_secrets(scope: &Scope<'_>, objects: &mut Vec<Object>) {
 /// them (or an empty one) fails the sync instead of shifting every later user's password.
 fn pgpool_users(scope: &Scope<'_>) -> crate::plan::ExternalSecretPlan {
     let spec = scope.spec;
-    let property = password_property(spec);
+    let property = credentials::password_property(spec);
     let template = spec.secrets.key.clone().unwrap_or_default();
     let apps = scope.apps_by_role();
     let data = apps

@@ -146,11 +146,7 @@ fn app_objects(
     };
     scope.push(objects, Kind::Database, ObjectData::Database(plan));
     let connection_secret = naming::connection_secret(app_key, app.connection_secret.as_deref());
-    let password_property = spec
-        .secrets
-        .password_property
-        .clone()
-        .unwrap_or_else(|| defaults::PASSWORD_PROPERTY.to_string());
+    let password_property = credentials::password_property(spec);
     let target = credentials::Target {
         env: scope.env,
         cluster,

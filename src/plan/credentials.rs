@@ -187,6 +187,14 @@ const CLIENT_ID_KEY: &str = "clientId";
 const CLIENT_SECRET_KEY: &str = "clientSecret";
 const BASIC_AUTH: &str = "kubernetes.io/basic-auth";
 
+/// Property (External Secrets) or secret name (Infisical) holding each app's password.
+pub(super) fn password_property(spec: &Spec) -> String {
+    spec.secrets
+        .password_property
+        .clone()
+        .unwrap_or_else(|| defaults::PASSWORD_PROPERTY.to_string())
+}
+
 /// Every credentials object of one app.
 pub(super) fn objects(spec: &Spec, t: &Target<'_>) -> Vec<(Kind, ObjectData)> {
     match spec.secrets.provider {

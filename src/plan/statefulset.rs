@@ -241,11 +241,7 @@ fn app_objects(
         role_secret,
         connection_secret: connection_secret.clone(),
         service: cluster.to_string(),
-        password_property: spec
-            .secrets
-            .password_property
-            .clone()
-            .unwrap_or_else(|| defaults::PASSWORD_PROPERTY.to_string()),
+        password_property: credentials::password_property(spec),
         pooler: None,
         sslmode: app.sslmode.map(crate::spec::SslMode::as_str),
     };

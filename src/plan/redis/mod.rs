@@ -171,6 +171,30 @@ fn connection_keys(scope: &Scope<'_>, password: &PasswordExprs) -> BTreeMap<Stri
     keys
 }
 
+/// The spec's persistence and memory directives of `redis.conf`, shared by both engines.
+/// `no_rdb_with_aof` also turns RDB snapshots off when AOF is on (the chart's own default).
+pub(super) fn data_directives(redis: &RedisEnv, no_rdb_with_aof: bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    if redis.appendonly {
+        lines.extend([
+            "appendonly yes".to_string(),
+            "appendfsync everysec".to_string(),
+        ]);
+        if no_rdb_with_aof {
+            lines.push("save \"\"".to_string());
+        }
+    } else {
+        lines.push("appendonly no".to_string());
+    }
+    if let Some(maxmemory) = &redis.maxmemory {
+        lines.push(format!("maxmemory {maxmemory}"));
+    }
+    if let Some(policy) = redis.maxmemory_policy {
+        lines.push(format!("maxmemory-policy {}", policy.as_str()));
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;

@@ -91,24 +91,10 @@ pub(super) fn values(scope: &Scope<'_>) -> (Kind, ObjectData) {
 /// `redis.conf` lines for every node. With AOF on, RDB snapshots are off, as in the
 /// chart's own default; `maxmemory` only when set (unbounded otherwise, Redis's default).
 fn configuration(scope: &Scope<'_>) -> String {
-    let redis = scope.redis;
-    let mut lines = Vec::new();
-    if redis.appendonly {
-        lines.extend([
-            "appendonly yes".to_string(),
-            "appendfsync everysec".to_string(),
-            "save \"\"".to_string(),
-        ]);
-    } else {
-        lines.push("appendonly no".to_string());
-    }
-    if let Some(maxmemory) = &redis.maxmemory {
-        lines.push(format!("maxmemory {maxmemory}"));
-    }
-    if let Some(policy) = redis.maxmemory_policy {
-        lines.push(format!("maxmemory-policy {}", policy.as_str()));
-    }
-    lines.join("\n")
+    super::data_directives(scope.redis, true).join(
+        "
+",
+    )
 }
 
 /// `requests`/`limits` with only what the spec sets.

@@ -98,20 +98,7 @@ fn redis_conf(scope: &Scope<'_>) -> String {
         format!("port {}", defaults::REDIS_PORT),
         "dir /data".to_string(),
     ];
-    if redis.appendonly {
-        lines.extend([
-            "appendonly yes".to_string(),
-            "appendfsync everysec".to_string(),
-        ]);
-    } else {
-        lines.push("appendonly no".to_string());
-    }
-    if let Some(maxmemory) = &redis.maxmemory {
-        lines.push(format!("maxmemory {maxmemory}"));
-    }
-    if let Some(policy) = redis.maxmemory_policy {
-        lines.push(format!("maxmemory-policy {}", policy.as_str()));
-    }
+    lines.extend(super::data_directives(redis, false));
     lines.push(format!("include {RUN_DIR}/auth.conf"));
     let mut text = lines.join("\n");
     text.push('\n');
