@@ -9,6 +9,8 @@
 //! the user's, not the chart's. No values key may carry a password: they reach the chart
 //! only through existing Secrets.
 
+mod trees;
+
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -84,25 +86,6 @@ fn password_paths(values: &Value, path: &str) -> Vec<String> {
     found
 }
 
-/// Every golden environment directory.
-fn environments() -> Vec<PathBuf> {
-    let mut dirs = Vec::new();
-    for case in std::fs::read_dir(root().join("golden")).unwrap() {
-        let expected = case.unwrap().path().join("expected");
-        if !expected.is_dir() {
-            continue;
-        }
-        for env in std::fs::read_dir(expected).unwrap() {
-            let env = env.unwrap().path();
-            if env.join("kustomization.yaml").is_file() {
-                dirs.push(env);
-            }
-        }
-    }
-    dirs.sort();
-    dirs
-}
-
 fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -117,7 +100,7 @@ fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// (where, chart, values) of every release in the golden trees.
 fn golden_releases() -> Vec<(String, String, Value)> {
     let mut releases = Vec::new();
-    for dir in environments() {
+    for dir in trees::golden_environments() {
         let text = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap();
         let kustomization = dbgen::yaml::parse(&text).unwrap();
         for chart in kustomization["helmCharts"].as_array().into_iter().flatten() {

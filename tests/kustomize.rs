@@ -9,6 +9,8 @@
 //! charts is built from a temporary copy without them, proving every other object builds,
 //! and its `helmCharts` entries are checked on their own (`helm_chart_entries_are_complete`).
 
+mod trees;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -32,26 +34,6 @@ fn kubectl() -> Option<PathBuf> {
         eprintln!("SKIPPED: kubectl not found; run scripts/test.sh to install it");
     }
     None
-}
-
-fn environment_dirs() -> Vec<PathBuf> {
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden");
-    let mut dirs = Vec::new();
-    for case in std::fs::read_dir(golden).unwrap() {
-        let expected = case.unwrap().path().join("expected");
-        if !expected.is_dir() {
-            continue;
-        }
-        for env in std::fs::read_dir(expected).unwrap() {
-            let env = env.unwrap().path();
-            if env.join("kustomization.yaml").is_file() {
-                dirs.push(env);
-            }
-        }
-    }
-    dirs.sort();
-    assert!(!dirs.is_empty(), "no expected environment trees found");
-    dirs
 }
 
 /// Files a kustomization lists, following nested kustomization directories.
@@ -118,7 +100,7 @@ fn without_helm_charts(dir: &Path) -> (PathBuf, Option<tempfile::TempDir>) {
 fn every_expected_environment_builds_and_verifies() {
     let Some(kubectl) = kubectl() else { return };
     let verifier = dbgen::verify::Verifier::new();
-    for dir in environment_dirs() {
+    for dir in trees::golden_environments() {
         let (build_dir, _guard) = without_helm_charts(&dir);
         let output = Command::new(&kubectl)
             .arg("kustomize")
@@ -176,7 +158,7 @@ fn every_expected_environment_builds_and_verifies() {
 #[test]
 fn helm_chart_entries_are_complete() {
     let mut entries = 0;
-    for dir in environment_dirs() {
+    for dir in trees::golden_environments() {
         let parsed = kustomization(&dir);
         let Some(charts) = parsed["helmCharts"].as_array() else {
             continue;

@@ -1,0 +1,28 @@
+//! The golden output trees, for the tests that check every environment dbgen renders.
+//!
+//! Input: `golden/<case>/expected/<env>/` directories. Output: each environment directory
+//! holding a `kustomization.yaml`, sorted. Invariant: never empty (a test over no tree
+//! would pass vacuously).
+
+use std::path::{Path, PathBuf};
+
+/// Every golden environment directory, sorted.
+pub(crate) fn golden_environments() -> Vec<PathBuf> {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden");
+    let mut dirs = Vec::new();
+    for case in std::fs::read_dir(golden).unwrap() {
+        let expected = case.unwrap().path().join("expected");
+        if !expected.is_dir() {
+            continue;
+        }
+        for env in std::fs::read_dir(expected).unwrap() {
+            let env = env.unwrap().path();
+            if env.join("kustomization.yaml").is_file() {
+                dirs.push(env);
+            }
+        }
+    }
+    dirs.sort();
+    assert!(!dirs.is_empty(), "no expected environment trees found");
+    dirs
+}
