@@ -1,17 +1,15 @@
 //! `dbgen::scripts::redis_backup_sh` against a real password-protected `redis-server`: the dump
 //! is a loadable RDB holding the keys, old dumps are pruned, a wrong password fails the run.
 //!
-//! Servers come from tests/support (free 127.0.0.1 port, temp dir, stopped on drop). Without
-//! redis-server/redis-cli the test fails under CI (`CI` set) and is skipped locally.
-
-mod support;
+//! Servers come from `support` (free 127.0.0.1 port, temp dir, stopped on drop). Without
+//! redis-server/redis-cli the test fails under CI and is skipped visibly locally.
 
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::support::{Redis, clean_command, entries, run_ok};
 use dbgen::scripts::redis_backup_sh;
-use support::{Redis, clean_command, entries, run_ok};
 
 /// Characters that would need quoting on a command line (where it must never be anyway).
 const PASSWORD: &str = "r3dis pw $HOME ' `id` ;:@";

@@ -4,43 +4,22 @@
 //! deletes a remote copy; the PostgreSQL filter sends whole backup directories only.
 //!
 //! Tools: `aws` and `moto_server` from `<repo>/.tools/bin` (scripts/install-tools.sh s3), else
-//! PATH; Redis as in `tests/scripts_redis.rs`. A missing tool fails the test when `CI` is set
-//! and skips it otherwise. The server listens on a free 127.0.0.1 port and is stopped on drop.
-
-mod support;
+//! PATH; Redis as in `scripts_redis`. A missing tool fails the test under CI and skips it
+//! visibly otherwise (`support::require`). The server listens on a free 127.0.0.1 port and is stopped on drop.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::{Redis, clean_command, free_port, pinned_tool, require, run_ok};
 use dbgen::scripts::{PG_BACKUP_COMPLETE, REDIS_BACKUP_COMPLETE, redis_backup_sh, s3_upload_sh};
-use support::{Redis, clean_command, free_port, on_path, run_ok};
 use tempfile::TempDir;
 
 const BUCKET: &str = "dbgen-test";
 /// Keys moto accepts; what matters is that they reach aws only through the environment.
 const ACCESS_KEY_ID: &str = "AKIDEXAMPLE";
 const SECRET_ACCESS_KEY: &str = "secret key with $HOME ' `id`";
-
-/// `name` from `<repo>/.tools/bin`, else PATH; fails under CI, skips locally when missing.
-fn tool(name: &str) -> Option<PathBuf> {
-    let pinned = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(".tools/bin")
-        .join(name);
-    let found = pinned.is_file().then_some(pinned).or_else(|| on_path(name));
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{name} not found; run `bash scripts/install-tools.sh s3` (or scripts/test.sh)"
-        );
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!("SKIPPED: {name} not found; run `bash scripts/install-tools.sh s3`");
-        }
-    }
-    found
-}
 
 /// A moto S3 server and an `aws` configured for it only through the environment, with a home
 /// of its own so no configuration of the machine leaks in.
@@ -60,8 +39,8 @@ impl Drop for S3 {
 
 impl S3 {
     fn start() -> Option<Self> {
-        let aws = tool("aws")?;
-        let server = tool("moto_server")?;
+        let aws = require("aws", pinned_tool("aws"), "s3")?;
+        let server = require("moto_server", pinned_tool("moto_server"), "s3")?;
         for attempt in 1..=5 {
             let port = free_port();
             let child = Command::new(&server)
@@ -218,7 +197,7 @@ fn redis_backup(redis: &Redis, backup_dir: &Path) -> String {
             .env("REDIS_PORT", redis.port.to_string())
             .env("REDISCLI_AUTH", redis.password.as_deref().unwrap()),
     );
-    let mut dumps: Vec<String> = support::entries(backup_dir)
+    let mut dumps: Vec<String> = crate::support::entries(backup_dir)
         .into_iter()
         .filter(|n| n.starts_with("dump-"))
         .collect();

@@ -9,8 +9,6 @@
 //! the user's, not the chart's. No values key may carry a password: they reach the chart
 //! only through existing Secrets.
 
-mod trees;
-
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -100,7 +98,7 @@ fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// (where, chart, values) of every release in the golden trees.
 fn golden_releases() -> Vec<(String, String, Value)> {
     let mut releases = Vec::new();
-    for dir in trees::golden_environments() {
+    for dir in crate::trees::golden_environments() {
         let text = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap();
         let kustomization = dbgen::yaml::parse(&text).unwrap();
         for chart in kustomization["helmCharts"].as_array().into_iter().flatten() {

@@ -1,12 +1,14 @@
-//! Real PostgreSQL and Redis servers for the script tests, one per test, each in its own temp
-//! dir on a free 127.0.0.1 port, stopped by a Drop guard (so also when the test panics).
+//! What the integration tests share: the one answer to a missing tool ([`require`]), finding
+//! the pinned tools, and real PostgreSQL and Redis servers for the script tests, one per test,
+//! each in its own temp dir on a free 127.0.0.1 port, stopped by a Drop guard (so also when the
+//! test panics).
 //!
-//! Tools: PostgreSQL from `<repo>/.tools/bin` (scripts/install-tools.sh postgres), else the
-//! newest `/usr/lib/postgresql/<major>/bin`; Redis from PATH. A missing tool fails the test
-//! when `CI` is set and skips it (with a notice) otherwise. As root, initdb and postgres run
-//! as `nobody` through `setpriv`, since PostgreSQL refuses to run as root.
-// Each test binary uses a different part of this module.
-#![allow(dead_code)]
+//! Tools: kubectl from `DBGEN_KUBECTL`, else PATH; PostgreSQL from `<repo>/.tools/bin`
+//! (scripts/install-tools.sh postgres), else the newest `/usr/lib/postgresql/<major>/bin`; other
+//! tools from `<repo>/.tools/bin`, else PATH. Invariant: a test whose tool is missing never
+//! passes silently: under CI it fails, otherwise it prints a `SKIP:` line that libtest does not
+//! capture (and scripts/test.sh counts). As root, initdb and postgres run as `nobody` through
+//! `setpriv`, since PostgreSQL refuses to run as root.
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
@@ -38,20 +40,51 @@ pub(crate) fn backdate(path: &Path) {
 /// Password of the `postgres` superuser of every test server.
 pub(crate) const ADMIN_PASSWORD: &str = "admin-pw-for-tests";
 
-/// Fails (under CI) or skips (locally) a test whose tool is missing: `None` means skip.
-pub(crate) fn require(what: &str, found: Option<PathBuf>) -> Option<PathBuf> {
+/// Whether this run is CI's: `CI` set to anything but empty, `0` or `false` (CI services set
+/// `CI=true`). Then a missing tool is a failure, never a skip.
+pub(crate) fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"))
+}
+
+/// The one answer to a missing tool: `found` when it is there. When it is missing the test fails
+/// under CI ([`in_ci`]); otherwise this prints a `SKIP:` line naming the test and returns `None`,
+/// and the test returns early. The line goes straight to stderr, past libtest's capture, since a
+/// skipped test is otherwise reported as `ok` with nothing to tell it from a real pass.
+/// `install` is the `scripts/install-tools.sh` argument that provides the tool.
+pub(crate) fn require(what: &str, found: Option<PathBuf>, install: &str) -> Option<PathBuf> {
     if found.is_some() {
         return found;
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{what} not found; run `bash scripts/install-tools.sh postgres redis` (or scripts/test.sh)"
-    );
-    #[allow(clippy::print_stderr)]
-    {
-        eprintln!("SKIPPED: {what} not found; run `bash scripts/install-tools.sh postgres redis`");
-    }
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("(unnamed test)")
+        .to_string();
+    let hint = format!("run `bash scripts/install-tools.sh {install}` (or scripts/test.sh)");
+    assert!(!in_ci(), "{test}: {what} not found under CI; {hint}");
+    // One write of one whole line, so parallel tests cannot interleave inside it.
+    let line = format!("SKIP: {test}: {what} not found; {hint}; with CI=true this fails\n");
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
     None
+}
+
+/// `name` from `<repo>/.tools/bin` (what scripts/install-tools.sh pins), else from PATH.
+pub(crate) fn pinned_tool(name: &str) -> Option<PathBuf> {
+    let pinned = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(".tools/bin")
+        .join(name);
+    pinned.is_file().then_some(pinned).or_else(|| on_path(name))
+}
+
+/// The kubectl to test with: `DBGEN_KUBECTL` (scripts/test.sh points it at the pinned one),
+/// else `kubectl` on PATH; only one that answers `version --client`.
+pub(crate) fn kubectl() -> Option<PathBuf> {
+    let candidate =
+        std::env::var_os("DBGEN_KUBECTL").map_or_else(|| PathBuf::from("kubectl"), PathBuf::from);
+    let works = Command::new(&candidate)
+        .args(["version", "--client"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    require("kubectl", works.then_some(candidate), "kubectl")
 }
 
 /// `name` on PATH, as a full path.
@@ -165,12 +198,13 @@ pub(crate) struct Postgres {
 impl Postgres {
     /// Starts a server, with `extra_conf` appended to postgresql.conf; `None`: skipped.
     pub(crate) fn start(extra_conf: &str) -> Option<Self> {
-        let bindir = require("PostgreSQL (initdb)", pg_bindir())?;
+        let bindir = require("PostgreSQL (initdb)", pg_bindir(), "postgres")?;
         let user = server_user();
         if user.is_some() {
             require(
                 "setpriv (util-linux), to run PostgreSQL as nobody",
                 on_path("setpriv"),
+                "postgres",
             )?;
         }
         let dir = tempfile::Builder::new()
@@ -364,8 +398,8 @@ pub(crate) struct Redis {
 impl Redis {
     /// Starts a server whose data dir holds `rdb` as its dump (when given); `None`: skipped.
     pub(crate) fn start(password: Option<&str>, rdb: Option<&Path>) -> Option<Self> {
-        let server = require("redis-server", on_path("redis-server"))?;
-        require("redis-cli", on_path("redis-cli"))?;
+        let server = require("redis-server", on_path("redis-server"), "redis")?;
+        require("redis-cli", on_path("redis-cli"), "redis")?;
         let dir = tempfile::Builder::new()
             .prefix("dbgen-redis-")
             .tempdir()

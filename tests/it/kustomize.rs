@@ -3,38 +3,14 @@
 //! verification (k8s-openapi types, embedded CRD schemas, cross-object checks).
 //!
 //! kubectl comes from `scripts/install-tools.sh` (`DBGEN_KUBECTL`), else from PATH.
-//! Without it the test fails under CI (`CI` set) and is skipped with a notice locally.
+//! Without it the test fails under CI and is skipped with a `SKIP:` line locally (`support::require`).
 //!
 //! `helmCharts` need `--enable-helm`, helm and the network; an environment with Helm
 //! charts is built from a temporary copy without them, proving every other object builds,
 //! and its `helmCharts` entries are checked on their own (`helm_chart_entries_are_complete`).
 
-mod trees;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn kubectl() -> Option<PathBuf> {
-    let candidate =
-        std::env::var_os("DBGEN_KUBECTL").map_or_else(|| PathBuf::from("kubectl"), PathBuf::from);
-    let works = Command::new(&candidate)
-        .args(["version", "--client"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if works {
-        return Some(candidate);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "kubectl not found (DBGEN_KUBECTL={}); run scripts/install-tools.sh, or scripts/test.sh",
-        candidate.display()
-    );
-    #[allow(clippy::print_stderr)]
-    {
-        eprintln!("SKIPPED: kubectl not found; run scripts/test.sh to install it");
-    }
-    None
-}
 
 /// Files a kustomization lists, following nested kustomization directories.
 fn listed_files(dir: &Path) -> usize {
@@ -98,9 +74,11 @@ fn without_helm_charts(dir: &Path) -> (PathBuf, Option<tempfile::TempDir>) {
 
 #[test]
 fn every_expected_environment_builds_and_verifies() {
-    let Some(kubectl) = kubectl() else { return };
+    let Some(kubectl) = crate::support::kubectl() else {
+        return;
+    };
     let verifier = dbgen::verify::Verifier::new();
-    for dir in trees::golden_environments() {
+    for dir in crate::trees::golden_environments() {
         let (build_dir, _guard) = without_helm_charts(&dir);
         let output = Command::new(&kubectl)
             .arg("kustomize")
@@ -158,7 +136,7 @@ fn every_expected_environment_builds_and_verifies() {
 #[test]
 fn helm_chart_entries_are_complete() {
     let mut entries = 0;
-    for dir in trees::golden_environments() {
+    for dir in crate::trees::golden_environments() {
         let parsed = kustomization(&dir);
         let Some(charts) = parsed["helmCharts"].as_array() else {
             continue;

@@ -1,10 +1,8 @@
 //! The scripts of `dbgen::scripts` against a real PostgreSQL server: provisioning with hostile
 //! names and passwords, access isolation, ownership, extensions, the server log, and backups.
 //!
-//! Each test starts its own server (tests/support) on a free 127.0.0.1 port and stops it on
-//! the way out. Without PostgreSQL the tests fail under CI (`CI` set) and are skipped locally.
-
-mod support;
+//! Each test starts its own server (`support`) on a free 127.0.0.1 port and stops it on
+//! the way out. Without PostgreSQL the tests fail under CI and are skipped visibly locally.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -12,10 +10,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::support::{ADMIN_PASSWORD, Postgres, backdate, entries, free_port, run_ok};
 use dbgen::scripts::{
     ProvisionedDatabase, ProvisionedRole, pg_backup_sh, provision_sql, provision_sql_with_roles,
 };
-use support::{ADMIN_PASSWORD, Postgres, backdate, entries, free_port, run_ok};
 
 /// One app as the tests see it. Every password starts with a marker of plain letters, so a
 /// search of the server log also finds it when the server wrote it quoted or escaped.

@@ -3,13 +3,11 @@
 //! required, the spec's memory and persistence settings apply, and the password is on no
 //! command line. Only the container paths and the port are moved into a temp dir.
 
-mod support;
-
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{clean_command, free_port, on_path, require};
+use crate::support::{clean_command, free_port, on_path, require};
 
 const SPEC: &str = r#"
 [platform]
@@ -84,8 +82,8 @@ fn cli(port: u16, password: Option<&str>, args: &[&str]) -> String {
 
 #[test]
 fn the_rendered_start_command_runs_redis_with_the_secret_password() {
-    if require("redis-server", on_path("redis-server")).is_none()
-        || require("redis-cli", on_path("redis-cli")).is_none()
+    if require("redis-server", on_path("redis-server"), "redis").is_none()
+        || require("redis-cli", on_path("redis-cli"), "redis").is_none()
     {
         return;
     }

@@ -1,0 +1,22 @@
+//! dbgen's integration tests, as one test binary: each module was once a binary of its own,
+//! and every one of them linked the whole library again.
+//!
+//! Input: the built library and `dbgen` binary, `golden/`, `schemas/`, and the tools that
+//! scripts/install-tools.sh pins. Output: libtest results; a test whose tool is missing prints a
+//! `SKIP:` line, and under CI fails instead (`support::require`). Run one module with
+//! `cargo test --test it golden::` (a filter on the test path).
+
+mod bitnami_redis_values;
+mod bitnami_values;
+mod cli;
+mod diagnostics;
+mod flux;
+mod golden;
+mod kustomize;
+mod redis_statefulset;
+mod restore;
+mod scripts_postgres;
+mod scripts_redis;
+mod scripts_s3;
+mod support;
+mod trees;
