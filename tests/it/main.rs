@@ -13,6 +13,7 @@ mod diagnostics;
 mod flux;
 mod golden;
 mod kustomize;
+mod properties;
 mod redis_statefulset;
 mod restore;
 mod scripts_postgres;
