@@ -74,8 +74,12 @@ export DBGEN_KUBECTL="$repo_root/.tools/bin/kubectl"
 # 3. The checks.
 step "format" cargo fmt --all -- --check
 step "lint" cargo clippy --all-targets --locked -- -D warnings
+# xtask (the schema converter) is a package of its own, outside dbgen's build.
+step "xtask format" cargo fmt --manifest-path xtask/Cargo.toml -- --check
+step "xtask lint" cargo clippy --manifest-path xtask/Cargo.toml --all-targets --locked -- -D warnings
 # Not `--all-targets`: that also runs the benchmark, unoptimised; clippy above still checks it.
 step "tests" cargo_test --locked --lib --bins --tests
+step "xtask tests" cargo_test --locked --manifest-path xtask/Cargo.toml
 step "doc tests" doc_tests
 
 printf '\n'
