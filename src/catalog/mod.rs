@@ -5,4 +5,6 @@
 //! Invariant: every fact names its upstream source and version in its data file, and a test
 //! fails when the pinned server or image moves without the data being regenerated.
 
+pub mod cnpg;
+pub mod extensions;
 pub mod guc;

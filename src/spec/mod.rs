@@ -5,6 +5,7 @@
 //! locating every key and value, or every syntax and shape problem at once.
 //! Invariant: nothing here merges, defaults or cross-checks; that is `validate`'s job.
 
+mod duplicate;
 mod model;
 mod profiles;
 mod shape;

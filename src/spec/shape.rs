@@ -17,6 +17,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::Document;
+use super::duplicate;
 use crate::diagnostic::Diagnostic;
 use crate::source::{FileId, Sources, Span};
 use crate::suggest::did_you_mean;
@@ -52,7 +53,19 @@ pub(super) fn load<T: DeserializeOwned + JsonSchema>(
     let text = &sources.get(file).text;
     let (root, errors) = DeTable::parse_recoverable(text);
     if !errors.is_empty() {
-        return Err(errors.iter().map(|e| syntax_error(file, e)).collect());
+        let mut problems: Vec<Diagnostic> = errors
+            .iter()
+            .filter(|e| {
+                e.message().trim_end() != "duplicate key"
+                    || !e
+                        .span()
+                        .is_some_and(|s| duplicate::in_repeated_table(text, &s))
+            })
+            .map(|e| syntax_error(file, text, e))
+            .collect();
+        // The recovering parser can report one duplicate twice.
+        problems.dedup_by(|a, b| a.message == b.message && a.span == b.span);
+        return Err(problems);
     }
     let schema = schemars::schema_for!(T);
     let mut walk = Walk {
@@ -76,13 +89,26 @@ pub(super) fn load<T: DeserializeOwned + JsonSchema>(
             value,
             spans: walk.index,
         }),
-        Err(e) => Err(vec![syntax_error(file, &e)]),
+        Err(e) => Err(vec![syntax_error(file, text, &e)]),
     }
 }
 
-fn syntax_error(file: FileId, error: &toml::de::Error) -> Diagnostic {
+fn syntax_error(file: FileId, text: &str, error: &toml::de::Error) -> Diagnostic {
     let span = error.span().map(|range| Span { file, range });
-    Diagnostic::error("invalid-toml", span, error.message().trim_end().to_string())
+    let message = error.message().trim_end();
+    if message == "duplicate key"
+        && let Some(range) = error.span()
+        && let Some(duplicate) = duplicate::describe(text, range)
+    {
+        let mut diagnostic = Diagnostic::error("invalid-toml", span, duplicate.message)
+            .with_label("defined again here")
+            .with_help("TOML allows each key once per table: merge the two or remove one");
+        if let Some(first) = duplicate.first {
+            diagnostic = diagnostic.with_related(Span { file, range: first }, "first defined here");
+        }
+        return diagnostic;
+    }
+    Diagnostic::error("invalid-toml", span, message.to_string())
 }
 
 struct Walk<'s> {
@@ -173,11 +199,34 @@ impl<'s> Walk<'s> {
             self.enum_member(path, value.span(), &as_enum, s);
             return;
         }
+        // A value of the right type that failed inside (an unknown key in a table, a bad enum
+        // member): walk the branch that takes its type, so the problem is the inner one
+        // rather than "must be a table, found a table".
+        if let Some(branch) = branches
+            .iter()
+            .find(|b| self.takes_type_of(b, value.get_ref()))
+        {
+            self.value(path, value, branch);
+            return;
+        }
         let expected: Vec<String> = branches
             .iter()
             .flat_map(|b| expected_types(self.resolve(b)))
             .collect();
         self.wrong_type(path, value.span(), &expected, type_name(value.get_ref()));
+    }
+
+    /// Whether `schema` (through `$ref` and nested `anyOf`) declares the type of `value`.
+    fn takes_type_of(&self, schema: &'s Schema, value: &DeValue<'_>) -> bool {
+        let schema = self.resolve(schema);
+        if let Some(branches) = schema
+            .get("anyOf")
+            .or_else(|| schema.get("oneOf"))
+            .and_then(Schema::as_array)
+        {
+            return branches.iter().any(|b| self.takes_type_of(b, value));
+        }
+        expected_types(schema).iter().any(|t| accepts(t, value))
     }
 
     fn table(

@@ -49,7 +49,9 @@ pub(super) fn check(cx: &mut Context<'_>) {
                 && extension.bytes().all(|b| {
                     b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
                 });
-            if !valid {
+            if valid {
+                shipped_extension(cx, key, cluster, app, extension);
+            } else {
                 let index = app
                     .extensions
                     .iter()
@@ -266,5 +268,46 @@ fn derived_names(cx: &mut Context<'_>, key: &str, app: &App, cluster: &str) {
         "connection Secret name",
         &secret,
         rules::dns1123_subdomain(&secret),
+    );
+}
+
+/// An extension the image of the app's cluster does not ship: `CREATE EXTENSION` would fail
+/// on the live cluster, after the spec was accepted.
+fn shipped_extension(cx: &mut Context<'_>, key: &str, cluster: &str, app: &App, extension: &str) {
+    use crate::catalog::extensions;
+    let Some(entry) = cx.clusters.iter().find(|c| c.key == cluster) else {
+        return;
+    };
+    let Ok(major) = rules::pg_version(&entry.spec.version) else {
+        return;
+    };
+    let engine = entry.spec.engine;
+    if extensions::available(engine, major, extension) {
+        return;
+    }
+    let index = app
+        .extensions
+        .iter()
+        .position(|e| e == extension)
+        .unwrap_or_default()
+        .to_string();
+    let engine_name = match engine {
+        crate::spec::Engine::Cnpg => "cnpg",
+        crate::spec::Engine::Statefulset => "statefulset",
+        crate::spec::Engine::Bitnami => "bitnami",
+    };
+    let help = crate::suggest::did_you_mean(extension, extensions::names(engine, major))
+        .map_or_else(
+            || "the image ships PostgreSQL's contrib extensions (see the README's extension reference)".to_string(),
+            |s| format!("did you mean `{s}`?"),
+        );
+    cx.push(
+        Diagnostic::error(
+            "unknown-extension",
+            cx.at(&["apps", key, "extensions", &index]),
+            format!("extension `{extension}` is not shipped by the `{engine_name}` image of PostgreSQL {major}"),
+        )
+        .with_label("unknown extension")
+        .with_help(help),
     );
 }

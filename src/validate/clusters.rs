@@ -204,7 +204,23 @@ fn layer(cx: &mut Context<'_>, layer: &LayerRef<'_>, is_profile: bool) {
             .with_label("0 instances"),
         );
     }
+    at_most(
+        cx,
+        layer,
+        &["instances"],
+        values.instances,
+        rules::INSTANCES_MAX,
+        "PostgreSQL instances per cluster",
+    );
     if let Some(pooler) = &values.pooler {
+        at_most(
+            cx,
+            layer,
+            &["pooler", "instances"],
+            pooler.instances,
+            rules::POOLER_INSTANCES_MAX,
+            "PgBouncer pods per pooler",
+        );
         at_least_one(
             cx,
             layer,
@@ -271,6 +287,19 @@ fn layer(cx: &mut Context<'_>, layer: &LayerRef<'_>, is_profile: bool) {
             )
             .with_label("restore belongs to a cluster or one of its environments")
             .with_help("move it to `[postgres.<cluster>.env.<env>]`"),
+        );
+    }
+    if let Some(time) = values.restore.as_ref().and_then(|r| r.target_time.as_ref())
+        && let Err(why) = rules::rfc3339(time)
+    {
+        cx.push(
+            Diagnostic::error(
+                "invalid-value",
+                layer.span(&["restore", "target_time"]),
+                format!("target_time `{time}` {why}"),
+            )
+            .with_label("not an RFC 3339 time")
+            .with_help("CloudNativePG passes it to PostgreSQL's `recovery_target_time`; a time without an offset, or with a zone name, is refused or read in the server's zone"),
         );
     }
     if let Some(storage) = &values.storage {
@@ -345,7 +374,7 @@ fn backup_values(cx: &mut Context<'_>, layer: &LayerRef<'_>, backup: &crate::spe
                 layer.span(&["backup", "schedule"]),
                 format!("schedule `{schedule}` {why}"),
             )
-            .with_label("not a 5-field cron expression")
+            .with_label("not a valid 5-field cron expression")
             .with_help(
                 "dbgen adds the leading seconds field CloudNativePG's ScheduledBackup needs",
             ),
@@ -404,7 +433,7 @@ fn logical_backup_values(
                 layer.span(&["logical_backup", "schedule"]),
                 format!("schedule `{schedule}` {why}"),
             )
-            .with_label("not a 5-field cron expression"),
+            .with_label("not a valid 5-field cron expression"),
         );
     }
     at_least_one(
@@ -541,9 +570,32 @@ fn at_least_one(
     }
 }
 
+fn at_most(
+    cx: &mut Context<'_>,
+    layer: &LayerRef<'_>,
+    field: &[&str],
+    value: Option<u32>,
+    max: u32,
+    what: &str,
+) {
+    if let Some(value) = value.filter(|v| *v > max) {
+        cx.push(
+            Diagnostic::error(
+                "out-of-range",
+                layer.span(field),
+                format!(
+                    "`{}` is {value}; dbgen accepts at most {max} {what}",
+                    layer.key_path(field).join(".")
+                ),
+            )
+            .with_label(format!("more than {max}")),
+        );
+    }
+}
+
 fn quantity(cx: &mut Context<'_>, layer: &LayerRef<'_>, field: &[&str], value: &str) {
+    let what = layer.key_path(field).join(".");
     if let Err(help) = rules::quantity(value) {
-        let what = layer.key_path(field).join(".");
         cx.push(
             Diagnostic::error(
                 "invalid-quantity",
@@ -552,6 +604,15 @@ fn quantity(cx: &mut Context<'_>, layer: &LayerRef<'_>, field: &[&str], value: &
             )
             .with_label("invalid quantity")
             .with_help(help),
+        );
+    } else if let Err(why) = rules::bounded_quantity(value, rules::Measure::of_field(&what)) {
+        cx.push(
+            Diagnostic::error(
+                "out-of-range",
+                layer.span(field),
+                format!("`{what}` `{value}` {why}"),
+            )
+            .with_label("out of range"),
         );
     }
 }
@@ -562,6 +623,7 @@ pub(super) fn merge_all(cx: &mut Context<'_>) -> BTreeMap<(String, String), Merg
     let defaults = defaults::layer();
     let mut all = BTreeMap::new();
     let clusters = cx.clusters;
+    let mut reported = std::collections::BTreeSet::new();
     for (env, environment) in &spec.environments {
         for entry in clusters.iter().filter(|c| c.in_env(env)) {
             let table = entry.spec.layer();
@@ -580,6 +642,13 @@ pub(super) fn merge_all(cx: &mut Context<'_>) -> BTreeMap<(String, String), Merg
             let production = environment
                 .production
                 .unwrap_or_else(|| defaults::PRODUCTION_ENVIRONMENTS.contains(&env.as_str()));
+            super::parameters::check(
+                cx,
+                &layers,
+                entry.spec.engine,
+                &entry.spec.version,
+                &mut reported,
+            );
             let merged = merge(&layers, &defaults, production);
             if production && merged.reclaim_policy.value == crate::spec::ReclaimPolicy::Delete {
                 cx.push(

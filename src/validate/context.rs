@@ -125,26 +125,34 @@ impl<'a> Context<'a> {
         name: &str,
         known: impl IntoIterator<Item = &'n str>,
     ) {
-        let known: Vec<&str> = known.into_iter().collect();
-        let help = did_you_mean(name, known.iter().copied()).map_or_else(
-            || {
-                if known.is_empty() {
-                    format!("no {what} is defined")
-                } else {
-                    let list: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
-                    format!("defined: {}", list.join(", "))
-                }
-            },
-            |s| format!("did you mean `{s}`?"),
-        );
-        self.push(
-            Diagnostic::error(
-                "unknown-reference",
-                span,
-                format!("unknown {what} `{name}`"),
-            )
-            .with_label(format!("no {what} has this name"))
-            .with_help(help),
-        );
+        self.push(unknown_reference(span, what, name, known));
     }
+}
+
+/// A reference to something that does not exist, with a suggestion from `known`.
+pub(super) fn unknown_reference<'n>(
+    span: Option<Span>,
+    what: &str,
+    name: &str,
+    known: impl IntoIterator<Item = &'n str>,
+) -> Diagnostic {
+    let known: Vec<&str> = known.into_iter().collect();
+    let help = did_you_mean(name, known.iter().copied()).map_or_else(
+        || {
+            if known.is_empty() {
+                format!("no {what} is defined")
+            } else {
+                let list: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+                format!("defined: {}", list.join(", "))
+            }
+        },
+        |s| format!("did you mean `{s}`?"),
+    );
+    Diagnostic::error(
+        "unknown-reference",
+        span,
+        format!("unknown {what} `{name}`"),
+    )
+    .with_label(format!("no {what} has this name"))
+    .with_help(help)
 }

@@ -12,9 +12,12 @@ mod bitnami;
 mod clusters;
 mod context;
 mod layer;
+mod parameters;
 mod platform;
+mod raw_refs;
 mod redis;
 pub mod rules;
+mod runtime_names;
 mod statefulset;
 pub mod topology;
 mod upload;
@@ -93,6 +96,11 @@ impl Checked {
 /// Checks the spec registered as `file`; on failure returns errors and warnings.
 pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnostic>> {
     let doc = spec::load_spec(sources, file).map_err(|mut d| {
+        // The README promises every problem at once: references too, read from the raw
+        // TOML, since the typed spec could not be built.
+        if d.iter().all(|d| d.code != "invalid-toml") {
+            d.extend(raw_refs::check(file, &sources.get(file).text));
+        }
         diagnostic::sort(&mut d);
         d
     })?;
@@ -107,7 +115,12 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
     let merged = clusters::merge_all(&mut cx);
     bitnami::check(&mut cx, &merged);
     let redis = redis::check(&mut cx);
+    runtime_names::check(&mut cx, &redis);
     let mut diagnostics = cx.finish();
+    // An empty value is reported once, as empty, not again by the check of its format.
+    let empty = raw_refs::empty_values(file, &sources.get(file).text);
+    diagnostics.retain(|d| !empty.iter().any(|e| e.span == d.span));
+    diagnostics.extend(empty);
     diagnostic::sort(&mut diagnostics);
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(diagnostics);

@@ -327,7 +327,7 @@ fn external_secrets(cx: &mut Context<'_>, secrets: &Secrets) {
         placeholders(cx, &["secrets", "key"], key, &vars);
     }
     if let Some(refresh) = &secrets.refresh
-        && let Err(why) = rules::go_duration(refresh)
+        && let Err(why) = rules::refresh_interval(refresh)
     {
         cx.push(
             Diagnostic::error(

@@ -348,7 +348,7 @@ fn layer(cx: &mut Context<'_>, prefix: &[String], values: &RedisLayer, engine: R
                     at(cx, &["backup", "schedule"]),
                     format!("schedule `{schedule}` {why}"),
                 )
-                .with_label("not a 5-field cron expression"),
+                .with_label("not a valid 5-field cron expression"),
             );
         }
         if backup.retention_days == Some(0) {
@@ -399,6 +399,15 @@ fn quantity(cx: &mut Context<'_>, span: Option<Span>, prefix: &[String], field: 
             )
             .with_label("invalid quantity")
             .with_help(help),
+        );
+    } else if let Err(why) = rules::bounded_quantity(value, rules::Measure::of_field(field)) {
+        cx.push(
+            Diagnostic::error(
+                "out-of-range",
+                span,
+                format!("`{}.{field}` `{value}` {why}", prefix.join(".")),
+            )
+            .with_label("out of range"),
         );
     }
 }

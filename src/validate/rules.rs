@@ -169,6 +169,49 @@ fn quantity_hint(number: &str, suffix: &str) -> String {
     }
 }
 
+/// A Go duration of at least one second: `refreshInterval`s of 0 turn refreshing off, so a
+/// rotated password would never reach the app.
+pub fn refresh_interval(text: &str) -> Result<(), String> {
+    go_duration(text)?;
+    let seconds = go_duration_seconds(text);
+    if seconds < 1.0 {
+        return Err("is shorter than 1s; 0 turns refreshing off, so a rotated password would never reach the app".into());
+    }
+    Ok(())
+}
+
+/// The length of a duration [`go_duration`] accepted, in seconds.
+fn go_duration_seconds(text: &str) -> f64 {
+    let mut total = 0.0;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let number: f64 = rest[..digits].parse().unwrap_or(0.0);
+        rest = &rest[digits..];
+        let (unit, factor) = [
+            ("ns", 1e-9),
+            ("us", 1e-6),
+            ("µs", 1e-6),
+            ("ms", 1e-3),
+            ("s", 1.0),
+            ("m", 60.0),
+            ("h", 3600.0),
+        ]
+        .into_iter()
+        .filter(|(u, _)| rest.starts_with(u))
+        .max_by_key(|(u, _)| u.len())
+        .unwrap_or(("", 0.0));
+        total += number * factor;
+        rest = &rest[unit.len()..];
+        if unit.is_empty() {
+            break;
+        }
+    }
+    total
+}
+
 /// A Go duration as External Secrets reads `refreshInterval` (e.g. `1h`, `1h30m`, `90s`).
 pub fn go_duration(text: &str) -> Result<(), String> {
     let units = ["ns", "us", "µs", "ms", "s", "m", "h"];
@@ -447,21 +490,271 @@ pub fn cron_with_seconds(expression: &str) -> Result<String, String> {
     if let Some(bad) = fields.iter().find(|f| !names(f)) {
         return Err(format!("field `{bad}` is not a cron field"));
     }
+    for (field, bounds) in fields.iter().zip(&CRON_FIELDS) {
+        cron_field(field, bounds)?;
+    }
     Ok(format!("0 {}", fields.join(" ")))
 }
 
-/// A Barman retention policy: `^[1-9][0-9]*[dwm]$`.
+/// One field of a 5-field cron expression: its name, range and symbolic names.
+struct CronField {
+    name: &'static str,
+    min: u32,
+    max: u32,
+    /// Names for `min`, `min + 1`, ... (months and weekdays).
+    names: &'static [&'static str],
+}
+
+/// The fields and ranges of robfig/cron v3, the parser of both Kubernetes CronJobs and
+/// CloudNativePG's `ScheduledBackup` (which takes a seconds field first: dbgen adds it).
+const CRON_FIELDS: [CronField; 5] = [
+    CronField {
+        name: "minute",
+        min: 0,
+        max: 59,
+        names: &[],
+    },
+    CronField {
+        name: "hour",
+        min: 0,
+        max: 23,
+        names: &[],
+    },
+    CronField {
+        name: "day of month",
+        min: 1,
+        max: 31,
+        names: &[],
+    },
+    CronField {
+        name: "month",
+        min: 1,
+        max: 12,
+        names: &[
+            "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+        ],
+    },
+    CronField {
+        name: "day of week",
+        min: 0,
+        max: 6,
+        names: &["sun", "mon", "tue", "wed", "thu", "fri", "sat"],
+    },
+];
+
+/// Checks one cron field as robfig/cron does: comma-separated `*`, `?`, `N` or `N-M`, each
+/// with an optional `/step` (step ≥ 1), every number within the field's range, `N ≤ M`.
+fn cron_field(field: &str, bounds: &CronField) -> Result<(), String> {
+    let CronField {
+        name,
+        min,
+        max,
+        names,
+    } = *bounds;
+    let number = |text: &str| -> Result<u32, String> {
+        let lower = text.to_ascii_lowercase();
+        let value = match names.iter().position(|n| *n == lower) {
+            Some(i) => Some(min + u32::try_from(i).unwrap_or(0)),
+            None => text.parse::<u32>().ok(),
+        };
+        match value {
+            Some(v) if (min..=max).contains(&v) => Ok(v),
+            Some(_) | None if text.bytes().all(|b| b.is_ascii_digit()) && !text.is_empty() => {
+                Err(format!("has {name} `{text}`, outside {min}-{max}"))
+            }
+            _ => Err(format!(
+                "has {name} `{text}`, which is not a number from {min} to {max}"
+            )),
+        }
+    };
+    for part in field.split(',') {
+        let (range, step) = match part.split_once('/') {
+            Some((range, step)) => (range, Some(step)),
+            None => (part, None),
+        };
+        if let Some(step) = step {
+            match step.parse::<u32>() {
+                Ok(0) => {
+                    return Err(format!(
+                        "has step `/0` in its {name} field; a step is at least 1"
+                    ));
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    return Err(format!(
+                        "has step `/{step}` in its {name} field, which is not a number"
+                    ));
+                }
+            }
+        }
+        if range == "*" || range == "?" {
+            continue;
+        }
+        match range.split_once('-') {
+            Some((low, high)) => {
+                let (low_v, high_v) = (number(low)?, number(high)?);
+                if low_v > high_v {
+                    return Err(format!(
+                        "has {name} range `{range}` that ends before it starts"
+                    ));
+                }
+            }
+            None => {
+                number(range)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An RFC 3339 timestamp with an explicit offset (`2024-01-15T10:30:00Z`, or a space for the
+/// `T`, as PostgreSQL prints it): CloudNativePG converts RFC 3339 for `recovery_target_time`
+/// and parses the rest with lib/pq, which takes no zone names (`UTC`).
+pub fn rfc3339(text: &str) -> Result<(), String> {
+    let help = "must be an RFC 3339 time with an offset, like `2024-01-15T10:30:00Z` or `2024-01-15 10:30:00+02:00`";
+    let b = text.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b.get(r.clone())
+            .filter(|d| d.iter().all(u8::is_ascii_digit))
+            .and_then(|d| std::str::from_utf8(d).ok()?.parse::<u32>().ok())
+    };
+    let shape = b.len() >= 20
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && matches!(b[10], b'T' | b't' | b' ')
+        && b[13] == b':'
+        && b[16] == b':';
+    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = (
+        digits(0..4),
+        digits(5..7),
+        digits(8..10),
+        digits(11..13),
+        digits(14..16),
+        digits(17..19),
+    ) else {
+        return Err(help.into());
+    };
+    if !shape {
+        return Err(help.into());
+    }
+    let mut rest = &text[19..];
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let len = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if len == 0 {
+            return Err(help.into());
+        }
+        rest = &fraction[len..];
+    }
+    let offset_ok = match rest.as_bytes() {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => {
+            [h1, h2, m1, m2].iter().all(|d| d.is_ascii_digit())
+                && (h1 - b'0') * 10 + (h2 - b'0') < 24
+                && (m1 - b'0') * 10 + (m2 - b'0') < 60
+        }
+        _ => false,
+    };
+    if !offset_ok {
+        return Err(help.into());
+    }
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(format!("has month {month}; {help}")),
+    };
+    if day == 0 || day > days {
+        return Err(format!(
+            "has day {day}, and month {month} of {year} has {days}"
+        ));
+    }
+    if hour > 23 || minute > 59 || second > 60 {
+        return Err(format!(
+            "has time {hour:02}:{minute:02}:{second:02}; {help}"
+        ));
+    }
+    Ok(())
+}
+
+/// The longest retention dbgen accepts: 10 years, in each Barman unit.
+pub const RETENTION_MAX: [(&str, u64); 3] = [("d", 3660), ("w", 523), ("m", 120)];
+
+/// A Barman retention policy: `^[1-9][0-9]*[dwm]$`, at most [`RETENTION_MAX`] (a longer one is
+/// a typo, and past `i32` days the operator's arithmetic overflows).
 pub fn retention(text: &str) -> Result<(), String> {
     let (number, unit) = text.split_at(text.len().saturating_sub(1));
     let ok = matches!(unit, "d" | "w" | "m")
         && !number.is_empty()
         && !number.starts_with('0')
         && number.bytes().all(|b| b.is_ascii_digit());
-    if ok {
-        Ok(())
-    } else {
-        Err("must be a number and `d`, `w` or `m`, like `30d`".into())
+    if !ok {
+        return Err("must be a number and `d`, `w` or `m`, like `30d`".into());
     }
+    let max = RETENTION_MAX
+        .iter()
+        .find(|(u, _)| *u == unit)
+        .map_or(0, |(_, m)| *m);
+    match number.parse::<u64>() {
+        Ok(n) if n <= max => Ok(()),
+        _ => Err(format!("is longer than 10 years (at most {max}{unit})")),
+    }
+}
+
+/// The most PostgreSQL instances (1 primary + replicas) dbgen accepts in one cluster: past a
+/// few replicas, each one adds WAL-sender load on the primary for no gain in availability.
+pub const INSTANCES_MAX: u32 = 32;
+/// The most PgBouncer pods dbgen accepts in one pooler (Kubernetes' `replicas` is an int32;
+/// a count past this is a typo, each pod opening `default_pool_size` server connections).
+pub const POOLER_INSTANCES_MAX: u32 = 64;
+
+/// The smallest storage dbgen accepts for a volume: 1 MiB.
+pub const STORAGE_MIN: f64 = 1024.0 * 1024.0;
+/// The smallest memory dbgen accepts: 6 MiB, runc's minimum memory limit for a container.
+pub const MEMORY_MIN: f64 = 6.0 * 1024.0 * 1024.0;
+/// The smallest CPU Kubernetes can express: 1m (it rounds anything smaller up or to 0).
+pub const CPU_MIN: f64 = 0.001;
+
+/// What a quantity measures, for its bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Measure {
+    Storage,
+    Memory,
+    Cpu,
+}
+
+impl Measure {
+    /// The measure of a spec field by its last key (`cpu`, `memory`; anything else is a volume).
+    #[must_use]
+    pub fn of_field(field: &str) -> Self {
+        match field.rsplit('.').next().unwrap_or(field) {
+            "cpu" => Self::Cpu,
+            "memory" => Self::Memory,
+            _ => Self::Storage,
+        }
+    }
+}
+
+/// A quantity within the bounds of what it measures: bytes are whole numbers (a `m` suffix on
+/// storage is millibytes), volumes at least 1Mi, memory at least 6Mi, cpu at least 1m.
+pub fn bounded_quantity(text: &str, measure: Measure) -> Result<f64, String> {
+    let value = quantity(text)?;
+    let (min, min_text, why) = match measure {
+        Measure::Storage => (STORAGE_MIN, "1Mi", "dbgen's bound for a volume"),
+        Measure::Memory => (MEMORY_MIN, "6Mi", "runc's minimum memory for a container"),
+        Measure::Cpu => (CPU_MIN, "1m", "Kubernetes counts CPU in millicores"),
+    };
+    if measure != Measure::Cpu && value.fract() != 0.0 {
+        return Err(format!(
+            "is {value} bytes, not a whole number of bytes (`m` means milli, not mega: did you mean `{}Mi`?)",
+            text.trim_end_matches('m')
+        ));
+    }
+    if value < min {
+        return Err(format!("is below the minimum {min_text} ({why})"));
+    }
+    Ok(value)
 }
 
 /// A `major.minor` operator version.
@@ -497,6 +790,71 @@ mod cron_tests {
         assert!(cron_with_seconds("0 2 * *").is_err());
         assert!(cron_with_seconds("@fortnightly").is_err());
         assert!(cron_with_seconds("0 2 * * $").is_err());
+    }
+
+    #[test]
+    fn cron_fields_and_ranges() {
+        for bad in [
+            "0 25 * * *",
+            "61 * * * *",
+            "*/0 * * * *",
+            "0-70 * * * *",
+            "5-1 * * * *",
+            "0 0 0 * *",
+            "0 0 * 13 *",
+            "0 0 * * 7",
+            "0 0 * foo *",
+            "0 0 * * MON-SUN",
+        ] {
+            assert!(cron_with_seconds(bad).is_err(), "{bad}");
+        }
+        for good in [
+            "*/15 * * * *",
+            "0 0-23/2 * * *",
+            "0 3 1,15 * *",
+            "0 3 * JAN-MAR sun",
+            "0 3 ? * 0-6",
+            "59 23 31 12 6",
+        ] {
+            assert!(cron_with_seconds(good).is_ok(), "{good}");
+        }
+        assert!(
+            cron_with_seconds("0 25 * * *")
+                .unwrap_err()
+                .contains("hour `25`, outside 0-23")
+        );
+    }
+
+    #[test]
+    fn times_and_bounds() {
+        assert!(rfc3339("2024-01-15T10:30:00Z").is_ok());
+        assert!(rfc3339("2024-01-15 10:30:00.123+02:00").is_ok());
+        for bad in [
+            "yesterday",
+            "2024-01-15 10:30:00 UTC",
+            "2024-01-15T10:30:00",
+            "2024-02-30T10:30:00Z",
+            "2024-01-15T24:30:00Z",
+        ] {
+            assert!(rfc3339(bad).is_err(), "{bad}");
+        }
+        assert!(retention("3650d").is_ok());
+        assert!(retention("9999999999999d").is_err());
+        for (text, measure) in [
+            ("0", Measure::Storage),
+            ("0Gi", Measure::Storage),
+            ("1m", Measure::Storage),
+            ("0", Measure::Cpu),
+            ("1", Measure::Memory),
+        ] {
+            assert!(bounded_quantity(text, measure).is_err(), "{text}");
+        }
+        assert!(bounded_quantity("10Gi", Measure::Storage).is_ok());
+        assert!(bounded_quantity("100m", Measure::Cpu).is_ok());
+        assert!(bounded_quantity("64Mi", Measure::Memory).is_ok());
+        assert!(refresh_interval("0s").is_err());
+        assert!(refresh_interval("0").is_err());
+        assert!(refresh_interval("1h30m").is_ok());
     }
 
     #[test]

@@ -22,7 +22,7 @@ backup = { destination = "s3://fawkes-db-backups/focalboard/", credentials = "db
 [postgres.db-focalboard-dev-restored]
 engine = "cnpg"
 version = "16.4"
-restore = { from = "db-focalboard-dev", target_time = "2024-01-15 10:30:00 UTC" }
+restore = { from = "db-focalboard-dev", target_time = "2024-01-15T10:30:00Z" }
 
 [apps.focalboard]
 postgres = "db-focalboard-dev"
@@ -43,7 +43,7 @@ fn restored_cluster_bootstraps_from_the_source_store() {
     assert_eq!(spec["bootstrap"]["recovery"]["source"], "origin");
     assert_eq!(
         spec["bootstrap"]["recovery"]["recoveryTarget"]["targetTime"],
-        "2024-01-15 10:30:00 UTC"
+        "2024-01-15T10:30:00Z"
     );
     let origin = &spec["externalClusters"][0];
     assert_eq!(origin["name"], "origin");
