@@ -11,10 +11,14 @@ mod apps;
 mod bitnami;
 mod clusters;
 mod context;
+mod derived;
+mod image;
 mod layer;
 mod platform;
 mod redis;
+mod reserved;
 pub mod rules;
+mod shared_keys;
 mod statefulset;
 pub mod topology;
 mod upload;
@@ -104,9 +108,12 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
     clusters::check(&mut cx);
     statefulset::check(&mut cx);
     apps::check(&mut cx);
+    image::check(&mut cx);
     let merged = clusters::merge_all(&mut cx);
     bitnami::check(&mut cx, &merged);
+    derived::check(&mut cx, &merged);
     let redis = redis::check(&mut cx);
+    shared_keys::check(&mut cx, &merged, &redis);
     let mut diagnostics = cx.finish();
     diagnostic::sort(&mut diagnostics);
     if diagnostics.iter().any(Diagnostic::is_error) {
