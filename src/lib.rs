@@ -21,6 +21,7 @@ pub mod defaults;
 pub mod diagnostic;
 pub mod emit;
 pub mod naming;
+pub mod pgconf;
 pub mod pipeline;
 pub mod plan;
 pub mod render;

@@ -302,7 +302,10 @@ fn password_secrets(scope: &Scope<'_>, objects: &mut Vec<Object>) {
             read("replication", REPLICATION_PROPERTY),
         ],
     );
-    for plan in [postgresql, pgpool, pgpool_users(scope)] {
+    // Pgpool's custom users come from the apps; with none, the chart keeps its own (empty)
+    // list, since an ExternalSecret without data is refused by its schema.
+    let users = (!scope.apps_by_role().is_empty()).then(|| pgpool_users(scope));
+    for plan in [postgresql, pgpool].into_iter().chain(users) {
         scope.push(
             objects,
             Kind::ExternalSecret,
@@ -394,14 +397,16 @@ fn values(scope: &Scope<'_>) -> Value {
     if !merged.parameters.is_empty() {
         postgresql["extendedConf"] = Value::String(extended_conf(merged));
     }
-    let pgpool = json!({
+    let mut pgpool = json!({
         "replicaCount": merged.pooler.as_ref().map_or(PGPOOL_INSTANCES, |p| p.instances),
         "existingSecret": pgpool_secret(cluster),
         "srCheckUsername": SR_CHECK_USER,
-        "customUsersSecret": pgpool_users_secret(cluster),
-        "podAnnotations": { USERS_ANNOTATION: users.join(";") },
         "networkPolicy": { "enabled": merged.network_policy },
     });
+    if !users.is_empty() {
+        pgpool["customUsersSecret"] = Value::String(pgpool_users_secret(cluster));
+        pgpool["podAnnotations"] = json!({ USERS_ANNOTATION: users.join(";") });
+    }
     let mut persistence = json!({ "size": merged.storage.value });
     if let Some(class) = &merged.storage_class {
         persistence["storageClass"] = Value::String(class.value.clone());
@@ -443,11 +448,11 @@ fn resources(merged: &Merged) -> Map<String, Value> {
 }
 
 /// `parameters` as a `postgresql.conf` fragment (`postgresql.extendedConf`), values quoted
-/// as configuration strings (`'` doubled).
+/// as configuration strings (`pgconf::quote`: `'` and `\` doubled).
 fn extended_conf(merged: &Merged) -> String {
     let mut conf = String::new();
     for (name, value) in &merged.parameters {
-        let _ = writeln!(conf, "{name} = '{}'", value.value.replace('\'', "''"));
+        let _ = writeln!(conf, "{name} = {}", crate::pgconf::quote(&value.value));
     }
     conf
 }

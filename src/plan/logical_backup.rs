@@ -39,7 +39,7 @@ pub struct CronJobPlan {
 }
 
 /// `<cluster>-logical-backup`: the CronJob, its ConfigMap and its volume.
-pub(super) fn name(cluster: &str) -> String {
+pub(crate) fn name(cluster: &str) -> String {
     format!("{cluster}-logical-backup")
 }
 

@@ -13,7 +13,7 @@ mod credentials;
 mod flux;
 mod helm;
 mod kind;
-mod logical_backup;
+pub(crate) mod logical_backup;
 mod meta;
 mod monitoring;
 mod network;

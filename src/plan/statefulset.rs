@@ -373,10 +373,9 @@ pub(crate) const MANAGED_PARAMETERS: &[&str] = &[
     "data_directory",
 ];
 
-/// A `postgresql.conf` string value: single quotes, `'` doubled, `\` escaped (the file's
-/// quoted strings take C-like backslash escapes).
+/// A `postgresql.conf` string value (see `pgconf::quote`).
 fn conf_value(value: &str) -> String {
-    format!("'{}'", value.replace('\\', "\\\\").replace('\'', "''"))
+    crate::pgconf::quote(value)
 }
 
 fn config_map(scope: &Scope<'_>) -> ConfigMapPlan {

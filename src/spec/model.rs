@@ -179,6 +179,10 @@ pub struct Secrets {
     /// Name of the value holding the password (default `password`): the property of the
     /// remote key (External Secrets) or the secret's key in the folder `path` (Infisical).
     pub password_property: Option<String>,
+    /// `true` lets two apps' roles read the same password (a remote key without `{app}`);
+    /// by default that is an error. Never lets an app share a password with a role dbgen
+    /// or the engine declares (logical backups, administrator, repmgr, Pgpool, Redis).
+    pub shared_passwords: Option<bool>,
     /// External Secrets: how often the store is re-read, as a Go duration (default `1h`).
     pub refresh: Option<String>,
     /// Infisical: base URL of the instance, without `/api` (required), e.g.

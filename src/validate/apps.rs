@@ -39,10 +39,15 @@ pub(super) fn check(cx: &mut Context<'_>) {
         };
         // A name derived from an invalid one would only repeat its error.
         let derived_from_bad_key = app.database.is_none() && !key_valid;
-        let database_valid =
-            !derived_from_bad_key && identifier(cx, database_at.clone(), "database", &database);
+        let engine = cx
+            .clusters
+            .iter()
+            .find(|c| c.key == cluster)
+            .map(|c| c.spec.engine);
+        let database_valid = !derived_from_bad_key
+            && identifier(cx, database_at.clone(), "database", &database, engine);
         if app.user.is_some() || database_valid {
-            identifier(cx, role_at.clone(), "role", &role);
+            identifier(cx, role_at.clone(), "role", &role, engine);
         }
         for extension in &app.extensions {
             let valid = !extension.is_empty()
@@ -200,14 +205,20 @@ fn name_span(cx: &Context<'_>, key: &str, field: &str) -> Option<Span> {
 }
 
 /// Checks a database or role name; true when it is usable.
-fn identifier(cx: &mut Context<'_>, span: Option<Span>, what: &str, name: &str) -> bool {
+fn identifier(
+    cx: &mut Context<'_>,
+    span: Option<Span>,
+    what: &str,
+    name: &str,
+    engine: Option<crate::spec::Engine>,
+) -> bool {
     if let Err(why) = rules::pg_identifier(name) {
         cx.push(
             Diagnostic::error("invalid-name", span, format!("{what} name `{name}` {why}"))
                 .with_label(format!("invalid {what} name")),
         );
         false
-    } else if let Some(why) = rules::reserved(name) {
+    } else if let Some(why) = super::reserved::why(name, engine) {
         cx.push(
             Diagnostic::error(
                 "reserved-name",

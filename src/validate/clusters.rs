@@ -272,6 +272,7 @@ fn layer(cx: &mut Context<'_>, layer: &LayerRef<'_>, is_profile: bool) {
             "backup_age_hours must be at least 1",
         );
     }
+    conf_parameters(cx, layer);
     if let Some(backup) = &values.backup {
         backup_values(cx, layer, backup);
     }
@@ -352,6 +353,40 @@ fn layer(cx: &mut Context<'_>, layer: &LayerRef<'_>, is_profile: bool) {
     }
 }
 
+/// What `postgresql.conf` can hold (`pgconf`): the same on every engine, since a value
+/// CloudNativePG writes into the file breaks it the same way.
+fn conf_parameters(cx: &mut Context<'_>, layer: &LayerRef<'_>) {
+    for (name, value) in &layer.layer.parameters {
+        let mut path: Vec<&str> = layer.prefix.iter().map(String::as_str).collect();
+        path.extend(["parameters", name]);
+        let locate = |range| crate::source::Span {
+            file: layer.file,
+            range,
+        };
+        if let Err(why) = crate::pgconf::check_name(name) {
+            cx.push(
+                Diagnostic::error(
+                    "invalid-name",
+                    layer.spans.key(&path).map(locate),
+                    format!("parameter `{name}` {why}"),
+                )
+                .with_label("not a setting")
+                .with_help("put the settings themselves in `parameters`"),
+            );
+        }
+        if let Err(why) = crate::pgconf::check_value(name, &value.to_conf_string()) {
+            cx.push(
+                Diagnostic::error(
+                    "invalid-value",
+                    layer.spans.value(&path).map(locate),
+                    format!("the value of parameter `{name}` {why}"),
+                )
+                .with_label("postgresql.conf cannot hold this value"),
+            );
+        }
+    }
+}
+
 fn backup_values(cx: &mut Context<'_>, layer: &LayerRef<'_>, backup: &crate::spec::BackupLayer) {
     if let Some(retention) = &backup.retention
         && let Err(why) = rules::retention(retention)
@@ -380,31 +415,35 @@ fn backup_values(cx: &mut Context<'_>, layer: &LayerRef<'_>, backup: &crate::spe
             ),
         );
     }
-    if let Some(destination) = &backup.destination
-        && !["s3://", "gs://", "https://"]
-            .iter()
-            .any(|p| destination.starts_with(p))
-    {
-        cx.push(
-            Diagnostic::error(
-                "invalid-value",
-                layer.span(&["backup", "destination"]),
-                format!("destination `{destination}` is not an object store URL"),
-            )
-            .with_label("expected s3://bucket/path")
-            .with_help(
-                "Barman Cloud writes to `s3://bucket/path/` (also MinIO and Ceph, with `endpoint`)",
-            ),
-        );
+    if let Some(destination) = &backup.destination {
+        let path = layer.key_path(&["backup", "destination"]);
+        let path: Vec<&str> = path.iter().map(String::as_str).collect();
+        let vars = BTreeMap::from([("env", "env"), ("cluster", "cluster"), ("app", "app")]);
+        // The ObjectStore reads `s3Credentials` only, so only S3 (and S3-compatible) stores work.
+        if let Some(expanded) = super::platform::placeholders(cx, &path, destination, &vars)
+            && let Err(why) = super::upload::s3_url(&expanded)
+        {
+            cx.push(
+                Diagnostic::error(
+                    "invalid-value",
+                    layer.span(&["backup", "destination"]),
+                    format!("destination `{destination}` {why}"),
+                )
+                .with_label("expected s3://bucket/path")
+                .with_help(
+                    "Barman Cloud writes to `s3://bucket/path/` (also MinIO and Ceph, with `endpoint`)",
+                ),
+            );
+        }
     }
     if let Some(endpoint) = &backup.endpoint
-        && !(endpoint.starts_with("https://") || endpoint.starts_with("http://"))
+        && let Err(why) = super::upload::http_url(endpoint)
     {
         cx.push(
             Diagnostic::error(
                 "invalid-value",
                 layer.span(&["backup", "endpoint"]),
-                format!("endpoint `{endpoint}` is not an http(s) URL"),
+                format!("endpoint `{endpoint}` {why}"),
             )
             .with_label("expected https://host[:port]"),
         );
@@ -509,6 +548,24 @@ fn merged_backup(
                 );
             }
         }
+        let shared = cx
+            .clusters
+            .iter()
+            .any(|c| c.key == cluster && c.dedicated_for.is_none());
+        if let Some(destination) = &backup.destination
+            && shared
+            && destination.value.contains("{app}")
+        {
+            cx.push(
+                Diagnostic::error(
+                    "unknown-placeholder",
+                    destination.span.clone(),
+                    format!("destination `{}` of shared cluster `{cluster}` contains `{{app}}`", destination.value),
+                )
+                .with_label("a shared cluster holds several apps")
+                .with_help("use `{app}` only in `[postgres_defaults]` (dedicated clusters); `{env}` and `{cluster}` work everywhere"),
+            );
+        }
         if version < defaults::CNPG_PLUGIN_BACKUPS_SINCE {
             cx.push(
                 Diagnostic::error("unsupported", backup.table.clone(), format!("backups use the Barman Cloud plugin, which needs CloudNativePG 1.26 or newer; `platform.cnpg_version` is {}.{}", version.0, version.1))
@@ -541,7 +598,13 @@ fn merged_backup(
     }
     if let Some(restore) = &merged.restore {
         let from = &restore.value.from;
-        if !cx.clusters.iter().any(|c| &c.key == from) {
+        if from == cluster {
+            cx.push(
+                Diagnostic::error("invalid-value", restore.span.clone(), format!("cluster `{cluster}` restores from its own backups in environment `{env}`"))
+                    .with_label("recovery would read the store this cluster archives into")
+                    .with_help(format!("restore into a new cluster: add `[postgres.{cluster}-restored]` with `restore = {{ from = \"{cluster}\" }}`")),
+            );
+        } else if !cx.clusters.iter().any(|c| &c.key == from) {
             let names: Vec<&str> = cx.clusters.iter().map(|c| c.key.as_str()).collect();
             let span = restore.span.clone();
             cx.unknown_reference(span, "restore source cluster", from, names);

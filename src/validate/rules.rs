@@ -96,20 +96,10 @@ pub fn pg_identifier(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Why a database or role name is reserved, if it is.
+/// Why a database or role name is reserved on every engine, if it is (the table, with
+/// its sources, is `validate::reserved`).
 pub fn reserved(name: &str) -> Option<&'static str> {
-    match name {
-        "postgres" => Some("is the superuser and maintenance database of every cluster"),
-        "template0" | "template1" => Some("is a PostgreSQL template database"),
-        "streaming_replica" => Some("is the replication role CNPG manages"),
-        "app" => Some("is the database and owner CNPG creates at bootstrap"),
-        _ if name.starts_with("pg_") => Some("starts with `pg_`, reserved by PostgreSQL"),
-        _ if name.starts_with("cnpg_") => Some("starts with `cnpg_`, reserved by CloudNativePG"),
-        _ if name.starts_with("dbgen_") => Some(
-            "starts with `dbgen_`, reserved for roles dbgen declares (the logical backup role)",
-        ),
-        _ => None,
-    }
+    super::reserved::why(name, None)
 }
 
 /// A parsed Kubernetes quantity, as a number of base units.

@@ -189,6 +189,12 @@ pub(crate) fn http_url(url: &str) -> Result<(), String> {
         return Err("is not an http(s) URL".to_string());
     };
     let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if authority.contains('@') {
+        return Err(
+            "holds a user name or password (`user:secret@`), which would be a credential in Git; the keys come from `credentials`"
+                .to_string(),
+        );
+    }
     let (host, port) = match authority.rsplit_once(':') {
         Some((host, port)) => (host, Some(port)),
         None => (authority, None),
@@ -237,6 +243,8 @@ mod tests {
         assert!(http_url("https://minio:0").is_err());
         assert!(http_url("https://minio:http").is_err());
         assert!(http_url("https://minio/bucket").is_err());
+        assert!(http_url("https://user:secret@minio").is_err());
+        assert!(http_url("https://minio:99999").is_err());
     }
 
     #[test]

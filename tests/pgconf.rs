@@ -1,0 +1,202 @@
+//! `parameters` reach PostgreSQL exactly as written: the `postgresql.conf` dbgen generates
+//! (engine `statefulset`'s ConfigMap, engine `bitnami`'s `extendedConf`) is read by a real
+//! `postgres -C <name>`, which must print each value unchanged, quotes, backslashes (a
+//! trailing one too), `#`, `$` and backticks included, and nothing else may change.
+//!
+//! Needs the PostgreSQL server (`scripts/install-tools.sh postgres`); under `CI` a missing
+//! server fails the test.
+
+mod support;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+/// Values PostgreSQL accepts for these parameters, each hostile to a naive writer.
+const VALUES: &[(&str, &str)] = &[
+    (
+        "log_line_prefix",
+        "%m [%p] it's a \"test\" #not-a-comment $HOME `id` \\n \\",
+    ),
+    ("cluster_name", "o'brien\\x'"),
+    ("application_name", "a\\'b''c"),
+    ("search_path", "\"$user\", public"),
+    ("work_mem", "65536"),
+];
+
+/// A TOML basic string holding `value`.
+fn toml_string(value: &str) -> String {
+    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn spec() -> String {
+    let parameters: Vec<String> = VALUES
+        .iter()
+        .map(|(name, value)| format!("{name} = {}", toml_string(value)))
+        .collect();
+    let parameters = parameters.join(", ");
+    format!(
+        r#"
+[platform]
+name = "shop"
+namespace = "db"
+
+[environments.prod]
+
+[secrets]
+provider = "external-secrets"
+store = "vault-backend"
+key = "shop/{{env}}/{{app}}"
+
+[bitnami]
+images = "bitnamilegacy"
+
+[postgres.plain]
+engine = "statefulset"
+version = "17.6"
+credentials_key = "shop/{{env}}/plain"
+parameters = {{ {parameters} }}
+
+[postgres.ha]
+engine = "bitnami"
+version = "17.6"
+credentials_key = "shop/{{env}}/ha"
+instances = 3
+parameters = {{ {parameters} }}
+
+[apps.orders]
+postgres = "plain"
+namespace = "shop"
+
+[apps.billing]
+postgres = "ha"
+namespace = "shop"
+"#
+    )
+}
+
+/// (engine, generated configuration text) of every engine whose file dbgen writes.
+fn generated() -> Vec<(&'static str, String)> {
+    let compiled = dbgen::pipeline::compile("pgconf.toml", &spec())
+        .unwrap_or_else(|e| panic!("the spec should compile: {e:?}"));
+    let (_, manifests) = &compiled.environments[0];
+    let find = |suffix: &str| {
+        manifests
+            .iter()
+            .find(|m| m.path.ends_with(suffix))
+            .unwrap_or_else(|| panic!("no {suffix} in the output"))
+    };
+    let config = &find("configmap-plain-config.yaml").document["data"]["postgresql.conf"];
+    let extended = &find("/values-ha.yaml").document["postgresql"]["extendedConf"];
+    let text = |v: &Value| v.as_str().expect("a string").to_string();
+    vec![("statefulset", text(config)), ("bitnami", text(extended))]
+}
+
+/// Who runs `postgres`: it refuses root, so `nobody` through setpriv when we are root.
+fn as_server_user(bindir: &Path, tool: &str) -> Command {
+    let root = support::run_ok(Command::new("id").arg("-u")).stdout == b"0\n";
+    let mut command = if root {
+        let mut c = support::clean_command("setpriv");
+        c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]);
+        c.arg(bindir.join(tool));
+        c
+    } else {
+        support::clean_command(bindir.join(tool))
+    };
+    command.current_dir("/");
+    command
+}
+
+/// An initialised data directory the server user owns.
+fn data_dir(bindir: &Path, dir: &Path) -> PathBuf {
+    let data = dir.join("data");
+    let root = support::run_ok(Command::new("id").arg("-u")).stdout == b"0\n";
+    if root {
+        let owner = dir.join("owner");
+        fs::create_dir(&owner).unwrap();
+        support::run_ok(Command::new("chown").args(["nobody:nogroup"]).arg(&owner));
+        let data = owner.join("data");
+        support::run_ok(
+            as_server_user(bindir, "initdb")
+                .arg("--pgdata")
+                .arg(&data)
+                .args(["--no-sync", "--auth=trust", "--no-locale"]),
+        );
+        return data;
+    }
+    support::run_ok(
+        as_server_user(bindir, "initdb")
+            .arg("--pgdata")
+            .arg(&data)
+            .args(["--no-sync", "--auth=trust", "--no-locale"]),
+    );
+    data
+}
+
+/// What `postgres -C name` prints with `config` as the configuration file.
+fn read_back(bindir: &Path, data: &Path, config: &Path, name: &str) -> String {
+    let output = support::run_ok(
+        as_server_user(bindir, "postgres")
+            .arg("-D")
+            .arg(data)
+            .arg(format!("-cconfig_file={}", config.display()))
+            .arg("-C")
+            .arg(name),
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    text.strip_suffix('\n').unwrap_or(&text).to_string()
+}
+
+#[test]
+fn postgres_reads_every_parameter_back_unchanged() {
+    let Some(bindir) = support::require("PostgreSQL (postgres)", support::pg_bindir()) else {
+        return;
+    };
+    if support::run_ok(Command::new("id").arg("-u")).stdout == b"0\n" {
+        support::require(
+            "setpriv (util-linux), to run PostgreSQL as nobody",
+            support::on_path("setpriv"),
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let data = data_dir(&bindir, dir.path());
+    let defaults = read_back(
+        &bindir,
+        &data,
+        &data.join("postgresql.conf"),
+        "log_statement",
+    );
+    for (engine, text) in generated() {
+        // The statefulset file is the whole configuration; Bitnami's is included by the
+        // chart's own file, here initdb's.
+        let config = dir.path().join(format!("{engine}.conf"));
+        let fragment = dir.path().join(format!("{engine}-extended.conf"));
+        if engine == "statefulset" {
+            fs::write(&config, &text).unwrap();
+        } else {
+            fs::write(&fragment, &text).unwrap();
+            let base = fs::read_to_string(data.join("postgresql.conf")).unwrap();
+            fs::write(
+                &config,
+                format!("{base}\ninclude '{}'\n", fragment.display()),
+            )
+            .unwrap();
+        }
+        for (name, value) in VALUES {
+            assert_eq!(
+                read_back(&bindir, &data, &config, name),
+                *value,
+                "{engine}: {name} read back differently from\n{text}"
+            );
+        }
+        assert_eq!(
+            read_back(&bindir, &data, &config, "log_statement"),
+            defaults,
+            "{engine}: a value changed another setting"
+        );
+    }
+}
