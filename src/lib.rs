@@ -20,6 +20,7 @@ pub mod defaults;
 pub mod diagnostic;
 pub mod emit;
 pub mod naming;
+pub mod pins;
 pub mod pipeline;
 pub mod plan;
 pub mod render;
