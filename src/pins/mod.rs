@@ -122,6 +122,16 @@ pub fn listing() -> String {
 
 #[cfg(test)]
 mod tests {
+    /// The backup alert reads a metric the pinned plugin must export.
+    #[test]
+    fn the_pinned_plugin_exports_the_backup_metric() {
+        let version = |v: &str| -> Vec<u32> { v.split('.').map(|p| p.parse().unwrap()).collect() };
+        assert!(
+            version(super::BARMAN_PLUGIN_VERSION)
+                >= version(super::BARMAN_PLUGIN_BACKUP_METRIC_SINCE)
+        );
+    }
+
     /// A pinned version or the tag data changed: review what the new pin means for users
     /// (which `version` values are accepted, which images running clusters roll to), then
     /// accept the new snapshot.
