@@ -101,6 +101,18 @@ fn render(args: &RenderArgs) -> u8 {
     };
     if args.stdout {
         let env = args.env.as_deref().unwrap_or_default();
+        // Without its charts the stream would ship Secrets and Jobs but no database.
+        let charts = compiled.helm_values_files(env);
+        if !charts.is_empty() {
+            eprintln!(
+                "error: environment `{env}` installs Helm charts ({}), which `--stdout` cannot \
+                 inline; nothing was printed.\n  build it instead: `dbgen render` then \
+                 `kubectl kustomize --enable-helm <output>/{env} | kubectl apply -f -`,\n  \
+                 or set `[bitnami] delivery = \"flux\"` to deliver the charts as HelmReleases",
+                charts.join(", ")
+            );
+            return 2;
+        }
         let Some(stream) = compiled.stream(env) else {
             eprintln!(
                 "error: unknown environment `{env}`; the spec defines: {}",

@@ -1,5 +1,6 @@
 //! Every built-in default, in one place. `validate` merges `layer()` below the
-//! profiles; `plan` uses the rest when the spec leaves a value out.
+//! profiles; `plan` uses the rest when the spec leaves a value out. Pinned images and
+//! upstream versions are in `crate::pins`.
 
 use crate::spec::Layer;
 
@@ -16,12 +17,7 @@ pub const DOMAIN: &str = "cluster.local";
 pub const OUTPUT_DIR: &str = "out";
 pub const REFRESH: &str = "1h";
 pub const PASSWORD_PROPERTY: &str = "password";
-/// CNPG's operand images; the tag is `<version>-<IMAGE_FLAVOUR>` (rolling: pin with `image`).
-pub const CNPG_IMAGE_REPOSITORY: &str = "ghcr.io/cloudnative-pg/postgresql";
 pub const POSTGRES_PORT: u16 = 5432;
-/// `standard` carries the common extensions (pgvector, pgaudit) and no Barman Cloud,
-/// which the Barman Cloud plugin no longer needs; `trixie` is CNPG 1.30's default base.
-pub const CNPG_IMAGE_FLAVOUR: &str = "standard-trixie";
 pub const OPERATOR_NAMESPACE: &str = "cnpg-system";
 pub const MONITORING_NAMESPACE: &str = "monitoring";
 /// Environments that count as production unless `production` says otherwise.
@@ -36,8 +32,6 @@ pub const ALERT_BACKUP_AGE_HOURS: u32 = 26;
 pub const BACKUP_RETENTION: &str = "30d";
 /// Daily at 02:00, as the seeds' backup jobs run.
 pub const BACKUP_SCHEDULE: &str = "0 2 * * *";
-/// The CloudNativePG release the output targets unless `platform.cnpg_version` says otherwise.
-pub const CNPG_VERSION: (u32, u32) = (1, 30);
 /// The Barman Cloud plugin needs CloudNativePG 1.26 or newer.
 pub const CNPG_PLUGIN_BACKUPS_SINCE: (u32, u32) = (1, 26);
 pub const BARMAN_PLUGIN: &str = "barman-cloud.cloudnative-pg.io";
@@ -59,13 +53,6 @@ pub const LOGICAL_BACKUP_RETENTION_DAYS: u32 = 7;
 pub const LOGICAL_BACKUP_STORAGE: &str = "10Gi";
 /// The role the logical backup CronJob connects as (member of `pg_read_all_data`).
 pub const LOGICAL_BACKUP_ROLE: &str = "dbgen_backup";
-/// The Bitnami `redis` chart dbgen pins, its repository, and the Redis it runs.
-pub const BITNAMI_REDIS_CHART_VERSION: &str = "23.1.1";
-pub const BITNAMI_CHART_REPO: &str = "oci://registry-1.docker.io/bitnamicharts";
-pub const BITNAMI_REDIS_APP_VERSION: &str = "8.2.1";
-pub const BITNAMI_REDIS_MINOR: &str = "8.2";
-/// The official Redis image (engine `statefulset` and every Redis backup job).
-pub const REDIS_IMAGE_REPOSITORY: &str = "docker.io/library/redis";
 pub const REDIS_PORT: u16 = 6379;
 pub const REDIS_SENTINEL_PORT: u16 = 26379;
 /// The Bitnami chart's own default master set name.

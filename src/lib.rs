@@ -22,6 +22,7 @@ pub mod diagnostic;
 pub mod emit;
 pub mod naming;
 pub mod pgconf;
+pub mod pins;
 pub mod pipeline;
 pub mod plan;
 pub mod render;

@@ -53,9 +53,10 @@ pub fn readonly_role_secret(cluster: &str, app_key: &str) -> String {
     format!("{cluster}-{app_key}-readonly-role")
 }
 
-/// The read-only connection Secret in the app's namespace.
-pub fn readonly_connection_secret(connection_secret: &str) -> String {
-    format!("{connection_secret}-readonly")
+/// The read-only connection Secret in the app's namespace: the spec's
+/// `readonly_connection_secret`, else `<connection Secret>-readonly`.
+pub fn readonly_connection_secret(connection_secret: &str, configured: Option<&str>) -> String {
+    configured.map_or_else(|| format!("{connection_secret}-readonly"), str::to_string)
 }
 
 /// A `{name}` placeholder problem.

@@ -130,6 +130,18 @@ impl Compiled {
         ))
     }
 
+    /// The Helm values files of one environment (relative to the output root): charts a
+    /// `kubectl kustomize --enable-helm` build inflates, which a plain stream cannot hold.
+    pub fn helm_values_files(&self, env: &str) -> Vec<&str> {
+        self.environments
+            .iter()
+            .filter(|(name, _)| name == env)
+            .flat_map(|(_, manifests)| manifests)
+            .filter(|m| m.kind == crate::plan::Kind::HelmValues)
+            .map(|m| m.path.as_str())
+            .collect()
+    }
+
     pub fn environment_names(&self) -> Vec<&str> {
         self.environments
             .iter()

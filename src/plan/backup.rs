@@ -18,8 +18,11 @@ pub struct ObjectStorePlan {
     pub meta: Meta,
     pub destination: String,
     pub endpoint: Option<String>,
-    /// Secret with `ACCESS_KEY_ID` and `ACCESS_SECRET_KEY`, delivered by the secret provider.
+    /// Secret with the two S3 keys below, delivered by the secret provider.
     pub credentials: String,
+    /// Key names of the access key id and the secret access key in `credentials`.
+    pub access_key_id_key: String,
+    pub secret_access_key_key: String,
     pub retention: String,
 }
 
@@ -71,6 +74,8 @@ pub(super) fn object_store(
         destination: naming::expand(&destination, vars).unwrap_or(destination),
         endpoint: value(&backup.endpoint),
         credentials: value(&backup.credentials).unwrap_or_default(),
+        access_key_id_key: s3_keys(backup)[0].clone(),
+        secret_access_key_key: s3_keys(backup)[1].clone(),
         retention: backup.retention.value.clone(),
     }
 }
@@ -108,8 +113,20 @@ pub(super) fn cluster_side(
     })
 }
 
-/// The keys the `ObjectStore` reads from its credentials Secret.
+/// The keys the `ObjectStore` reads from its credentials Secret by default.
 pub(super) const S3_KEYS: [&str; 2] = ["ACCESS_KEY_ID", "ACCESS_SECRET_KEY"];
+
+/// The key names of one cluster's S3 credentials: the spec's, else `S3_KEYS`.
+pub(super) fn s3_keys(backup: &MergedBackup) -> [String; 2] {
+    let or = |s: &Option<crate::validate::Sourced<String>>, default: &str| {
+        s.as_ref()
+            .map_or_else(|| default.to_string(), |s| s.value.clone())
+    };
+    [
+        or(&backup.access_key_id_key, S3_KEYS[0]),
+        or(&backup.secret_access_key_key, S3_KEYS[1]),
+    ]
+}
 
 /// Where the provider reads the S3 keys: `credentials_key` with `{env}` and `{cluster}`.
 pub(super) fn credentials_key(env: &str, cluster: &str, backup: &MergedBackup) -> String {

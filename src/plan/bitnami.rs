@@ -28,11 +28,11 @@ use crate::validate::{Checked, Merged};
 
 /// The pinned chart: `postgresql-ha` 16.3.4 ships PostgreSQL 17.6.0, so `version` must be
 /// `17.6` (checked by `validate`).
-pub const CHART: &str = "postgresql-ha";
-pub const CHART_VERSION: &str = "16.3.4";
-pub const CHART_REPO: &str = defaults::BITNAMI_CHART_REPO;
-/// The PostgreSQL `major.minor` the pinned chart's images run.
-pub const POSTGRES_VERSION: &str = "17.6";
+pub use crate::pins::{
+    BITNAMI_CHART_REPO as CHART_REPO, BITNAMI_POSTGRESQL_HA_CHART as CHART,
+    BITNAMI_POSTGRESQL_HA_CHART_VERSION as CHART_VERSION,
+    BITNAMI_POSTGRESQL_HA_POSTGRES_VERSION as POSTGRES_VERSION,
+};
 /// The superuser the chart creates; apps never use it.
 pub const ADMIN_USER: &str = "postgres";
 /// Pgpool's streaming-replication check user (the chart's default name).
@@ -113,14 +113,25 @@ pub fn pgpool_users_secret(cluster: &str) -> String {
 }
 
 /// The Service apps connect to: Pgpool, named after `fullnameOverride`.
-pub fn service(cluster: &str) -> String {
-    format!("{cluster}-pgpool")
+pub fn service(fullname: &str) -> String {
+    format!("{fullname}-pgpool")
+}
+
+/// The chart's `fullnameOverride`, which prefixes every object the chart makes: the
+/// spec's `fullname` (to keep an existing release's names), else the cluster's name.
+fn fullname(scope: &Scope<'_>) -> String {
+    scope
+        .entry
+        .spec
+        .fullname
+        .clone()
+        .unwrap_or_else(|| scope.cluster.to_string())
 }
 
 /// How the provisioning Job reaches this cluster as the superuser.
-pub fn admin_access(cluster: &str, namespace: &str) -> AdminAccess {
+pub fn admin_access(cluster: &str, fullname: &str, namespace: &str) -> AdminAccess {
     AdminAccess {
-        host: format!("{}.{namespace}", service(cluster)),
+        host: format!("{}.{namespace}", service(fullname)),
         port: defaults::POSTGRES_PORT,
         user: ADMIN_USER,
         secret: postgresql_secret(cluster),
@@ -149,7 +160,7 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
 fn tools_image() -> String {
     format!("{TOOLS_IMAGE_REPOSITORY}:{POSTGRES_VERSION}")
 }
-const TOOLS_IMAGE_REPOSITORY: &str = "docker.io/library/postgres";
+use crate::pins::POSTGRES_IMAGE_REPOSITORY as TOOLS_IMAGE_REPOSITORY;
 /// UID and GID of `postgres` in the official image.
 const TOOLS_UID: i64 = 999;
 
@@ -160,7 +171,7 @@ fn provisioning_objects(
     roles: Vec<provisioning::ExtraRole>,
     objects: &mut Vec<Object>,
 ) {
-    let admin = admin_access(scope.cluster, &scope.namespace);
+    let admin = admin_access(scope.cluster, &fullname(scope), &scope.namespace);
     let apps = scope
         .apps_by_role()
         .into_iter()
@@ -176,7 +187,7 @@ fn provisioning_objects(
     let input = provisioning::Provisioning {
         cluster: scope.cluster,
         meta: &meta,
-        hosts: vec![service(scope.cluster)],
+        hosts: vec![service(&fullname(scope))],
         admin_user: admin.user,
         admin_secret: &admin.secret,
         admin_secret_key: admin.key,
@@ -212,7 +223,7 @@ fn logical_backup_objects(
     let target = logical_backup::Target {
         cluster: scope.cluster,
         image: &image,
-        host: format!("{}-postgresql", scope.cluster),
+        host: format!("{}-postgresql", fullname(scope)),
         uid: TOOLS_UID,
         storage_class: scope
             .merged
@@ -245,7 +256,7 @@ fn app_credentials(
         role,
         role_secret: naming::role_secret(scope.cluster, app_key),
         connection_secret: naming::connection_secret(app_key, app.connection_secret.as_deref()),
-        service: service(scope.cluster),
+        service: service(&fullname(scope)),
         password_property: credentials::password_property(scope.spec),
         pooler: None,
         sslmode: app.sslmode.map(crate::spec::SslMode::as_str),
@@ -382,7 +393,7 @@ fn release(scope: &Scope<'_>, objects: &mut Vec<Object>) {
 fn values(scope: &Scope<'_>) -> Value {
     let merged = scope.merged;
     let cluster = scope.cluster;
-    let admin = admin_access(cluster, &scope.namespace);
+    let admin = admin_access(cluster, &fullname(scope), &scope.namespace);
     let users: Vec<String> = scope.apps_by_role().into_iter().map(|a| a.3).collect();
     let mut postgresql = json!({
         "replicaCount": merged.instances.value,
@@ -412,7 +423,7 @@ fn values(scope: &Scope<'_>) -> Value {
         persistence["storageClass"] = Value::String(class.value.clone());
     }
     let mut values = json!({
-        "fullnameOverride": cluster,
+        "fullnameOverride": fullname(scope),
         "clusterDomain": scope.spec.platform.domain.as_deref().unwrap_or(defaults::DOMAIN),
         "commonLabels": { "app.kubernetes.io/part-of": scope.spec.platform.name },
         "persistence": persistence,
@@ -472,7 +483,7 @@ mod tests {
 
     #[test]
     fn admin_access_goes_through_pgpool() {
-        let admin = admin_access("pg", "databases");
+        let admin = admin_access("pg", "pg", "databases");
         assert_eq!(admin.host, "pg-pgpool.databases");
         assert_eq!(
             (admin.user, admin.secret.as_str(), admin.key),

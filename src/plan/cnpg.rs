@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::credentials;
 use super::network::{self, Peers};
 use super::scope::ClusterScope as Scope;
-use super::{Kind, Meta, Object, ObjectData, backup, logical_backup, monitoring, pooler};
+use super::{Kind, Meta, Object, ObjectData, backup, hba, logical_backup, monitoring, pooler};
 use crate::defaults;
 use crate::naming;
 use crate::spec::RoleStyle;
@@ -28,6 +28,11 @@ pub struct ClusterPlan {
     pub resources: BTreeMap<String, BTreeMap<String, String>>,
     /// `postgresql.conf` values, always strings (CNPG's schema requires it).
     pub parameters: BTreeMap<String, String>,
+    /// `pg_hba.conf` lines keeping each app's roles to its own database.
+    pub pg_hba: Vec<String>,
+    /// Extra names in CNPG's server certificate: the pooler's Service, which presents
+    /// that certificate to clients, so `verify-full` through the pooler can succeed.
+    pub server_alt_dns_names: Vec<String>,
     /// A single instance with a PDB would block every node drain.
     pub enable_pdb: bool,
     /// Sorted by role name.
@@ -180,7 +185,10 @@ fn app_objects(
         let readonly_target = credentials::Target {
             role: &readonly,
             role_secret: readonly_secret,
-            connection_secret: naming::readonly_connection_secret(&connection_secret),
+            connection_secret: naming::readonly_connection_secret(
+                &connection_secret,
+                app.readonly_connection_secret.as_deref(),
+            ),
             service: format!("{cluster}-{}", scope.read_service()),
             password_property: defaults::READONLY_PASSWORD_PROPERTY.to_string(),
             pooler: None,
@@ -238,10 +246,50 @@ fn cluster_plan(scope: &Scope<'_>, roles: Vec<RolePlan>) -> ClusterPlan {
             .iter()
             .map(|(k, v)| (k.clone(), v.value.clone()))
             .collect(),
+        pg_hba: hba::lines(&isolation(scope)),
+        server_alt_dns_names: pooler_hosts(scope),
         enable_pdb: merged.instances.value > 1,
         roles,
         backup: backup::cluster_side(scope.cluster, merged.backup.as_ref(), restore),
     }
+}
+
+/// The names apps reach the pooler by (the forms `connection_keys` writes, and the rest).
+fn pooler_hosts(scope: &Scope<'_>) -> Vec<String> {
+    if scope.merged.pooler.is_none() {
+        return Vec::new();
+    }
+    let service = pooler::name(scope.cluster);
+    let namespace = &scope.namespace;
+    let domain = scope
+        .spec
+        .platform
+        .domain
+        .as_deref()
+        .unwrap_or(defaults::DOMAIN);
+    vec![
+        service.clone(),
+        format!("{service}.{namespace}"),
+        format!("{service}.{namespace}.svc"),
+        format!("{service}.{namespace}.svc.{domain}"),
+    ]
+}
+
+/// Each app's database and login roles, in the order of `apps_of`.
+fn isolation(scope: &Scope<'_>) -> Vec<hba::Access> {
+    scope
+        .checked
+        .apps_of(&scope.entry.key)
+        .map(|(key, app)| {
+            let database = naming::database(key, app.database.as_deref());
+            let role = naming::role(&database, app.user.as_deref());
+            let mut roles = vec![role.clone()];
+            if app.readonly == Some(true) {
+                roles.push(naming::readonly_role(&role));
+            }
+            hba::Access { database, roles }
+        })
+        .collect()
 }
 
 /// Inline `managed.roles` or `DatabaseRole` objects: the spec's choice, else objects from
@@ -253,7 +301,7 @@ fn role_style(spec: &Spec) -> RoleStyle {
             .cnpg_version
             .as_deref()
             .and_then(|v| crate::validate::rules::major_minor(v).ok());
-        if version.unwrap_or(defaults::CNPG_VERSION) >= defaults::CNPG_DATABASE_ROLE_SINCE {
+        if version.unwrap_or(crate::pins::CNPG_VERSION) >= defaults::CNPG_DATABASE_ROLE_SINCE {
             RoleStyle::Objects
         } else {
             RoleStyle::Inline
@@ -266,14 +314,10 @@ const CNPG_POSTGRES_UID: i64 = 26;
 
 /// The operand image: `image`, else CNPG's image for `version`.
 fn image(cluster: &crate::spec::PostgresCluster) -> String {
-    cluster.image.clone().unwrap_or_else(|| {
-        format!(
-            "{}:{}-{}",
-            defaults::CNPG_IMAGE_REPOSITORY,
-            cluster.version,
-            defaults::CNPG_IMAGE_FLAVOUR
-        )
-    })
+    cluster
+        .image
+        .clone()
+        .unwrap_or_else(|| crate::pins::cnpg_image(&cluster.version))
 }
 
 /// The explicit port of an object store endpoint, unless it is 443 (already allowed).
@@ -316,7 +360,9 @@ fn backup_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
         .map(|c| c.value.clone())
         .unwrap_or_default();
     let remote = backup::credentials_key(env, cluster, settings);
-    let secret = credentials::opaque_secret(&credentials_name, &remote, &backup::S3_KEYS);
+    let keys = backup::s3_keys(settings);
+    let keys = [keys[0].as_str(), keys[1].as_str()];
+    let secret = credentials::opaque_secret(&credentials_name, &remote, &keys);
     let (kind, data) =
         credentials::provided_secret(scope.spec, env, cluster, &scope.namespace, &secret);
     scope.push(objects, kind, data);

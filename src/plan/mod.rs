@@ -11,6 +11,7 @@ pub mod bitnami;
 mod cnpg;
 mod credentials;
 mod flux;
+pub mod hba;
 mod helm;
 mod kind;
 pub(crate) mod logical_backup;
@@ -205,7 +206,9 @@ impl Plan {
                 }
             })
             .collect();
-        Plan { environments }
+        let mut plan = Plan { environments };
+        store::restrict_to_granted_namespaces(&mut plan);
+        plan
     }
 }
 

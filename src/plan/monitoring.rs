@@ -104,7 +104,8 @@ pub(super) fn rules(
         alerts.push(alert(
             "PostgreSQLBackupTooOld",
             format!(
-                "time() - max(cnpg_collector_last_available_backup_timestamp{{{pods}}}) > {}",
+                "time() - max({}{{{pods}}}) > {}",
+                crate::pins::BARMAN_PLUGIN_BACKUP_METRIC,
                 u64::from(thresholds.backup_age_hours) * 3600
             ),
             "10m",

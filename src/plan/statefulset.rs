@@ -44,7 +44,7 @@ use crate::validate::topology::ClusterEntry;
 use crate::validate::{Checked, Merged, MergedCompute};
 
 /// The official image's repository; the tag is the spec's `version`.
-const IMAGE_REPOSITORY: &str = "docker.io/library/postgres";
+use crate::pins::POSTGRES_IMAGE_REPOSITORY as IMAGE_REPOSITORY;
 /// UID and GID of `postgres` in the official (Debian) image.
 const POSTGRES_UID: i64 = 999;
 /// The superuser the image creates (`POSTGRES_USER` left at its default).
@@ -52,8 +52,7 @@ const ADMIN_USER: &str = "postgres";
 /// Key of the administrator password in `<cluster>-admin`, and the property (External
 /// Secrets) or secret name (Infisical) it is read from.
 const ADMIN_PASSWORD_KEY: &str = "admin-password";
-/// The metrics exporter sidecar, pinned.
-const EXPORTER_IMAGE: &str = "quay.io/prometheuscommunity/postgres-exporter:v0.17.1";
+use crate::pins::POSTGRES_EXPORTER_IMAGE as EXPORTER_IMAGE;
 const METRICS_PORT: i32 = 9187;
 /// Seconds Kubernetes waits after the preStop fast shutdown before killing the server.
 const TERMINATION_GRACE_SECONDS: i64 = 60;
@@ -257,7 +256,10 @@ fn app_objects(
         let readonly_target = credentials::Target {
             role: &readonly,
             role_secret: readonly_secret,
-            connection_secret: naming::readonly_connection_secret(&connection_secret),
+            connection_secret: naming::readonly_connection_secret(
+                &connection_secret,
+                app.readonly_connection_secret.as_deref(),
+            ),
             service: readonly_service(cluster),
             password_property: defaults::READONLY_PASSWORD_PROPERTY.to_string(),
             ..target.clone()

@@ -1,6 +1,11 @@
 //! The Vault `ClusterSecretStore` External Secrets reads from, when the spec describes
 //! it (`[secrets.vault]`): cluster-scoped, so it lives in the environment's
 //! `cluster-scoped/` kustomization.
+//!
+//! Invariant: the store serves only the namespaces the spec grants (those holding an
+//! ExternalSecret dbgen generates through it, in any environment), through its
+//! `conditions`; the union over environments keeps the object identical in every tree,
+//! so environments sharing a Kubernetes cluster do not fight over it.
 
 use std::collections::BTreeMap;
 
@@ -22,6 +27,8 @@ pub struct ClusterSecretStorePlan {
     pub service_account: String,
     pub service_account_namespace: String,
     pub audiences: Vec<String>,
+    /// Namespaces allowed to use the store (`spec.conditions[].namespaces`), sorted.
+    pub namespaces: Vec<String>,
 }
 
 pub(super) fn cluster_secret_store(spec: &Spec) -> Option<super::ObjectData> {
@@ -65,6 +72,30 @@ pub(super) fn cluster_secret_store(spec: &Spec) -> Option<super::ObjectData> {
             service_account: vault.service_account.name.clone(),
             service_account_namespace: vault.service_account.namespace.clone(),
             audiences: vault.audiences.clone(),
+            namespaces: Vec::new(),
         },
     ))
+}
+
+/// Fills every generated store's `namespaces` with those of the `ExternalSecret`s reading it.
+pub(super) fn restrict_to_granted_namespaces(plan: &mut super::Plan) {
+    let mut granted: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for object in plan.environments.iter().flat_map(|e| &e.objects) {
+        if let super::ObjectData::ExternalSecret(es) = &object.data
+            && es.store.kind == "ClusterSecretStore"
+        {
+            granted
+                .entry(es.store.name.clone())
+                .or_default()
+                .insert(es.meta.namespace.clone());
+        }
+    }
+    for object in plan.environments.iter_mut().flat_map(|e| &mut e.objects) {
+        if let super::ObjectData::ClusterSecretStore(store) = &mut object.data {
+            store.namespaces = granted
+                .get(&store.meta.name)
+                .map(|n| n.iter().cloned().collect())
+                .unwrap_or_default();
+        }
+    }
 }

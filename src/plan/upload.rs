@@ -16,10 +16,7 @@ use crate::naming;
 use crate::spec::Spec;
 use crate::validate::MergedUpload;
 
-/// The AWS CLI v2 image the upload runs in. Pinned to one release (Docker Hub publishes no
-/// moving `2` tag); this tag is the one the end-to-end tests of Percona's `MongoDB` operator
-/// pull (their `IMAGE_AWS_CLI` default), so it exists.
-pub(super) const AWS_CLI_IMAGE: &str = "docker.io/amazon/aws-cli:2.34.60";
+pub(super) use crate::pins::AWS_CLI_IMAGE;
 
 /// What `script_job` needs to add the upload container.
 pub(super) struct UploadStep {

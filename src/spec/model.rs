@@ -295,6 +295,11 @@ with_layer_settings! {
         pub version: String,
         /// Full image reference, overriding the one derived from `version`.
         pub image: Option<String>,
+        /// Engine `bitnami`: the chart's `fullnameOverride`, the prefix of every object the
+        /// chart makes (default: the cluster's name). `helm install <release>` without an
+        /// override gives `<release>-postgresql-ha`: set that to keep an installation's
+        /// `StatefulSet`s, volumes and Services (seed 000: `postgresql-postgresql-ha`).
+        pub fullname: Option<String>,
         /// Engines without an operator (`statefulset`, `bitnami`): where the secret provider
         /// reads the administrator passwords (remote key for External Secrets, folder for
         /// Infisical); may contain `{env}` and `{cluster}` (and `{app}` in
@@ -387,6 +392,12 @@ pub struct BackupLayer {
     /// Where the secret provider reads those two keys (remote key or path); may contain
     /// `{env}` and `{cluster}`.
     pub credentials_key: Option<String>,
+    /// Name of the access key id's key in the `credentials` Secret (and the property the
+    /// provider reads it from); default `ACCESS_KEY_ID`. For adopting an existing Secret.
+    pub access_key_id_key: Option<String>,
+    /// Name of the secret access key's key there; default `ACCESS_SECRET_KEY` (seed 004's
+    /// Secret uses `SECRET_ACCESS_KEY`).
+    pub secret_access_key_key: Option<String>,
     /// How long backups are kept: a number and `d`, `w` or `m`, e.g. `30d`.
     pub retention: Option<String>,
     /// When base backups run: a 5-field cron expression (`0 2 * * *`) or `@daily`.
@@ -515,6 +526,9 @@ pub struct App {
     pub extensions: Vec<String>,
     /// Name of the connection Secret in the app's namespace (default `<app>-postgresql`).
     pub connection_secret: Option<String>,
+    /// Name of the read-only connection Secret (`readonly = true`); default
+    /// `<connection_secret>-readonly`. For keeping the name an existing install uses.
+    pub readonly_connection_secret: Option<String>,
     /// The Redis this app uses (a `[redis.<name>]` key); an app may use PostgreSQL,
     /// Redis or both.
     pub redis: Option<String>,

@@ -10,7 +10,7 @@ use super::topology;
 use crate::diagnostic::Diagnostic;
 use crate::naming;
 use crate::source::Span;
-use crate::spec::App;
+use crate::spec::{App, Engine, SslMode};
 
 pub(super) fn check(cx: &mut Context<'_>) {
     let spec = cx.spec();
@@ -29,6 +29,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
         let Some(cluster) = cluster(cx, key, app) else {
             continue;
         };
+        verified_tls(cx, key, app, cluster);
         let database = naming::database(key, app.database.as_deref());
         let role = naming::role(&database, app.user.as_deref());
         let database_at = name_span(cx, key, "database");
@@ -204,6 +205,39 @@ fn name_span(cx: &Context<'_>, key: &str, field: &str) -> Option<Span> {
         .or_else(|| cx.key(&["apps", key]))
 }
 
+/// `verify-ca`/`verify-full` need the server's CA in the app's pod; dbgen delivers none
+/// yet (CNPG keeps it in `<cluster>-ca`, beside its private key, in the cluster's
+/// namespace), so the client would refuse every connection. Engine `statefulset` reports
+/// its own, broader TLS error.
+fn verified_tls(cx: &mut Context<'_>, key: &str, app: &App, cluster: &str) {
+    let Some(mode @ (SslMode::VerifyCa | SslMode::VerifyFull)) = app.sslmode else {
+        return;
+    };
+    let engine = cx
+        .clusters
+        .iter()
+        .find(|c| c.key == cluster)
+        .map(|c| c.spec.engine);
+    if engine == Some(Engine::Statefulset) {
+        return;
+    }
+    cx.push(
+        Diagnostic::error(
+            "unsupported",
+            cx.at(&["apps", key, "sslmode"]),
+            format!(
+                "app `{key}` asks for `sslmode = \"{}\"`, but no CA certificate reaches its pods",
+                mode.as_str()
+            ),
+        )
+        .with_label("the client would refuse every connection")
+        .with_help(
+            "use `require` (encrypted, server not verified); to verify, mount the `ca.crt` of \
+             CloudNativePG's `<cluster>-ca` Secret into the app and set `sslrootcert` yourself",
+        ),
+    );
+}
+
 /// Checks a database or role name; true when it is usable.
 fn identifier(
     cx: &mut Context<'_>,
@@ -280,6 +314,14 @@ fn derived_names(cx: &mut Context<'_>, key: &str, app: &App, cluster: &str) {
         &secret,
         rules::dns1123_subdomain(&secret),
     );
+    if let Some(readonly) = &app.readonly_connection_secret {
+        cx.rule(
+            cx.at(&["apps", key, "readonly_connection_secret"]),
+            "connection Secret name",
+            readonly,
+            rules::dns1123_subdomain(readonly),
+        );
+    }
 }
 
 /// An extension the image of the app's cluster does not ship: `CREATE EXTENSION` would fail

@@ -32,6 +32,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
             path.iter().map(|s| (*s).to_string()).collect::<Vec<_>>()
         };
         if entry.spec.image.is_none()
+            && entry.spec.engine != crate::spec::Engine::Cnpg
             && let Err(why) = rules::pg_version(&entry.spec.version)
         {
             cx.push(
@@ -41,6 +42,42 @@ pub(super) fn check(cx: &mut Context<'_>) {
                     format!("version `{}`: {why}", entry.spec.version),
                 )
                 .with_label("unsupported version"),
+            );
+        }
+        if let Some(fullname) = &entry.spec.fullname {
+            if entry.spec.engine == crate::spec::Engine::Bitnami {
+                cx.rule(
+                    cx.at(&path(&at("fullname"))),
+                    "chart fullname",
+                    fullname,
+                    rules::dns1123_label(fullname),
+                );
+            } else {
+                cx.push(
+                    Diagnostic::error(
+                        "unsupported",
+                        cx.at(&path(&at("fullname"))),
+                        "`fullname` is the Bitnami chart's `fullnameOverride`; it applies to engine `bitnami` only",
+                    )
+                    .with_label("no chart here"),
+                );
+            }
+        }
+        // CNPG's image tag is derived from `version`: only versions with a published image.
+        if entry.spec.image.is_none()
+            && entry.spec.engine == crate::spec::Engine::Cnpg
+            && let Err(no) = crate::pins::postgresql_tags::check(&entry.spec.version)
+        {
+            cx.push(
+                Diagnostic::error(
+                    "invalid-version",
+                    cx.at(&path(&at("version"))),
+                    format!("version `{}`: {}", entry.spec.version, no.why),
+                )
+                .with_label("no CloudNativePG image for this version")
+                .with_help_opt(no.suggestion.map(|s| {
+                    format!("did you mean `{s}`? (or set `image` to an image you have checked)")
+                })),
             );
         }
         let table = entry.spec.layer();
@@ -415,6 +452,28 @@ fn backup_values(cx: &mut Context<'_>, layer: &LayerRef<'_>, backup: &crate::spe
             ),
         );
     }
+    for (field, name) in [
+        ("access_key_id_key", &backup.access_key_id_key),
+        ("secret_access_key_key", &backup.secret_access_key_key),
+    ] {
+        if let Some(name) = name
+            && (name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)))
+        {
+            cx.push(
+                Diagnostic::error(
+                    "invalid-value",
+                    layer.span(&["backup", field]),
+                    // The value is not repeated: it may be a pasted credential.
+                    format!("`{field}` is not a Secret key name"),
+                )
+                .with_label("letters, digits, `-`, `_` and `.` only")
+                .with_help("give the key's name in the Secret, e.g. `SECRET_ACCESS_KEY`, never the key itself"),
+            );
+        }
+    }
     if let Some(destination) = &backup.destination {
         let path = layer.key_path(&["backup", "destination"]);
         let path: Vec<&str> = path.iter().map(String::as_str).collect();
@@ -526,7 +585,7 @@ fn merged_backup(
     let version = match version {
         Some(Ok(v)) => v,
         Some(Err(_)) => return, // reported once by the platform checks
-        None => defaults::CNPG_VERSION,
+        None => crate::pins::CNPG_VERSION,
     };
     if let Some(backup) = &merged.backup {
         for (field, value) in [

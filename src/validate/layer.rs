@@ -121,6 +121,9 @@ pub struct MergedBackup {
     pub endpoint: Option<Sourced<String>>,
     pub credentials: Option<Sourced<String>>,
     pub credentials_key: Option<Sourced<String>>,
+    /// Key names of the S3 credentials in the `credentials` Secret.
+    pub access_key_id_key: Option<Sourced<String>>,
+    pub secret_access_key_key: Option<Sourced<String>>,
     pub retention: Sourced<String>,
     /// As written (5 fields); `validate` converts it for `ScheduledBackup`.
     pub schedule: Sourced<String>,
@@ -280,6 +283,11 @@ fn backup(layers: &[LayerRef<'_>]) -> Option<MergedBackup> {
         endpoint: pick(|b| b.endpoint.as_ref(), "endpoint"),
         credentials: pick(|b| b.credentials.as_ref(), "credentials"),
         credentials_key: pick(|b| b.credentials_key.as_ref(), "credentials_key"),
+        access_key_id_key: pick(|b| b.access_key_id_key.as_ref(), "access_key_id_key"),
+        secret_access_key_key: pick(
+            |b| b.secret_access_key_key.as_ref(),
+            "secret_access_key_key",
+        ),
         retention: pick(|b| b.retention.as_ref(), "retention")
             .unwrap_or_else(|| Sourced::builtin(defaults::BACKUP_RETENTION.to_string())),
         schedule: pick(|b| b.schedule.as_ref(), "schedule")

@@ -253,13 +253,13 @@ fn version(cx: &mut Context<'_>, key: &str, redis: &RedisCluster) {
                 .with_help("it is the tag of the official image `redis:<version>`; set `image` for anything else"),
         ),
         RedisEngine::BitnamiSentinel
-            if !(numeric && (text == defaults::BITNAMI_REDIS_MINOR
-                || text.starts_with(&format!("{}.", defaults::BITNAMI_REDIS_MINOR)))) =>
+            if !(numeric && (text == crate::pins::BITNAMI_REDIS_MINOR
+                || text.starts_with(&format!("{}.", crate::pins::BITNAMI_REDIS_MINOR)))) =>
         {
             cx.push(
-                Diagnostic::error("invalid-version", span, format!("Redis version `{text}` is not the one chart redis {} runs (Redis {})", defaults::BITNAMI_REDIS_CHART_VERSION, defaults::BITNAMI_REDIS_APP_VERSION))
+                Diagnostic::error("invalid-version", span, format!("Redis version `{text}` is not the one chart redis {} runs (Redis {})", crate::pins::BITNAMI_REDIS_CHART_VERSION, crate::pins::BITNAMI_REDIS_APP_VERSION))
                     .with_label("the chart decides the Redis version")
-                    .with_help(format!("write `version = \"{}\"`, or use engine `statefulset` for another version", defaults::BITNAMI_REDIS_APP_VERSION)),
+                    .with_help(format!("write `version = \"{}\"`, or use engine `statefulset` for another version", crate::pins::BITNAMI_REDIS_APP_VERSION)),
             );
         }
         _ => {}

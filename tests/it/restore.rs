@@ -16,12 +16,12 @@ key = "fawkes/{env}/{app}"
 
 [postgres.db-focalboard-dev]
 engine = "cnpg"
-version = "16.4"
+version = "16.10"
 backup = { destination = "s3://fawkes-db-backups/focalboard/", credentials = "db-backup-credentials", credentials_key = "fawkes/backup" }
 
 [postgres.db-focalboard-dev-restored]
 engine = "cnpg"
-version = "16.4"
+version = "16.10"
 restore = { from = "db-focalboard-dev", target_time = "2024-01-15T10:30:00Z" }
 
 [apps.focalboard]

@@ -737,3 +737,92 @@ fn provisioned_backup_role_dumps_every_app_database() {
         "the backup password reached the log"
     );
 }
+
+/// CNPG isolation on a shared cluster: the `pg_hba` lines `dbgen::plan::hba` writes, in a
+/// `pg_hba.conf` laid out as CloudNativePG lays it out (its fixed lines, then the
+/// Cluster's `postgresql.pg_hba`, then its final `host all all all scram-sha-256`), on
+/// databases made as CNPG makes them (owner role, CONNECT left to PUBLIC). Each app's
+/// roles reach their own database only; roles dbgen does not list are unaffected.
+#[test]
+fn cnpg_pg_hba_keeps_each_app_in_its_own_database() {
+    use dbgen::plan::hba::{Access, lines};
+    let Some(pg) = Postgres::start("") else {
+        return;
+    };
+    // (database, role, password); `wiki_readonly` shares wiki's line, as read-only users do.
+    let logins = [
+        ("wiki", "wiki", "MARKWIKI-pw"),
+        ("wiki", "wiki_readonly", "MARKWIKIRO-pw"),
+        ("shop", "shop_user", "MARKSHOP-pw"),
+    ];
+    for (_, role, password) in logins {
+        pg.query(
+            "postgres",
+            &[("role", role), ("pw", password)],
+            "CREATE ROLE :\"role\" LOGIN PASSWORD :'pw';",
+        );
+    }
+    for (database, owner) in [("wiki", "wiki"), ("shop", "shop_user")] {
+        pg.query(
+            "postgres",
+            &[("db", database), ("owner", owner)],
+            "CREATE DATABASE :\"db\" OWNER :\"owner\";",
+        );
+    }
+    pg.query(
+        "postgres",
+        &[],
+        "CREATE ROLE other LOGIN PASSWORD 'MARKOTHER-pw';",
+    );
+    let access = [
+        Access {
+            database: "wiki".into(),
+            roles: vec!["wiki".into(), "wiki_readonly".into()],
+        },
+        Access {
+            database: "shop".into(),
+            roles: vec!["shop_user".into()],
+        },
+    ];
+    let mut hba = String::from("local all all trust\n");
+    for line in lines(&access) {
+        writeln!(hba, "{line}").unwrap();
+    }
+    hba.push_str("host all all all scram-sha-256\n");
+    let hba_file = pg.query("postgres", &[], "SHOW hba_file;");
+    fs::write(hba_file.trim(), hba).unwrap();
+    pg.query("postgres", &[], "SELECT pg_reload_conf();");
+    assert_eq!(
+        pg.query(
+            "postgres",
+            &[],
+            "SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL;"
+        )
+        .trim(),
+        "0",
+        "every generated line parses"
+    );
+    for (own, role, password) in logins {
+        let output = login(&pg, role, password, own, "SELECT current_database()");
+        assert!(
+            output.status.success(),
+            "{role} on {own}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for elsewhere in ["wiki", "shop", "postgres", "template1"] {
+            if elsewhere != own {
+                let output = login(&pg, role, password, elsewhere, "SELECT 1");
+                assert_login_fails(&output, "pg_hba.conf rejects connection");
+            }
+        }
+    }
+    // A role no app owns (the operator's, `dbgen_backup`) meets CNPG's final line only.
+    for database in ["wiki", "shop", "postgres"] {
+        let output = login(&pg, "other", "MARKOTHER-pw", database, "SELECT 1");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}

@@ -55,12 +55,12 @@ impl Scope<'_> {
     pub(super) fn official_image(&self) -> String {
         let redis = self.redis;
         let tag = match redis.engine {
-            RedisEngine::BitnamiSentinel => defaults::BITNAMI_REDIS_APP_VERSION,
+            RedisEngine::BitnamiSentinel => crate::pins::BITNAMI_REDIS_APP_VERSION,
             RedisEngine::Statefulset => redis.version.as_str(),
         };
         match (redis.engine, &redis.image) {
             (RedisEngine::Statefulset, Some(image)) => image.clone(),
-            _ => format!("{}:{tag}", defaults::REDIS_IMAGE_REPOSITORY),
+            _ => format!("{}:{tag}", crate::pins::REDIS_IMAGE_REPOSITORY),
         }
     }
 }

@@ -10,7 +10,6 @@
 use serde_json::{Value, json};
 
 use super::{PASSWORD_KEY, Scope};
-use crate::defaults;
 use crate::naming;
 use crate::plan::{HelmChartRef, HelmValuesPlan, ImageSource, Kind, ObjectData};
 use crate::spec::Compute;
@@ -80,8 +79,8 @@ pub(super) fn values(scope: &Scope<'_>) -> (Kind, ObjectData) {
         meta: scope.meta(redis.name.clone()),
         chart: HelmChartRef {
             name: "redis".to_string(),
-            repo: defaults::BITNAMI_CHART_REPO.to_string(),
-            version: defaults::BITNAMI_REDIS_CHART_VERSION.to_string(),
+            repo: crate::pins::BITNAMI_CHART_REPO.to_string(),
+            version: crate::pins::BITNAMI_REDIS_CHART_VERSION.to_string(),
         },
         values,
     };
