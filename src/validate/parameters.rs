@@ -79,7 +79,9 @@ fn problem(
     let well_formed = name
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if !well_formed {
+    // A file directive (`include`) or a value the file cannot hold is reported by the
+    // postgresql.conf check (`crate::pgconf`), once; the catalog has nothing to add to it.
+    if !well_formed || crate::pgconf::check_name(name).is_err() {
         return None;
     }
     let Some(guc) = guc::lookup(major, name) else {
@@ -108,6 +110,9 @@ fn problem(
         );
     }
     let text = value.to_conf_string();
+    if crate::pgconf::check_value(name, &text).is_err() {
+        return None;
+    }
     let why = value_problem(guc, &text).err()?;
     Some(
         Diagnostic::error(

@@ -239,7 +239,7 @@ fn stdout_prints_one_environment_as_a_stream() {
 /// stream without it would deploy Secrets and Jobs but no database, so nothing is printed.
 #[test]
 fn stdout_refuses_an_environment_with_helm_charts() {
-    let sandbox = Sandbox::new(include_str!("../golden/seed-000-bitnami-shared/dbgen.toml"));
+    let sandbox = Sandbox::new(include_str!("../../golden/seed-000-bitnami-shared/dbgen.toml"));
     let output = sandbox.dbgen(&["render", "--stdout", "--env", "prod"]);
     assert_eq!(code(&output), 2, "{}", stderr(&output));
     assert!(stdout(&output).is_empty(), "{}", stdout(&output));
@@ -252,7 +252,7 @@ fn stdout_refuses_an_environment_with_helm_charts() {
     assert!(message.contains("delivery = \"flux\""), "{message}");
     assert!(!sandbox.path("out").exists());
     // With Flux delivery the charts are HelmRelease objects: the stream holds them.
-    let flux = Sandbox::new(include_str!("../golden/bitnami-flux/dbgen.toml"));
+    let flux = Sandbox::new(include_str!("../../golden/bitnami-flux/dbgen.toml"));
     let output = flux.dbgen(&["render", "--stdout", "--env", "prod"]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     assert!(stdout(&output).contains("kind: HelmRelease"));

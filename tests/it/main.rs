@@ -6,13 +6,16 @@
 //! `SKIP:` line, and under CI fails instead (`support::require`). Run one module with
 //! `cargo test --test it golden::` (a filter on the test path).
 
+mod accepted_specs;
 mod bitnami_redis_values;
 mod bitnami_values;
 mod cli;
 mod diagnostics;
 mod flux;
 mod golden;
+mod guc_catalog;
 mod kustomize;
+mod pgconf;
 mod properties;
 mod redis_statefulset;
 mod restore;

@@ -6,7 +6,7 @@
 //! Needs the PostgreSQL server (`scripts/install-tools.sh postgres`); under `CI` a missing
 //! server fails the test.
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -152,13 +152,14 @@ fn read_back(bindir: &Path, data: &Path, config: &Path, name: &str) -> String {
 
 #[test]
 fn postgres_reads_every_parameter_back_unchanged() {
-    let Some(bindir) = support::require("PostgreSQL (postgres)", support::pg_bindir()) else {
+    let Some(bindir) = support::require("PostgreSQL (postgres)", support::pg_bindir(), "postgres") else {
         return;
     };
     if support::run_ok(Command::new("id").arg("-u")).stdout == b"0\n" {
         support::require(
             "setpriv (util-linux), to run PostgreSQL as nobody",
             support::on_path("setpriv"),
+            "postgres",
         );
     }
     let dir = tempfile::tempdir().unwrap();

@@ -3,14 +3,12 @@
 //! the catalog of that server's major. Fails when the server moves to a build whose parameters
 //! differ and `scripts/gen-guc-catalog.sh` was not run again. Fails under `CI` without a server.
 
-mod support;
-
 use dbgen::catalog::guc;
-use support::{clean_command, pg_bindir, require, run_ok};
+use crate::support::{clean_command, pg_bindir, require, run_ok};
 
 #[test]
 fn catalog_matches_the_installed_server() {
-    let Some(bindir) = require("PostgreSQL (initdb)", pg_bindir()) else {
+    let Some(bindir) = require("PostgreSQL (initdb)", pg_bindir(), "postgres") else {
         return;
     };
     let postgres = bindir.join("postgres");
