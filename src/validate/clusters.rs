@@ -522,6 +522,14 @@ fn logical_backup_values(
     layer: &LayerRef<'_>,
     logical: &crate::spec::LogicalBackupLayer,
 ) {
+    at_most(
+        cx,
+        layer,
+        &["logical_backup", "retention_days"],
+        logical.retention_days,
+        rules::RETENTION_DAYS_MAX,
+        "days of retention (10 years)",
+    );
     if let Some(schedule) = &logical.schedule
         && let Err(why) = rules::cron_with_seconds(schedule)
     {

@@ -699,6 +699,9 @@ pub const INSTANCES_MAX: u32 = 32;
 /// a count past this is a typo, each pod opening `default_pool_size` server connections).
 pub const POOLER_INSTANCES_MAX: u32 = 64;
 
+/// The longest `retention_days` dbgen accepts: 10 years.
+pub const RETENTION_DAYS_MAX: u32 = 3660;
+
 /// The smallest storage dbgen accepts for a volume: 1 MiB.
 pub const STORAGE_MIN: f64 = 1024.0 * 1024.0;
 /// The smallest memory dbgen accepts: 6 MiB, runc's minimum memory limit for a container.

@@ -3,7 +3,8 @@
 //! Input: every PostgreSQL cluster and Redis of each environment (all share the
 //! environment's namespace). Output: a diagnostic for each cluster or Redis whose name is one
 //! CloudNativePG derives for another cluster of the same namespace (its Services, Secrets,
-//! `PodDisruptionBudget`, instance Pods and PVCs, Poolers). Invariant: dbgen's duplicate check
+//! `PodDisruptionBudget`, instance Pods and PVCs, Poolers), or the Bitnami `postgresql-ha`
+//! chart derives from a release's fullname. Invariant: dbgen's duplicate check
 //! sees only the objects in the tree; this one sees the objects the operator will add.
 
 use std::collections::BTreeMap;
@@ -50,23 +51,48 @@ pub(super) fn cnpg_derived(cluster: &str, name: &str) -> Option<&'static str> {
         .then_some("a name of the cluster's Poolers")
 }
 
+/// What `name` is among the objects the Bitnami `postgresql-ha` chart derives from the
+/// release whose fullname is `cluster` (dbgen sets `fullnameOverride` to the cluster name).
+pub(super) fn bitnami_derived(cluster: &str, name: &str) -> Option<&'static str> {
+    let suffix = name.strip_prefix(cluster)?.strip_prefix('-')?;
+    match suffix {
+        "postgresql" => Some("the PostgreSQL StatefulSet and Service"),
+        "postgresql-headless" => Some("the headless Service"),
+        "pgpool" => Some("the Pgpool Deployment and Service"),
+        "witness" | "ldap" | "metrics" => Some("an object"),
+        _ if suffix.starts_with("postgresql-") || suffix.starts_with("pgpool-") => {
+            Some("an object (instance Pods, configuration, Secrets)")
+        }
+        _ => None,
+    }
+}
+
 struct Owner {
     name: String,
     what: String,
     span: Option<Span>,
 }
 
+#[derive(Clone, Copy)]
+enum Operator {
+    Cnpg,
+    Bitnami,
+}
+
 pub(super) fn check(cx: &mut Context<'_>, redis: &BTreeMap<String, Vec<RedisEnv>>) {
     for env in cx.spec().environments.keys() {
         let mut owners = Vec::new();
+        // The clusters whose operator or chart derives names at run time.
         let mut cnpg = Vec::new();
         for entry in cx.clusters.iter().filter(|c| c.in_env(env)) {
             let Ok(name) = entry.name(env) else { continue };
             let mut at: Vec<&str> = entry.prefix.iter().map(String::as_str).collect();
             at.push("name");
             let span = cx.at(&at).or_else(|| cx.key(&["postgres", &entry.key]));
-            if entry.spec.engine == Engine::Cnpg {
-                cnpg.push((name.clone(), entry.describe()));
+            match entry.spec.engine {
+                Engine::Cnpg => cnpg.push((name.clone(), entry.describe(), Operator::Cnpg)),
+                Engine::Bitnami => cnpg.push((name.clone(), entry.describe(), Operator::Bitnami)),
+                Engine::Statefulset => {}
             }
             owners.push(Owner {
                 name,
@@ -84,22 +110,40 @@ pub(super) fn check(cx: &mut Context<'_>, redis: &BTreeMap<String, Vec<RedisEnv>
             });
         }
         for owner in &owners {
-            for (cluster, describe) in &cnpg {
-                let Some(what) = cnpg_derived(cluster, &owner.name) else {
+            for (cluster, describe, operator) in &cnpg {
+                let derived = match operator {
+                    Operator::Cnpg => cnpg_derived(cluster, &owner.name),
+                    Operator::Bitnami => bitnami_derived(cluster, &owner.name),
+                };
+                let Some(what) = derived else {
                     continue;
+                };
+                let (creator, reserved) = match operator {
+                    Operator::Cnpg => (
+                        "CloudNativePG",
+                        format!(
+                            "`{cluster}-rw`, `-ro`, `-r`, `-any`, `-ca`, `-server`, `-app`, `-superuser`, `-replication`, `-primary`, `-<n>`, `-<n>-wal` and `-pooler-*`"
+                        ),
+                    ),
+                    Operator::Bitnami => (
+                        "the Bitnami postgresql-ha chart",
+                        format!(
+                            "`{cluster}-postgresql`, `-postgresql-*`, `-pgpool`, `-pgpool-*`, `-witness`, `-ldap` and `-metrics`"
+                        ),
+                    ),
                 };
                 cx.push(
                     Diagnostic::error(
                         "name-collision",
                         owner.span.clone(),
                         format!(
-                            "{} is named `{}` in environment `{env}`: {what} CloudNativePG creates for {describe}",
+                            "{} is named `{}` in environment `{env}`: {what} {creator} creates for {describe}",
                             owner.what, owner.name
                         ),
                     )
                     .with_label("collides with a name the operator creates at run time")
                     .with_help(format!(
-                        "in one namespace, CloudNativePG reserves `{cluster}-rw`, `-ro`, `-r`, `-any`, `-ca`, `-server`, `-app`, `-superuser`, `-replication`, `-primary`, `-<n>`, `-<n>-wal` and `-pooler-*`; choose another name"
+                        "in one namespace, {creator} reserves {reserved}; choose another name"
                     )),
                 );
             }
@@ -124,5 +168,8 @@ mod tests {
         assert!(cnpg_derived("main", "main-cache").is_none());
         assert!(cnpg_derived("main", "mainrw").is_none());
         assert!(cnpg_derived("main", "main-").is_none());
+        assert!(super::bitnami_derived("pg", "pg-pgpool").is_some());
+        assert!(super::bitnami_derived("pg", "pg-postgresql-0").is_some());
+        assert!(super::bitnami_derived("pg", "pg-cache").is_none());
     }
 }
