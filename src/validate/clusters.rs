@@ -495,6 +495,13 @@ fn backup_values(cx: &mut Context<'_>, layer: &LayerRef<'_>, backup: &crate::spe
             );
         }
     }
+    if let Some(key) = &backup.credentials_key {
+        // `plan` expands the key with these variables only (the Secret serves the cluster).
+        let path = layer.key_path(&["backup", "credentials_key"]);
+        let path: Vec<&str> = path.iter().map(String::as_str).collect();
+        let vars = BTreeMap::from([("env", "env"), ("cluster", "cluster")]);
+        super::platform::placeholders(cx, &path, key, &vars);
+    }
     if let Some(endpoint) = &backup.endpoint
         && let Err(why) = super::upload::http_url(endpoint)
     {

@@ -6,6 +6,9 @@
 //!
 //! Input: the context, the merged settings and the Redis servers of every environment.
 //! Output: one diagnostic per pair of roles that would share a password.
+//! The same for object-store credentials: one Secret name in an environment's cluster
+//! namespace is one object, so every backup naming it must read it from the same key.
+//!
 //! Invariant: keys are expanded with the same variables `plan` uses for the same objects.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -73,6 +76,95 @@ pub(super) fn check(
             {
                 diagnostic = diagnostic
                     .with_related(span.clone(), format!("{} reads it here", first.describe));
+            }
+            cx.push(diagnostic);
+        }
+    }
+    credentials_secrets(cx, merged, redis);
+}
+
+/// A backup credentials Secret named twice with different remote keys would be two
+/// different objects of one name.
+fn credentials_secrets(
+    cx: &mut Context<'_>,
+    merged: &BTreeMap<(String, String), Merged>,
+    redis: &BTreeMap<String, Vec<RedisEnv>>,
+) {
+    let mut reported = BTreeSet::new();
+    for env in cx.spec().environments.keys() {
+        // (Secret, remote key, where, what) of every backup with credentials.
+        let mut uses: Vec<(String, String, Option<Span>, String)> = Vec::new();
+        for entry in cx.clusters.iter().filter(|c| c.in_env(env)) {
+            let (Ok(name), Some(settings)) = (
+                entry.name(env),
+                merged.get(&(env.clone(), entry.key.clone())),
+            ) else {
+                continue;
+            };
+            let vars = BTreeMap::from([("env", env.as_str()), ("cluster", name.as_str())]);
+            if let Some(backup) = &settings.backup
+                && let (Some(secret), Some(key)) = (&backup.credentials, &backup.credentials_key)
+                && let Ok(remote) = naming::expand(&key.value, &vars)
+            {
+                uses.push((
+                    secret.value.clone(),
+                    remote,
+                    key.span.clone(),
+                    format!("the backups of {}", entry.describe()),
+                ));
+            }
+            if let Some(upload) = settings
+                .logical_backup
+                .as_ref()
+                .and_then(|l| l.upload.as_ref())
+                && let (Some(secret), Some(key)) = (&upload.credentials, &upload.credentials_key)
+                && let Ok(remote) = naming::expand(key, &vars)
+            {
+                uses.push((
+                    secret.clone(),
+                    remote,
+                    upload.table.clone(),
+                    format!("the logical backup upload of {}", entry.describe()),
+                ));
+            }
+        }
+        for server in redis.get(env).map_or(&[][..], Vec::as_slice) {
+            let vars = BTreeMap::from([("env", env.as_str()), ("cluster", server.name.as_str())]);
+            if let Some(upload) = server.backup.as_ref().and_then(|b| b.upload.as_ref())
+                && let (Some(secret), Some(key)) = (&upload.credentials, &upload.credentials_key)
+                && let Ok(remote) = naming::expand(key, &vars)
+            {
+                uses.push((
+                    secret.clone(),
+                    remote,
+                    upload.table.clone(),
+                    format!("the backup upload of Redis `{}`", server.key),
+                ));
+            }
+        }
+        let mut first_use: BTreeMap<&str, &(String, String, Option<Span>, String)> =
+            BTreeMap::new();
+        for current in &uses {
+            let Some(first) = first_use.get(current.0.as_str()) else {
+                first_use.insert(&current.0, current);
+                continue;
+            };
+            if first.1 == current.1 || !reported.insert((current.0.clone(), current.3.clone())) {
+                continue;
+            }
+            let mut diagnostic = Diagnostic::error(
+                "name-collision",
+                current.2.clone(),
+                format!(
+                    "{} and {} both name credentials Secret `{}` in environment `{env}`, read from different keys (`{}` and `{}`)",
+                    first.3, current.3, current.0, first.1, current.1
+                ),
+            )
+            .with_label("same Secret, another remote key")
+            .with_help("one Secret name is one object: use the same `credentials_key`, or another `credentials` name");
+            if let Some(span) = &first.2 {
+                diagnostic =
+                    diagnostic.with_related(span.clone(), format!("{} reads it here", first.3));
             }
             cx.push(diagnostic);
         }
