@@ -19,11 +19,10 @@ use k8s_openapi::api::apps::v1::{
     StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetSpec,
 };
 use k8s_openapi::api::core::v1::{
-    Affinity, Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, ExecAction,
-    Lifecycle, LifecycleHandler, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodAffinityTerm,
-    PodAntiAffinity, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
-    SeccompProfile, SecurityContext, ServicePort, ServiceSpec, Volume, VolumeMount,
-    VolumeResourceRequirements, WeightedPodAffinityTerm,
+    Affinity, Container, ContainerPort, EnvVar, ExecAction, Lifecycle, LifecycleHandler,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PodAffinityTerm, PodAntiAffinity,
+    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, ServicePort,
+    ServiceSpec, Volume, VolumeResourceRequirements, WeightedPodAffinityTerm,
 };
 use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -35,7 +34,10 @@ use super::monitoring::PodMonitorPlan;
 use super::network::{self, NetworkPolicyPlan, ServerPeers};
 use super::provisioning::{self, ExtraRole, ProvisionedApp, Provisioning};
 use super::scope::ClusterScope as Scope;
-use super::workload::{PodDisruptionBudgetPlan, ServicePlan, StatefulSetPlan};
+use super::workload::{
+    PodDisruptionBudgetPlan, ServicePlan, StatefulSetPlan, config_map_volume, empty_dir_volume,
+    mount, restricted_container, restricted_pod, secret_file_volume,
+};
 use super::{Kind, Object, ObjectData, credentials, logical_backup};
 use crate::defaults;
 use crate::naming;
@@ -457,33 +459,11 @@ fn services(scope: &Scope<'_>, objects: &mut Vec<Object>) {
     }
 }
 
-fn restricted() -> SecurityContext {
-    SecurityContext {
-        allow_privilege_escalation: Some(false),
-        read_only_root_filesystem: Some(true),
-        run_as_non_root: Some(true),
-        capabilities: Some(Capabilities {
-            drop: Some(vec!["ALL".to_string()]),
-            add: None,
-        }),
-        ..SecurityContext::default()
-    }
-}
-
 fn env(name: &str, value: &str) -> EnvVar {
     EnvVar {
         name: name.to_string(),
         value: Some(value.to_string()),
         value_from: None,
-    }
-}
-
-fn mount(name: &str, path: &str, read_only: bool) -> VolumeMount {
-    VolumeMount {
-        name: name.to_string(),
-        mount_path: path.to_string(),
-        read_only: read_only.then_some(true),
-        ..VolumeMount::default()
     }
 }
 
@@ -587,7 +567,7 @@ fn postgres_container(scope: &Scope<'_>) -> Container {
             ..Lifecycle::default()
         }),
         resources: Some(resources(&scope.merged.requests, &scope.merged.limits)),
-        security_context: Some(restricted()),
+        security_context: Some(restricted_container()),
         volume_mounts: Some(vec![
             mount("data", mount_path, false),
             mount("config", CONFIG_DIR, true),
@@ -637,7 +617,7 @@ fn exporter_container() -> Container {
             limits: Some(quantity("500m", "256Mi")),
             ..ResourceRequirements::default()
         }),
-        security_context: Some(restricted()),
+        security_context: Some(restricted_container()),
         volume_mounts: Some(vec![mount("admin", ADMIN_SECRET_DIR, true)]),
         ..Container::default()
     }
@@ -667,16 +647,11 @@ fn affinity(labels: &BTreeMap<String, String>) -> Affinity {
 }
 
 fn volumes(scope: &Scope<'_>) -> Vec<Volume> {
-    let empty = |name: &str| Volume {
-        name: name.to_string(),
-        empty_dir: Some(EmptyDirVolumeSource::default()),
-        ..Volume::default()
-    };
     vec![
-        super::workload::config_map_volume("config", &format!("{}-config", scope.cluster)),
-        super::workload::secret_file_volume("admin", &scope.admin_secret(), ADMIN_PASSWORD_KEY),
-        empty("run"),
-        empty("tmp"),
+        config_map_volume("config", &format!("{}-config", scope.cluster)),
+        secret_file_volume("admin", &scope.admin_secret(), ADMIN_PASSWORD_KEY),
+        empty_dir_volume("run"),
+        empty_dir_volume("tmp"),
     ]
 }
 
@@ -696,17 +671,9 @@ fn stateful_set(scope: &Scope<'_>, config_hash: &str) -> StatefulSetSpec {
     }
     let pod = PodSpec {
         security_context: Some(PodSecurityContext {
-            run_as_non_root: Some(true),
-            run_as_user: Some(POSTGRES_UID),
-            run_as_group: Some(POSTGRES_UID),
-            fs_group: Some(POSTGRES_UID),
             // Only a volume whose root is not ours yet is re-owned, not every file each start.
             fs_group_change_policy: Some("OnRootMismatch".to_string()),
-            seccomp_profile: Some(SeccompProfile {
-                type_: "RuntimeDefault".to_string(),
-                localhost_profile: None,
-            }),
-            ..PodSecurityContext::default()
+            ..restricted_pod(POSTGRES_UID)
         }),
         automount_service_account_token: Some(false),
         // Service links would add a variable per Service of the namespace, and
