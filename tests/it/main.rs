@@ -14,6 +14,7 @@ mod diagnostics;
 mod flux;
 mod golden;
 mod guc_catalog;
+mod hostile_corpus;
 mod kustomize;
 mod pgconf;
 mod properties;

@@ -13,7 +13,7 @@
 //! kubectl and PostgreSQL come from `scripts/install-tools.sh`; under `CI` a missing tool
 //! fails the test.
 
-mod support;
+use crate::support;
 
 use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -478,13 +478,7 @@ struct Counts {
 }
 
 fn kubectl() -> Option<PathBuf> {
-    let candidate =
-        std::env::var_os("DBGEN_KUBECTL").map_or_else(|| PathBuf::from("kubectl"), PathBuf::from);
-    let works = Command::new(&candidate)
-        .args(["version", "--client"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    support::require("kubectl", works.then_some(candidate))
+    support::kubectl()
 }
 
 /// The CLI on a refused spec: non-zero exit, nothing at the output path.
@@ -591,10 +585,10 @@ struct PgCheck {
 impl PgCheck {
     fn new() -> Option<Self> {
         use std::os::unix::fs::PermissionsExt;
-        let bindir = support::require("PostgreSQL (postgres)", support::pg_bindir())?;
+        let bindir = support::require("PostgreSQL (postgres)", support::pg_bindir(), "postgres")?;
         let root = support::run_ok(Command::new("id").arg("-u")).stdout == b"0\n";
         if root {
-            support::require("setpriv", support::on_path("setpriv"))?;
+            support::require("setpriv", support::on_path("setpriv"), "postgres")?;
         }
         let dir = tempfile::tempdir().unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
