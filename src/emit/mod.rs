@@ -1,17 +1,23 @@
 //! The emit stage: owns an output directory and makes it equal to a tree.
 //! Input: a finished `Tree` (relative `/` path -> content) and the output path.
-//! Output: `check` lists the drift without writing; `write` replaces the
-//! directory all at once and reports what changed.
+//! Output: `check` lists the drift without writing; `write` changes the files
+//! that differ, through a journal, and reports what changed.
 //! Invariant: dbgen overwrites and deletes only files its `.dbgen-manifest`
-//! lists; every other file survives, and nothing is written when one is in the way.
+//! lists; every other entry, and the output directory itself, keeps its bytes,
+//! inode, mode and owner; nothing is written when a foreign file is in the way
+//! or the directory is not dbgen's; one render at a time holds the directory.
 
 mod disk;
 mod drift;
+mod legacy;
+mod lock;
 mod owned;
 mod path;
 mod plan;
 mod swap;
 
+#[cfg(all(test, unix))]
+mod proptests;
 #[cfg(test)]
 mod tests;
 
@@ -22,10 +28,35 @@ use std::path::{Path, PathBuf};
 
 use self::disk::io_error;
 use self::plan::Plan;
-use self::swap::Layout;
 
 /// Name of the ownership manifest at the root of every output directory.
 pub const MANIFEST: &str = ".dbgen-manifest";
+
+/// Root entries named `.dbgen-…` other than the manifest are dbgen's
+/// bookkeeping (journals of a write in progress): never part of a tree,
+/// never foreign.
+fn is_bookkeeping(name: &str) -> bool {
+    name.starts_with(".dbgen-") && name != MANIFEST
+}
+
+/// How `check_with` and `write_with` treat the output directory.
+#[derive(Clone, Copy, Default)]
+pub struct Options<'a> {
+    /// When the directory has no manifest, take over the files that carry
+    /// dbgen's generated-file header instead of refusing the directory.
+    pub adopt: bool,
+    /// Called once, before waiting, when another dbgen holds the directory.
+    pub on_wait: Option<&'a dyn Fn(&Path)>,
+}
+
+impl std::fmt::Debug for Options<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("adopt", &self.adopt)
+            .field("on_wait", &self.on_wait.is_some())
+            .finish()
+    }
+}
 
 /// The complete content of one output directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,22 +90,40 @@ impl Tree {
 
     /// Every difference between `out` and this tree, sorted by path; writes nothing.
     pub fn check(&self, out: &Path) -> Result<Vec<Drift>, EmitError> {
-        let layout = Layout::resolve(out)?;
-        let root = layout.current();
-        require_dir(root)?;
-        Ok(Plan::new(root, out, &self.files)?.into_drift(&self.files))
+        self.check_with(out, Options::default())
+    }
+
+    /// `check`, waiting (shared) for a render in progress to finish first.
+    pub fn check_with(&self, out: &Path, options: Options<'_>) -> Result<Vec<Drift>, EmitError> {
+        let exists = require_dir(out)?;
+        let _lock = if exists {
+            Some(lock::acquire(out, false, options.on_wait)?)
+        } else {
+            None
+        };
+        Ok(Plan::new(out, out, &self.files, options.adopt)?.into_drift(&self.files))
     }
 
     /// Makes `out` equal to this tree, keeping files dbgen did not write.
     pub fn write(&self, out: &Path) -> Result<WriteReport, EmitError> {
-        let layout = Layout::resolve(out)?;
-        layout.recover()?;
-        require_dir(&layout.out)?;
-        let plan = Plan::new(&layout.out, out, &self.files)?;
-        if plan.changes_anything() {
-            layout.replace(&self.files, &plan)?;
+        self.write_with(out, Options::default())
+    }
+
+    /// `write`, holding the directory's lock from planning to the last rename.
+    pub fn write_with(&self, out: &Path, options: Options<'_>) -> Result<WriteReport, EmitError> {
+        let mut leftovers = legacy::recover(out)?;
+        if !require_dir(out)? {
+            fs::create_dir_all(out).map_err(io_error("create directory", out))?;
         }
-        Ok(plan.report())
+        let _lock = lock::acquire(out, true, options.on_wait)?;
+        leftovers.extend(swap::recover(out)?);
+        let plan = Plan::new(out, out, &self.files, options.adopt)?;
+        if plan.changes_anything() {
+            leftovers.extend(swap::apply(out, &self.files, &plan)?);
+        }
+        let mut report = plan.report();
+        report.leftovers = leftovers;
+        Ok(report)
     }
 }
 
@@ -90,6 +139,13 @@ fn validate(files: &BTreeMap<String, String>) -> Result<(), EmitError> {
     for rel in files.keys() {
         if let Some(reason) = path::invalid_reason(rel) {
             return Err(invalid(rel, reason.to_owned()));
+        }
+        if rel.split('/').next().is_some_and(is_bookkeeping) || rel.starts_with('#') {
+            return Err(invalid(
+                rel,
+                "names starting with `.dbgen-` or `#` are reserved for dbgen's bookkeeping"
+                    .to_owned(),
+            ));
         }
         if let Some(parent) = path::ancestors(rel).find(|a| files.contains_key(*a)) {
             return Err(invalid(
@@ -109,14 +165,15 @@ fn validate(files: &BTreeMap<String, String>) -> Result<(), EmitError> {
     Ok(())
 }
 
-/// Accepts a missing path (it is created) or a directory.
-fn require_dir(root: &Path) -> Result<(), EmitError> {
-    match fs::symlink_metadata(root) {
+/// Accepts a missing path (`false`: it is created) or a directory, also
+/// through a symlink (`true`); the symlink itself is kept.
+fn require_dir(root: &Path) -> Result<bool, EmitError> {
+    match fs::metadata(root) {
         Ok(meta) if !meta.is_dir() => Err(EmitError::NotADirectory {
             path: root.to_path_buf(),
         }),
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(io_error("inspect", root)(e)),
     }
 }
@@ -152,6 +209,9 @@ pub struct WriteReport {
     pub deleted: Vec<String>,
     /// Files whose content was already right (they are not rewritten).
     pub unchanged: usize,
+    /// dbgen's own leftovers of earlier writes that could not be removed; the
+    /// write succeeded, but they should be deleted by hand.
+    pub leftovers: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -177,6 +237,15 @@ pub enum EmitError {
     /// The tree holds a path emit refuses; the caller (dbgen itself) is wrong.
     #[error("invalid output path `{path}`: {reason} (this is a bug in dbgen, please report it)")]
     InvalidPath { path: String, reason: String },
+    /// The output directory holds entries and no manifest, and adoption was not asked for.
+    #[error("{}", unowned_message(out, *entries, *generated))]
+    Unowned {
+        out: PathBuf,
+        /// Entries found in it (files, symlinks, empty directories).
+        entries: usize,
+        /// How many of them are files carrying dbgen's generated-file header.
+        generated: usize,
+    },
     /// The output path exists and is not a directory.
     #[error("{} is not a directory; dbgen needs a directory (or a path that does not exist yet) to write into", path.display())]
     NotADirectory { path: PathBuf },
@@ -191,6 +260,24 @@ fn foreign_message(out: &Path, paths: &[String]) -> String {
         let _ = write!(text, "\n  {path}");
     }
     text.push_str("\nmove or delete them, then run dbgen again; nothing was written");
+    text
+}
+
+fn unowned_message(out: &Path, entries: usize, generated: usize) -> String {
+    let mut text = format!(
+        "cannot write {}: it is not empty ({entries} entries) and has no {MANIFEST}, so dbgen does not own it; \
+         dbgen writes only into an empty directory or one it rendered before, and changes nothing else; nothing was written",
+        out.display()
+    );
+    if generated > 0 {
+        let _ = write!(
+            text,
+            "\n{generated} of its files carry dbgen's `Code generated by dbgen` header: if dbgen wrote them and \
+             {MANIFEST} was lost, run again with `--adopt` to take them over (files without the header are kept)"
+        );
+    } else {
+        text.push_str("\nchoose an empty or new directory with `-o`");
+    }
     text
 }
 

@@ -2,8 +2,11 @@
 //! Input: the wanted files (manifest entry included) and an output root.
 //! Output: a `Plan` sorting every wanted or owned path into created, updated,
 //! unchanged or deleted, plus the foreign leaves a write must carry over.
-//! Invariant: a path is owned only when the on-disk manifest lists it and it is
-//! a regular file; a foreign leaf in the way of a wanted file is an error.
+//! Invariant: a path is owned only when it is a regular file and the on-disk
+//! manifest lists it (or, when adopting a directory without manifest, it
+//! carries dbgen's generated-file header); a foreign leaf in the way of a
+//! wanted file is an error, and so is a non-empty directory without manifest
+//! that is not being adopted.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -30,13 +33,14 @@ pub(super) struct Plan {
 
 impl Plan {
     /// Compares `root` (which may not exist) with `wanted`; `out` only names
-    /// the output directory in a `Foreign` error.
+    /// the output directory in errors.
     pub(super) fn new(
         root: &Path,
         out: &Path,
         wanted: &BTreeMap<String, String>,
+        adopt: bool,
     ) -> Result<Plan, EmitError> {
-        let (owned, foreign) = classify(root)?;
+        let (owned, foreign) = classify(root, out, adopt)?;
         let mut plan = Plan {
             foreign,
             ..Plan::default()
@@ -72,6 +76,7 @@ impl Plan {
             updated: self.updated.keys().cloned().collect(),
             deleted: self.deleted.keys().cloned().collect(),
             unchanged: self.unchanged.len(),
+            leftovers: Vec::new(),
         }
     }
 
@@ -141,11 +146,34 @@ impl Plan {
 }
 
 /// Splits the leaves under `root` into owned file paths and foreign leaves.
-fn classify(root: &Path) -> Result<(BTreeSet<String>, BTreeMap<PathBuf, Leaf>), EmitError> {
-    let listed = read_manifest(root)?;
+fn classify(
+    root: &Path,
+    out: &Path,
+    adopt: bool,
+) -> Result<(BTreeSet<String>, BTreeMap<PathBuf, Leaf>), EmitError> {
+    let leaves = disk::scan(root)?;
+    let listed = match read_manifest(root)? {
+        Some(manifest) => manifest.paths,
+        None if leaves.is_empty() => BTreeSet::new(),
+        // Writing into a directory dbgen does not own would change what it
+        // holds (and whoever relies on its contents) without being asked.
+        None => {
+            let generated = generated_files(root, &leaves)?;
+            // Adopting a directory without a single generated file would only
+            // mean writing into someone else's directory.
+            if !adopt || generated.is_empty() {
+                return Err(EmitError::Unowned {
+                    out: out.to_path_buf(),
+                    entries: leaves.len(),
+                    generated: generated.len(),
+                });
+            }
+            generated
+        }
+    };
     let mut owned = BTreeSet::new();
     let mut foreign = BTreeMap::new();
-    for (rel, leaf) in disk::scan(root)? {
+    for (rel, leaf) in leaves {
         match to_slash(&rel) {
             // A listed path that is now a symlink or directory was replaced by
             // someone else; treating it as dbgen's could write through a link.
@@ -183,11 +211,30 @@ fn in_the_way(rel: &Path, leaf: Leaf, wanted: &BTreeMap<String, String>) -> bool
             .is_some_and(|(p, _)| p.starts_with(&prefix))
 }
 
-/// Paths the on-disk manifest says dbgen wrote; none when there is no manifest.
-fn read_manifest(root: &Path) -> Result<BTreeSet<String>, EmitError> {
+/// Regular files below `root` that start with dbgen's generated-file header.
+fn generated_files(
+    root: &Path,
+    leaves: &BTreeMap<PathBuf, Leaf>,
+) -> Result<BTreeSet<String>, EmitError> {
+    let mut generated = BTreeSet::new();
+    for (rel, leaf) in leaves {
+        if *leaf != Leaf::File {
+            continue;
+        }
+        if let Some(path) = to_slash(rel)
+            && disk::has_generated_header(&root.join(rel))?
+        {
+            generated.insert(path);
+        }
+    }
+    Ok(generated)
+}
+
+/// The on-disk manifest; `None` when there is none.
+fn read_manifest(root: &Path) -> Result<Option<owned::Manifest>, EmitError> {
     let file = root.join(MANIFEST);
     match fs::symlink_metadata(&file) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(BTreeSet::new()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io_error("inspect", &file)(e)),
         // Reading through a symlink could take ownership claims from anywhere.
         Ok(meta) if !meta.is_file() => Err(EmitError::BadManifest {
@@ -197,7 +244,7 @@ fn read_manifest(root: &Path) -> Result<BTreeSet<String>, EmitError> {
         }),
         Ok(_) => {
             let bytes = fs::read(&file).map_err(io_error("read", &file))?;
-            owned::parse(&bytes, &file)
+            owned::parse(&bytes, &file).map(Some)
         }
     }
 }

@@ -1,244 +1,374 @@
-//! Staged, all-or-nothing replacement of the output directory.
-//! Input: the output path, the wanted files and the `Plan` computed against it.
-//! Output: `<parent>/.<name>.dbgen-staging` built completely (new files, kept
-//! files, foreign leaves) and swapped in with two renames via `.<name>.dbgen-old`.
-//! Invariant: until the second rename the old tree is intact at `out` or, after
-//! a crash between the renames, at `.dbgen-old`, which `recover` puts back.
+//! Applies a `Plan` to the output directory in place, through a journal.
+//! Input: the output root (locked by the caller), the wanted files and the plan.
+//! Output: the changed files staged in `<out>/.dbgen-staging`, made durable by
+//! one filesystem sync, committed by renaming that directory to
+//! `<out>/.dbgen-commit`, then moved into place one atomic rename per file;
+//! files no longer produced are deleted with the directories they leave empty.
+//! Invariant: only files the plan owns or creates are replaced or removed; the
+//! output directory itself and every foreign entry keep their inode, mode and
+//! owner. A crash before the commit rename leaves the old tree; after it, the
+//! next write first finishes the commit (`recover`), so every completed
+//! recovery is exactly one whole render. Failing to remove dbgen's own
+//! leftovers is reported, never an error.
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use super::EmitError;
-use super::disk::{Leaf, io_error};
+use super::disk::io_error;
+use super::path::{ancestors, invalid_reason};
 use super::plan::Plan;
+use super::{EmitError, MANIFEST};
 
-/// Symlink hops followed when the output path itself is a symlink (as Linux's `MAXSYMLINKS`).
-const MAX_LINKS: usize = 40;
+/// A journal being written; anything by this name (or `.N`) is garbage.
+const STAGING: &str = ".dbgen-staging";
+/// A complete journal that must be rolled forward.
+const COMMIT: &str = ".dbgen-commit";
+/// Inside a journal: the new files, at their paths relative to the output root.
+const FILES: &str = "files";
+/// Inside a journal: the paths to delete, one per line.
+const DELETE: &str = "delete";
 
-/// The output directory and its two reserved siblings.
-#[derive(Debug)]
-pub(super) struct Layout {
-    pub(super) out: PathBuf,
-    staging: PathBuf,
-    old: PathBuf,
+/// Names `STAGING` may take when earlier leftovers could not be removed.
+const MAX_STAGING: usize = 100;
+
+/// Writes the plan's changes into `out`; returns the leftovers it could not remove.
+pub(super) fn apply(
+    out: &Path,
+    wanted: &BTreeMap<String, String>,
+    plan: &Plan,
+) -> Result<Vec<String>, EmitError> {
+    let staging = free_staging(out)?;
+    if let Err(e) = stage(&staging, wanted, plan) {
+        if !crash::is_simulated(&e) {
+            // The stage error is the one worth reporting; what is left is
+            // garbage the next write removes.
+            let _ = remove_all(&staging);
+        }
+        return Err(e);
+    }
+    sync_filesystem(&staging)?;
+    let commit = out.join(COMMIT);
+    crash::step()?;
+    rename(&staging, &commit)?;
+    sync_dir(out)?;
+    roll_forward(out, &commit)
 }
 
-impl Layout {
-    /// Resolves `out`: when it is a symlink the directory it points to is the
-    /// one replaced (the link stays), and `.`/`..` are made concrete so the
-    /// directory has a name to derive the siblings from. Reads only.
-    pub(super) fn resolve(out: &Path) -> Result<Layout, EmitError> {
-        let mut path = follow_links(out)?;
-        if path.file_name().is_none() {
-            path = fs::canonicalize(&path).map_err(io_error("resolve", &path))?;
-        }
-        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
-            return Err(EmitError::Io {
-                action: "use as output directory",
-                path,
-                source: io::Error::other("the output directory must not be a filesystem root"),
-            });
-        };
-        let sibling = |suffix: &str| {
-            let mut file = OsString::from(".");
-            file.push(name);
-            file.push(suffix);
-            parent.join(file)
-        };
-        Ok(Layout {
-            staging: sibling(".dbgen-staging"),
-            old: sibling(".dbgen-old"),
-            out: path,
-        })
-    }
-
-    /// The directory holding the current tree without repairing anything: the
-    /// old tree of an interrupted swap when `out` is missing.
-    pub(super) fn current(&self) -> &Path {
-        if !exists(&self.out) && is_real_dir(&self.old) {
-            &self.old
-        } else {
-            &self.out
+/// Finishes a committed journal left by an interrupted write and removes
+/// uncommitted ones; returns the leftovers it could not remove.
+pub(super) fn recover(out: &Path) -> Result<Vec<String>, EmitError> {
+    let commit = out.join(COMMIT);
+    let mut leftovers = if fs::symlink_metadata(&commit).is_ok_and(|m| m.is_dir()) {
+        roll_forward(out, &commit)?
+    } else {
+        Vec::new()
+    };
+    for name in staging_names() {
+        let path = out.join(&name);
+        if fs::symlink_metadata(&path).is_ok() && remove_all(&path).is_err() {
+            leftovers.push(name);
         }
     }
-
-    /// Undoes what an interrupted earlier write left behind: puts a moved-aside
-    /// tree back when `out` is missing, then removes both reserved siblings.
-    pub(super) fn recover(&self) -> Result<(), EmitError> {
-        if !exists(&self.out) && is_real_dir(&self.old) {
-            rename(&self.old, &self.out)?;
-        }
-        remove_if_present(&self.staging)?;
-        remove_if_present(&self.old)
-    }
-
-    /// Builds the staging tree and swaps it in; on failure `out` is as it was
-    /// and the staging tree is removed.
-    pub(super) fn replace(
-        &self,
-        wanted: &BTreeMap<String, String>,
-        plan: &Plan,
-    ) -> Result<(), EmitError> {
-        if let Some(parent) = self.staging.parent() {
-            fs::create_dir_all(parent).map_err(io_error("create directory", parent))?;
-        }
-        if let Err(e) = self.stage(wanted, plan) {
-            // Best effort: the stage error is the one worth reporting, and a
-            // leftover staging directory is removed by the next write.
-            let _ = remove_if_present(&self.staging);
-            return Err(e);
-        }
-        self.swap()
-    }
-
-    fn stage(&self, wanted: &BTreeMap<String, String>, plan: &Plan) -> Result<(), EmitError> {
-        fs::create_dir(&self.staging).map_err(io_error("create directory", &self.staging))?;
-        for (rel, content) in wanted {
-            let dest = self.staging.join(rel);
-            create_parent(&dest)?;
-            if plan.unchanged.contains(rel) {
-                // Keeps the file's inode, mtime and exact bytes (e.g. CRLF).
-                link_or_copy(&self.out.join(rel), &dest)?;
-            } else {
-                write_file(&dest, content)?;
-            }
-        }
-        for (rel, leaf) in &plan.foreign {
-            let dest = self.staging.join(rel);
-            create_parent(&dest)?;
-            carry(&self.out.join(rel), &dest, *leaf)?;
-        }
-        Ok(())
-    }
-
-    fn swap(&self) -> Result<(), EmitError> {
-        if !exists(&self.out) {
-            return rename(&self.staging, &self.out);
-        }
-        rename(&self.out, &self.old)?;
-        if let Err(e) = rename(&self.staging, &self.out) {
-            let _ = rename(&self.old, &self.out);
-            let _ = remove_if_present(&self.staging);
-            return Err(e);
-        }
-        // The new tree is in place; failing here leaves only `.dbgen-old`,
-        // which the next write removes, but the user should still hear of it.
-        remove_if_present(&self.old)
-    }
+    Ok(leftovers)
 }
 
-fn follow_links(out: &Path) -> Result<PathBuf, EmitError> {
-    let mut path = out.to_path_buf();
-    for _ in 0..MAX_LINKS {
-        match fs::symlink_metadata(&path) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                let target = fs::read_link(&path).map_err(io_error("read symlink", &path))?;
-                path = path.parent().unwrap_or(Path::new("")).join(target);
-            }
-            _ => return Ok(path),
+/// `.dbgen-staging`, `.dbgen-staging.1`, … in the order they are tried.
+fn staging_names() -> impl Iterator<Item = String> {
+    std::iter::once(STAGING.to_owned()).chain((1..MAX_STAGING).map(|n| format!("{STAGING}.{n}")))
+}
+
+/// Creates the first staging directory name that is free.
+fn free_staging(out: &Path) -> Result<PathBuf, EmitError> {
+    for name in staging_names() {
+        let path = out.join(name);
+        crash::step()?;
+        match fs::create_dir(&path) {
+            Ok(()) => return Ok(path),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io_error("create directory", &path)(e)),
         }
     }
     Err(EmitError::Io {
-        action: "resolve",
-        path: out.to_path_buf(),
-        source: io::Error::other("too many levels of symbolic links"),
+        action: "create directory",
+        path: out.join(STAGING),
+        source: io::Error::other(
+            "too many leftover `.dbgen-staging` directories that could not be removed; delete them",
+        ),
     })
 }
 
-/// Whether anything, even a dangling symlink, is at `path`.
-pub(super) fn exists(path: &Path) -> bool {
-    fs::symlink_metadata(path).is_ok()
+fn stage(staging: &Path, wanted: &BTreeMap<String, String>, plan: &Plan) -> Result<(), EmitError> {
+    let files = staging.join(FILES);
+    for rel in plan.created.iter().chain(plan.updated.keys()) {
+        let dest = files.join(rel);
+        if let Some(parent) = dest.parent() {
+            crash::step()?;
+            fs::create_dir_all(parent).map_err(io_error("create directory", parent))?;
+        }
+        crash::step()?;
+        write_file(&dest, &wanted[rel])?;
+    }
+    let mut list = String::new();
+    for rel in plan.deleted.keys() {
+        list.push_str(rel);
+        list.push('\n');
+    }
+    crash::step()?;
+    write_file(&staging.join(DELETE), &list)
 }
 
-fn is_real_dir(path: &Path) -> bool {
-    fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+/// Moves every staged file into place (the manifest last), deletes the listed
+/// files and retires the journal. Running it again after a crash is harmless:
+/// moved files are no longer in the journal and deleted ones are gone.
+fn roll_forward(out: &Path, commit: &Path) -> Result<Vec<String>, EmitError> {
+    let files = commit.join(FILES);
+    let mut staged = Vec::new();
+    if fs::symlink_metadata(&files).is_ok_and(|m| m.is_dir()) {
+        list_files(&files, "", &mut staged)?;
+    }
+    // The manifest moves last so it never names a file that is not in place yet.
+    staged.sort_by_key(|rel| rel == MANIFEST);
+    for rel in &staged {
+        if rel == MANIFEST {
+            delete_listed(out, commit)?;
+        }
+        let dest = out.join(rel);
+        ensure_parent_dirs(out, rel)?;
+        crash::step()?;
+        rename(&files.join(rel), &dest)?;
+    }
+    if !staged.iter().any(|rel| rel == MANIFEST) {
+        delete_listed(out, commit)?;
+    }
+    // One rename marks the journal as done; removing it is only cleanup.
+    let retired = free_name(out)?;
+    crash::step()?;
+    rename(commit, &retired)?;
+    Ok(match remove_all(&retired) {
+        Ok(()) => Vec::new(),
+        Err(_) => vec![
+            retired
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        ],
+    })
+}
+
+/// A staging name nothing occupies, for retiring a journal.
+fn free_name(out: &Path) -> Result<PathBuf, EmitError> {
+    staging_names()
+        .map(|name| out.join(name))
+        .find(|path| fs::symlink_metadata(path).is_err())
+        .ok_or_else(|| EmitError::Io {
+            action: "retire",
+            path: out.join(COMMIT),
+            source: io::Error::other(
+                "too many leftover `.dbgen-staging` directories that could not be removed; delete them",
+            ),
+        })
+}
+
+/// Deletes the regular files the journal lists, then the directories that
+/// leaves empty; never follows a symlink and never removes the root.
+fn delete_listed(out: &Path, commit: &Path) -> Result<(), EmitError> {
+    let list_path = commit.join(DELETE);
+    let list = match fs::read_to_string(&list_path) {
+        Ok(list) => list,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_error("read", &list_path)(e)),
+    };
+    for rel in list.lines() {
+        // The journal is dbgen's, but a tampered one must not reach outside.
+        if invalid_reason(rel).is_some() || !real_dirs_to(out, rel) {
+            continue;
+        }
+        let path = out.join(rel);
+        if fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+            crash::step()?;
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error("remove", &path)(e)),
+            }
+        }
+        // Deepest first; stops at the first directory something else still uses.
+        for dir in ancestors(rel).collect::<Vec<_>>().into_iter().rev() {
+            if fs::remove_dir(out.join(dir)).is_err() {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether every proper ancestor of `rel` below `out` is a real directory (not
+/// a symlink), so that acting on `out/rel` stays inside the tree.
+fn real_dirs_to(out: &Path, rel: &str) -> bool {
+    ancestors(rel).all(|dir| fs::symlink_metadata(out.join(dir)).is_ok_and(|m| m.is_dir()))
+}
+
+/// Creates the missing directories above `out/rel`; fails when one of them is
+/// a symlink or a file, which must never be written through.
+fn ensure_parent_dirs(out: &Path, rel: &str) -> Result<(), EmitError> {
+    for dir in ancestors(rel) {
+        let path = out.join(dir);
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => {
+                return Err(EmitError::Io {
+                    action: "write into",
+                    path,
+                    source: io::Error::other("it is no longer a directory"),
+                });
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                crash::step()?;
+                fs::create_dir(&path).map_err(io_error("create directory", &path))?;
+            }
+            Err(e) => return Err(io_error("inspect", &path)(e)),
+        }
+    }
+    Ok(())
+}
+
+/// Every regular file below `dir`, as `/`-separated paths relative to it.
+fn list_files(dir: &Path, rel: &str, files: &mut Vec<String>) -> Result<(), EmitError> {
+    let here = dir.join(rel);
+    for entry in fs::read_dir(&here).map_err(io_error("list", &here))? {
+        let entry = entry.map_err(io_error("list", &here))?;
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
+        let child = if rel.is_empty() {
+            name
+        } else {
+            format!("{rel}/{name}")
+        };
+        let kind = entry
+            .file_type()
+            .map_err(io_error("inspect", &entry.path()))?;
+        if kind.is_dir() {
+            list_files(dir, &child, files)?;
+        } else if kind.is_file() && invalid_reason(&child).is_none() {
+            files.push(child);
+        }
+    }
+    Ok(())
+}
+
+/// Writes without syncing: one `sync_filesystem` covers every staged file.
+fn write_file(path: &Path, content: &str) -> Result<(), EmitError> {
+    let mut file = File::create(path).map_err(io_error("create", path))?;
+    file.write_all(content.as_bytes())
+        .map_err(io_error("write", path))
+}
+
+/// Makes every staged file durable before the commit rename can be: generated
+/// files are reproducible, so one sync of the filesystem replaces a sync per file.
+#[cfg(target_os = "linux")]
+fn sync_filesystem(staging: &Path) -> Result<(), EmitError> {
+    let dir = File::open(staging).map_err(io_error("open", staging))?;
+    rustix::fs::syncfs(&dir).map_err(|e| io_error("sync", staging)(e.into()))
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+fn sync_filesystem(_staging: &Path) -> Result<(), EmitError> {
+    rustix::fs::sync();
+    Ok(())
+}
+
+/// Without `syncfs`, each staged file is synced.
+#[cfg(not(unix))]
+fn sync_filesystem(staging: &Path) -> Result<(), EmitError> {
+    let mut files = Vec::new();
+    list_files(staging, "", &mut files)?;
+    for rel in files {
+        let path = staging.join(rel);
+        File::open(&path)
+            .and_then(|f| f.sync_all())
+            .map_err(io_error("sync", &path))?;
+    }
+    Ok(())
+}
+
+/// Makes the commit rename durable before files start moving.
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> Result<(), EmitError> {
+    let file = File::open(dir).map_err(io_error("open", dir))?;
+    rustix::fs::fsync(&file).map_err(|e| io_error("sync", dir)(e.into()))
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> Result<(), EmitError> {
+    Ok(())
 }
 
 fn rename(from: &Path, to: &Path) -> Result<(), EmitError> {
     fs::rename(from, to).map_err(io_error("rename", from))
 }
 
-/// Removes whatever is at `path` without following symlinks.
-fn remove_if_present(path: &Path) -> Result<(), EmitError> {
-    let result = match fs::symlink_metadata(path) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+/// Removes a directory of dbgen's bookkeeping, or whatever else sits at its name.
+fn remove_all(path: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e),
         Ok(meta) if meta.is_dir() => fs::remove_dir_all(path),
         Ok(_) => fs::remove_file(path),
-    };
-    result.map_err(io_error("remove", path))
-}
-
-fn create_parent(path: &Path) -> Result<(), EmitError> {
-    match path.parent() {
-        Some(parent) => fs::create_dir_all(parent).map_err(io_error("create directory", parent)),
-        None => Ok(()),
     }
 }
 
-/// Writes and flushes to disk, so the swap never publishes a file whose data
-/// a power loss could still lose.
-fn write_file(path: &Path, content: &str) -> Result<(), EmitError> {
-    let mut file = File::create(path).map_err(io_error("create", path))?;
-    file.write_all(content.as_bytes())
-        .map_err(io_error("write", path))?;
-    file.sync_all().map_err(io_error("flush", path))
-}
+/// Simulated crashes for tests: `step` fails once a countdown reaches zero, and
+/// callers skip their error cleanup for that failure, as a killed process would.
+pub(super) mod crash {
+    use super::EmitError;
 
-/// A hard link keeps the file itself; copying is the fallback where links are
-/// impossible (another filesystem, no permission).
-fn link_or_copy(from: &Path, to: &Path) -> Result<(), EmitError> {
-    if fs::hard_link(from, to).is_ok() {
-        return Ok(());
+    #[cfg(test)]
+    thread_local! {
+        static COUNTDOWN: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
     }
-    fs::copy(from, to).map(drop).map_err(io_error("copy", from))
-}
 
-/// Recreates a foreign leaf of the old tree at `to`.
-fn carry(from: &Path, to: &Path, leaf: Leaf) -> Result<(), EmitError> {
-    match leaf {
-        Leaf::File => link_or_copy(from, to),
-        // The tree may already have put files in it.
-        Leaf::EmptyDir => fs::create_dir_all(to).map_err(io_error("create directory", to)),
-        Leaf::Symlink => {
-            let target = fs::read_link(from).map_err(io_error("read symlink", from))?;
-            symlink(&target, from, to).map_err(io_error("create symlink", to))
-        }
-        Leaf::Special => fs::hard_link(from, to).map_err(|e| EmitError::Io {
-            action: "preserve",
-            path: from.to_path_buf(),
-            source: io::Error::new(
-                e.kind(),
-                format!(
-                    "{e}; this special file is not dbgen's, move it out of the output directory"
-                ),
-            ),
-        }),
+    #[cfg(test)]
+    const ACTION: &str = "simulated crash before";
+
+    /// Makes the `steps`-th mutating step from now fail (`None`: never).
+    #[cfg(test)]
+    pub(in crate::emit) fn arm(steps: Option<usize>) {
+        COUNTDOWN.with(|c| c.set(steps));
     }
-}
 
-#[cfg(unix)]
-fn symlink(target: &Path, _original: &Path, link: &Path) -> io::Result<()> {
-    std::os::unix::fs::symlink(target, link)
-}
-
-#[cfg(windows)]
-fn symlink(target: &Path, original: &Path, link: &Path) -> io::Result<()> {
-    // Windows distinguishes directory links; ask the original what it points to.
-    if fs::metadata(original).is_ok_and(|m| m.is_dir()) {
-        std::os::windows::fs::symlink_dir(target, link)
-    } else {
-        std::os::windows::fs::symlink_file(target, link)
+    #[cfg(test)]
+    pub(super) fn step() -> Result<(), EmitError> {
+        COUNTDOWN.with(|c| match c.get() {
+            Some(0) => Err(EmitError::Io {
+                action: ACTION,
+                path: std::path::PathBuf::new(),
+                source: std::io::Error::other("simulated"),
+            }),
+            Some(n) => {
+                c.set(Some(n - 1));
+                Ok(())
+            }
+            None => Ok(()),
+        })
     }
-}
 
-#[cfg(not(any(unix, windows)))]
-fn symlink(_target: &Path, _original: &Path, _link: &Path) -> io::Result<()> {
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "symlinks are not supported on this platform",
-    ))
+    #[cfg(test)]
+    pub(in crate::emit) fn is_simulated(error: &EmitError) -> bool {
+        matches!(error, EmitError::Io { action, .. } if *action == ACTION)
+    }
+
+    // Same signature as the test build's, which can fail.
+    #[cfg(not(test))]
+    #[allow(clippy::unnecessary_wraps)]
+    #[inline]
+    pub(super) fn step() -> Result<(), EmitError> {
+        Ok(())
+    }
+
+    #[cfg(not(test))]
+    pub(in crate::emit) fn is_simulated(_error: &EmitError) -> bool {
+        false
+    }
 }

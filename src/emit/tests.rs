@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::owned::HEADER;
+use super::owned::{HEADER, VERSION};
 use super::*;
 
 fn tree(files: &[(&str, &str)]) -> Tree {
@@ -66,6 +66,11 @@ fn inode(path: &Path) -> u64 {
     std::os::unix::fs::MetadataExt::ino(&fs::symlink_metadata(path).unwrap())
 }
 
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    std::os::unix::fs::MetadataExt::mode(&fs::symlink_metadata(path).unwrap())
+}
+
 fn names(paths: &[&str]) -> Vec<String> {
     paths.iter().map(|p| (*p).to_owned()).collect()
 }
@@ -101,10 +106,25 @@ fn first_write_creates_files_and_manifest() {
     );
     assert_eq!(
         fs::read_to_string(out.join(MANIFEST)).unwrap(),
-        format!("{HEADER}\ndb/cluster.yaml\ndb/secret.yaml\nkustomization.yaml\n")
+        format!(
+            "{HEADER}\n# dbgen-version: {VERSION}\ndb/cluster.yaml\ndb/secret.yaml\nkustomization.yaml\n"
+        )
     );
-    assert!(!out.parent().unwrap().join(".out.dbgen-staging").exists());
-    assert!(!out.parent().unwrap().join(".out.dbgen-old").exists());
+    let mut entries: Vec<_> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    entries.sort();
+    assert_eq!(
+        entries,
+        [MANIFEST, "db", "kustomization.yaml"],
+        "no journal left"
+    );
+    assert_eq!(
+        fs::read_dir(out.parent().unwrap()).unwrap().count(),
+        1,
+        "nothing beside"
+    );
 }
 
 #[test]
@@ -315,6 +335,7 @@ fn foreign_files_in_the_way_are_refused_and_the_directory_is_unchanged() {
 #[test]
 fn a_tree_file_where_a_foreign_directory_is_lists_its_content() {
     let (_dir, out) = scratch();
+    tree(&[("kustomization.yaml", "k\n")]).write(&out).unwrap();
     fs::create_dir_all(out.join("db/cluster.yaml")).unwrap();
     fs::write(out.join("db/cluster.yaml/inner"), "x").unwrap();
     match base().write(&out) {
@@ -357,30 +378,161 @@ fn foreign_files_elsewhere_survive_writes() {
     );
     assert_eq!(
         fs::read_to_string(out.join(MANIFEST)).unwrap(),
-        format!("{HEADER}\nkustomization.yaml\n")
+        format!("{HEADER}\n# dbgen-version: {VERSION}\nkustomization.yaml\n")
     );
 }
 
 #[test]
-fn a_first_write_fills_existing_empty_directories() {
+fn a_first_write_fills_an_existing_empty_directory_and_keeps_it() {
     let (_dir, out) = scratch();
-    fs::create_dir_all(out.join("db")).unwrap();
-    fs::write(out.join(".gitkeep"), "").unwrap();
+    fs::create_dir(&out).unwrap();
+    #[cfg(unix)]
+    let before = {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&out, fs::Permissions::from_mode(0o700)).unwrap();
+        (inode(&out), mode(&out))
+    };
     let report = base().write(&out).unwrap();
     assert_eq!(report.created.len(), 4);
-    assert!(out.join("db/cluster.yaml").is_file() && out.join(".gitkeep").is_file());
+    #[cfg(unix)]
+    assert_eq!((inode(&out), mode(&out)), before);
 }
 
 #[test]
-fn files_in_a_directory_without_manifest_are_foreign() {
+fn a_non_empty_directory_without_manifest_is_refused_and_unchanged() {
     let (_dir, out) = scratch();
-    fs::create_dir(&out).unwrap();
-    fs::write(
-        out.join("kustomization.yaml"),
-        "resources:\n- db/cluster.yaml\n",
-    )
+    fs::create_dir_all(out.join("private")).unwrap();
+    fs::write(out.join(".gitkeep"), "").unwrap();
+    fs::write(out.join("notes.md"), "mine\n").unwrap();
+    let before = snapshot(&out);
+    let mtimes = (mtime(&out), mtime(&out.join("private")));
+
+    for result in [base().write(&out).map(drop), base().check(&out).map(drop)] {
+        match result {
+            Err(err @ EmitError::Unowned { .. }) => {
+                let message = err.to_string();
+                assert!(message.contains("does not own it"), "{message}");
+                assert!(message.contains("3 entries"), "{message}");
+                assert!(!message.contains("--adopt"), "{message}");
+            }
+            other => panic!("expected Unowned, got {other:?}"),
+        }
+    }
+    assert_eq!(snapshot(&out), before);
+    assert_eq!((mtime(&out), mtime(&out.join("private"))), mtimes);
+}
+
+#[test]
+fn a_lost_manifest_suggests_adopt_and_adopting_takes_over_generated_files() {
+    let (_dir, out) = scratch();
+    let generated = |body: &str| format!("{}{body}", crate::render::HEADER);
+    let old = tree(&[
+        ("kustomization.yaml", &generated("resources: []\n")),
+        ("db/cluster.yaml", &generated("kind: Cluster\n")),
+        ("db/stale.yaml", &generated("kind: Gone\n")),
+    ]);
+    old.write(&out).unwrap();
+    fs::remove_file(out.join(MANIFEST)).unwrap();
+    fs::write(out.join("README.md"), "mine\n").unwrap();
+    let new = tree(&[
+        ("kustomization.yaml", &generated("resources: []\n")),
+        ("db/cluster.yaml", &generated("kind: Cluster\nname: pg\n")),
+    ]);
+
+    let err = new.write(&out).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            EmitError::Unowned {
+                entries: 4,
+                generated: 3,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("--adopt"), "{err}");
+
+    let adopt = Options {
+        adopt: true,
+        ..Options::default()
+    };
+    let drift = new.check_with(&out, adopt).unwrap();
+    let summary: Vec<_> = drift.iter().map(|d| (d.path.as_str(), d.change)).collect();
+    assert_eq!(
+        summary,
+        [
+            (MANIFEST, Change::Create),
+            ("db/cluster.yaml", Change::Update),
+            ("db/stale.yaml", Change::Delete)
+        ]
+    );
+    let report = new.write_with(&out, adopt).unwrap();
+    assert_eq!(report.deleted, names(&["db/stale.yaml"]));
+    assert_eq!(report.unchanged, 1);
+    assert_eq!(fs::read(out.join("README.md")).unwrap(), b"mine\n");
+    assert_eq!(new.check(&out).unwrap(), vec![]);
+}
+
+#[test]
+fn adopting_still_refuses_files_without_the_header_in_the_way() {
+    let (_dir, out) = scratch();
+    fs::create_dir_all(out.join("db")).unwrap();
+    fs::write(out.join("kustomization.yaml"), "hand written\n").unwrap();
+    let adopt = Options {
+        adopt: true,
+        ..Options::default()
+    };
+    assert!(
+        matches!(
+            base().write_with(&out, adopt),
+            Err(EmitError::Unowned { generated: 0, .. })
+        ),
+        "nothing to adopt"
+    );
+    let generated = format!("{}kind: Cluster\n", crate::render::HEADER);
+    fs::write(out.join("db/cluster.yaml"), &generated).unwrap();
+    match base().write_with(&out, adopt) {
+        Err(EmitError::Foreign { paths, .. }) => assert_eq!(paths, names(&["kustomization.yaml"])),
+        other => panic!("expected Foreign, got {other:?}"),
+    }
+    assert_eq!(
+        fs::read(out.join("kustomization.yaml")).unwrap(),
+        b"hand written\n"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_write_keeps_mode_owner_and_inode_of_every_directory_it_did_not_create() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_dir, out) = scratch();
+    base().write(&out).unwrap();
+    fs::create_dir(out.join("private")).unwrap();
+    fs::write(out.join("private/key"), "secret").unwrap();
+    for (dir, m) in [
+        (&out, 0o1777),
+        (&out.join("private"), 0o700),
+        (&out.join("db"), 0o750),
+    ] {
+        fs::set_permissions(dir, fs::Permissions::from_mode(m)).unwrap();
+    }
+    let dirs = [out.clone(), out.join("private"), out.join("db")];
+    let before: Vec<_> = dirs.iter().map(|d| (inode(d), mode(d))).collect();
+
+    let report = tree(&[
+        ("kustomization.yaml", "changed\n"),
+        ("db/cluster.yaml", "kind: Cluster\nname: other\n"),
+        ("db/secret.yaml", "kind: Secret\n"),
+        ("new/x.yaml", "x\n"),
+    ])
+    .write(&out)
     .unwrap();
-    assert!(matches!(base().write(&out), Err(EmitError::Foreign { .. })));
+
+    assert_eq!(report.created, names(&["new/x.yaml"]));
+    let after: Vec<_> = dirs.iter().map(|d| (inode(d), mode(d))).collect();
+    assert_eq!(after, before);
+    assert_eq!(fs::read(out.join("private/key")).unwrap(), b"secret");
 }
 
 #[test]
@@ -495,20 +647,16 @@ fn a_generated_file_replaced_by_a_symlink_is_not_written_through() {
 }
 
 #[test]
-fn an_interrupted_swap_is_recovered() {
+fn a_swap_interrupted_by_an_older_dbgen_is_recovered() {
     let (dir, out) = scratch();
     base().write(&out).unwrap();
     fs::write(out.join("README.md"), "mine").unwrap();
-    // State after `rename(out, old)` and before `rename(staging, out)`.
+    // Older versions renamed `out` aside, then the staging copy into place.
     let old = dir.path().join(".out.dbgen-old");
     let staging = dir.path().join(".out.dbgen-staging");
     fs::rename(&out, &old).unwrap();
     fs::create_dir(&staging).unwrap();
     fs::write(staging.join("half.yaml"), "partial").unwrap();
-
-    // `check` reads the moved-aside tree and repairs nothing.
-    assert_eq!(base().check(&out).unwrap(), vec![]);
-    assert!(old.is_dir() && staging.is_dir() && !out.exists());
 
     let report = base().write(&out).unwrap();
 
@@ -525,7 +673,7 @@ fn an_interrupted_swap_is_recovered() {
 }
 
 #[test]
-fn leftovers_next_to_an_intact_output_are_removed() {
+fn leftovers_of_an_older_dbgen_next_to_an_intact_output_are_removed() {
     let (dir, out) = scratch();
     base().write(&out).unwrap();
     let old = dir.path().join(".out.dbgen-old");
@@ -538,6 +686,65 @@ fn leftovers_next_to_an_intact_output_are_removed() {
 
     assert!(!old.exists() && !staging.exists());
     assert!(!out.join("stale.yaml").exists());
+}
+
+#[test]
+fn an_uncommitted_journal_is_discarded_and_the_old_tree_stays() {
+    let (_dir, out) = scratch();
+    base().write(&out).unwrap();
+    fs::create_dir_all(out.join(".dbgen-staging/files/db")).unwrap();
+    fs::write(out.join(".dbgen-staging/files/db/cluster.yaml"), "half\n").unwrap();
+
+    assert_eq!(
+        base().check(&out).unwrap(),
+        vec![],
+        "a journal is not drift"
+    );
+    let report = base().write(&out).unwrap();
+
+    assert_eq!(report.unchanged, 4);
+    assert!(!out.join(".dbgen-staging").exists());
+    assert_eq!(
+        fs::read_to_string(out.join("db/cluster.yaml")).unwrap(),
+        "kind: Cluster\nname: pg\n"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_leftover_that_cannot_be_removed_is_reported_and_later_writes_still_work() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::Command;
+    let (_dir, out) = scratch();
+    base().write(&out).unwrap();
+    let stuck = out.join(".dbgen-staging/files");
+    fs::create_dir_all(&stuck).unwrap();
+    fs::write(stuck.join("x.yaml"), "x").unwrap();
+    // Read-only stops other users; root needs the immutable attribute.
+    fs::set_permissions(&stuck, fs::Permissions::from_mode(0o555)).unwrap();
+    // Only root can still write into the read-only directory.
+    let root = fs::write(stuck.join("probe"), "").is_ok();
+    if root {
+        fs::remove_file(stuck.join("probe")).unwrap();
+        let status = Command::new("chattr").arg("+i").arg(&stuck).status();
+        assert!(status.is_ok_and(|s| s.success()), "chattr +i failed");
+    }
+    let unstick = || {
+        if root {
+            let _ = Command::new("chattr").arg("-i").arg(&stuck).status();
+        }
+        let _ = fs::set_permissions(&stuck, fs::Permissions::from_mode(0o755));
+    };
+
+    let first = tree(&[("kustomization.yaml", "v2\n")]).write(&out);
+    let second = tree(&[("kustomization.yaml", "v3\n")]).write(&out);
+    unstick();
+
+    for report in [first.unwrap(), second.unwrap()] {
+        assert_eq!(report.leftovers, names(&[".dbgen-staging"]));
+    }
+    assert_eq!(fs::read(out.join("kustomization.yaml")).unwrap(), b"v3\n");
+    assert!(!out.join("db").exists());
 }
 
 #[test]

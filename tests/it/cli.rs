@@ -164,9 +164,11 @@ fn files_no_longer_produced_are_deleted_and_reported_as_stale() {
 #[test]
 fn foreign_files_are_never_overwritten_and_nothing_is_written() {
     let sandbox = Sandbox::new(SPEC);
+    assert_eq!(code(&sandbox.dbgen(&["render"])), 0);
+    // A symlink where dbgen's file was is not dbgen's, even though the manifest lists the path.
     let foreign = sandbox.path("out/prod/kustomization.yaml");
-    std::fs::create_dir_all(foreign.parent().unwrap()).unwrap();
-    std::fs::write(&foreign, "# mine\n").unwrap();
+    std::fs::remove_file(&foreign).unwrap();
+    std::os::unix::fs::symlink("../README.md", &foreign).unwrap();
     std::fs::write(sandbox.path("out/README.md"), "notes\n").unwrap();
     let before = snapshot(&sandbox.path("out"));
     let render = sandbox.dbgen(&["render"]);

@@ -16,6 +16,7 @@ mod golden;
 mod guc_catalog;
 mod hostile_corpus;
 mod kustomize;
+mod output_dir;
 mod pgconf;
 mod properties;
 mod redis_statefulset;
