@@ -1,86 +1,465 @@
-//! Speed and memory of a whole compile (spec → verified tree, nothing written) on a
-//! large generated spec: 4 environments × 10 PostgreSQL clusters of every engine
-//! (`cnpg`, `statefulset`, `bitnami`) × 200 apps, and 4 Redis servers of both engines. Run with
-//! `cargo bench --bench compile`; prints the median wall time and peak RSS.
-#![allow(clippy::print_stdout)]
+//! dbgen's speed and memory as ratios to a floor, on a generated spec of N apps sharing one
+//! CloudNativePG cluster across dev/staging/prod (4 objects per app per environment), at
+//! N = 100, 1000 and 5000 (`cargo bench --bench compile`, or pass the N values as arguments).
+//!
+//! The floor builds the same objects directly as typed structs, serializes them with
+//! serde-saphyr and writes the same tree: no spec, no templates, no verification. It is what
+//! any generator of this output has to pay, so a ratio says how much dbgen adds.
+//!
+//! Each measurement runs in a child process of this binary, so its peak RSS (`VmHWM`) is
+//! its own. Times are CPU times (user + system, from `/proc/self/stat`, every thread
+//! included), not wall time: the machines this runs on are shared. It asserts nothing.
+#![allow(clippy::print_stdout, clippy::cast_precision_loss)]
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::time::Instant;
+use std::path::Path;
+use std::process::Command;
 
-fn spec(clusters: usize, apps: usize) -> String {
+use dbgen::pipeline::{Compiled, verify_environments};
+use dbgen::plan::Plan;
+use dbgen::source::Sources;
+use serde::Serialize;
+
+const ENVIRONMENTS: [(&str, &str); 3] =
+    [("dev", "small"), ("staging", "medium"), ("prod", "large")];
+
+fn spec(apps: usize) -> String {
     let mut text = String::from(
-        "[platform]\nname = \"bench\"\nnamespace = \"db-{env}\"\n\n\
-         [environments.dev]\nprofile = \"small\"\n[environments.qa]\nprofile = \"small\"\n\
-         [environments.staging]\nprofile = \"medium\"\n[environments.prod]\nprofile = \"large\"\n\n\
+        "[platform]\nname = \"bench\"\nnamespace = \"databases\"\n\n\
          [secrets]\nprovider = \"external-secrets\"\nstore = \"vault\"\nkey = \"db/{env}/{app}\"\n\n\
-         [bitnami]\nimages = \"bitnamilegacy\"\n\n",
+         [postgres.shared]\nengine = \"cnpg\"\nversion = \"17.6\"\n\n",
     );
-    for c in 0..clusters {
-        let engine = match c % 3 {
-            0 => "engine = \"cnpg\"",
-            1 => "engine = \"statefulset\"\ncredentials_key = \"infra/{env}/{cluster}\"",
-            _ => "engine = \"bitnami\"\ncredentials_key = \"infra/{env}/{cluster}\"",
-        };
-        let _ = write!(
-            text,
-            "[postgres.pg{c}]\n{engine}\nversion = \"17.6\"\nstorage_class = \"fast\"\n\
-             logical_backup = {{ credentials_key = \"infra/{{env}}/{{cluster}}-backup\" }}\n\n"
-        );
-        let _ = write!(
-            text,
-            "[postgres.pg{c}.env.prod]\n{}storage = \"200Gi\"\n\n",
-            if c % 3 == 1 { "" } else { "instances = 3\n" }
-        );
-    }
-    for r in 0..4 {
-        let engine = if r % 2 == 0 {
-            "engine = \"bitnami-sentinel\"\nversion = \"8.2.1\"\nreplicas = 3"
-        } else {
-            "engine = \"statefulset\"\nversion = \"8.2.1\"\nmaxmemory = \"512mb\""
-        };
-        let _ = write!(
-            text,
-            "[redis.cache{r}]\n{engine}\nstorage = \"2Gi\"\ncredentials_key = \"infra/{{env}}/{{cluster}}\"\n\
-             backup = {{ schedule = \"0 3 * * *\" }}\n\n"
-        );
+    for (env, profile) in ENVIRONMENTS {
+        let _ = write!(text, "[environments.{env}]\nprofile = \"{profile}\"\n");
     }
     for a in 0..apps {
         let _ = write!(
             text,
-            "[apps.app{a}]\npostgres = \"pg{}\"\nredis = \"cache{}\"\nnamespace = \"team{}\"\nextensions = [\"pg_trgm\"]\n\n",
-            a % clusters,
-            a % 4,
+            "\n[apps.app{a}]\npostgres = \"shared\"\nnamespace = \"team{}\"\n",
             a % 17
         );
     }
     text
 }
 
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+/// CPU time (user + system) of this process so far, in seconds.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // USER_HZ is 100 on every Linux this runs on.
+    ticks as f64 / 100.0
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("VmHWM");
+    kib / 1024.0
+}
+
+/// Runs `f` and returns its CPU seconds.
+fn timed(f: impl FnOnce()) -> f64 {
+    let start = cpu_seconds();
+    f();
+    cpu_seconds() - start
+}
+
+// ---- the floor: typed structs, serialized, written ----
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Object<S> {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: Metadata,
+    spec: S,
+}
+
+#[derive(Serialize)]
+struct Metadata {
+    labels: BTreeMap<&'static str, String>,
+    name: String,
+    namespace: String,
+}
+
+#[derive(Serialize)]
+struct Named {
+    name: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClusterSpec {
+    instances: u32,
+    image_name: String,
+    storage: Storage,
+}
+
+#[derive(Serialize)]
+struct Storage {
+    size: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DatabaseSpec {
+    cluster: Named,
+    database_reclaim_policy: &'static str,
+    ensure: &'static str,
+    name: String,
+    owner: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RoleSpec {
+    cluster: Named,
+    database_role_reclaim_policy: &'static str,
+    login: bool,
+    name: String,
+    password_secret: Named,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExternalSecretSpec {
+    data: Vec<SecretData>,
+    refresh_interval: &'static str,
+    secret_store_ref: StoreRef,
+    target: Target,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SecretData {
+    remote_ref: RemoteRef,
+    secret_key: &'static str,
+}
+
+#[derive(Serialize)]
+struct RemoteRef {
+    key: String,
+    property: &'static str,
+}
+
+#[derive(Serialize)]
+struct StoreRef {
+    kind: &'static str,
+    name: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Target {
+    creation_policy: &'static str,
+    name: String,
+    template: SecretTemplate,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SecretTemplate {
+    data: BTreeMap<&'static str, String>,
+    engine_version: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Kustomization {
+    api_version: &'static str,
+    kind: &'static str,
+    resources: Vec<String>,
+}
+
+fn metadata(app: &str, name: String, namespace: &str) -> Metadata {
+    let labels = BTreeMap::from([
+        ("app.kubernetes.io/instance", "shared".to_owned()),
+        ("app.kubernetes.io/managed-by", "dbgen".to_owned()),
+        ("app.kubernetes.io/name", app.to_owned()),
+        ("app.kubernetes.io/part-of", "bench".to_owned()),
+    ]);
+    Metadata {
+        labels,
+        name,
+        namespace: namespace.to_owned(),
+    }
+}
+
+fn yaml<T: Serialize>(value: &T) -> String {
+    let options = serde_saphyr::ser_options! { indent_step: 2, compact_list_indent: true };
+    let body = serde_saphyr::to_string_with_options(value, options).expect("serializes");
+    format!("{}{body}", dbgen::render::HEADER)
+}
+
+fn external_secret(app: &str, env: &str, name: String, ns: &str, role: bool) -> String {
+    let host = "shared-rw.databases";
+    let mut data = BTreeMap::from([
+        ("password", "{{ .password }}".to_owned()),
+        ("username", app.to_owned()),
+    ]);
+    if !role {
+        let uri = format!("postgresql://{app}:{{{{ .password | urlquery }}}}@{host}:5432/{app}");
+        data.extend([
+            ("dbname", app.to_owned()),
+            ("host", host.to_owned()),
+            ("port", "5432".to_owned()),
+            ("user", app.to_owned()),
+            ("jdbc-uri", format!("jdbc:{uri}")),
+            ("uri", uri),
+        ]);
+    }
+    yaml(&Object {
+        api_version: "external-secrets.io/v1",
+        kind: "ExternalSecret",
+        metadata: metadata(app, name.clone(), ns),
+        spec: ExternalSecretSpec {
+            data: vec![SecretData {
+                remote_ref: RemoteRef {
+                    key: format!("db/{env}/{app}"),
+                    property: "password",
+                },
+                secret_key: "password",
+            }],
+            refresh_interval: "1h",
+            secret_store_ref: StoreRef {
+                kind: "ClusterSecretStore",
+                name: "vault",
+            },
+            target: Target {
+                creation_policy: "Owner",
+                name,
+                template: SecretTemplate {
+                    data,
+                    engine_version: "v2",
+                    kind: "kubernetes.io/basic-auth",
+                },
+            },
+        },
+    })
+}
+
+/// The floor's whole output, one environment at a time: (path, text).
+fn floor_env(apps: usize, env: &str) -> Vec<(String, String)> {
+    let mut files = Vec::with_capacity(apps * 4 + 2);
+    let instances = if env == "dev" { 1 } else { 3 };
+    files.push((
+        format!("{env}/databases/cluster-shared.yaml"),
+        yaml(&Object {
+            api_version: "postgresql.cnpg.io/v1",
+            kind: "Cluster",
+            metadata: metadata("shared", "shared".to_owned(), "databases"),
+            spec: ClusterSpec {
+                instances,
+                image_name: "ghcr.io/cloudnative-pg/postgresql:17.6".to_owned(),
+                storage: Storage {
+                    size: "20Gi".to_owned(),
+                },
+            },
+        }),
+    ));
+    for a in 0..apps {
+        let app = format!("app{a}");
+        let ns = format!("team{}", a % 17);
+        let cluster = || Named {
+            name: "shared".to_owned(),
+        };
+        files.push((
+            format!("{env}/databases/database-shared-{app}.yaml"),
+            yaml(&Object {
+                api_version: "postgresql.cnpg.io/v1",
+                kind: "Database",
+                metadata: metadata(&app, format!("shared-{app}"), "databases"),
+                spec: DatabaseSpec {
+                    cluster: cluster(),
+                    database_reclaim_policy: "retain",
+                    ensure: "present",
+                    name: app.clone(),
+                    owner: app.clone(),
+                },
+            }),
+        ));
+        files.push((
+            format!("{env}/databases/databaserole-shared-{app}.yaml"),
+            yaml(&Object {
+                api_version: "postgresql.cnpg.io/v1",
+                kind: "DatabaseRole",
+                metadata: metadata(&app, format!("shared-{app}"), "databases"),
+                spec: RoleSpec {
+                    cluster: cluster(),
+                    database_role_reclaim_policy: "retain",
+                    login: true,
+                    name: app.clone(),
+                    password_secret: Named {
+                        name: format!("shared-{app}-role"),
+                    },
+                },
+            }),
+        ));
+        files.push((
+            format!("{env}/databases/externalsecret-shared-{app}-role.yaml"),
+            external_secret(&app, env, format!("shared-{app}-role"), "databases", true),
+        ));
+        files.push((
+            format!("{env}/{ns}/externalsecret-{app}-postgresql.yaml"),
+            external_secret(&app, env, format!("{app}-postgresql"), &ns, false),
+        ));
+    }
+    let prefix = format!("{env}/");
+    let mut resources: Vec<String> = files
+        .iter()
+        .map(|(path, _)| path[prefix.len()..].to_owned())
+        .collect();
+    resources.sort();
+    files.push((
+        format!("{env}/kustomization.yaml"),
+        yaml(&Kustomization {
+            api_version: "kustomize.config.k8s.io/v1beta1",
+            kind: "Kustomization",
+            resources,
+        }),
+    ));
+    files
+}
+
+fn write_files(root: &Path, files: &[(String, String)]) {
+    for (path, text) in files {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+}
+
+/// One measurement in this process; prints `key=value` pairs for the parent.
+fn child(mode: &str, apps: usize, dir: &Path) {
+    match mode {
+        "floor" => {
+            let (mut build, mut write) = (0.0, 0.0);
+            for (env, _) in ENVIRONMENTS {
+                let mut files = Vec::new();
+                build += timed(|| files = floor_env(apps, env));
+                write += timed(|| write_files(dir, &files));
+            }
+            println!("build={build} write={write} rss={}", peak_rss_mib());
+        }
+        "render" => {
+            let text = spec(apps);
+            let mut sources = Sources::default();
+            let file = sources.add("bench.toml", &text);
+            let mut checked = None;
+            let validate = timed(|| checked = Some(dbgen::validate::check(&mut sources, file)));
+            let checked = checked.unwrap().expect("bench spec is valid");
+            let mut environments = Vec::new();
+            let plan_render = timed(|| {
+                environments = dbgen::render::render(&Plan::build(&checked)).expect("renders");
+            });
+            let verify = timed(|| assert!(verify_environments(&environments).is_empty()));
+            let compiled = Compiled {
+                sources,
+                warnings: Vec::new(),
+                output_dir: None,
+                environments,
+            };
+            let write = timed(|| {
+                compiled.tree().expect("tree").write(dir).expect("write");
+            });
+            println!(
+                "validate={validate} compile={plan_render} verify={verify} write={write} rss={}",
+                peak_rss_mib()
+            );
+        }
+        "check" => {
+            let text = spec(apps);
+            let compiled = dbgen::pipeline::compile("bench.toml", &text).expect("compiles");
+            compiled.tree().expect("tree").write(dir).expect("write");
+            drop(compiled);
+            let check = timed(|| {
+                let compiled = dbgen::pipeline::compile("bench.toml", &text).expect("compiles");
+                let drift = compiled.tree().expect("tree").check(dir).expect("check");
+                assert!(drift.is_empty());
+            });
+            println!("check={check}");
+        }
+        other => panic!("unknown mode {other}"),
+    }
+}
+
+fn run(mode: &str, apps: usize) -> BTreeMap<String, f64> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let exe = std::env::current_exe().expect("current_exe");
+    let out = Command::new(exe)
+        .args(["--child", mode, &apps.to_string()])
+        .arg(dir.path())
+        .output()
+        .expect("spawn child");
+    assert!(
+        out.status.success(),
+        "{mode} {apps}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .split_whitespace()
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.parse().expect("number")))
+        .collect()
 }
 
 fn main() {
-    let text = spec(10, 200);
-    let mut times = Vec::new();
-    let mut files = 0;
-    for _ in 0..7 {
-        let start = Instant::now();
-        let compiled = dbgen::pipeline::compile("bench.toml", &text).expect("bench spec compiles");
-        let tree = compiled.tree().expect("tree");
-        files = tree.files().len();
-        times.push(start.elapsed());
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, mode, apps, dir] = args.as_slice()
+        && flag == "--child"
+    {
+        child(mode, apps.parse().expect("N"), Path::new(dir));
+        return;
     }
-    times.sort();
-    let median = times[times.len() / 2];
+    if cfg!(debug_assertions) {
+        // `cargo test --all-targets` builds and runs bench targets unoptimised; numbers from
+        // that build would mislead, and the run would take minutes.
+        println!(
+            "compile bench: unoptimised build, nothing measured (run `cargo bench --bench compile`)"
+        );
+        return;
+    }
+    let mut sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    if sizes.is_empty() {
+        sizes = vec![100, 1000, 5000];
+    }
     println!(
-        "compile: {} bytes of spec → {files} files; median {:.1} ms over {} runs (min {:.1} ms); peak RSS {} KiB",
-        text.len(),
-        median.as_secs_f64() * 1e3,
-        times.len(),
-        times[0].as_secs_f64() * 1e3,
-        peak_rss_kib().map_or_else(|| "?".to_string(), |k| k.to_string())
+        "CPU seconds (user+sys) and peak RSS; ratios are to the floor's build+write CPU and RSS"
     );
+    println!(
+        "| N | floor CPU | floor RSS | validate | render (empty dir) | render --check | peak RSS | compile / verify / write |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for apps in sizes {
+        let floor = run("floor", apps);
+        let dbgen = run("render", apps);
+        let check = run("check", apps);
+        let floor_cpu = floor["build"] + floor["write"];
+        let validate = dbgen["validate"] + dbgen["compile"] + dbgen["verify"];
+        let render = validate + dbgen["write"];
+        let ratio = |x: f64| format!("{x:.2} s ({:.1}×)", x / floor_cpu);
+        println!(
+            "| {apps} | {floor_cpu:.2} s | {:.0} MiB | {} | {} | {} | {:.0} MiB ({:.1}×) | {:.2} / {:.2} / {:.2} s |",
+            floor["rss"],
+            ratio(validate),
+            ratio(render),
+            ratio(check["check"]),
+            dbgen["rss"],
+            dbgen["rss"] / floor["rss"],
+            dbgen["validate"] + dbgen["compile"],
+            dbgen["verify"],
+            dbgen["write"],
+        );
+    }
 }

@@ -6,11 +6,12 @@
 //! Invariant: a `Compiled` has passed every output check; nothing is written here.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::diagnostic::Diagnostic;
 use crate::emit::{EmitError, Tree};
-use crate::plan::Plan;
-use crate::render::{self, Manifest, RenderError};
+use crate::plan::{EnvPlan, Plan};
+use crate::render::{self, Manifest, RenderError, Renderer};
 use crate::source::Sources;
 use crate::validate;
 use crate::verify::{ObjectProblem, Verifier};
@@ -23,8 +24,11 @@ pub struct Compiled {
     /// `[output] dir` from the spec, relative to the spec file.
     pub output_dir: Option<String>,
     /// Manifests per environment, in environment order.
-    pub environments: Vec<(String, Vec<Manifest>)>,
+    pub environments: Environments,
 }
+
+/// Manifests per environment, in environment order.
+pub type Environments = Vec<(String, Vec<Manifest>)>;
 
 /// Why compiling stopped.
 #[derive(Debug, thiserror::Error)]
@@ -60,8 +64,7 @@ pub fn compile(name: &str, text: &str) -> Result<Compiled, Failure> {
         }
     };
     let plan = Plan::build(&checked);
-    let environments = render::render(&plan)?;
-    let problems = verify(&environments);
+    let (environments, problems) = render_and_verify(&plan)?;
     let warnings = checked.warnings().to_vec();
     if !problems.is_empty() {
         return Err(Failure::Output {
@@ -79,22 +82,86 @@ pub fn compile(name: &str, text: &str) -> Result<Compiled, Failure> {
     })
 }
 
-fn verify(environments: &[(String, Vec<Manifest>)]) -> Vec<ObjectProblem> {
+/// Renders and verifies every environment. Environments are independent, so they run on up
+/// to as many threads as there are cores; results keep environment order, and problems come
+/// environment by environment, as a single thread would list them.
+fn render_and_verify(plan: &Plan) -> Result<(Environments, Vec<ObjectProblem>), RenderError> {
+    let renderer = Renderer::new();
     let verifier = Verifier::new();
+    let one = |env: &EnvPlan| -> Result<(Vec<Manifest>, Vec<ObjectProblem>), RenderError> {
+        let manifests = renderer.environment(env)?;
+        let problems = verify_manifests(&verifier, &manifests);
+        Ok((manifests, problems))
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(plan.environments.len());
+    let results: Vec<_> = if threads <= 1 {
+        plan.environments.iter().map(one).collect()
+    } else {
+        // Each worker takes the next environment; no environment waits behind a larger one
+        // that happened to land on the same worker.
+        let next = AtomicUsize::new(0);
+        let mut slots: Vec<_> = plan.environments.iter().map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let index = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(env) = plan.environments.get(index) else {
+                                return done;
+                            };
+                            done.push((index, one(env)));
+                        }
+                    })
+                })
+                .collect();
+            for worker in workers {
+                for (index, result) in worker.join().expect("render worker panicked") {
+                    slots[index] = Some(result);
+                }
+            }
+        });
+        slots
+            .into_iter()
+            .map(|slot| slot.expect("every environment rendered"))
+            .collect()
+    };
+    let mut environments = Vec::with_capacity(results.len());
     let mut problems = Vec::new();
-    for (_, manifests) in environments {
-        // A Helm values file is not a Kubernetes object; its chart's own templates decide
-        // what it becomes.
-        let objects: Vec<(String, serde_json::Value)> = manifests
-            .iter()
-            .filter(|m| m.kind != crate::plan::Kind::HelmValues)
-            .map(|m| (m.path.clone(), m.document.clone()))
-            .collect();
-        for (path, document) in &objects {
-            problems.extend(verifier.verify_object(path, document));
-        }
-        problems.extend(verifier.verify_tree(&objects));
+    for (env, result) in plan.environments.iter().zip(results) {
+        let (manifests, found) = result?;
+        environments.push((env.name.clone(), manifests));
+        problems.extend(found);
     }
+    Ok((environments, problems))
+}
+
+/// The output checks of `compile` on rendered environments: every object on its own, then
+/// each environment's cross-object checks. Public so the benchmark can time the stage alone.
+pub fn verify_environments(environments: &[(String, Vec<Manifest>)]) -> Vec<ObjectProblem> {
+    let verifier = Verifier::new();
+    environments
+        .iter()
+        .flat_map(|(_, manifests)| verify_manifests(&verifier, manifests))
+        .collect()
+}
+
+fn verify_manifests(verifier: &Verifier, manifests: &[Manifest]) -> Vec<ObjectProblem> {
+    // A Helm values file is not a Kubernetes object; its chart's own templates decide
+    // what it becomes.
+    let objects: Vec<(&str, &serde_json::Value)> = manifests
+        .iter()
+        .filter(|m| m.kind != crate::plan::Kind::HelmValues)
+        .map(|m| (m.path.as_str(), &m.document))
+        .collect();
+    let mut problems = Vec::new();
+    for (path, document) in &objects {
+        problems.extend(verifier.verify_object(path, document));
+    }
+    problems.extend(verifier.verify_tree(&objects));
     problems
 }
 

@@ -38,34 +38,54 @@ pub struct RenderError {
     pub detail: String,
 }
 
-/// Renders every environment; manifests are grouped per environment, in plan order.
-pub fn render(plan: &Plan) -> Result<Vec<(String, Vec<Manifest>)>, RenderError> {
-    let env = templates::environment();
-    plan.environments
-        .iter()
-        .map(|e| Ok((e.name.clone(), render_env(&env, e)?)))
-        .collect()
+/// The compiled templates; build one per run and share it across environments (and
+/// threads): compiling the templates costs more than rendering a small environment.
+#[derive(Debug)]
+pub struct Renderer {
+    env: minijinja::Environment<'static>,
 }
 
-fn render_env(
-    env: &minijinja::Environment<'static>,
-    plan: &EnvPlan,
-) -> Result<Vec<Manifest>, RenderError> {
-    let mut manifests = Vec::with_capacity(plan.objects.len() + 1);
-    for object in &plan.objects {
-        let context = minijinja::context! { o => minijinja::value::Serde(&object.data) };
-        manifests.push(render_one(env, object.kind, &object.path, &context)?);
+impl Default for Renderer {
+    fn default() -> Self {
+        Self::new()
     }
-    for kustomization in &plan.kustomizations {
-        let context = minijinja::context! { k => minijinja::value::Serde(kustomization) };
-        manifests.push(render_one(
-            env,
-            Kind::Kustomization,
-            &kustomization.path,
-            &context,
-        )?);
+}
+
+impl Renderer {
+    pub fn new() -> Self {
+        Self {
+            env: templates::environment(),
+        }
     }
-    Ok(manifests)
+
+    /// Renders one environment's objects then its kustomizations, in plan order.
+    pub fn environment(&self, plan: &EnvPlan) -> Result<Vec<Manifest>, RenderError> {
+        let env = &self.env;
+        let mut manifests = Vec::with_capacity(plan.objects.len() + plan.kustomizations.len());
+        for object in &plan.objects {
+            let context = minijinja::context! { o => minijinja::value::Serde(&object.data) };
+            manifests.push(render_one(env, object.kind, &object.path, &context)?);
+        }
+        for kustomization in &plan.kustomizations {
+            let context = minijinja::context! { k => minijinja::value::Serde(kustomization) };
+            manifests.push(render_one(
+                env,
+                Kind::Kustomization,
+                &kustomization.path,
+                &context,
+            )?);
+        }
+        Ok(manifests)
+    }
+}
+
+/// Renders every environment; manifests are grouped per environment, in plan order.
+pub fn render(plan: &Plan) -> Result<Vec<(String, Vec<Manifest>)>, RenderError> {
+    let renderer = Renderer::new();
+    plan.environments
+        .iter()
+        .map(|e| Ok((e.name.clone(), renderer.environment(e)?)))
+        .collect()
 }
 
 fn render_one(

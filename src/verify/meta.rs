@@ -16,7 +16,6 @@ use super::path::{FieldPath, Issue};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum NameRule {
     Dns1123Subdomain,
-    Dns1123Label,
     Dns1035Label,
 }
 
@@ -59,7 +58,6 @@ fn check_name(fields: &Map<String, Value>, rule: NameRule) -> Option<Issue> {
     let name = name.as_str()?;
     let (valid, description) = match rule {
         NameRule::Dns1123Subdomain => (is_dns1123_subdomain(name), SUBDOMAIN_RULE),
-        NameRule::Dns1123Label => (is_dns1123_label(name), LABEL_RULE),
         NameRule::Dns1035Label => (is_dns1035_label(name), DNS1035_RULE),
     };
     (!valid).then(|| Issue::at("metadata.name", format!("`{name}` is not {description}")))

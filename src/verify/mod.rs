@@ -16,6 +16,7 @@ mod tree;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Borrow;
 use std::fmt;
 
 use serde_json::{Map, Value};
@@ -117,8 +118,12 @@ impl Verifier {
             .collect()
     }
 
-    /// Cross-object checks over a whole environment tree of (file, doc) pairs.
-    pub fn verify_tree(&self, objects: &[(String, Value)]) -> Vec<ObjectProblem> {
+    /// Cross-object checks over a whole environment tree of (file, doc) pairs, owned or
+    /// borrowed (a render checks its manifests in place, without copying them).
+    pub fn verify_tree<F: AsRef<str>, D: Borrow<Value>>(
+        &self,
+        objects: &[(F, D)],
+    ) -> Vec<ObjectProblem> {
         let mut found = tree::check(objects);
         found.sort();
         found.dedup();
@@ -126,7 +131,7 @@ impl Verifier {
             .into_iter()
             .filter_map(|(index, issue)| {
                 let (file, doc) = objects.get(index)?;
-                Some(problem(file, &describe(doc), issue))
+                Some(problem(file.as_ref(), &describe(doc.borrow()), issue))
             })
             .collect()
     }

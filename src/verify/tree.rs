@@ -8,6 +8,7 @@
 //! Invariant: read-only over the documents; indexes are BTreeMap/BTreeSet so
 //! the result depends only on the input order.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
@@ -164,9 +165,11 @@ fn produced_secrets<'a>(header: &Header<'a>) -> Vec<(&'a str, &'a str)> {
     Vec::new()
 }
 
-pub(super) fn check(objects: &[(String, Value)]) -> Vec<(usize, Issue)> {
-    let headers: Vec<Option<Header<'_>>> =
-        objects.iter().map(|(_, doc)| Header::read(doc)).collect();
+pub(super) fn check<F: AsRef<str>, D: Borrow<Value>>(objects: &[(F, D)]) -> Vec<(usize, Issue)> {
+    let headers: Vec<Option<Header<'_>>> = objects
+        .iter()
+        .map(|(_, doc)| Header::read(doc.borrow()))
+        .collect();
     let declared = Declared::collect(&headers);
     let mut issues = duplicates(objects, &headers);
     for (index, header) in headers.iter().enumerate() {
@@ -178,7 +181,10 @@ pub(super) fn check(objects: &[(String, Value)]) -> Vec<(usize, Issue)> {
     issues
 }
 
-fn duplicates(objects: &[(String, Value)], headers: &[Option<Header<'_>>]) -> Vec<(usize, Issue)> {
+fn duplicates<F: AsRef<str>, D>(
+    objects: &[(F, D)],
+    headers: &[Option<Header<'_>>],
+) -> Vec<(usize, Issue)> {
     let mut first_seen: BTreeMap<(&str, &str, &str, &str), usize> = BTreeMap::new();
     let mut issues = Vec::new();
     for (index, header) in headers.iter().enumerate() {
@@ -186,7 +192,7 @@ fn duplicates(objects: &[(String, Value)], headers: &[Option<Header<'_>>]) -> Ve
         let identity = (header.group(), header.kind, header.namespace, header.name);
         match first_seen.get(&identity) {
             Some(&first) => {
-                let first_file = objects.get(first).map_or("?", |(file, _)| file.as_str());
+                let first_file = objects.get(first).map_or("?", |(file, _)| file.as_ref());
                 let message = format!(
                     "duplicate object: {} is already defined in {first_file}",
                     header.describe()
