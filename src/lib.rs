@@ -15,6 +15,7 @@
 //! [`cli`] prints.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod change;
 pub mod cli;
 pub mod defaults;
 pub mod diagnostic;

@@ -24,6 +24,8 @@ pub struct Compiled {
     pub output_dir: Option<String>,
     /// Manifests per environment, in environment order.
     pub environments: Vec<(String, Vec<Manifest>)>,
+    /// Protected environments and acknowledgements, for `change::plan`.
+    pub safety: crate::change::Safety,
 }
 
 /// Why compiling stopped.
@@ -76,6 +78,7 @@ pub fn compile(name: &str, text: &str) -> Result<Compiled, Failure> {
         warnings,
         output_dir,
         environments,
+        safety: checked.safety().clone(),
     })
 }
 

@@ -7,6 +7,7 @@
 //! Invariant: `Checked` can only be built by `check`, and `plan` can trust everything
 //! in it: names are valid and unique, references resolve, quantities parse.
 
+mod acknowledge;
 mod apps;
 mod bitnami;
 mod clusters;
@@ -44,6 +45,7 @@ pub struct Checked {
     /// Redis rendered in each environment, by environment.
     redis: BTreeMap<String, Vec<RedisEnv>>,
     warnings: Vec<Diagnostic>,
+    safety: crate::change::Safety,
 }
 
 impl Checked {
@@ -88,6 +90,11 @@ impl Checked {
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
     }
+
+    /// Protected environments and `[[acknowledge]]` entries, for the change plan.
+    pub fn safety(&self) -> &crate::change::Safety {
+        &self.safety
+    }
 }
 
 /// Checks the spec registered as `file`; on failure returns errors and warnings.
@@ -107,6 +114,8 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
     let merged = clusters::merge_all(&mut cx);
     bitnami::check(&mut cx, &merged);
     let redis = redis::check(&mut cx);
+    acknowledge::check(&mut cx);
+    let safety = acknowledge::safety(&cx, &doc.value);
     let mut diagnostics = cx.finish();
     diagnostic::sort(&mut diagnostics);
     if diagnostics.iter().any(Diagnostic::is_error) {
@@ -132,6 +141,7 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
         merged,
         redis,
         warnings: diagnostics,
+        safety,
     })
 }
 
