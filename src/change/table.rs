@@ -164,6 +164,12 @@ const TABLE: &[Row] = &[
     },
     Row {
         kind: "Cluster",
+        field: "spec.enablePDB",
+        decide: Decide::Fixed(Class::InPlace, "the PodDisruptionBudget is updated online"),
+        source: "CloudNativePG docs, Scheduling: enablePDB",
+    },
+    Row {
+        kind: "Cluster",
         field: "spec.primaryUpdateStrategy",
         decide: Decide::Fixed(
             Class::InPlace,
@@ -349,7 +355,7 @@ const TABLE: &[Row] = &[
         field: "data",
         decide: Decide::Fixed(
             Class::InPlace,
-            "read by scripts on their next run and by servers at their next start",
+            "scripts read it on their next run; a running server only at its next restart",
         ),
         source: "Kubernetes docs, ConfigMaps: mounted data is refreshed, environment variables are not",
     },
@@ -521,7 +527,7 @@ pub(super) fn removed(kind: &str, document: &Value) -> Verdict {
             Some("delete") => data_loss("databaseRoleReclaimPolicy is delete: the role is dropped"),
             _ => Verdict::new(
                 Class::InPlace,
-                "the role stays in PostgreSQL with its LOGIN and password: retire the app (`retired = true`) instead of removing it",
+                "the role stays in PostgreSQL with LOGIN and a valid password: run `ALTER ROLE <role> NOLOGIN` by hand",
             ),
         },
         // CloudNativePG docs, Backup: without them no new base backup or WAL is archived.
@@ -530,6 +536,14 @@ pub(super) fn removed(kind: &str, document: &Value) -> Verdict {
             "backups stop: recovery past this point becomes impossible",
         )
         .remedy(REMEDY_BACKUP),
+        "ExternalSecret"
+            if document["spec"]["target"]["creationPolicy"].as_str() == Some("Owner") =>
+        {
+            Verdict::new(
+                Class::InPlace,
+                "deleted with the Secret it owns; pods that start before a replacement exists cannot read it",
+            )
+        }
         _ => Verdict::new(
             Class::InPlace,
             format!("{kind} is deleted; it holds no data"),
