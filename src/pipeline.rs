@@ -62,7 +62,9 @@ pub fn compile(name: &str, text: &str) -> Result<Compiled, Failure> {
         }
     };
     let plan = Plan::build(&checked);
-    let environments = render::render(&plan)?;
+    let mut environments = render::render(&plan)?;
+    // Deletion guards on data-holding objects of protected environments (issue 8).
+    crate::change::guard::apply(&mut environments, &checked.safety().protected)?;
     let problems = verify(&environments);
     let warnings = checked.warnings().to_vec();
     if !problems.is_empty() {

@@ -180,3 +180,46 @@ fn render_refuses_unacknowledged_dangerous_changes_and_passes_once_acknowledged(
         "only {gated} cases exercise the protected-environment gate"
     );
 }
+
+#[test]
+fn deletion_guards_are_on_every_data_holding_object_of_protected_environments_only() {
+    use dbgen::change::guard::{ARGO_ANNOTATION, ARGO_VALUE, FLUX_ANNOTATION, FLUX_VALUE};
+    use dbgen::plan::Kind;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden");
+    let mut guarded = 0;
+    for case in std::fs::read_dir(root).unwrap() {
+        let case = case.unwrap().path();
+        if !case.join("dbgen.toml").is_file() {
+            continue;
+        }
+        let compiled = compile(&case, "dbgen.toml");
+        for (env, manifests) in &compiled.environments {
+            let protected = compiled.safety.protected.contains(env);
+            for m in manifests {
+                let data = match m.kind {
+                    Kind::Cluster
+                    | Kind::PersistentVolumeClaim
+                    | Kind::Database
+                    | Kind::DatabaseRole
+                    | Kind::HelmRelease
+                    | Kind::HelmValues => true,
+                    Kind::StatefulSet => m.document["spec"]["volumeClaimTemplates"].is_array(),
+                    _ => false,
+                };
+                let annotations = if m.kind == Kind::HelmValues {
+                    &m.document["commonAnnotations"]
+                } else {
+                    &m.document["metadata"]["annotations"]
+                };
+                let has = annotations[ARGO_ANNOTATION] == ARGO_VALUE
+                    && annotations[FLUX_ANNOTATION] == FLUX_VALUE;
+                assert_eq!(has, protected && data, "{}: {}", case.display(), m.path);
+                guarded += usize::from(has);
+            }
+        }
+    }
+    assert!(
+        guarded > 20,
+        "only {guarded} guarded objects in the goldens"
+    );
+}

@@ -12,6 +12,7 @@
 
 mod class;
 mod diff;
+pub mod guard;
 mod guc;
 mod report;
 mod table;
