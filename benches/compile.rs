@@ -368,6 +368,7 @@ fn child(mode: &str, apps: usize, dir: &Path) {
                 warnings: Vec::new(),
                 output_dir: None,
                 environments,
+                safety: checked.safety().clone(),
             };
             let write = timed(|| {
                 compiled.tree().expect("tree").write(dir).expect("write");

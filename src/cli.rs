@@ -5,14 +5,15 @@
 //! (`--check`, `--diff`); 2 usage, I/O, ownership refusal or internal error.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::diagnostic;
 use crate::emit::{self, Change, Drift, EmitError};
 use crate::pipeline::{self, Compiled, Failure};
+use crate::{change, diagnostic};
 use crate::{defaults, spec};
 
 #[derive(Debug, Parser)]
@@ -32,6 +33,8 @@ enum Command {
     Render(RenderArgs),
     /// Check the spec and everything it would render, writing nothing.
     Validate(SpecArg),
+    /// Say what applying a fresh render over the output directory does to the databases.
+    Plan(PlanArgs),
     /// Print the JSON Schema of the spec file (for editor completion).
     Schema,
 }
@@ -69,11 +72,33 @@ struct RenderArgs {
     adopt: bool,
 }
 
+#[derive(Debug, clap::Args)]
+struct PlanArgs {
+    #[command(flatten)]
+    spec: SpecArg,
+    /// The committed output directory [default: as for `render`].
+    #[arg(short = 'o', long = "out")]
+    out: Option<PathBuf>,
+    /// Only these environments (repeatable) [default: all].
+    #[arg(long = "env")]
+    envs: Vec<String>,
+    /// `text` for reviewers, `json` for tools.
+    #[arg(long, value_enum, default_value = "text")]
+    format: PlanFormat,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum PlanFormat {
+    Text,
+    Json,
+}
+
 /// Runs the CLI and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let code = match cli.command {
         Command::Render(args) => render(&args),
         Command::Validate(args) => validate(&args),
+        Command::Plan(args) => plan(&args),
         Command::Schema => {
             println!(
                 "{}",
@@ -128,7 +153,7 @@ fn render(args: &RenderArgs) -> u8 {
         print!("{stream}");
         return 0;
     }
-    let Some(out) = output_dir(args, &compiled) else {
+    let Some(out) = output_dir(args.out.as_ref(), &args.spec.file, &compiled) else {
         eprintln!(
             "error: {} is not a regular file, so there is no directory beside it to default to; pass the output directory with -o",
             args.spec.file.display()
@@ -145,6 +170,9 @@ fn render(args: &RenderArgs) -> u8 {
         adopt: args.adopt,
         on_wait: Some(&on_wait),
     };
+    if let Err(code) = gate(&compiled, &out) {
+        return code;
+    }
     let tree = match compiled.tree() {
         Ok(tree) => tree,
         Err(e) => return emit_error(&e),
@@ -230,18 +258,18 @@ fn print_diagnostics(
 
 /// `None` when the spec is not a regular file in a real directory (a pipe,
 /// `/dev/stdin` even when it is redirected from a file): no place for output.
-fn output_dir(args: &RenderArgs, compiled: &Compiled) -> Option<PathBuf> {
-    if let Some(out) = &args.out {
+fn output_dir(out: Option<&PathBuf>, file: &Path, compiled: &Compiled) -> Option<PathBuf> {
+    if let Some(out) = out {
         return Some(out.clone());
     }
-    let base = args.spec.file.parent().unwrap_or_else(|| Path::new(""));
+    let base = file.parent().unwrap_or_else(|| Path::new(""));
     let pseudo = std::fs::canonicalize(if base.as_os_str().is_empty() {
         Path::new(".")
     } else {
         base
     })
     .is_ok_and(|dir| dir.starts_with("/dev") || dir.starts_with("/proc"));
-    if pseudo || !std::fs::metadata(&args.spec.file).is_ok_and(|m| m.is_file()) {
+    if pseudo || !std::fs::metadata(file).is_ok_and(|m| m.is_file()) {
         return None;
     }
     Some(
@@ -282,4 +310,87 @@ fn report_drift(out: &Path, drift: &[Drift], diff: bool) -> u8 {
 fn emit_error(error: &EmitError) -> u8 {
     eprintln!("error: {error}");
     2
+}
+
+/// `dbgen plan`: exit 0 no change, 1 changes needing no acknowledgement, 2 I/O,
+/// 3 invalid spec or output, 4 an unacknowledged `data-loss`/`rejected` change in a
+/// protected environment.
+fn plan(args: &PlanArgs) -> u8 {
+    let compiled = match compile(&args.spec.file) {
+        Ok(compiled) => compiled,
+        Err(code) => return if code == 1 { 3 } else { code },
+    };
+    let known = compiled.environment_names();
+    if let Some(unknown) = args.envs.iter().find(|e| !known.contains(&e.as_str())) {
+        eprintln!(
+            "error: unknown environment `{unknown}`; the spec defines: {}",
+            known.join(", ")
+        );
+        return 2;
+    }
+    let Some(out) = output_dir(args.out.as_ref(), &args.spec.file, &compiled) else {
+        eprintln!(
+            "error: {} is not a regular file, so there is no committed tree beside it; pass the output directory with -o",
+            args.spec.file.display()
+        );
+        return 2;
+    };
+    let mut plan = match change_plan(&compiled, &out) {
+        Ok(plan) => plan,
+        Err(code) => return code,
+    };
+    if !args.envs.is_empty() {
+        plan.environments.retain(|e| args.envs.contains(&e.name));
+    }
+    print_diagnostics(&compiled.sources, &plan.stale_warnings(&compiled.safety));
+    match args.format {
+        PlanFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&plan.to_json()).unwrap_or_default()
+        ),
+        PlanFormat::Text => print!("{}", plan.to_text(use_color())),
+    }
+    plan.exit_code()
+}
+
+fn change_plan(compiled: &Compiled, out: &Path) -> Result<change::ChangePlan, u8> {
+    let committed = change::read_tree(out).map_err(|e| {
+        eprintln!("error: cannot read {}: {e}", out.display());
+        2
+    })?;
+    Ok(change::plan(
+        &committed,
+        &compiled.environments,
+        &compiled.safety,
+    ))
+}
+
+/// `render` in a protected environment: refuses (exit 4, nothing written) while a
+/// `data-loss` or `rejected` change lacks its `[[acknowledge]]` entry.
+fn gate(compiled: &Compiled, out: &Path) -> Result<(), u8> {
+    let plan = change_plan(compiled, out)?;
+    print_diagnostics(&compiled.sources, &plan.stale_warnings(&compiled.safety));
+    let blocking: Vec<_> = plan.blocking().collect();
+    if blocking.is_empty() {
+        return Ok(());
+    }
+    for (env, c) in &blocking {
+        eprintln!(
+            "error[unacknowledged-change]: {} {} `{}` in protected environment `{}`: {}",
+            c.verdict.class.as_str(),
+            c.action.as_str(),
+            c.object.reference(),
+            env.name,
+            c.verdict.reason
+        );
+    }
+    eprintln!(
+        "{} changes need acknowledgement; nothing was written. Run `dbgen plan` for the remedies and the `[[acknowledge]]` entries",
+        blocking.len()
+    );
+    Err(4)
+}
+
+fn use_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }

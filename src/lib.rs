@@ -16,6 +16,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod catalog;
+pub mod change;
 pub mod cli;
 pub mod defaults;
 pub mod diagnostic;

@@ -5,7 +5,7 @@
 //! Input: the spec's display name and text. Output: `Compiled` or a `Failure`.
 //! Invariant: a `Compiled` has passed every output check; nothing is written here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::diagnostic::Diagnostic;
@@ -25,6 +25,8 @@ pub struct Compiled {
     pub output_dir: Option<String>,
     /// Manifests per environment, in environment order.
     pub environments: Environments,
+    /// Protected environments and acknowledgements, for `change::plan`.
+    pub safety: crate::change::Safety,
 }
 
 /// Manifests per environment, in environment order.
@@ -64,7 +66,7 @@ pub fn compile(name: &str, text: &str) -> Result<Compiled, Failure> {
         }
     };
     let plan = Plan::build(&checked);
-    let (environments, problems) = render_and_verify(&plan)?;
+    let (environments, problems) = render_and_verify(&plan, &checked.safety().protected)?;
     let warnings = checked.warnings().to_vec();
     if !problems.is_empty() {
         return Err(Failure::Output {
@@ -79,17 +81,24 @@ pub fn compile(name: &str, text: &str) -> Result<Compiled, Failure> {
         warnings,
         output_dir,
         environments,
+        safety: checked.safety().clone(),
     })
 }
 
 /// Renders and verifies every environment. Environments are independent, so they run on up
 /// to as many threads as there are cores; results keep environment order, and problems come
 /// environment by environment, as a single thread would list them.
-fn render_and_verify(plan: &Plan) -> Result<(Environments, Vec<ObjectProblem>), RenderError> {
+fn render_and_verify(
+    plan: &Plan,
+    protected: &BTreeSet<String>,
+) -> Result<(Environments, Vec<ObjectProblem>), RenderError> {
     let renderer = Renderer::new();
     let verifier = Verifier::new();
     let one = |env: &EnvPlan| -> Result<(Vec<Manifest>, Vec<ObjectProblem>), RenderError> {
-        let manifests = renderer.environment(env)?;
+        let mut rendered = [(env.name.clone(), renderer.environment(env)?)];
+        // Deletion guards on data-holding objects of protected environments (issue 8).
+        crate::change::guard::apply(&mut rendered, protected)?;
+        let [(_, manifests)] = rendered;
         let problems = verify_manifests(&verifier, &manifests);
         Ok((manifests, problems))
     };

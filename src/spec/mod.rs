@@ -11,10 +11,10 @@ mod profiles;
 mod shape;
 
 pub use model::{
-    App, BackupLayer, Bitnami, Compute, Engine, Environment, HelmDelivery, InfisicalKind, Layer,
-    LogicalBackupLayer, Monitoring, MonitoringSettings, Output, ParamValue, Platform, PoolMode,
-    PoolerLayer, PostgresCluster, ReclaimPolicy, Resources, Restore, RoleStyle, SecretProvider,
-    SecretRef, Secrets, Spec, SslMode, StoreKind, VaultStore,
+    Acknowledge, AcknowledgedClass, App, BackupLayer, Bitnami, Compute, Engine, Environment,
+    HelmDelivery, InfisicalKind, Layer, LogicalBackupLayer, Monitoring, MonitoringSettings, Output,
+    ParamValue, Platform, PoolMode, PoolerLayer, PostgresCluster, ReclaimPolicy, Resources,
+    Restore, RoleStyle, SecretProvider, SecretRef, Secrets, Spec, SslMode, StoreKind, VaultStore,
 };
 pub use model::{MaxmemoryPolicy, RedisBackup, RedisCluster, RedisEngine, RedisLayer, UploadLayer};
 pub use profiles::{BUILTIN_PROFILES, BuiltinProfile};

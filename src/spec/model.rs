@@ -100,6 +100,32 @@ pub struct Spec {
     /// Redis servers, by name; apps name one with `redis = "<name>"`.
     #[serde(default)]
     pub redis: BTreeMap<String, RedisCluster>,
+    /// Reviewed `data-loss` or `rejected` changes a protected environment may render
+    /// (see `dbgen plan`); each names the environment, the object and the class.
+    #[serde(default)]
+    pub acknowledge: Vec<Acknowledge>,
+}
+
+/// One reviewed dangerous change (`[[acknowledge]]`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Acknowledge {
+    /// The environment the change is in.
+    pub environment: String,
+    /// The object as `dbgen plan` names it: `Kind/namespace/name` (`Kind/name` without a namespace).
+    pub object: String,
+    /// The class `dbgen plan` gives the change: `data-loss` or `rejected`.
+    pub class: AcknowledgedClass,
+    /// Why this is safe or intended; kept for the reviewers.
+    pub reason: String,
+}
+
+/// Classes that need an acknowledgement in a protected environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AcknowledgedClass {
+    DataLoss,
+    Rejected,
 }
 
 /// Settings shared by every Bitnami chart dbgen renders.
@@ -159,6 +185,9 @@ pub struct Environment {
     /// Whether this is a production environment (default: true for `prod` and `production`);
     /// production turns network policies on by default.
     pub production: Option<bool>,
+    /// Whether `render` refuses `data-loss` and `rejected` changes that no
+    /// `[[acknowledge]]` entry covers (default: the value of `production`).
+    pub protected: Option<bool>,
 }
 
 /// The secret provider. Which keys apply depends on `provider`: `store`, `store_kind`,

@@ -7,6 +7,7 @@
 //! Invariant: `Checked` can only be built by `check`, and `plan` can trust everything
 //! in it: names are valid and unique, references resolve, quantities parse.
 
+mod acknowledge;
 mod apps;
 mod bitnami;
 mod clusters;
@@ -51,6 +52,7 @@ pub struct Checked {
     /// Redis rendered in each environment, by environment.
     redis: BTreeMap<String, Vec<RedisEnv>>,
     warnings: Vec<Diagnostic>,
+    safety: crate::change::Safety,
 }
 
 impl Checked {
@@ -95,6 +97,11 @@ impl Checked {
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
     }
+
+    /// Protected environments and `[[acknowledge]]` entries, for the change plan.
+    pub fn safety(&self) -> &crate::change::Safety {
+        &self.safety
+    }
 }
 
 /// Checks the spec registered as `file`; on failure returns errors and warnings.
@@ -123,6 +130,8 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
     let redis = redis::check(&mut cx);
     runtime_names::check(&mut cx, &redis);
     shared_keys::check(&mut cx, &merged, &redis);
+    acknowledge::check(&mut cx);
+    let safety = acknowledge::safety(&cx, &doc.value);
     let mut diagnostics = cx.finish();
     // An empty value is reported once, as empty, not again by the check of its format.
     let empty = raw_refs::empty_values(file, &sources.get(file).text);
@@ -152,6 +161,7 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
         merged,
         redis,
         warnings: diagnostics,
+        safety,
     })
 }
 

@@ -84,6 +84,13 @@ fn checker_for(api_version: &str, kind: &str) -> Option<Checker> {
         .map(|(index, crd)| Checker::Crd(index, crd))
 }
 
+/// The embedded CRD schema text of (apiVersion, kind), for `change`'s transition rules.
+pub fn crd_schema(api_version: &str, kind: &str) -> Option<&'static str> {
+    CRDS.iter()
+        .find(|crd| crd.api_version == api_version && crd.kind == kind)
+        .map(|crd| crd.source)
+}
+
 /// The (apiVersion, kind) pairs this verifier can check, for documentation and tests.
 pub fn supported_kinds() -> Vec<(&'static str, &'static str)> {
     BUILTINS

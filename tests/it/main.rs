@@ -9,6 +9,7 @@
 mod accepted_specs;
 mod bitnami_redis_values;
 mod bitnami_values;
+mod changes;
 mod cli;
 mod diagnostics;
 mod flux;

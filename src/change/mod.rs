@@ -1,0 +1,338 @@
+//! The change plan: what applying a fresh render over the committed tree does to the
+//! running databases (`dbgen plan`, and the gate `render` passes in protected
+//! environments).
+//!
+//! Input: the committed tree (the files dbgen owns in the output directory, as `GitOps`
+//! applies them), the freshly compiled manifests and the spec's `Safety` (protected
+//! environments, `[[acknowledge]]` entries). Output: per environment, every object
+//! added, changed or removed with one consequence class, a reason naming the field,
+//! the remedy for dangerous classes, and whether an acknowledgement covers it.
+//! Invariant: computed offline and deterministically; nothing is written; a change no
+//! row of the consequence table covers is never `in-place`.
+
+mod class;
+mod diff;
+pub mod guard;
+mod guc;
+mod report;
+mod table;
+mod transition;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::path::Path;
+
+use serde::Serialize;
+
+pub use self::class::{Class, Verdict};
+pub use self::diff::Identity;
+use self::diff::{FieldChange, ObjectDiff, Objects};
+use crate::diagnostic::Diagnostic;
+use crate::source::Span;
+
+/// Protected environments and the spec's acknowledgements.
+#[derive(Debug, Clone, Default)]
+pub struct Safety {
+    pub protected: BTreeSet<String>,
+    pub acknowledgements: Vec<Acknowledgement>,
+}
+
+/// One `[[acknowledge]]` entry.
+#[derive(Debug, Clone)]
+pub struct Acknowledgement {
+    pub environment: String,
+    pub object: String,
+    pub class: Class,
+    pub reason: String,
+    pub span: Option<Span>,
+}
+
+/// What happens to an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Add,
+    Change,
+    Remove,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Add => "add",
+            Action::Change => "change",
+            Action::Remove => "remove",
+        }
+    }
+}
+
+/// One planned change of one object.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub action: Action,
+    pub object: Identity,
+    /// The file, relative to the output directory.
+    pub file: String,
+    pub verdict: Verdict,
+    /// Every changed field path (empty for add and remove).
+    pub fields: Vec<String>,
+    /// The reason of the acknowledgement that covers it, when one does.
+    pub acknowledged: Option<String>,
+}
+
+impl Change {
+    /// Whether this change stops `render` in its (protected) environment.
+    fn blocks(&self, protected: bool) -> bool {
+        protected && self.verdict.class.needs_acknowledgement() && self.acknowledged.is_none()
+    }
+}
+
+/// The changes of one environment, most dangerous first.
+#[derive(Debug, Clone)]
+pub struct EnvChanges {
+    pub name: String,
+    pub protected: bool,
+    pub changes: Vec<Change>,
+}
+
+/// The whole plan.
+#[derive(Debug, Clone)]
+pub struct ChangePlan {
+    pub environments: Vec<EnvChanges>,
+    /// Acknowledgements that match no change, by index in `Safety::acknowledgements`.
+    pub stale: Vec<usize>,
+}
+
+impl ChangePlan {
+    /// Changes that need an acknowledgement they do not have.
+    pub fn blocking(&self) -> impl Iterator<Item = (&EnvChanges, &Change)> {
+        self.environments.iter().flat_map(|env| {
+            env.changes
+                .iter()
+                .filter(|c| c.blocks(env.protected))
+                .map(move |c| (env, c))
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.environments.iter().all(|e| e.changes.is_empty())
+    }
+
+    /// `plan`'s exit code: 0 no change, 1 changes that need no acknowledgement,
+    /// 4 an unacknowledged `data-loss`/`rejected` change in a protected environment.
+    pub fn exit_code(&self) -> u8 {
+        if self.blocking().next().is_some() {
+            4
+        } else {
+            u8::from(!self.is_empty())
+        }
+    }
+
+    /// Warnings for acknowledgements that cover nothing, at their spec lines.
+    pub fn stale_warnings(&self, safety: &Safety) -> Vec<Diagnostic> {
+        self.stale
+            .iter()
+            .filter_map(|i| safety.acknowledgements.get(*i))
+            .map(|ack| {
+                Diagnostic::warning(
+                    "stale-acknowledgement",
+                    ack.span.clone(),
+                    format!(
+                        "acknowledgement of {} `{}` in `{}` matches no pending change",
+                        ack.class.as_str(),
+                        ack.object,
+                        ack.environment
+                    ),
+                )
+                .with_label("covers nothing")
+                .with_help(
+                    "remove it once the change it covered is rendered and merged, so none lingers",
+                )
+            })
+            .collect()
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        report::json(self)
+    }
+
+    pub fn to_text(&self, color: bool) -> String {
+        report::text(self, color)
+    }
+}
+
+/// The committed tree: every file dbgen's ownership manifest in `out` lists. A
+/// directory without a manifest holds nothing of dbgen's (everything is new).
+pub fn read_tree(out: &Path) -> io::Result<BTreeMap<String, String>> {
+    let manifest = match std::fs::read_to_string(out.join(crate::emit::MANIFEST)) {
+        Ok(text) => text,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(e) => return Err(e),
+    };
+    let mut files = BTreeMap::new();
+    for line in manifest.lines().skip(1) {
+        let path = line.trim_end_matches('\r');
+        // Only plain relative paths: the manifest may have been edited by hand.
+        if path.is_empty()
+            || path.starts_with('/')
+            || path
+                .split('/')
+                .any(|s| s == ".." || s == "." || s.is_empty())
+        {
+            continue;
+        }
+        match std::fs::read_to_string(out.join(path)) {
+            Ok(text) => {
+                files.insert(path.to_owned(), text);
+            }
+            // Listed but deleted by hand: GitOps no longer applies it either.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(files)
+}
+
+/// The objects of a freshly compiled render.
+fn rendered_objects(environments: &[(String, Vec<crate::render::Manifest>)]) -> Objects {
+    let mut objects: Objects = BTreeMap::new();
+    for (env, manifests) in environments {
+        for m in manifests {
+            if m.kind == crate::plan::Kind::Kustomization {
+                continue;
+            }
+            if let Some(id) = diff::identity(&m.path, &m.document) {
+                objects.entry(env.clone()).or_default().insert(
+                    id,
+                    diff::Object {
+                        file: m.path.clone(),
+                        document: m.document.clone(),
+                    },
+                );
+            }
+        }
+    }
+    objects
+}
+
+/// Plans the change from the `committed` files to the `rendered` environments.
+pub fn plan(
+    committed: &BTreeMap<String, String>,
+    rendered: &[(String, Vec<crate::render::Manifest>)],
+    safety: &Safety,
+) -> ChangePlan {
+    let old = diff::objects(committed);
+    let new = rendered_objects(rendered);
+    let diffs = diff::diff(&old, &new);
+    let mut rules = transition::Rules::default();
+    // Spec order first, then environments only the committed tree still has.
+    let mut order: Vec<&String> = rendered.iter().map(|(name, _)| name).collect();
+    order.extend(
+        old.keys()
+            .filter(|k| !rendered.iter().any(|(n, _)| n == *k)),
+    );
+    let mut used = vec![false; safety.acknowledgements.len()];
+    let mut environments = Vec::new();
+    for env in order {
+        let protected = safety.protected.contains(env)
+            || (!rendered.iter().any(|(n, _)| n == env)
+                && crate::defaults::PRODUCTION_ENVIRONMENTS.contains(&env.as_str()));
+        let mut changes: Vec<Change> = diffs
+            .get(env)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|(id, d)| classify(id, d, &mut rules))
+            .collect();
+        for change in &mut changes {
+            let reference = change.object.reference();
+            if let Some((i, ack)) = safety.acknowledgements.iter().enumerate().find(|(_, a)| {
+                a.environment == *env && a.object == reference && a.class == change.verdict.class
+            }) {
+                used[i] = true;
+                change.acknowledged = Some(ack.reason.clone());
+            }
+        }
+        changes.sort_by(|a, b| {
+            b.verdict
+                .class
+                .cmp(&a.verdict.class)
+                .then_with(|| a.object.cmp(&b.object))
+        });
+        environments.push(EnvChanges {
+            name: env.clone(),
+            protected,
+            changes,
+        });
+    }
+    let stale = used
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| !**u)
+        .map(|(i, _)| i)
+        .collect();
+    ChangePlan {
+        environments,
+        stale,
+    }
+}
+
+fn classify(id: &Identity, d: &ObjectDiff, rules: &mut transition::Rules) -> Change {
+    match d {
+        ObjectDiff::Add(object) => Change {
+            action: Action::Add,
+            object: id.clone(),
+            file: object.file.clone(),
+            verdict: table::added(&id.kind),
+            fields: Vec::new(),
+            acknowledged: None,
+        },
+        ObjectDiff::Remove(object) => Change {
+            action: Action::Remove,
+            object: id.clone(),
+            file: object.file.clone(),
+            verdict: table::removed(&id.kind, &object.document),
+            fields: Vec::new(),
+            acknowledged: None,
+        },
+        ObjectDiff::Change { old, new, fields } => {
+            let broken = rules.broken(&old.document, &new.document);
+            let verdict = fields
+                .iter()
+                .map(|f| field_verdict(&id.kind, f, &old.document, &new.document, &broken))
+                // The first field of the most dangerous class explains the object.
+                .reduce(|best, v| if v.class > best.class { v } else { best })
+                .unwrap_or_else(|| Verdict::new(Class::Restart, "changed"));
+            Change {
+                action: Action::Change,
+                object: id.clone(),
+                file: new.file.clone(),
+                verdict,
+                fields: fields.iter().map(|f| f.path.clone()).collect(),
+                acknowledged: None,
+            }
+        }
+    }
+}
+
+fn field_verdict(
+    kind: &str,
+    field: &FieldChange,
+    old: &serde_json::Value,
+    new: &serde_json::Value,
+    broken: &[transition::Broken],
+) -> Verdict {
+    let under = |rule: &str| {
+        field.path == rule
+            || field
+                .path
+                .strip_prefix(rule)
+                .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+    };
+    // The API server refuses the whole update when a rule breaks; the fields under
+    // the rule's path say why.
+    if let Some(rule) = broken.iter().find(|b| under(&b.path)) {
+        return table::crd_rule(&field.path, &rule.message, rule.evaluated);
+    }
+    table::field(kind, &field.path, old, new)
+}

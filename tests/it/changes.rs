@@ -1,0 +1,225 @@
+//! Change plans: for every `golden/changes/<case>/`, the plan from the tree rendered from
+//! `before.toml` (what is committed) to `after.toml` must equal `expected.txt` (text, with
+//! the exit code) and `expected.json`. `DBGEN_BLESS=1 cargo test --test changes` rewrites
+//! them. And `render` must refuse, writing nothing, every case with an unacknowledged
+//! `data-loss`/`rejected` change in a protected environment, then pass once the spec
+//! acknowledges each of them.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use dbgen::change::{self, ChangePlan};
+use dbgen::pipeline;
+
+fn cases() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/changes");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("before.toml").is_file())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 20, "expected at least 20 change cases");
+    cases
+}
+
+fn compile(case: &Path, file: &str) -> pipeline::Compiled {
+    let text = std::fs::read_to_string(case.join(file)).unwrap();
+    pipeline::compile(file, &text).unwrap_or_else(|e| panic!("{}/{file}: {e:?}", case.display()))
+}
+
+fn plan_of(case: &Path) -> ChangePlan {
+    let before = compile(case, "before.toml").tree().unwrap();
+    let after = compile(case, "after.toml");
+    change::plan(before.files(), &after.environments, &after.safety)
+}
+
+#[test]
+fn change_plans_match() {
+    let bless = std::env::var_os("DBGEN_BLESS").is_some();
+    let mut failures = Vec::new();
+    for case in cases() {
+        let plan = plan_of(&case);
+        let text = format!("{}exit code: {}\n", plan.to_text(false), plan.exit_code());
+        let json = format!(
+            "{}\n",
+            serde_json::to_string_pretty(&plan.to_json()).unwrap()
+        );
+        for (file, actual) in [("expected.txt", text), ("expected.json", json)] {
+            let path = case.join(file);
+            if bless {
+                std::fs::write(&path, &actual).unwrap();
+                continue;
+            }
+            let expected = std::fs::read_to_string(&path).unwrap_or_default();
+            if expected != actual {
+                failures.push(format!(
+                    "{}:\n{}",
+                    path.display(),
+                    similar::TextDiff::from_lines(&expected, &actual).unified_diff()
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "change plans differ (DBGEN_BLESS=1 to accept):\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn an_unchanged_spec_plans_nothing() {
+    let plan = plan_of(&Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/changes/unchanged"));
+    assert!(plan.is_empty());
+    assert_eq!(plan.exit_code(), 0);
+}
+
+fn dbgen(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dbgen"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.insert(path.clone(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn render_refuses_unacknowledged_dangerous_changes_and_passes_once_acknowledged() {
+    let mut gated = 0;
+    for case in cases() {
+        let plan = plan_of(&case);
+        let blocking: Vec<(String, String, &'static str)> = plan
+            .blocking()
+            .map(|(env, c)| {
+                (
+                    env.name.clone(),
+                    c.object.reference(),
+                    c.verdict.class.as_str(),
+                )
+            })
+            .collect();
+        if blocking.is_empty() {
+            continue;
+        }
+        gated += 1;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        compile(&case, "before.toml")
+            .tree()
+            .unwrap()
+            .write(&out)
+            .unwrap();
+        let before = snapshot(&out);
+        let after = dir.path().join("after.toml");
+        std::fs::copy(case.join("after.toml"), &after).unwrap();
+        let (spec, out_arg) = (after.to_str().unwrap(), out.to_str().unwrap());
+        for extra in [&["--check"][..], &[][..]] {
+            let mut args = vec!["render", "-f", spec, "-o", out_arg];
+            args.extend_from_slice(extra);
+            let output = dbgen(&args);
+            assert_eq!(
+                output.status.code(),
+                Some(4),
+                "{}: render {extra:?} must refuse: {}",
+                case.display(),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert!(String::from_utf8_lossy(&output.stderr).contains("nothing was written"));
+            assert_eq!(
+                snapshot(&out),
+                before,
+                "{}: render wrote files",
+                case.display()
+            );
+        }
+        let mut text = std::fs::read_to_string(&after).unwrap();
+        for (env, object, class) in &blocking {
+            let _ = write!(
+                text,
+                "\n[[acknowledge]]\nenvironment = \"{env}\"\nobject = \"{object}\"\nclass = \"{class}\"\nreason = \"reviewed in this change\"\n"
+            );
+        }
+        std::fs::write(&after, text).unwrap();
+        let output = dbgen(&["render", "-f", spec, "-o", out_arg]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}: acknowledged render must pass: {}",
+            case.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let output = dbgen(&["render", "--check", "-f", spec, "-o", out_arg]);
+        assert_eq!(output.status.code(), Some(0), "{}", case.display());
+        // Rendered, the acknowledgements now cover nothing: reported, not fatal.
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("stale-acknowledgement"),
+            "{}",
+            case.display()
+        );
+    }
+    assert!(
+        gated >= 8,
+        "only {gated} cases exercise the protected-environment gate"
+    );
+}
+
+#[test]
+fn deletion_guards_are_on_every_data_holding_object_of_protected_environments_only() {
+    use dbgen::change::guard::{ARGO_ANNOTATION, ARGO_VALUE, FLUX_ANNOTATION, FLUX_VALUE};
+    use dbgen::plan::Kind;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden");
+    let mut guarded = 0;
+    for case in std::fs::read_dir(root).unwrap() {
+        let case = case.unwrap().path();
+        if !case.join("dbgen.toml").is_file() {
+            continue;
+        }
+        let compiled = compile(&case, "dbgen.toml");
+        for (env, manifests) in &compiled.environments {
+            let protected = compiled.safety.protected.contains(env);
+            for m in manifests {
+                let data = match m.kind {
+                    Kind::Cluster
+                    | Kind::PersistentVolumeClaim
+                    | Kind::Database
+                    | Kind::DatabaseRole
+                    | Kind::HelmRelease
+                    | Kind::HelmValues => true,
+                    Kind::StatefulSet => m.document["spec"]["volumeClaimTemplates"].is_array(),
+                    _ => false,
+                };
+                let annotations = if m.kind == Kind::HelmValues {
+                    &m.document["commonAnnotations"]
+                } else {
+                    &m.document["metadata"]["annotations"]
+                };
+                let has = annotations[ARGO_ANNOTATION] == ARGO_VALUE
+                    && annotations[FLUX_ANNOTATION] == FLUX_VALUE;
+                assert_eq!(has, protected && data, "{}: {}", case.display(), m.path);
+                guarded += usize::from(has);
+            }
+        }
+    }
+    assert!(
+        guarded > 20,
+        "only {guarded} guarded objects in the goldens"
+    );
+}
