@@ -247,7 +247,7 @@ fn validate_and_exit_codes() {
     )
     .unwrap();
     let bad = sandbox.dbgen(&["validate"]);
-    assert_eq!(code(&bad), 1);
+    assert_eq!(code(&bad), 3, "an invalid spec is not drift");
     assert!(
         stderr(&bad).contains("dbgen.toml:25:11"),
         "{}",
