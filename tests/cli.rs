@@ -538,3 +538,138 @@ fn list_and_explain_match_their_goldens() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The pre-commit framework installed by `scripts/install-tools.sh pre-commit`, or on PATH;
+/// `None` (the test is skipped) only outside CI.
+fn pre_commit() -> Option<PathBuf> {
+    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/pre-commit");
+    let found = if local.is_file() {
+        Some(local)
+    } else {
+        Command::new("pre-commit")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+            .then(|| PathBuf::from("pre-commit"))
+    };
+    assert!(
+        found.is_some() || std::env::var_os("CI").is_none(),
+        "pre-commit is missing: run scripts/install-tools.sh pre-commit"
+    );
+    found
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let output = Command::new("git")
+        .args(["-c", "user.name=dbgen", "-c", "user.email=dbgen@localhost"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "git {args:?}: {}", stderr(&output));
+}
+
+/// Drives the real pre-commit framework with this repository's `.pre-commit-hooks.yaml`,
+/// the spec in a subdirectory and the hook's documented `args: [-f, platform/dbgen.toml]`.
+#[test]
+fn pre_commit_hook_catches_spec_edits_and_hand_edits_with_the_spec_in_a_subdirectory() {
+    let Some(pre_commit) = pre_commit() else {
+        return;
+    };
+    let bin = Path::new(env!("CARGO_BIN_EXE_dbgen")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let root = tempfile::tempdir().unwrap();
+    // The hooks repository: this repository's hook definitions, committed.
+    let hooks = root.path().join("hooks");
+    std::fs::create_dir(&hooks).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+        hooks.join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    git(&hooks, &["init", "-q"]);
+    git(&hooks, &["add", "."]);
+    git(&hooks, &["commit", "-qm", "hooks"]);
+    let rev = String::from_utf8(
+        Command::new("git")
+            .args(["rev-parse", "HEAD"])
+            .current_dir(&hooks)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    // The user's repository.
+    let repo = root.path().join("repo");
+    std::fs::create_dir_all(repo.join("platform")).unwrap();
+    std::fs::write(repo.join("platform/dbgen.toml"), SPEC).unwrap();
+    std::fs::write(
+        repo.join(".pre-commit-config.yaml"),
+        format!(
+            "repos:\n  - repo: {}\n    rev: {}\n    hooks:\n      - id: dbgen-check-system\n        args: [-f, platform/dbgen.toml]\n",
+            hooks.display(),
+            rev.trim()
+        ),
+    )
+    .unwrap();
+    git(&repo, &["init", "-q"]);
+    let run = |what: &str, all: bool| -> bool {
+        git(&repo, &["add", "-A"]);
+        let output = Command::new(&pre_commit)
+            .arg("run")
+            .args(all.then_some("--all-files"))
+            .current_dir(&repo)
+            .env("PATH", &path)
+            .env("PRE_COMMIT_HOME", root.path().join("cache"))
+            .env_remove("NO_COLOR")
+            .output()
+            .unwrap();
+        let text = format!("{what}:\n{}{}", stdout(&output), stderr(&output));
+        // Skipped would pass without checking: every staged change here must trigger it.
+        assert!(!text.contains("no files to check"), "{text}");
+        assert!(!text.contains("cannot read"), "{text}");
+        output.status.success()
+    };
+    let dbgen = |args: &[&str]| {
+        let output = run_in(&repo, args, None);
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+    };
+    dbgen(&["render", "-f", "platform", "-q"]);
+    assert!(run("first render", false), "a fresh render passes");
+    git(&repo, &["commit", "-qm", "platform", "--no-verify"]);
+
+    std::fs::write(
+        repo.join("platform/dbgen.toml"),
+        SPEC.replace("instances = 3", "instances = 5"),
+    )
+    .unwrap();
+    assert!(
+        !run("spec edited", false),
+        "a spec edit without a render fails"
+    );
+    dbgen(&["render", "-f", "platform/dbgen.toml", "-q"]);
+    assert!(
+        run("spec edited and rendered", false),
+        "passes after dbgen render"
+    );
+    git(&repo, &["commit", "-qm", "five", "--no-verify"]);
+
+    let cluster = repo.join("platform/out/dev/databases/cluster-postgresql-shared.yaml");
+    let text = std::fs::read_to_string(&cluster).unwrap();
+    std::fs::write(&cluster, text.replace("instances: 1", "instances: 2")).unwrap();
+    assert!(
+        !run("output edited by hand", false),
+        "a hand edit of the output fails"
+    );
+    dbgen(&["render", "-f", "platform", "-q"]);
+    assert_eq!(
+        std::fs::read_to_string(&cluster).unwrap(),
+        text,
+        "dbgen render restores the file, so nothing is left to commit"
+    );
+    assert!(run("output restored", true), "passes after dbgen render");
+}
