@@ -23,6 +23,7 @@ pub mod inventory;
 pub mod naming;
 pub mod pipeline;
 pub mod plan;
+pub mod reference;
 pub mod render;
 pub mod scripts;
 pub mod source;
