@@ -154,15 +154,15 @@ fn walk(
     rows: &mut Vec<String>,
 ) {
     let (target, name) = resolve(root, node);
-    let mut text = description(node).to_owned();
-    if text.is_empty() {
-        text = description(target).to_owned();
-    }
+    let text = match description(node) {
+        "" => description(target),
+        own => own,
+    };
     rows.push(format!(
         "| `{path}` | {} | {} | {} |\n",
         type_of(root, node),
         if required { "yes" } else { "" },
-        one_line(&text)
+        one_line(text)
     ));
     if let Some(name) = name {
         if seen.iter().any(|s| s == name) {
