@@ -673,3 +673,51 @@ fn pre_commit_hook_catches_spec_edits_and_hand_edits_with_the_spec_in_a_subdirec
     );
     assert!(run("output restored", true), "passes after dbgen render");
 }
+
+/// The README's quick start, run exactly as written in an empty directory with this dbgen
+/// on PATH.
+#[test]
+fn readme_quick_start_runs_as_written() {
+    let readme = include_str!("../README.md");
+    let section = readme
+        .split_once("\n## Quick start\n")
+        .expect("README has a Quick start section")
+        .1;
+    let script = section
+        .split_once("```sh\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .expect("the Quick start has a sh block")
+        .0;
+    assert!(script.contains("dbgen init"), "{script}");
+    let dir = tempfile::tempdir().unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_dbgen")).parent().unwrap();
+    let output = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", script])
+        .current_dir(dir.path())
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{script}\n{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    assert!(
+        dir.path()
+            .join("platform/out/prod/kustomization.yaml")
+            .is_file()
+    );
+    assert!(
+        stdout(&output).contains("my-app-postgresql"),
+        "{}",
+        stdout(&output)
+    );
+}
