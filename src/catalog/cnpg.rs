@@ -50,6 +50,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn data_matches_the_pinned_operator() {
+        // The list is CloudNativePG 1.30's: moving the pinned operator means reviewing
+        // FixedConfigurationParameters in its pkg/postgres/configuration.go and this file.
+        assert_eq!(
+            crate::defaults::CNPG_VERSION,
+            (1, 30),
+            "CNPG_VERSION moved: review data/cnpg-fixed-parameters.tsv against the new release"
+        );
+        assert!(DATA.contains("commit b122f632"));
+    }
+
+    #[test]
     fn operator_managed_parameters() {
         assert_eq!(managed("wal_level"), None);
         assert_eq!(managed("archive_mode"), Some(Managed::Fixed));
