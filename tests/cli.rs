@@ -478,6 +478,15 @@ fn deny_warnings_and_unknown_environments() {
     let denied = sandbox.dbgen(&["render", "--deny-warnings"]);
     assert_eq!(code(&denied), 3);
     assert!(!sandbox.path("out").exists(), "nothing written");
+    let allowed = spec.replace(
+        "namespace = \"databases\"\n",
+        "namespace = \"databases\"\nallow_warnings = [\"bitnami-images\"]\n",
+    );
+    assert_ne!(allowed, spec);
+    std::fs::write(sandbox.path("dbgen.toml"), &allowed).unwrap();
+    let quiet = sandbox.dbgen(&["validate", "--deny-warnings"]);
+    assert_eq!(code(&quiet), 0, "{}", stderr(&quiet));
+    assert!(!stderr(&quiet).contains("warning"), "{}", stderr(&quiet));
     let typo = sandbox.dbgen(&["list", "--env", "prd"]);
     assert_eq!(code(&typo), 2);
     assert!(
