@@ -745,7 +745,7 @@ fn list_and_explain_as_json() {
     assert_eq!(cluster["kind"], "CNPG Cluster");
     assert_eq!(cluster["pods"], 3);
     // 3 instances × 50Gi (the spec's storage for prod).
-    assert_eq!(prod["totals"]["storage_bytes"], 3 * 50u64 << 30);
+    assert_eq!(prod["totals"]["storage_bytes"], (3 * 50u64) << 30);
     let explain = sandbox.dbgen(&[
         "explain", "app", "docspell", "--env", "prod", "--format", "json",
     ]);
