@@ -171,6 +171,12 @@ pub struct Platform {
     /// How login roles are declared: `objects` (one `DatabaseRole` per role, the default
     /// from CloudNativePG 1.30) or `inline` (`managed.roles` in the Cluster).
     pub roles: Option<RoleStyle>,
+    /// The oldest dbgen that may render this spec (`major.minor` or `major.minor.patch`);
+    /// an older dbgen refuses the spec instead of rendering it differently.
+    pub min_version: Option<String>,
+    /// Warning codes to silence (e.g. `["bitnami-images"]`); `--deny-warnings` ignores them too.
+    #[serde(default)]
+    pub allow_warnings: Vec<String>,
 }
 
 /// One environment.

@@ -503,6 +503,15 @@ fn deny_warnings_and_unknown_environments() {
     let denied = sandbox.dbgen(&["render", "--deny-warnings"]);
     assert_eq!(code(&denied), 3);
     assert!(!sandbox.path("out").exists(), "nothing written");
+    let allowed = spec.replace(
+        "namespace = \"databases\"\n",
+        "namespace = \"databases\"\nallow_warnings = [\"bitnami-images\"]\n",
+    );
+    assert_ne!(allowed, spec);
+    std::fs::write(sandbox.path("dbgen.toml"), &allowed).unwrap();
+    let quiet = sandbox.dbgen(&["validate", "--deny-warnings"]);
+    assert_eq!(code(&quiet), 0, "{}", stderr(&quiet));
+    assert!(!stderr(&quiet).contains("warning"), "{}", stderr(&quiet));
     let typo = sandbox.dbgen(&["list", "--env", "prd"]);
     assert_eq!(code(&typo), 2);
     assert!(
@@ -745,4 +754,36 @@ fn readme_quick_start_runs_as_written() {
         "{}",
         stdout(&output)
     );
+}
+
+#[test]
+fn list_and_explain_as_json() {
+    let sandbox = Sandbox::new(SPEC);
+    let list = sandbox.dbgen(&["list", "--env", "prod", "--format", "json"]);
+    assert_eq!(code(&list), 0, "{}", stderr(&list));
+    let doc = json(&list);
+    let envs = doc["environments"].as_array().unwrap();
+    assert_eq!(envs.len(), 1);
+    let prod = &envs[0];
+    assert_eq!(prod["name"], "prod");
+    let cluster = &prod["workloads"][0];
+    assert_eq!(cluster["kind"], "CNPG Cluster");
+    assert_eq!(cluster["pods"], 3);
+    // 3 instances × 50Gi (the spec's storage for prod).
+    assert_eq!(prod["totals"]["storage_bytes"], (3 * 50u64) << 30);
+    let explain = sandbox.dbgen(&[
+        "explain", "app", "docspell", "--env", "prod", "--format", "json",
+    ]);
+    assert_eq!(code(&explain), 0, "{}", stderr(&explain));
+    let doc = json(&explain);
+    let connection = &doc["connections"][0];
+    assert_eq!(connection["secret"], "docspell-postgresql");
+    assert_eq!(connection["namespace"], "docspell");
+    assert_eq!(connection["host"], "postgresql-shared-rw.databases");
+    assert_eq!(connection["port"], "5432");
+    assert_eq!(connection["remote"][0]["key"], "databases/prod/docspell");
+    assert_eq!(connection["remote"][0]["property"], "password");
+    let unknown = sandbox.dbgen(&["explain", "app", "docspel"]);
+    assert_eq!(code(&unknown), 2);
+    assert!(stderr(&unknown).contains("did you mean `docspell`?"));
 }
