@@ -54,7 +54,7 @@ mod tests {
         // The list is CloudNativePG 1.30's: moving the pinned operator means reviewing
         // FixedConfigurationParameters in its pkg/postgres/configuration.go and this file.
         assert_eq!(
-            crate::defaults::CNPG_VERSION,
+            crate::pins::CNPG_VERSION,
             (1, 30),
             "CNPG_VERSION moved: review data/cnpg-fixed-parameters.tsv against the new release"
         );
