@@ -21,8 +21,8 @@ use k8s_openapi::api::apps::v1::{
 use k8s_openapi::api::core::v1::{
     Affinity, Container, ContainerPort, EnvVar, ExecAction, Lifecycle, LifecycleHandler,
     PersistentVolumeClaim, PersistentVolumeClaimSpec, PodAffinityTerm, PodAntiAffinity,
-    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, ServicePort,
-    ServiceSpec, Volume, VolumeResourceRequirements, WeightedPodAffinityTerm,
+    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SecurityContext,
+    ServicePort, ServiceSpec, Volume, VolumeResourceRequirements, WeightedPodAffinityTerm,
 };
 use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -459,6 +459,13 @@ fn services(scope: &Scope<'_>, objects: &mut Vec<Object>) {
     }
 }
 
+fn restricted() -> SecurityContext {
+    SecurityContext {
+        run_as_non_root: Some(true),
+        ..restricted_container()
+    }
+}
+
 fn env(name: &str, value: &str) -> EnvVar {
     EnvVar {
         name: name.to_string(),
@@ -567,7 +574,7 @@ fn postgres_container(scope: &Scope<'_>) -> Container {
             ..Lifecycle::default()
         }),
         resources: Some(resources(&scope.merged.requests, &scope.merged.limits)),
-        security_context: Some(restricted_container()),
+        security_context: Some(restricted()),
         volume_mounts: Some(vec![
             mount("data", mount_path, false),
             mount("config", CONFIG_DIR, true),
@@ -617,7 +624,7 @@ fn exporter_container() -> Container {
             limits: Some(quantity("500m", "256Mi")),
             ..ResourceRequirements::default()
         }),
-        security_context: Some(restricted_container()),
+        security_context: Some(restricted()),
         volume_mounts: Some(vec![mount("admin", ADMIN_SECRET_DIR, true)]),
         ..Container::default()
     }

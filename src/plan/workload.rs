@@ -62,9 +62,6 @@ pub(super) fn restricted_pod(uid: i64) -> PodSecurityContext {
 
 /// The container security context of every container dbgen writes: no privilege
 /// escalation, no capabilities, a read-only root filesystem (writable paths are volumes).
-/// `runAsNonRoot` is not repeated here: [`restricted_pod`] sets it for every container of
-/// the pod, init and ephemeral debug containers included, and one place to read it is one
-/// place a patch has to change.
 pub(super) fn restricted_container() -> SecurityContext {
     SecurityContext {
         allow_privilege_escalation: Some(false),
