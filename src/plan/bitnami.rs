@@ -9,7 +9,7 @@
 //! and every app's credentials.
 //! Invariant: every password reaches the chart through `existingSecret`/`customUsersSecret`,
 //! never through values, so rendering the chart twice gives the same objects; every values
-//! key written here exists in the pinned chart's `values.yaml` (`tests/bitnami_values.rs`).
+//! key written here exists in the pinned chart's `values.yaml` (`tests/it/bitnami_values.rs`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

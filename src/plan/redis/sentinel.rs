@@ -3,7 +3,7 @@
 //!
 //! Input: a `Scope`. Output: one `HelmValuesPlan` (values file + `helmCharts` entry).
 //! Invariant: every key written here exists in the pinned chart's `values.yaml`, and the
-//! merged values validate against its `values.schema.json` (`tests/bitnami_redis_values.rs`);
+//! merged values validate against its `values.schema.json` (`tests/it/bitnami_redis_values.rs`);
 //! the chart never generates a password (`auth.existingSecret`), since `helm template`
 //! cannot look up the previous one and would re-randomise it on every render.
 
