@@ -101,6 +101,12 @@ impl Tree {
         } else {
             None
         };
+        // Half the files of that render may be in place; only a write finishes it.
+        if swap::has_pending_commit(out) {
+            return Err(EmitError::Interrupted {
+                out: out.to_path_buf(),
+            });
+        }
         Ok(Plan::new(out, out, &self.files, options.adopt)?.into_drift(&self.files))
     }
 
@@ -246,6 +252,9 @@ pub enum EmitError {
         /// How many of them are files carrying dbgen's generated-file header.
         generated: usize,
     },
+    /// A render was interrupted after its commit; `check` cannot judge a half-moved tree.
+    #[error("an interrupted render of {} has not finished; run `dbgen render` to finish it, then check again", out.display())]
+    Interrupted { out: PathBuf },
     /// The output path exists and is not a directory.
     #[error("{} is not a directory; dbgen needs a directory (or a path that does not exist yet) to write into", path.display())]
     NotADirectory { path: PathBuf },

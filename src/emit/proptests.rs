@@ -190,7 +190,11 @@ proptest! {
             Err(e) => {
                 prop_assert!(crash::is_simulated(&e), "{e}");
                 let committed = out.join(".dbgen-commit").exists();
-                if !committed {
+                if committed {
+                    let checked = new.check(&out);
+                    let interrupted = matches!(checked, Err(EmitError::Interrupted { .. }));
+                    prop_assert!(interrupted, "check of a half-moved tree: {:?}", checked);
+                } else {
                     // What a reader (kustomize, git) sees before any recovery.
                     holds(&out, &old, &foreign).map_err(TestCaseError::fail)?;
                 }

@@ -60,7 +60,7 @@ pub(super) fn apply(
 /// uncommitted ones; returns the leftovers it could not remove.
 pub(super) fn recover(out: &Path) -> Result<Vec<String>, EmitError> {
     let commit = out.join(COMMIT);
-    let mut leftovers = if fs::symlink_metadata(&commit).is_ok_and(|m| m.is_dir()) {
+    let mut leftovers = if has_pending_commit(out) {
         roll_forward(out, &commit)?
     } else {
         Vec::new()
@@ -72,6 +72,11 @@ pub(super) fn recover(out: &Path) -> Result<Vec<String>, EmitError> {
         }
     }
     Ok(leftovers)
+}
+
+/// Whether an interrupted write left a committed journal to roll forward.
+pub(super) fn has_pending_commit(out: &Path) -> bool {
+    fs::symlink_metadata(out.join(COMMIT)).is_ok_and(|m| m.is_dir())
 }
 
 /// `.dbgen-staging`, `.dbgen-staging.1`, … in the order they are tried.

@@ -794,7 +794,9 @@ fn writing_an_empty_tree_deletes_every_generated_file() {
 
 #[test]
 fn invalid_tree_paths_are_rejected_as_dbgen_bugs() {
-    let cases: [&[&str]; 9] = [
+    let cases: [&[&str]; 11] = [
+        &[".dbgen-staging/x.yaml"],
+        &["#notes"],
         &[""],
         &["/abs.yaml"],
         &["../up.yaml"],
