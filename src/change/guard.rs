@@ -6,7 +6,8 @@
 //! Output: the same manifests, data-holding ones in protected environments with
 //! `argocd.argoproj.io/sync-options: Delete=false,Prune=false` and
 //! `kustomize.toolkit.fluxcd.io/prune: disabled` (a Bitnami chart's values get them as
-//! `commonAnnotations`, which the chart puts on every object of the release).
+//! `commonAnnotations`, which the chart puts on every object of the release, in the
+//! values file or a Flux `HelmRelease`'s `spec.values`).
 //! Invariant: other environments and objects are untouched, byte for byte.
 
 use std::collections::BTreeSet;
@@ -45,15 +46,16 @@ pub fn apply(
             continue;
         }
         for manifest in manifests.iter_mut().filter(|m| holds_data(m)) {
-            let annotations = if manifest.kind == Kind::HelmValues {
-                entry(&mut manifest.document, "commonAnnotations")
+            if manifest.kind == Kind::HelmValues {
+                annotate(entry(&mut manifest.document, "commonAnnotations"));
             } else {
                 let metadata = entry(&mut manifest.document, "metadata");
-                entry(metadata, "annotations")
-            };
-            if let Value::Object(map) = annotations {
-                map.insert(ARGO_ANNOTATION.to_owned(), ARGO_VALUE.into());
-                map.insert(FLUX_ANNOTATION.to_owned(), FLUX_VALUE.into());
+                annotate(entry(metadata, "annotations"));
+            }
+            // A Flux release carries the same values as the helmCharts values file.
+            if manifest.kind == Kind::HelmRelease {
+                let values = entry(entry(&mut manifest.document, "spec"), "values");
+                annotate(entry(values, "commonAnnotations"));
             }
             let body = crate::yaml::emit(&manifest.document).map_err(|e| RenderError {
                 path: manifest.path.clone(),
@@ -64,6 +66,13 @@ pub fn apply(
         }
     }
     Ok(())
+}
+
+fn annotate(annotations: &mut Value) {
+    if let Value::Object(map) = annotations {
+        map.insert(ARGO_ANNOTATION.to_owned(), ARGO_VALUE.into());
+        map.insert(FLUX_ANNOTATION.to_owned(), FLUX_VALUE.into());
+    }
 }
 
 /// The object at `key` of `value`, created empty when missing.
