@@ -741,6 +741,8 @@ fn report_drift(session: &Session<'_>, out: &Path, drift: &[Drift], diff: bool) 
 /// Puts the output directory's repository-relative path into a diff's `a/`/`b/` headers, so
 /// that `git apply` works from the repository root.
 fn rebase_diff(diff: &str, out: &str) -> String {
+    // An output directory outside the repository keeps its absolute path, minus the root.
+    let out = out.trim_start_matches('/');
     if out.is_empty() {
         return diff.to_owned();
     }

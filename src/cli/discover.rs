@@ -104,11 +104,7 @@ pub(super) fn repo_relative(path: &Path, cwd: &Path) -> String {
     let shown = absolute
         .strip_prefix(normalize(base))
         .map_or_else(|_| path.to_path_buf(), Path::to_path_buf);
-    shown
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/")
+    shown.to_string_lossy().replace('\\', "/")
 }
 
 /// Removes `.` and folds `..` without touching the filesystem (the output directory may not
