@@ -385,9 +385,14 @@ namespace = "wiki"
             .replace("\"infra/", "\"/infra/");
         assert_eq!(errors(&spec), []);
         let spec = spec.replace("\"/infra/{env}/s3\" } }\n[apps", "\"infra/s3/\" } }\n[apps");
+        // The Redis upload still reads `dumps-s3` from `/infra/{env}/s3`: one Secret name
+        // from two keys is a collision of its own.
         assert_eq!(
             errors(&spec),
-            [("invalid-value", "\"infra/s3/\"".to_string())]
+            [
+                ("invalid-value", "\"infra/s3/\"".to_string()),
+                ("name-collision", String::new())
+            ]
         );
     }
 }
