@@ -120,10 +120,14 @@ fn credentials_secrets(
                 && let (Some(secret), Some(key)) = (&upload.credentials, &upload.credentials_key)
                 && let Ok(remote) = naming::expand(key, &vars)
             {
+                let table = upload
+                    .table
+                    .clone()
+                    .or_else(|| cx.key(&["postgres", &entry.key]));
                 uses.push((
                     secret.clone(),
                     remote,
-                    upload.table.clone(),
+                    table,
                     format!("the logical backup upload of {}", entry.describe()),
                 ));
             }
@@ -134,10 +138,15 @@ fn credentials_secrets(
                 && let (Some(secret), Some(key)) = (&upload.credentials, &upload.credentials_key)
                 && let Ok(remote) = naming::expand(key, &vars)
             {
+                let table = upload
+                    .table
+                    .clone()
+                    .or_else(|| cx.at(&["redis", &server.key, "backup"]))
+                    .or_else(|| cx.key(&["redis", &server.key]));
                 uses.push((
                     secret.clone(),
                     remote,
-                    upload.table.clone(),
+                    table,
                     format!("the backup upload of Redis `{}`", server.key),
                 ));
             }

@@ -385,13 +385,14 @@ namespace = "wiki"
             .replace("\"infra/", "\"/infra/");
         assert_eq!(errors(&spec), []);
         let spec = spec.replace("\"/infra/{env}/s3\" } }\n[apps", "\"infra/s3/\" } }\n[apps");
-        // The Redis upload still reads `dumps-s3` from `/infra/{env}/s3`: one Secret name
-        // from two keys is a collision of its own.
+        // The Redis upload now reads Secret `dumps-s3` from another key than the
+        // PostgreSQL one: a collision too.
+        let upload = "{ upload = { destination = \"s3://dumps/redis/\", credentials = \"dumps-s3\", credentials_key = \"infra/s3/\" } }";
         assert_eq!(
             errors(&spec),
             [
-                ("invalid-value", "\"infra/s3/\"".to_string()),
-                ("name-collision", String::new())
+                ("name-collision", upload.to_string()),
+                ("invalid-value", "\"infra/s3/\"".to_string())
             ]
         );
     }
