@@ -211,6 +211,7 @@ struct ValidateArgs {
 }
 
 #[derive(Debug, clap::Args)]
+#[allow(clippy::struct_excessive_bools)] // each bool is one independent command-line flag
 struct RenderArgs {
     #[command(flatten)]
     spec: SpecArg,
@@ -920,7 +921,11 @@ fn plan(session: &mut Session<'_>, args: &PlanArgs) -> u8 {
     if !args.envs.is_empty() {
         plan.environments.retain(|e| args.envs.contains(&e.name));
     }
-    session.diagnostics(&input, &compiled.sources, &plan.stale_warnings(&compiled.safety));
+    session.diagnostics(
+        &input,
+        &compiled.sources,
+        &plan.stale_warnings(&compiled.safety),
+    );
     let code = plan.exit_code();
     if session.json() {
         // The plan's own document, as documented; diagnostics go to stderr.
@@ -964,7 +969,11 @@ fn gate(
     out: &Path,
 ) -> Result<(), u8> {
     let plan = change_plan(session, compiled, out)?;
-    session.diagnostics(input, &compiled.sources, &plan.stale_warnings(&compiled.safety));
+    session.diagnostics(
+        input,
+        &compiled.sources,
+        &plan.stale_warnings(&compiled.safety),
+    );
     let blocking: Vec<_> = plan.blocking().collect();
     if blocking.is_empty() {
         return Ok(());

@@ -95,10 +95,10 @@ fn render_and_verify(
     let renderer = Renderer::new();
     let verifier = Verifier::new();
     let one = |env: &EnvPlan| -> Result<(Vec<Manifest>, Vec<ObjectProblem>), RenderError> {
-        let mut rendered = [(env.name.clone(), renderer.environment(env)?)];
+        let mut guarded = [(env.name.clone(), renderer.environment(env)?)];
         // Deletion guards on data-holding objects of protected environments (issue 8).
-        crate::change::guard::apply(&mut rendered, protected)?;
-        let [(_, manifests)] = rendered;
+        crate::change::guard::apply(&mut guarded, protected)?;
+        let [(_, manifests)] = guarded;
         let problems = verify_manifests(&verifier, &manifests);
         Ok((manifests, problems))
     };

@@ -241,7 +241,9 @@ fn stdout_prints_one_environment_as_a_stream() {
 /// stream without it would deploy Secrets and Jobs but no database, so nothing is printed.
 #[test]
 fn stdout_refuses_an_environment_with_helm_charts() {
-    let sandbox = Sandbox::new(include_str!("../../golden/seed-000-bitnami-shared/dbgen.toml"));
+    let sandbox = Sandbox::new(include_str!(
+        "../../golden/seed-000-bitnami-shared/dbgen.toml"
+    ));
     let output = sandbox.dbgen(&["render", "--stdout", "--env", "prod"]);
     assert_eq!(code(&output), 2, "{}", stderr(&output));
     assert!(stdout(&output).is_empty(), "{}", stdout(&output));

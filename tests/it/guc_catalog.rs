@@ -3,8 +3,8 @@
 //! the catalog of that server's major. Fails when the server moves to a build whose parameters
 //! differ and `scripts/gen-guc-catalog.sh` was not run again. Fails under `CI` without a server.
 
-use dbgen::catalog::guc;
 use crate::support::{clean_command, pg_bindir, require, run_ok};
+use dbgen::catalog::guc;
 
 #[test]
 fn catalog_matches_the_installed_server() {

@@ -152,7 +152,8 @@ fn read_back(bindir: &Path, data: &Path, config: &Path, name: &str) -> String {
 
 #[test]
 fn postgres_reads_every_parameter_back_unchanged() {
-    let Some(bindir) = support::require("PostgreSQL (postgres)", support::pg_bindir(), "postgres") else {
+    let Some(bindir) = support::require("PostgreSQL (postgres)", support::pg_bindir(), "postgres")
+    else {
         return;
     };
     if support::run_ok(Command::new("id").arg("-u")).stdout == b"0\n" {
