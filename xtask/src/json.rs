@@ -9,7 +9,15 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-/// The schema file text of `value`.
+/// The form embedded under `schemas/crds/`: the same JSON on one line without whitespace,
+/// keys in converted order, then a newline (less text for the compiler and the verifier).
+pub fn to_embedded(value: &Value) -> String {
+    let mut text = serde_json::to_string(value).expect("a JSON value serializes");
+    text.push('\n');
+    text
+}
+
+/// The readable schema file text of `value` (`crd2schema`, the fixtures).
 pub fn to_text(value: &Value) -> String {
     let mut out = String::new();
     write_value(&mut out, value, 0);

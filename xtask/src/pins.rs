@@ -69,7 +69,7 @@ pub fn generate(pins: &Pins, upstream: &Path) -> Result<BTreeMap<String, String>
             let text =
                 read(&path).map_err(|e| format!("{e} (download it from {})", source.url(file)))?;
             for c in convert::convert(&text).map_err(|e| format!("{}: {e}", path.display()))? {
-                produced.insert(c.path, json::to_text(&c.schema));
+                produced.insert(c.path, json::to_embedded(&c.schema));
             }
         }
         for schema in &source.schemas {
