@@ -921,11 +921,16 @@ fn plan(session: &mut Session<'_>, args: &PlanArgs) -> u8 {
     if !args.envs.is_empty() {
         plan.environments.retain(|e| args.envs.contains(&e.name));
     }
-    session.diagnostics(
-        &input,
-        &compiled.sources,
-        &plan.stale_warnings(&compiled.safety),
-    );
+    let warnings = plan.stale_warnings(&compiled.safety);
+    if session.json() {
+        // The plan's JSON document is the stable shape; its warnings (a stale
+        // acknowledgement) go to stderr as text rather than into a document nobody prints.
+        if !warnings.is_empty() {
+            eprint!("{}", diagnostic::render(&compiled.sources, &warnings));
+        }
+    } else {
+        session.diagnostics(&input, &compiled.sources, &warnings);
+    }
     let code = plan.exit_code();
     if session.json() {
         // The plan's own document, as documented; diagnostics go to stderr.
