@@ -161,7 +161,7 @@ key = "shop/{env}/{app}"
 [postgres_defaults]
 name = "db-{app}-{env}"
 engine = "cnpg"
-version = "16.4"
+version = "16.10"
 
 [apps.reports]
 dedicated = true
