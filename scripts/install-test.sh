@@ -12,8 +12,8 @@ work=$(mktemp -d)
 trap 'rm -rf -- "$work"' EXIT
 
 git clone --quiet --no-hardlinks -- "$repo_root" "$work/clone"
-CARGO_TARGET_DIR="$repo_root/target" cargo install --locked --quiet --path "$work/clone" --root "$work/root"
-dbgen=$work/root/bin/dbgen
+CARGO_TARGET_DIR="$repo_root/target" cargo install --locked --quiet --path "$work/clone" --root "$work/install"
+dbgen=$work/install/bin/dbgen
 size=$(stat -c %s -- "$dbgen")
 echo "installed $("$dbgen" --version), $((size / 1024 / 1024)) MiB ($size bytes)"
 [[ $size -le $((12 * 1024 * 1024)) ]] || { echo "binary larger than 12 MiB" >&2; exit 1; }
