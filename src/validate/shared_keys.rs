@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::context::Context;
 use super::topology;
 use crate::defaults;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::model::Merged;
 use crate::model::RedisEnv;
 use crate::model::owned::bitnami;
@@ -59,7 +59,7 @@ pub(super) fn check(
                 continue;
             }
             let mut diagnostic = Diagnostic::error(
-                "shared-password",
+                Code::SharedPassword,
                 reader.span.clone(),
                 format!(
                     "{} and {} would both read the password `{property}` of `{location}` in environment `{env}`",
@@ -163,7 +163,7 @@ fn credentials_secrets(
                 continue;
             }
             let mut diagnostic = Diagnostic::error(
-                "name-collision",
+                Code::NameCollision,
                 current.2.clone(),
                 format!(
                     "{} and {} both name credentials Secret `{}` in environment `{env}`, read from different keys (`{}` and `{}`)",
