@@ -26,6 +26,8 @@ enum Decide {
     Instances,
     PodTemplate,
     ConnectionTarget,
+    Login,
+    ProvisionScript,
 }
 
 /// One row: `field` is a dotted prefix of the changed path (`*` one segment,
@@ -50,6 +52,7 @@ const CNPG_UPGRADE: &str = "CloudNativePG docs, PostgreSQL Upgrades: minor = rol
 const CNPG_PARAMS: &str = "CloudNativePG docs, PostgreSQL Configuration + PostgreSQL pg_settings.context: postmaster parameters restart the instances, others reload";
 const CNPG_RECONCILE: &str = "CloudNativePG docs, Declarative role/database management: reconciled online by the instance manager";
 const CNPG_BOOTSTRAP: &str = "CloudNativePG docs, Bootstrap: read only when the cluster is created";
+const PG_LOGIN: &str = "PostgreSQL docs, CREATE ROLE: LOGIN is checked when a session starts; CloudNativePG docs, Declarative role management: reconciled online with ALTER ROLE";
 const ESO: &str = "External Secrets / Infisical operator docs: the target Secret is rewritten on the next refresh";
 const HELM: &str = "Helm upgrade: changed values re-render the chart; StatefulSet volumeClaimTemplates stay immutable (Kubernetes API)";
 
@@ -128,6 +131,12 @@ const TABLE: &[Row] = &[
         field: "spec.postgresql.pg_ident",
         decide: Decide::Fixed(Class::InPlace, "pg_ident is reloaded without a restart"),
         source: CNPG_PARAMS,
+    },
+    Row {
+        kind: "Cluster",
+        field: "spec.managed.roles.login",
+        decide: Decide::Login,
+        source: PG_LOGIN,
     },
     Row {
         kind: "Cluster",
@@ -298,6 +307,12 @@ const TABLE: &[Row] = &[
     },
     Row {
         kind: "DatabaseRole",
+        field: "spec.login",
+        decide: Decide::Login,
+        source: PG_LOGIN,
+    },
+    Row {
+        kind: "DatabaseRole",
         field: "spec",
         decide: Decide::Fixed(Class::InPlace, "applied online (ALTER ROLE)"),
         source: CNPG_RECONCILE,
@@ -349,6 +364,12 @@ const TABLE: &[Row] = &[
         field: "spec",
         decide: Decide::Fixed(Class::InPlace, "Service changes apply online"),
         source: K8S_SVC,
+    },
+    Row {
+        kind: "ConfigMap",
+        field: "data.provision.sql",
+        decide: Decide::ProvisionScript,
+        source: PG_LOGIN,
     },
     Row {
         kind: "ConfigMap",
@@ -525,9 +546,13 @@ pub(super) fn removed(kind: &str, document: &Value) -> Verdict {
         },
         "DatabaseRole" => match document["spec"]["databaseRoleReclaimPolicy"].as_str() {
             Some("delete") => data_loss("databaseRoleReclaimPolicy is delete: the role is dropped"),
+            _ if document["spec"]["login"].as_bool() == Some(false) => Verdict::new(
+                Class::InPlace,
+                "the role stays in PostgreSQL without LOGIN (its app was retired)",
+            ),
             _ => Verdict::new(
                 Class::InPlace,
-                "the role stays in PostgreSQL with LOGIN and a valid password: run `ALTER ROLE <role> NOLOGIN` by hand",
+                "the role stays in PostgreSQL with LOGIN and a valid password: retire the app first (`retired = true`), apply, then remove it",
             ),
         },
         // CloudNativePG docs, Backup: without them no new base backup or WAL is archived.
@@ -593,6 +618,16 @@ pub(super) fn field(kind: &str, path: &str, old: &Value, new: &Value) -> Verdict
         Decide::Instances => instances(&cx),
         Decide::PodTemplate => pod_template(&cx, "the pod template changes"),
         Decide::ConnectionTarget => connection(&cx),
+        Decide::ProvisionScript => provision_script(&old["data"], &new["data"]),
+        Decide::Login => {
+            // The role is named beside `login`: `spec.name`, or the `managed.roles` item.
+            let parent = full.rsplit_once('.').map_or("", |(p, _)| p);
+            let role = lookup(new, &format!("{parent}.name"));
+            login(
+                &cx,
+                role.as_ref().and_then(Value::as_str).unwrap_or("the role"),
+            )
+        }
     };
     Verdict {
         reason: format!("{path}: {}", verdict.reason),
@@ -655,6 +690,61 @@ struct Cx<'a> {
     new: &'a Value,
     field_old: Option<&'a Value>,
     field_new: Option<&'a Value>,
+}
+
+/// The provisioning script (`statefulset`, `bitnami`): which roles it newly retires.
+fn provision_script(old: &Value, new: &Value) -> Verdict {
+    let retired = |data: &Value| -> Vec<String> {
+        let text = data["provision.sql"].as_str().unwrap_or_default();
+        let mut lines = text.lines();
+        let mut roles = Vec::new();
+        while let Some(line) = lines.next() {
+            // The role is set on the line after the comment (`scripts::provision_sql_retiring`).
+            if line.starts_with("-- Retired role ")
+                && let Some(role) = lines
+                    .next()
+                    .and_then(|l| l.strip_prefix("\\set dbgen_role "))
+            {
+                roles.push(role.trim_matches('\'').replace("''", "'"));
+            }
+        }
+        roles
+    };
+    let before = retired(old);
+    let newly: Vec<String> = retired(new)
+        .into_iter()
+        .filter(|r| !before.contains(r))
+        .collect();
+    if newly.is_empty() {
+        return Verdict::new(
+            Class::InPlace,
+            "scripts read it on their next run; a running server only at its next restart",
+        );
+    }
+    Verdict::new(
+        Class::InPlace,
+        format!(
+            "the provisioning Job disables the login of {roles}: connections by {roles} are refused from the next login; running sessions continue",
+            roles = newly.join(", ")
+        ),
+    )
+}
+
+/// Disabling a login (a retired app) or enabling it again.
+fn login(cx: &Cx<'_>, role: &str) -> Verdict {
+    if cx.field_new.and_then(Value::as_bool) == Some(false) {
+        Verdict::new(
+            Class::InPlace,
+            format!(
+                "login disabled: connections by {role} are refused from the next login; running sessions continue"
+            ),
+        )
+    } else {
+        Verdict::new(
+            Class::InPlace,
+            format!("login enabled: {role} may connect again once its password Secret exists"),
+        )
+    }
 }
 
 fn instances_of(document: &Value) -> Option<u64> {

@@ -86,6 +86,14 @@ impl Scope<'_> {
         apps
     }
 
+    /// [`Self::apps_by_role`] without retired apps: those that get credentials and whose
+    /// users Pgpool accepts.
+    fn active_apps_by_role(&self) -> Vec<(&str, &App, String, String)> {
+        let mut apps = self.apps_by_role();
+        apps.retain(|a| a.1.retired != Some(true));
+        apps
+    }
+
     /// `credentials_key` with `{env}` and `{cluster}` expanded (validate checked both).
     fn credentials_key(&self) -> String {
         let template = self.entry.spec.credentials_key.clone().unwrap_or_default();
@@ -143,7 +151,7 @@ pub fn admin_access(cluster: &str, fullname: &str, namespace: &str) -> AdminAcce
 pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec<Object> {
     let scope = Scope::new(checked, env, entry);
     let mut objects = Vec::new();
-    for (app_key, app, database, role) in scope.apps_by_role() {
+    for (app_key, app, database, role) in scope.active_apps_by_role() {
         app_credentials(&scope, app_key, app, &database, &role, &mut objects);
     }
     password_secrets(&scope, &mut objects);
@@ -180,6 +188,7 @@ fn provisioning_objects(
             role,
             password_secret: naming::role_secret(scope.cluster, key),
             extensions: app.extensions.clone(),
+            retired: app.retired == Some(true),
         })
         .collect();
     let meta = |name: String| scope.meta(name, None);
@@ -218,6 +227,7 @@ fn logical_backup_objects(
         password_secret: logical_backup::role_secret(scope.cluster),
         member_of: vec![defaults::READONLY_GRANT.to_string()],
         connect: databases.clone(),
+        retired: false,
     });
     let image = tools_image();
     let target = logical_backup::Target {
@@ -315,7 +325,7 @@ fn password_secrets(scope: &Scope<'_>, objects: &mut Vec<Object>) {
     );
     // Pgpool's custom users come from the apps; with none, the chart keeps its own (empty)
     // list, since an ExternalSecret without data is refused by its schema.
-    let users = (!scope.apps_by_role().is_empty()).then(|| pgpool_users(scope));
+    let users = (!scope.active_apps_by_role().is_empty()).then(|| pgpool_users(scope));
     for plan in [postgresql, pgpool].into_iter().chain(users) {
         scope.push(
             objects,
@@ -332,7 +342,7 @@ fn pgpool_users(scope: &Scope<'_>) -> crate::plan::ExternalSecretPlan {
     let spec = scope.spec;
     let property = credentials::password_property(spec);
     let template = spec.secrets.key.clone().unwrap_or_default();
-    let apps = scope.apps_by_role();
+    let apps = scope.active_apps_by_role();
     let data = apps
         .iter()
         .map(|(app_key, _, _, role)| {
@@ -394,7 +404,11 @@ fn values(scope: &Scope<'_>) -> Value {
     let merged = scope.merged;
     let cluster = scope.cluster;
     let admin = admin_access(cluster, &fullname(scope), &scope.namespace);
-    let users: Vec<String> = scope.apps_by_role().into_iter().map(|a| a.3).collect();
+    let users: Vec<String> = scope
+        .active_apps_by_role()
+        .into_iter()
+        .map(|a| a.3)
+        .collect();
     let mut postgresql = json!({
         "replicaCount": merged.instances.value,
         "username": admin.user,

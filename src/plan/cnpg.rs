@@ -52,6 +52,8 @@ pub struct StoragePlan {
 pub struct RolePlan {
     pub name: String,
     pub password_secret: String,
+    /// `false` for the roles of a retired app: NOLOGIN and no password (`disablePassword`).
+    pub login: bool,
     /// Roles this role is a member of (`pg_read_all_data` for read-only users).
     pub in_roles: Vec<String>,
 }
@@ -106,6 +108,7 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
             RolePlan {
                 name: defaults::LOGICAL_BACKUP_ROLE.to_string(),
                 password_secret: logical_backup::role_secret(scope.cluster),
+                login: true,
                 in_roles: vec![defaults::READONLY_GRANT.to_string()],
             },
         ));
@@ -123,6 +126,7 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
 }
 
 /// One app's `Database` and credentials (and read-only credentials); its roles go to `roles`.
+/// A retired app keeps its `Database` and roles, with login disabled, and gets no Secrets.
 fn app_objects(
     scope: &Scope<'_>,
     app_key: &str,
@@ -135,9 +139,11 @@ fn app_objects(
     let role = naming::role(&database, app.user.as_deref());
     let role_secret = naming::role_secret(cluster, app_key);
     let object_name = naming::database_object(cluster, app_key);
+    let login = app.retired != Some(true);
     let role_plan = RolePlan {
         name: role.clone(),
         password_secret: role_secret.clone(),
+        login,
         in_roles: Vec::new(),
     };
     roles.push((object_name.clone(), Some(app_key.to_string()), role_plan));
@@ -179,9 +185,13 @@ fn app_objects(
             RolePlan {
                 name: readonly.clone(),
                 password_secret: readonly_secret.clone(),
+                login,
                 in_roles: vec![defaults::READONLY_GRANT.to_string()],
             },
         ));
+        if !login {
+            return;
+        }
         let readonly_target = credentials::Target {
             role: &readonly,
             role_secret: readonly_secret,
@@ -197,6 +207,9 @@ fn app_objects(
         for (kind, data) in credentials::objects(spec, &readonly_target) {
             scope.push(objects, kind, data);
         }
+    }
+    if !login {
+        return;
     }
     for (kind, data) in credentials::objects(spec, &target) {
         scope.push(objects, kind, data);

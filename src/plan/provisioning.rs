@@ -39,6 +39,8 @@ pub(super) struct ProvisionedApp {
     /// `credentials::objects` delivers.
     pub(super) password_secret: String,
     pub(super) extensions: Vec<String>,
+    /// The app is retired: the script disables the role's login and reads no password.
+    pub(super) retired: bool,
 }
 
 /// A login role owning no database: a read-only role or the logical backup role.
@@ -51,6 +53,8 @@ pub(super) struct ExtraRole {
     pub(super) member_of: Vec<String>,
     /// App databases it may connect to.
     pub(super) connect: Vec<String>,
+    /// Its app is retired: the script disables its login and reads no password.
+    pub(super) retired: bool,
 }
 
 /// Everything the Job needs to know; engines fill it in.
@@ -141,6 +145,7 @@ fn script(p: &Provisioning<'_>) -> String {
     let databases: Vec<ProvisionedDatabase> = p
         .apps
         .iter()
+        .filter(|a| !a.retired)
         .map(|a| ProvisionedDatabase {
             database: a.database.clone(),
             role: a.role.clone(),
@@ -151,6 +156,7 @@ fn script(p: &Provisioning<'_>) -> String {
     let roles: Vec<ProvisionedRole> = p
         .roles
         .iter()
+        .filter(|r| !r.retired)
         .map(|r| ProvisionedRole {
             role: r.role.clone(),
             password_file: password_file(&r.password_secret),
@@ -158,7 +164,14 @@ fn script(p: &Provisioning<'_>) -> String {
             connect: r.connect.clone(),
         })
         .collect();
-    scripts::provision_sql_with_roles(&databases, &roles)
+    let retired: Vec<String> = p
+        .apps
+        .iter()
+        .filter(|a| a.retired)
+        .map(|a| a.role.clone())
+        .chain(p.roles.iter().filter(|r| r.retired).map(|r| r.role.clone()))
+        .collect();
+    scripts::provision_sql_retiring(&databases, &roles, &retired)
 }
 
 /// The container's shell command: for each server, wait until it accepts connections, then
@@ -187,11 +200,18 @@ fn job_spec(p: &Provisioning<'_>) -> JobSpec {
         value: Some(value.to_string()),
         value_from: None,
     };
+    // A retired app's role Secrets are no longer written: mounting one would block the pod.
     let secrets: Vec<&str> = p
         .apps
         .iter()
+        .filter(|a| !a.retired)
         .map(|a| a.password_secret.as_str())
-        .chain(p.roles.iter().map(|r| r.password_secret.as_str()))
+        .chain(
+            p.roles
+                .iter()
+                .filter(|r| !r.retired)
+                .map(|r| r.password_secret.as_str()),
+        )
         .collect();
     let mut mounts = vec![
         super::workload::mount("script", SCRIPT_DIR, true),
@@ -304,6 +324,7 @@ mod tests {
                     role: format!("{a}_user"),
                     password_secret: format!("pg-{a}-role"),
                     extensions: Vec::new(),
+                    retired: false,
                 })
                 .collect(),
             roles: Vec::new(),
@@ -352,5 +373,17 @@ mod tests {
         );
         assert!(script(&p).contains("\\set dbgen_password_file '/secrets/pg-a-role/password'"));
         assert!(command(&p.hosts).contains("for host in 'pg'; do"));
+    }
+
+    #[test]
+    fn a_retired_app_mounts_no_secret_and_is_disabled() {
+        let mut p = provisioning(&meta, &["a", "b"]);
+        p.apps[1].retired = true;
+        let text = serde_json::to_string(&job_spec(&p)).unwrap();
+        assert!(text.contains("\"secretName\":\"pg-a-role\""));
+        assert!(!text.contains("pg-b-role"));
+        let sql = script(&p);
+        assert!(!sql.contains("pg-b-role"));
+        assert!(sql.contains("\\set dbgen_role 'b_user'\nSELECT pg_catalog.format('ALTER ROLE %I NOLOGIN PASSWORD NULL'"));
     }
 }

@@ -211,7 +211,7 @@ fn admin_secret(scope: &Scope<'_>, objects: &mut Vec<Object>) {
 }
 
 /// One app's credentials (and read-only credentials); what the Job must create goes to
-/// `apps` and `roles`.
+/// `apps` and `roles`. A retired app gets no Secrets; the Job disables its roles' login.
 fn app_objects(
     scope: &Scope<'_>,
     app_key: &str,
@@ -224,11 +224,13 @@ fn app_objects(
     let database = naming::database(app_key, app.database.as_deref());
     let role = naming::role(&database, app.user.as_deref());
     let role_secret = naming::role_secret(cluster, app_key);
+    let retired = app.retired == Some(true);
     apps.push(ProvisionedApp {
         database: database.clone(),
         role: role.clone(),
         password_secret: role_secret.clone(),
         extensions: app.extensions.clone(),
+        retired,
     });
     let connection_secret = naming::connection_secret(app_key, app.connection_secret.as_deref());
     let target = credentials::Target {
@@ -254,7 +256,11 @@ fn app_objects(
             password_secret: readonly_secret.clone(),
             member_of: vec![defaults::READONLY_GRANT.to_string()],
             connect: vec![database.clone()],
+            retired,
         });
+        if retired {
+            return;
+        }
         let readonly_target = credentials::Target {
             role: &readonly,
             role_secret: readonly_secret,
@@ -269,6 +275,9 @@ fn app_objects(
         for (kind, data) in credentials::objects(spec, &readonly_target) {
             scope.push(objects, kind, data);
         }
+    }
+    if retired {
+        return;
     }
     for (kind, data) in credentials::objects(spec, &target) {
         scope.push(objects, kind, data);
@@ -335,6 +344,7 @@ fn logical_backup_objects(
         password_secret: secret_name.clone(),
         member_of: vec![defaults::READONLY_GRANT.to_string()],
         connect: databases.clone(),
+        retired: false,
     });
     let target = logical_backup::Target {
         cluster,

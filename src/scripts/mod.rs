@@ -15,7 +15,8 @@ mod s3_upload;
 
 pub use pg_backup::{PG_BACKUP_COMPLETE, pg_backup_sh};
 pub use provision::{
-    ProvisionedDatabase, ProvisionedRole, provision_sql, provision_sql_with_roles,
+    ProvisionedDatabase, ProvisionedRole, provision_sql, provision_sql_retiring,
+    provision_sql_with_roles,
 };
 pub use redis_backup::{REDIS_BACKUP_COMPLETE, redis_backup_sh};
 pub use s3_upload::s3_upload_sh;

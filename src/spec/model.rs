@@ -569,6 +569,10 @@ pub struct App {
     pub redis: Option<String>,
     /// Name of the Redis connection Secret in the app's namespace (default `<app>-redis`).
     pub redis_connection_secret: Option<String>,
+    /// Retire the app: its database, data and roles stay, but every login role of the app is
+    /// disabled (NOLOGIN, no password) and its connection Secrets are no longer written.
+    /// Retire an app, apply, then remove it from the spec.
+    pub retired: Option<bool>,
 }
 
 /// CNPG's reclaim policies for `Database` and `DatabaseRole` objects.

@@ -12,7 +12,8 @@ use std::process::Output;
 
 use crate::support::{ADMIN_PASSWORD, Postgres, backdate, entries, free_port, run_ok};
 use dbgen::scripts::{
-    ProvisionedDatabase, ProvisionedRole, pg_backup_sh, provision_sql, provision_sql_with_roles,
+    ProvisionedDatabase, ProvisionedRole, pg_backup_sh, provision_sql, provision_sql_retiring,
+    provision_sql_with_roles,
 };
 
 /// One app as the tests see it. Every password starts with a marker of plain letters, so a
@@ -283,6 +284,65 @@ fn each_app_logs_in_to_its_own_database_only_and_rotation_applies() {
         &login(&pg, a.role, &format!("{ROTATED}\n"), a.database, "SELECT 1"),
         "password authentication failed",
     );
+}
+
+#[test]
+fn a_retired_app_cannot_log_in_and_keeps_its_database_and_data() {
+    let Some(pg) = Postgres::start("") else {
+        return;
+    };
+    write_passwords(&pg, &APPS);
+    provision_ok(&pg, &APPS);
+    let [a, b, c] = APPS;
+    let output = login(
+        &pg,
+        a.role,
+        a.password,
+        a.database,
+        "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here');",
+    );
+    assert!(output.status.success(), "{output:?}");
+
+    // App 0 is retired: its Secret is gone, so no password file is left for it.
+    fs::remove_file(password_file(&pg, 0)).unwrap();
+    let mut active = specs(&pg, &APPS);
+    active.remove(0);
+    let retired = [a.role.to_string(), "never_created".to_string()];
+    let script = pg.dir.path().join("retire.sql");
+    fs::write(&script, provision_sql_retiring(&active, &[], &retired)).unwrap();
+    for _ in 0..2 {
+        let output = pg
+            .admin_psql("postgres")
+            .arg("-f")
+            .arg(&script)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "retiring failed: {output:?}");
+    }
+
+    // Without a password, authentication fails before LOGIN is even looked at.
+    assert_login_fails(
+        &login(&pg, a.role, a.password, a.database, "SELECT 1"),
+        "password authentication failed",
+    );
+    let state = pg.query(
+        "postgres",
+        &[("r", a.role)],
+        "SELECT rolcanlogin, rolpassword IS NULL FROM pg_authid WHERE rolname = :'r';",
+    );
+    assert_eq!(state.trim(), "f|t", "NOLOGIN and no password");
+    let kept = pg.query(a.database, &[], "SELECT v FROM kept;");
+    assert_eq!(kept.trim(), "still here", "the data survives");
+    let owner = pg.query(
+        "postgres",
+        &[("d", a.database)],
+        "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = :'d';",
+    );
+    assert_eq!(owner.trim(), a.role, "the database keeps its owner");
+    for app in [b, c] {
+        let output = login(&pg, app.role, app.password, app.database, "SELECT 1");
+        assert!(output.status.success(), "{:?}: {output:?}", app.role);
+    }
 }
 
 #[test]

@@ -79,7 +79,8 @@ pub(super) fn objects(checked: &Checked, env: &str, redis: &RedisEnv) -> Vec<Obj
     for (app_key, app) in spec
         .apps
         .iter()
-        .filter(|(_, a)| a.redis.as_deref() == Some(redis.key.as_str()))
+        // A retired app must not connect: its Secret is no longer written.
+        .filter(|(_, a)| a.redis.as_deref() == Some(redis.key.as_str()) && a.retired != Some(true))
     {
         let name = naming::redis_connection_secret(app_key, app.redis_connection_secret.as_deref());
         let namespace = naming::expand(&app.namespace, &BTreeMap::from([("env", env)]))
