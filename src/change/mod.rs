@@ -27,7 +27,7 @@ use serde::Serialize;
 pub use self::class::{Class, Verdict};
 pub use self::diff::Identity;
 use self::diff::{FieldChange, ObjectDiff, Objects};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::source::Span;
 
 /// Protected environments and the spec's acknowledgements.
@@ -135,7 +135,7 @@ impl ChangePlan {
             .filter_map(|i| safety.acknowledgements.get(*i))
             .map(|ack| {
                 Diagnostic::warning(
-                    "stale-acknowledgement",
+                    Code::StaleAcknowledgement,
                     ack.span.clone(),
                     format!(
                         "acknowledgement of {} `{}` in `{}` matches no pending change",

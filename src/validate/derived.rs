@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::context::Context;
 use super::layer::Merged;
 use super::topology::{self, ClusterEntry};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::plan::provisioning::JOB_NAME_EXTRA;
 use crate::source::Span;
 use crate::spec::Engine;
@@ -48,7 +48,7 @@ pub(super) fn check(cx: &mut Context<'_>, merged: &BTreeMap<(String, String), Me
             continue;
         }
         let mut diagnostic = Diagnostic::error(
-            "name-too-long",
+            Code::NameTooLong,
             name_span(cx, entry),
             format!(
                 "{} `{}` of {} in environment `{env}` is {} characters long; the limit is {}",
@@ -163,7 +163,7 @@ fn apps_without_cluster(cx: &mut Context<'_>) {
             .at(&["apps", key, "postgres"])
             .or_else(|| cx.key(&["apps", key]));
         let mut diagnostic = Diagnostic::error(
-            "missing-cluster",
+            Code::MissingCluster,
             span,
             format!(
                 "app `{key}` uses cluster `{cluster}`, which is not rendered in environment{} {}",

@@ -37,7 +37,7 @@ pub use layer::{
 pub use redis::{RedisBackupEnv, RedisEnv, redis_memory};
 pub use upload::MergedUpload;
 
-use crate::diagnostic::{self, Diagnostic};
+use crate::diagnostic::{self, Code, Diagnostic};
 use crate::source::{FileId, Sources};
 use crate::spec::{self, Document, Layer, Spec};
 use context::{Context, Profiles};
@@ -114,7 +114,7 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
     let doc = spec::load_spec(sources, file).map_err(|mut d| {
         // The README promises every problem at once: references too, read from the raw
         // TOML, since the typed spec could not be built.
-        if d.iter().all(|d| d.code != "invalid-toml") {
+        if d.iter().all(|d| d.code != Code::InvalidToml) {
             d.extend(raw_refs::check(file, &sources.get(file).text));
         }
         diagnostic::sort(&mut d);
@@ -147,7 +147,7 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
         return Err(diagnostics);
     }
     let allowed = &doc.value.platform.allow_warnings;
-    diagnostics.retain(|d| !allowed.iter().any(|code| code == d.code));
+    diagnostics.retain(|d| !allowed.iter().any(|code| code == d.code.name()));
     let names = doc
         .value
         .environments

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use super::RedisEnv;
 use super::context::Context;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::source::Span;
 use crate::spec::Engine;
 
@@ -134,7 +134,7 @@ pub(super) fn check(cx: &mut Context<'_>, redis: &BTreeMap<String, Vec<RedisEnv>
                 };
                 cx.push(
                     Diagnostic::error(
-                        "name-collision",
+                        Code::NameCollision,
                         owner.span.clone(),
                         format!(
                             "{} is named `{}` in environment `{env}`: {what} {creator} creates for {describe}",

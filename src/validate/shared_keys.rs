@@ -18,7 +18,7 @@ use super::layer::Merged;
 use super::redis::RedisEnv;
 use super::topology;
 use crate::defaults;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::naming;
 use crate::source::Span;
 use crate::spec::{Engine, SecretProvider};
@@ -58,7 +58,7 @@ pub(super) fn check(
                 continue;
             }
             let mut diagnostic = Diagnostic::error(
-                "shared-password",
+                Code::SharedPassword,
                 reader.span.clone(),
                 format!(
                     "{} and {} would both read the password `{property}` of `{location}` in environment `{env}`",
@@ -162,7 +162,7 @@ fn credentials_secrets(
                 continue;
             }
             let mut diagnostic = Diagnostic::error(
-                "name-collision",
+                Code::NameCollision,
                 current.2.clone(),
                 format!(
                     "{} and {} both name credentials Secret `{}` in environment `{env}`, read from different keys (`{}` and `{}`)",
