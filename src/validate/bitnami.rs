@@ -10,10 +10,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::context::Context;
-use super::layer::Merged;
 use super::topology::ClusterEntry;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::plan::bitnami::{CHART, CHART_VERSION, POSTGRES_VERSION};
+use crate::model::Merged;
+use crate::pins::{
+    BITNAMI_POSTGRESQL_HA_CHART as CHART, BITNAMI_POSTGRESQL_HA_CHART_VERSION as CHART_VERSION,
+    BITNAMI_POSTGRESQL_HA_POSTGRES_VERSION as POSTGRES_VERSION,
+};
 use crate::source::Span;
 use crate::spec::{Engine, Monitoring, ReclaimPolicy, SecretProvider};
 

@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::context::Context;
-use super::layer::{LayerRef, Merged, MergedCompute, merge};
+use super::layer::{LayerRef, merge};
 use super::rules;
 use super::topology::{self, ClusterEntry};
 use crate::defaults;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{Merged, MergedCompute};
 
 /// CNPG's webhook limit: the cluster name prefixes pod, PVC and Service names.
 const CNPG_CLUSTER_NAME_MAX: usize = 50;

@@ -9,10 +9,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::context::Context;
-use super::layer::Merged;
 use super::topology::{self, ClusterEntry};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::plan::provisioning::JOB_NAME_EXTRA;
+use crate::model::Merged;
+use crate::model::owned::JOB_NAME_EXTRA;
 use crate::source::Span;
 use crate::spec::Engine;
 
@@ -103,7 +103,7 @@ fn derived_names(entry: &ClusterEntry, name: &str, settings: &Merged) -> Vec<Der
     if settings.logical_backup.is_some() {
         names.push(Derived::new(
             "CronJob",
-            crate::plan::logical_backup::name(name),
+            crate::model::owned::logical_backup(name),
             CRONJOB_NAME_MAX,
         ));
     }

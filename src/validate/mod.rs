@@ -24,86 +24,17 @@ pub mod rules;
 mod runtime_names;
 mod shared_keys;
 mod statefulset;
-pub mod topology;
 mod upload;
 mod version;
 
-use std::collections::BTreeMap;
-
-pub use layer::{
-    Merged, MergedBackup, MergedCompute, MergedLogicalBackup, MergedMonitoring, MergedPooler,
-    Sourced,
-};
-pub use redis::{RedisBackupEnv, RedisEnv, redis_memory};
-pub use upload::MergedUpload;
+pub use crate::model::Checked;
+use crate::model::topology;
+pub use redis::redis_memory;
 
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::source::{FileId, Sources};
-use crate::spec::{self, Document, Layer, Spec};
+use crate::spec::{self, Document, Layer};
 use context::{Context, Profiles};
-
-/// A spec that passed every check, with its merged per-environment settings.
-#[derive(Debug, Clone)]
-pub struct Checked {
-    spec: Spec,
-    clusters: Vec<topology::ClusterEntry>,
-    /// (environment, cluster key) → Cluster object name.
-    names: BTreeMap<(String, String), String>,
-    merged: BTreeMap<(String, String), Merged>,
-    /// Redis rendered in each environment, by environment.
-    redis: BTreeMap<String, Vec<RedisEnv>>,
-    warnings: Vec<Diagnostic>,
-    safety: crate::change::Safety,
-}
-
-impl Checked {
-    pub fn spec(&self) -> &Spec {
-        &self.spec
-    }
-
-    /// Settings of `cluster` in `env`; every (environment, cluster) pair is present.
-    pub fn merged(&self, env: &str, cluster: &str) -> &Merged {
-        &self.merged[&(env.to_string(), cluster.to_string())]
-    }
-
-    /// The clusters rendered in `env`: shared ones by key, then dedicated ones by app.
-    pub fn clusters_in<'a>(
-        &'a self,
-        env: &'a str,
-    ) -> impl Iterator<Item = &'a topology::ClusterEntry> {
-        self.clusters.iter().filter(move |c| c.in_env(env))
-    }
-
-    /// The Cluster object name of `cluster` (a key) in `env`.
-    pub fn cluster_name(&self, env: &str, cluster: &str) -> &str {
-        &self.names[&(env.to_string(), cluster.to_string())]
-    }
-
-    /// The cluster key holding each app's database, by app.
-    pub fn apps_of<'a>(
-        &'a self,
-        cluster: &'a str,
-    ) -> impl Iterator<Item = (&'a String, &'a crate::spec::App)> {
-        self.spec
-            .apps
-            .iter()
-            .filter(move |(k, a)| topology::app_cluster(k, a) == Some(cluster))
-    }
-
-    /// The Redis servers rendered in `env`, by key.
-    pub fn redis_in(&self, env: &str) -> &[RedisEnv] {
-        self.redis.get(env).map_or(&[], Vec::as_slice)
-    }
-
-    pub fn warnings(&self) -> &[Diagnostic] {
-        &self.warnings
-    }
-
-    /// Protected environments and `[[acknowledge]]` entries, for the change plan.
-    pub fn safety(&self) -> &crate::change::Safety {
-        &self.safety
-    }
-}
 
 /// Checks the spec registered as `file`; on failure returns errors and warnings.
 pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnostic>> {
@@ -161,8 +92,10 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
             })
         })
         .collect();
+    let platform = platform::resolve(&doc.value.platform);
     Ok(Checked {
         spec: doc.value,
+        platform,
         clusters,
         names,
         merged,

@@ -13,50 +13,15 @@ use super::platform::placeholders;
 use super::rules;
 use crate::defaults;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{RedisBackupEnv, RedisEnv};
 use crate::naming;
 use crate::source::Span;
-use crate::spec::{Compute, MaxmemoryPolicy, RedisCluster, RedisEngine, RedisLayer};
+use crate::spec::{Compute, RedisCluster, RedisEngine, RedisLayer};
 
 /// The longest Redis name: the Bitnami chart names its `StatefulSet` `<name>-node`, whose
 /// pods carry a `controller-revision-hash` label `<name>-node-<10 characters>` that must
 /// stay a 63-character label value; `<name>-backup` CronJobs allow 52.
 const REDIS_NAME_MAX: usize = 45;
-
-/// One Redis in one environment, with every setting decided.
-#[derive(Debug, Clone)]
-pub struct RedisEnv {
-    /// The `[redis.<key>]` key.
-    pub key: String,
-    /// Name of its objects and Helm release in this environment.
-    pub name: String,
-    pub engine: RedisEngine,
-    pub version: String,
-    pub image: Option<String>,
-    pub master_set: String,
-    /// Remote key or Infisical folder of the password, placeholders expanded.
-    pub credentials_key: String,
-    pub replicas: u32,
-    pub storage: String,
-    pub storage_class: Option<String>,
-    pub requests: Compute,
-    pub limits: Compute,
-    pub maxmemory: Option<String>,
-    pub maxmemory_policy: Option<MaxmemoryPolicy>,
-    pub appendonly: bool,
-    pub monitoring: bool,
-    pub backup: Option<RedisBackupEnv>,
-}
-
-/// Backup settings of one Redis in one environment.
-#[derive(Debug, Clone)]
-pub struct RedisBackupEnv {
-    pub schedule: String,
-    pub retention_days: u32,
-    pub storage: String,
-    pub storage_class: Option<String>,
-    /// `None` when snapshots stay on the volume only.
-    pub upload: Option<super::upload::MergedUpload>,
-}
 
 fn prefix(key: &str, env: Option<&str>) -> Vec<String> {
     let mut path = vec!["redis".to_string(), key.to_string()];

@@ -9,9 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use super::RedisEnv;
 use super::context::Context;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::model::RedisEnv;
 use crate::source::Span;
 use crate::spec::Engine;
 

@@ -14,11 +14,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::context::Context;
-use super::layer::Merged;
-use super::redis::RedisEnv;
 use super::topology;
 use crate::defaults;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::model::Merged;
+use crate::model::RedisEnv;
+use crate::model::owned::bitnami;
 use crate::naming;
 use crate::source::Span;
 use crate::spec::{Engine, SecretProvider};
@@ -294,12 +295,9 @@ fn readers(
             Engine::Cnpg => &[],
             Engine::Statefulset => &[("admin-password", "the administrator")],
             Engine::Bitnami => &[
-                (crate::plan::bitnami::ADMIN_PROPERTY, "the administrator"),
-                (crate::plan::bitnami::REPLICATION_PROPERTY, "repmgr"),
-                (
-                    crate::plan::bitnami::PGPOOL_ADMIN_PROPERTY,
-                    "Pgpool's administrator",
-                ),
+                (bitnami::ADMIN_PROPERTY, "the administrator"),
+                (bitnami::REPLICATION_PROPERTY, "repmgr"),
+                (bitnami::PGPOOL_ADMIN_PROPERTY, "Pgpool's administrator"),
             ],
         };
         for (property, who) in properties {

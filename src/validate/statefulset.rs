@@ -17,8 +17,7 @@ use super::platform::{folder_path, placeholders};
 use super::rules;
 use super::topology::{self, ClusterEntry};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::plan::provisioning::JOB_NAME_EXTRA;
-use crate::plan::statefulset::MANAGED_PARAMETERS;
+use crate::model::owned::{JOB_NAME_EXTRA, MANAGED_PARAMETERS};
 use crate::source::Span;
 use crate::spec::{Engine, Layer, Monitoring, ReclaimPolicy, SecretProvider, SslMode};
 

@@ -13,22 +13,9 @@ use super::context::Context;
 use super::platform::{folder_path, placeholders};
 use super::rules;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::model::MergedUpload;
 use crate::source::Span;
 use crate::spec::{SecretProvider, UploadLayer};
-
-/// Upload settings of one backup in one environment, leaf by leaf from the most specific
-/// table that sets each key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MergedUpload {
-    /// The most specific `upload` table, for "missing key" diagnostics.
-    pub table: Option<Span>,
-    /// As written: may contain `{env}` and `{cluster}`.
-    pub destination: Option<String>,
-    pub endpoint: Option<String>,
-    pub credentials: Option<String>,
-    /// As written: may contain `{env}` and `{cluster}`.
-    pub credentials_key: Option<String>,
-}
 
 /// Merges `tables` (most specific first; `None` where a layer has no `upload`): on when the
 /// most specific table does not turn it off.
