@@ -8,6 +8,7 @@
 //! types, custom resources validated against embedded CRDs.
 
 mod builtin;
+pub(crate) mod cel;
 mod crd;
 mod kustomize;
 mod meta;
@@ -76,11 +77,6 @@ fn checker_for(api_version: &str, kind: &str) -> Option<Checker> {
         Check::Kustomization => Some(Checker::Kustomization),
         Check::NotAnObject => None,
     }
-}
-
-/// The embedded CRD schema text of (apiVersion, kind), for `change`'s transition rules.
-pub fn crd_schema(api_version: &str, kind: &str) -> Option<&'static str> {
-    crd::source(Kind::of_document(api_version, kind)?)
 }
 
 /// The (apiVersion, kind) pairs this verifier can check, for documentation and tests.
@@ -153,6 +149,10 @@ impl Verifier {
             }
             Some(Checker::Crd(crd)) => {
                 let mut issues = crd::check(&self.schemas, crd, doc);
+                // CEL rules assume a schema-valid object, as the API server's do.
+                if issues.is_empty() {
+                    issues = cel::check(crd, doc);
+                }
                 issues.extend(meta::check(
                     object,
                     kind,
