@@ -160,33 +160,54 @@ pub(crate) fn counts() -> (usize, usize) {
 /// The non-transition rules of `CRDS[index]` that `doc` breaks.
 pub(super) fn check(index: usize, doc: &Value) -> Vec<Issue> {
     let mut issues = Vec::new();
-    for rule in rules(index).iter().filter(|rule| !rule.transition) {
-        for (path, value) in instances(doc, &rule.steps) {
-            let issue = match evaluate(rule, value, None) {
-                Outcome::Holds => continue,
-                Outcome::Broken => format!("{} (CRD rule `{}`)", rule.message, rule.expression),
-                Outcome::Failed(why) => format!(
-                    "the CRD rule `{}` ({}) cannot be checked: {why}",
-                    rule.expression, rule.message
-                ),
-            };
-            let at = rule.field.iter().fold(path, |path, field| path.key(field));
-            issues.push(Issue::new(at, issue));
+    // The rules of one node are consecutive (nine on a DatabaseRole's `spec`): each
+    // instance of the node is converted to CEL once for all of them.
+    for group in rules(index).chunk_by(|a, b| a.steps == b.steps) {
+        let checked: Vec<&Rule> = group.iter().filter(|rule| !rule.transition).collect();
+        let Some(first) = checked.first() else {
+            continue;
+        };
+        for (path, value) in instances(doc, &first.steps) {
+            let this = to_cel(value);
+            for rule in &checked {
+                issues.extend(issue(rule, run(rule, this.clone(), None), &path));
+            }
         }
     }
     issues
 }
 
+/// The issue a rule's outcome is at `path`, if any.
+fn issue(rule: &Rule, outcome: Outcome, path: &FieldPath) -> Option<Issue> {
+    let message = match outcome {
+        Outcome::Holds => return None,
+        Outcome::Broken => format!("{} (CRD rule `{}`)", rule.message, rule.expression),
+        Outcome::Failed(why) => format!(
+            "the CRD rule `{}` ({}) cannot be checked: {why}",
+            rule.expression, rule.message
+        ),
+    };
+    let at = rule
+        .field
+        .iter()
+        .fold(path.clone(), |path, field| path.key(field));
+    Some(Issue::new(at, message))
+}
+
 /// Evaluates `rule` with `self` bound to `value` (and `oldSelf` to `old`).
 pub(crate) fn evaluate(rule: &Rule, value: &Value, old: Option<&Value>) -> Outcome {
+    run(rule, to_cel(value), old.map(to_cel))
+}
+
+fn run(rule: &Rule, value: cel::Value, old: Option<cel::Value>) -> Outcome {
     let program = match &rule.program {
         Ok(program) => program,
         Err(why) => return Outcome::Failed(format!("dbgen cannot evaluate it: {why}")),
     };
     let mut context = Context::with_env(Arc::clone(env()));
-    context.add_variable_from_value("self", to_cel(value));
+    context.add_variable_from_value("self", value);
     if let Some(old) = old {
-        context.add_variable_from_value("oldSelf", to_cel(old));
+        context.add_variable_from_value("oldSelf", old);
     }
     match program.execute(&context) {
         Ok(cel::Value::Bool(true)) => Outcome::Holds,
