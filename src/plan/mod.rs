@@ -173,7 +173,7 @@ impl Plan {
                 for redis in checked.redis_in(env) {
                     objects.extend(redis::objects(checked, env, redis));
                 }
-                if let Some(data) = store::cluster_secret_store(spec) {
+                if let Some(data) = store::cluster_secret_store(checked) {
                     let kind = Kind::ClusterSecretStore;
                     objects.push(Object {
                         kind,
@@ -181,7 +181,7 @@ impl Plan {
                         data,
                     });
                 }
-                for (kind, data) in credentials::environment_objects(spec, env) {
+                for (kind, data) in credentials::environment_objects(checked, env) {
                     let path = object_path(env, kind, data.meta());
                     objects.push(Object { kind, path, data });
                 }

@@ -20,6 +20,7 @@ mod platform;
 mod raw_refs;
 mod redis;
 mod reserved;
+mod resolve;
 pub mod rules;
 mod runtime_names;
 mod shared_keys;
@@ -68,6 +69,8 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
     shared_keys::check(&mut cx, &merged, &redis);
     acknowledge::check(&mut cx);
     let safety = acknowledge::safety(&cx, &doc.value);
+    let secrets = resolve::secrets(&doc.value);
+    let secrets_table = cx.at(&["secrets"]);
     let mut diagnostics = cx.finish();
     // An empty value is reported once, as empty, not again by the check of its format.
     let empty = raw_refs::empty_values(file, &sources.get(file).text);
@@ -92,10 +95,21 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
             })
         })
         .collect();
-    let platform = platform::resolve(&doc.value.platform);
+    let Some(secrets) = secrets else {
+        // The `[secrets]` checks report every missing required key; this only guards them.
+        diagnostics.push(Diagnostic::error(
+            Code::MissingKey,
+            secrets_table,
+            "[secrets] lacks a key its provider requires",
+        ));
+        return Err(diagnostics);
+    };
     Ok(Checked {
+        platform: resolve::platform(&doc.value.platform),
+        secrets,
+        namespaces: resolve::namespaces(&doc.value),
+        app_namespaces: resolve::app_namespaces(&doc.value),
         spec: doc.value,
-        platform,
         clusters,
         names,
         merged,
