@@ -224,7 +224,6 @@ pub fn plan(
     let old = diff::objects(committed);
     let new = rendered_objects(rendered);
     let diffs = diff::diff(&old, &new);
-    let mut rules = transition::Rules::default();
     // Spec order first, then environments only the committed tree still has.
     let mut order: Vec<&String> = rendered.iter().map(|(name, _)| name).collect();
     order.extend(
@@ -242,7 +241,7 @@ pub fn plan(
             .map(Vec::as_slice)
             .unwrap_or_default()
             .iter()
-            .map(|(id, d)| classify(id, d, &mut rules))
+            .map(|(id, d)| classify(id, d))
             .collect();
         for change in &mut changes {
             let reference = change.object.reference();
@@ -277,7 +276,7 @@ pub fn plan(
     }
 }
 
-fn classify(id: &Identity, d: &ObjectDiff, rules: &mut transition::Rules) -> Change {
+fn classify(id: &Identity, d: &ObjectDiff) -> Change {
     match d {
         ObjectDiff::Add(object) => Change {
             action: Action::Add,
@@ -296,7 +295,7 @@ fn classify(id: &Identity, d: &ObjectDiff, rules: &mut transition::Rules) -> Cha
             acknowledged: None,
         },
         ObjectDiff::Change { old, new, fields } => {
-            let broken = rules.broken(&old.document, &new.document);
+            let broken = transition::broken(&old.document, &new.document);
             let verdict = fields
                 .iter()
                 .map(|f| field_verdict(&id.kind, f, &old.document, &new.document, &broken))
