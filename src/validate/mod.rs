@@ -2,8 +2,9 @@
 //!
 //! Input: the registered spec source (built-in profiles are registered here, so
 //! diagnostics can point into them).
-//! Output: `Checked` (the typed spec plus each environment × cluster's merged,
-//! still-located settings, and warnings), or every error found, in reading order.
+//! Output: `model::Checked` (the typed spec plus each environment × cluster's merged,
+//! still-located settings, the resolved `[platform]` and `[secrets]`, the expanded
+//! namespaces, and warnings), or every error found, in reading order.
 //! Invariant: `Checked` can only be built by `check`, and `plan` can trust everything
 //! in it: names are valid and unique, references resolve, quantities parse.
 
