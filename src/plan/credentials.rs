@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Kind, Meta, ObjectData};
+use super::{Meta, ObjectData};
 use crate::defaults;
 use crate::model::{AppVars, Checked, ExternalSecrets, Infisical, Provider};
 use crate::spec::{InfisicalKind, StoreKind};
@@ -203,11 +203,11 @@ pub(super) fn password_property(checked: &Checked) -> String {
 }
 
 /// Every credentials object of one app.
-pub(super) fn objects(checked: &Checked, t: &Target<'_>) -> Vec<(Kind, ObjectData)> {
+pub(super) fn objects(checked: &Checked, t: &Target<'_>) -> Vec<ObjectData> {
     match &checked.secrets().provider {
         Provider::ExternalSecrets(es) => external_secrets(checked, es, t)
             .into_iter()
-            .map(|p| (Kind::ExternalSecret, ObjectData::ExternalSecret(p)))
+            .map(ObjectData::ExternalSecret)
             .collect(),
         Provider::Infisical(infisical) => self::infisical(checked, infisical, t),
     }
@@ -215,7 +215,7 @@ pub(super) fn objects(checked: &Checked, t: &Target<'_>) -> Vec<(Kind, ObjectDat
 
 /// Objects shared by every app of an environment: the `InfisicalConnection` and
 /// `InfisicalAuth` an `InfisicalStaticSecret` points at, in the cluster namespace.
-pub(super) fn environment_objects(checked: &Checked, env: &str) -> Vec<(Kind, ObjectData)> {
+pub(super) fn environment_objects(checked: &Checked, env: &str) -> Vec<ObjectData> {
     let spec = checked.spec();
     let infisical = match &checked.secrets().provider {
         Provider::Infisical(i) if i.kind == InfisicalKind::InfisicalStaticSecret => i,
@@ -252,11 +252,8 @@ pub(super) fn environment_objects(checked: &Checked, env: &str) -> Vec<(Kind, Ob
         client_secret_key: CLIENT_SECRET_KEY.to_string(),
     };
     vec![
-        (
-            Kind::InfisicalConnection,
-            ObjectData::InfisicalConnection(connection),
-        ),
-        (Kind::InfisicalAuth, ObjectData::InfisicalAuth(auth)),
+        ObjectData::InfisicalConnection(connection),
+        ObjectData::InfisicalAuth(auth),
     ]
 }
 
@@ -314,7 +311,7 @@ fn external_secrets(
     vec![role, connection]
 }
 
-fn infisical(checked: &Checked, infisical: &Infisical, t: &Target<'_>) -> Vec<(Kind, ObjectData)> {
+fn infisical(checked: &Checked, infisical: &Infisical, t: &Target<'_>) -> Vec<ObjectData> {
     let scope = infisical_scope(infisical, t.env, infisical.path.expand(&t.vars()));
     // Infisical exposes each secret of the folder as `.<name>.Value`; validate made
     // sure the name is a Go identifier.
@@ -368,7 +365,7 @@ fn infisical_objects(
     owner: &Owner<'_>,
     scope: &InfisicalScope,
     produced: Vec<ManagedSecret>,
-) -> Vec<(Kind, ObjectData)> {
+) -> Vec<ObjectData> {
     let platform = &checked.spec().platform.name;
     let interval = &infisical.resync_interval;
     produced
@@ -394,7 +391,7 @@ fn infisical_objects(
                         scope: scope.clone(),
                         target,
                     };
-                    (Kind::InfisicalSecret, ObjectData::InfisicalSecret(plan))
+                    ObjectData::InfisicalSecret(plan)
                 }
                 InfisicalKind::InfisicalStaticSecret => {
                     let plan = InfisicalStaticSecretPlan {
@@ -407,10 +404,7 @@ fn infisical_objects(
                         source: scope.clone(),
                         target,
                     };
-                    (
-                        Kind::InfisicalStaticSecret,
-                        ObjectData::InfisicalStaticSecret(plan),
-                    )
+                    ObjectData::InfisicalStaticSecret(plan)
                 }
             }
         })
@@ -468,7 +462,7 @@ pub(super) fn provided_secret(
     cluster: &str,
     namespace: &str,
     secret: &ProvidedSecret<'_>,
-) -> (Kind, ObjectData) {
+) -> ObjectData {
     let spec = checked.spec();
     // Shared by the clusters of a namespace, so labelled as no single cluster's.
     let mut meta = Meta::new(
@@ -504,7 +498,7 @@ pub(super) fn provided_secret(
                     })
                     .collect(),
             };
-            (Kind::ExternalSecret, ObjectData::ExternalSecret(plan))
+            ObjectData::ExternalSecret(plan)
         }
         Provider::Infisical(infisical) => {
             let scope = infisical_scope(infisical, env, secret.remote.to_string());
@@ -520,14 +514,14 @@ pub(super) fn provided_secret(
                 cluster_namespace: namespace,
                 app: None,
             };
-            let (kind, mut data) =
+            let mut data =
                 infisical_objects(checked, infisical, &owner, &scope, produced).remove(0);
             if let ObjectData::InfisicalSecret(p) = &mut data {
                 p.meta.labels.remove("app.kubernetes.io/instance");
             } else if let ObjectData::InfisicalStaticSecret(p) = &mut data {
                 p.meta.labels.remove("app.kubernetes.io/instance");
             }
-            (kind, data)
+            data
         }
     }
 }
@@ -591,7 +585,7 @@ pub(super) fn password_secret(
     env: &str,
     secret: &PasswordSecret<'_>,
     keys: &dyn Fn(&PasswordExprs) -> BTreeMap<String, String>,
-) -> (Kind, ObjectData) {
+) -> ObjectData {
     const PROPERTY: &str = defaults::PASSWORD_PROPERTY;
     let spec = checked.spec();
     match &checked.secrets().provider {
@@ -616,7 +610,7 @@ pub(super) fn password_secret(
                     property: PROPERTY.to_string(),
                 }],
             };
-            (Kind::ExternalSecret, ObjectData::ExternalSecret(plan))
+            ObjectData::ExternalSecret(plan)
         }
         Provider::Infisical(infisical) => {
             let mut password = PasswordExprs::go_template(&format!(".{PROPERTY}.Value"));
