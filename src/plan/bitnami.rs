@@ -120,12 +120,10 @@ pub fn service(fullname: &str) -> String {
 /// The chart's `fullnameOverride`, which prefixes every object the chart makes: the
 /// spec's `fullname` (to keep an existing release's names), else the cluster's name.
 fn fullname(scope: &Scope<'_>) -> String {
-    scope
-        .entry
-        .spec
-        .fullname
-        .clone()
-        .unwrap_or_else(|| scope.cluster.to_string())
+    match &scope.entry.spec.fullname {
+        Some(fullname) => fullname.clone(),
+        None => scope.cluster.to_string(),
+    }
 }
 
 /// How the provisioning Job reaches this cluster as the superuser.

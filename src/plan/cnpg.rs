@@ -291,10 +291,10 @@ const CNPG_POSTGRES_UID: i64 = 26;
 
 /// The operand image: `image`, else CNPG's image for `version`.
 fn image(cluster: &crate::spec::PostgresCluster) -> String {
-    cluster
-        .image
-        .clone()
-        .unwrap_or_else(|| crate::pins::cnpg_image(&cluster.version))
+    match &cluster.image {
+        Some(image) => image.clone(),
+        None => crate::pins::cnpg_image(&cluster.version),
+    }
 }
 
 /// The explicit port of an object store endpoint, unless it is 443 (already allowed).

@@ -705,14 +705,10 @@ fn connection_keys(
         pgpass,
     } = password;
     // `sslmode` joins the URI query; JDBC takes it as a driver property in its query.
-    let ssl_uri = t
-        .sslmode
-        .map(|m| format!("?sslmode={m}"))
-        .unwrap_or_default();
-    let ssl_jdbc = t
-        .sslmode
-        .map(|m| format!("&sslmode={m}"))
-        .unwrap_or_default();
+    let (ssl_uri, ssl_jdbc) = match t.sslmode {
+        Some(m) => (format!("?sslmode={m}"), format!("&sslmode={m}")),
+        None => (String::new(), String::new()),
+    };
     let uri = |h: &str| format!("postgresql://{user}:{userinfo}@{h}:{port}/{db}{ssl_uri}");
     let jdbc = |h: &str, extra: &str| {
         format!("jdbc:postgresql://{h}:{port}/{db}?password={query}&user={user}{ssl_jdbc}{extra}")

@@ -95,10 +95,10 @@ fn major(version: &str) -> u32 {
 
 /// The server image: `image`, else the official image of `version`.
 fn image(cluster: &PostgresCluster) -> String {
-    cluster
-        .image
-        .clone()
-        .unwrap_or_else(|| format!("{IMAGE_REPOSITORY}:{}", cluster.version))
+    match &cluster.image {
+        Some(image) => image.clone(),
+        None => format!("{IMAGE_REPOSITORY}:{}", cluster.version),
+    }
 }
 
 /// How many pods run: one primary, unless the spec asks for independent instances.
@@ -152,6 +152,7 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
     logical_backup_objects(&scope, &apps, &mut roles, &mut objects);
     provisioning_objects(&scope, apps, roles, &mut objects);
     let config = config_map(&scope);
+    // Serialising a map of strings cannot fail.
     let config_hash = provisioning::short_hash(
         serde_json::to_string(&config.data)
             .unwrap_or_default()

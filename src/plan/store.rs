@@ -82,6 +82,7 @@ pub(super) fn restrict_to_granted_namespaces(plan: &mut super::Plan) {
     }
     for object in plan.environments.iter_mut().flat_map(|e| &mut e.objects) {
         if let super::ObjectData::ClusterSecretStore(store) = &mut object.data {
+            // A store no generated ExternalSecret reads grants no namespace.
             store.namespaces = granted
                 .get(&store.meta.name)
                 .map(|n| n.iter().cloned().collect())
