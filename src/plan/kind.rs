@@ -33,6 +33,10 @@ pub enum Kind {
     HelmRelease,
     /// Flux `HelmRepository` the releases pull their charts from.
     HelmRepository,
+    /// Argo CD `ApplicationSet` syncing a sharded environment (`[gitops] tool = "argocd"`).
+    ApplicationSet,
+    /// Flux `Kustomization` syncing one unit of a sharded environment (`tool = "flux"`).
+    FluxKustomization,
 }
 
 impl Kind {
@@ -70,6 +74,8 @@ impl Kind {
             Self::HelmValues => "values",
             Self::HelmRelease => "helmrelease",
             Self::HelmRepository => "helmrepository",
+            Self::ApplicationSet => "applicationset",
+            Self::FluxKustomization => "kustomization",
         }
     }
 }

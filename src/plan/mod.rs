@@ -11,6 +11,7 @@ pub mod bitnami;
 mod cnpg;
 mod credentials;
 mod flux;
+mod gitops;
 pub mod hba;
 mod helm;
 mod kind;
@@ -23,6 +24,7 @@ pub(crate) mod provisioning;
 mod redis;
 mod scope;
 mod script_job;
+mod shard;
 pub(crate) mod statefulset;
 mod store;
 mod upload;
@@ -38,6 +40,7 @@ pub use credentials::{
     StoreRef,
 };
 pub use flux::{HelmReleasePlan, HelmRepositoryPlan, SourceRef};
+pub use gitops::{ApplicationSetPlan, FluxKustomizationPlan, GeneratorPlan};
 pub use helm::{HelmChartEntry, HelmChartRef, HelmValuesPlan, ImageSource};
 pub use kind::Kind;
 pub use logical_backup::{ConfigMapPlan, CronJobPlan, PersistentVolumeClaimPlan};
@@ -107,6 +110,9 @@ pub enum ObjectData {
     // Boxed: it carries a whole values tree.
     HelmRelease(Box<HelmReleasePlan>),
     HelmRepository(HelmRepositoryPlan),
+    // Boxed: generators and steps make it the largest of the small plans.
+    ApplicationSet(Box<ApplicationSetPlan>),
+    FluxKustomization(FluxKustomizationPlan),
 }
 
 impl ObjectData {
@@ -137,6 +143,8 @@ impl ObjectData {
             Self::HelmValues(p) => &p.meta,
             Self::HelmRelease(p) => &p.meta,
             Self::HelmRepository(p) => &p.meta,
+            Self::ApplicationSet(p) => &p.meta,
+            Self::FluxKustomization(p) => &p.meta,
         }
     }
 }
@@ -208,6 +216,9 @@ impl Plan {
             .collect();
         let mut plan = Plan { environments };
         store::restrict_to_granted_namespaces(&mut plan);
+        if spec.output.layout == Some(crate::spec::Layout::Sharded) {
+            shard::apply(spec, &mut plan.environments);
+        }
         plan
     }
 }
@@ -216,8 +227,15 @@ impl Plan {
 /// `namespace:` would stamp a namespace on kinds it does not know are cluster-scoped,
 /// so those stay in a kustomization of their own that never sets one.
 fn kustomizations(env: &str, objects: &[Object]) -> Vec<KustomizationPlan> {
-    let root = format!("{env}/");
-    let scoped = format!("{env}/{CLUSTER_SCOPED_DIR}/");
+    unit_kustomizations(env, &objects.iter().collect::<Vec<_>>())
+}
+
+/// The kustomizations of the directory `dir` holding `objects` (an environment, or one
+/// unit of a sharded environment): `<dir>/kustomization.yaml`, then
+/// `<dir>/cluster-scoped/kustomization.yaml` when there are cluster-scoped objects.
+fn unit_kustomizations(dir: &str, objects: &[&Object]) -> Vec<KustomizationPlan> {
+    let root = format!("{dir}/");
+    let scoped = format!("{dir}/{CLUSTER_SCOPED_DIR}/");
     let mut top: Vec<String> = objects
         .iter()
         .filter(|o| !o.kind.cluster_scoped() && o.kind != Kind::HelmValues)
@@ -255,7 +273,7 @@ fn kustomizations(env: &str, objects: &[Object]) -> Vec<KustomizationPlan> {
     plans.insert(
         0,
         KustomizationPlan {
-            path: format!("{env}/kustomization.yaml"),
+            path: format!("{dir}/kustomization.yaml"),
             resources: top,
             helm_charts,
         },

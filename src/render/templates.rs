@@ -12,6 +12,7 @@ macro_rules! template {
 
 /// Every template, compiled into the binary: (name, source).
 pub(super) const TEMPLATES: &[(&str, &str)] = &[
+    template!("applicationset.yaml.j2"),
     template!("cluster.yaml.j2"),
     template!("clustersecretstore.yaml.j2"),
     template!("configmap.yaml.j2"),
@@ -19,6 +20,7 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
     template!("database.yaml.j2"),
     template!("databaserole.yaml.j2"),
     template!("externalsecret.yaml.j2"),
+    template!("fluxkustomization.yaml.j2"),
     template!("helmrelease.yaml.j2"),
     template!("helmrepository.yaml.j2"),
     template!("helmvalues.yaml.j2"),
@@ -68,6 +70,8 @@ pub(super) fn name(kind: Kind) -> &'static str {
         Kind::HelmValues => "helmvalues.yaml.j2",
         Kind::HelmRelease => "helmrelease.yaml.j2",
         Kind::HelmRepository => "helmrepository.yaml.j2",
+        Kind::ApplicationSet => "applicationset.yaml.j2",
+        Kind::FluxKustomization => "fluxkustomization.yaml.j2",
     }
 }
 

@@ -13,6 +13,7 @@ mod bitnami;
 mod clusters;
 mod context;
 mod derived;
+mod gitops;
 mod image;
 mod layer;
 mod parameters;
@@ -54,6 +55,8 @@ pub struct Checked {
     redis: BTreeMap<String, Vec<RedisEnv>>,
     warnings: Vec<Diagnostic>,
     safety: crate::change::Safety,
+    /// Why `render --stdout` is refused (the sharded layout), located at the spec.
+    stream_refusal: Option<Diagnostic>,
 }
 
 impl Checked {
@@ -103,6 +106,11 @@ impl Checked {
     pub fn safety(&self) -> &crate::change::Safety {
         &self.safety
     }
+
+    /// The located error `render --stdout` reports for this spec, if it refuses it.
+    pub fn stream_refusal(&self) -> Option<&Diagnostic> {
+        self.stream_refusal.as_ref()
+    }
 }
 
 /// Checks the spec registered as `file`; on failure returns errors and warnings.
@@ -136,7 +144,9 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
     runtime_names::check(&mut cx, &redis);
     shared_keys::check(&mut cx, &merged, &redis);
     acknowledge::check(&mut cx);
+    gitops::check(&mut cx);
     let safety = acknowledge::safety(&cx, &doc.value);
+    let stream_refusal = gitops::stream_refusal(&cx);
     let mut diagnostics = cx.finish();
     // An empty value is reported once, as empty, not again by the check of its format.
     let empty = raw_refs::empty_values(file, &sources.get(file).text);
@@ -169,6 +179,7 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
         redis,
         warnings: diagnostics,
         safety,
+        stream_refusal,
     })
 }
 

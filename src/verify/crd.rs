@@ -40,7 +40,7 @@ macro_rules! crd {
     };
 }
 
-pub(super) static CRDS: [CrdKind; 16] = [
+pub(super) static CRDS: [CrdKind; 18] = [
     crd!(
         "postgresql.cnpg.io",
         "v1",
@@ -152,6 +152,20 @@ pub(super) static CRDS: [CrdKind; 16] = [
         "HelmRepository",
         Namespaced,
         "helmrepository_v1.json"
+    ),
+    crd!(
+        "argoproj.io",
+        "v1alpha1",
+        "ApplicationSet",
+        Namespaced,
+        "applicationset_v1alpha1.json"
+    ),
+    crd!(
+        "kustomize.toolkit.fluxcd.io",
+        "v1",
+        "Kustomization",
+        Namespaced,
+        "kustomization_v1.json"
     ),
 ];
 

@@ -25,5 +25,6 @@ mod restore;
 mod scripts_postgres;
 mod scripts_redis;
 mod scripts_s3;
+mod sharded;
 mod support;
 mod trees;
