@@ -369,6 +369,7 @@ fn child(mode: &str, apps: usize, dir: &Path) {
                 output_dir: None,
                 environments,
                 safety: checked.safety().clone(),
+                stream_refusal: None,
             };
             let write = timed(|| {
                 compiled.tree().expect("tree").write(dir).expect("write");

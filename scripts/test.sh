@@ -65,7 +65,7 @@ summary() {
 #    run the generated scripts (install-tools.sh links the PostgreSQL server binaries into
 #    .tools/bin, so the PATH below finds initdb, pg_ctl and postgres), the AWS CLI and an S3
 #    test server for the upload script's test, the pre-commit framework for the hooks' test.
-step "install tools" bash scripts/install-tools.sh kubectl postgres redis s3 pre-commit
+step "install tools" bash scripts/install-tools.sh kubectl helm postgres redis s3 pre-commit
 
 # 2. The tests use the pinned kubectl, never another one on the machine.
 export PATH="$repo_root/.tools/bin:$PATH"

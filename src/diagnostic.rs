@@ -1,11 +1,15 @@
 //! Problems found in the user's input, as data, and their one text rendering.
 //!
 //! Input: problems raised by `spec` and `validate`, each anchored at a `Span`.
-//! Output: `Diagnostic` values (tests match on `code`) and `render`, which prints them
+//! Output: `Diagnostic` values (tests match on their `Code`) and `render`, which prints them
 //! rustc-style: `error[code]: message`, `--> file:line:col`, the source line, a caret.
 //! Invariant: rendering is deterministic and colourless, so it can be snapshotted.
 
 use std::fmt::Write as _;
+
+mod code;
+
+pub use code::Code;
 
 use crate::source::{Sources, Span};
 
@@ -27,8 +31,8 @@ pub struct Related {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub severity: Severity,
-    /// Stable kebab-case identifier, e.g. `unknown-key`.
-    pub code: &'static str,
+    /// What kind of problem; shown by its stable kebab-case name, e.g. `unknown-key`.
+    pub code: Code,
     pub message: String,
     /// Where the problem is; `None` only for problems of the whole input.
     pub span: Option<Span>,
@@ -39,7 +43,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, span: Option<Span>, message: impl Into<String>) -> Self {
+    pub fn error(code: Code, span: Option<Span>, message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Error,
             code,
@@ -51,7 +55,7 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(code: &'static str, span: Option<Span>, message: impl Into<String>) -> Self {
+    pub fn warning(code: Code, span: Option<Span>, message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Warning,
             ..Self::error(code, span, message)
@@ -99,7 +103,7 @@ impl Diagnostic {
         &str,
     ) {
         let at = self.span.as_ref().map(|s| (s.file, s.range.start));
-        (at.is_none(), at, self.code, &self.message)
+        (at.is_none(), at, self.code.name(), &self.message)
     }
 }
 

@@ -22,6 +22,7 @@ pub mod defaults;
 pub mod diagnostic;
 pub mod emit;
 pub mod inventory;
+pub mod model;
 pub mod naming;
 pub mod pgconf;
 pub mod pins;

@@ -27,7 +27,7 @@ use serde::Serialize;
 pub use self::class::{Class, Verdict};
 pub use self::diff::Identity;
 use self::diff::{FieldChange, ObjectDiff, Objects};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::source::Span;
 
 /// Protected environments and the spec's acknowledgements.
@@ -135,7 +135,7 @@ impl ChangePlan {
             .filter_map(|i| safety.acknowledgements.get(*i))
             .map(|ack| {
                 Diagnostic::warning(
-                    "stale-acknowledgement",
+                    Code::StaleAcknowledgement,
                     ack.span.clone(),
                     format!(
                         "acknowledgement of {} `{}` in `{}` matches no pending change",
@@ -224,7 +224,6 @@ pub fn plan(
     let old = diff::objects(committed);
     let new = rendered_objects(rendered);
     let diffs = diff::diff(&old, &new);
-    let mut rules = transition::Rules::default();
     // Spec order first, then environments only the committed tree still has.
     let mut order: Vec<&String> = rendered.iter().map(|(name, _)| name).collect();
     order.extend(
@@ -242,7 +241,7 @@ pub fn plan(
             .map(Vec::as_slice)
             .unwrap_or_default()
             .iter()
-            .map(|(id, d)| classify(id, d, &mut rules))
+            .map(|(id, d)| classify(id, d))
             .collect();
         for change in &mut changes {
             let reference = change.object.reference();
@@ -277,7 +276,7 @@ pub fn plan(
     }
 }
 
-fn classify(id: &Identity, d: &ObjectDiff, rules: &mut transition::Rules) -> Change {
+fn classify(id: &Identity, d: &ObjectDiff) -> Change {
     match d {
         ObjectDiff::Add(object) => Change {
             action: Action::Add,
@@ -296,7 +295,7 @@ fn classify(id: &Identity, d: &ObjectDiff, rules: &mut transition::Rules) -> Cha
             acknowledged: None,
         },
         ObjectDiff::Change { old, new, fields } => {
-            let broken = rules.broken(&old.document, &new.document);
+            let broken = transition::broken(&old.document, &new.document);
             let verdict = fields
                 .iter()
                 .map(|f| field_verdict(&id.kind, f, &old.document, &new.document, &broken))

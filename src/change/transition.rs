@@ -5,21 +5,14 @@
 //! Input: the committed and the new version of one custom resource. Output: each
 //! rule the update breaks, with the field path and the CRD's own message.
 //! Invariant: a rule is evaluated only where both versions have the field (as the
-//! API server does). The forms in today's schemas are equalities (`self == oldSelf`,
-//! `self.a == oldSelf.a`); any other rule reading `oldSelf` counts as broken whenever
-//! its field changes, the cautious reading, and says so.
-
-use std::collections::BTreeMap;
+//! API server does), by the CEL interpreter `verify` uses for the other rules, so
+//! `plan` calls an update rejected exactly when the API server's rule refuses it.
+//! A rule the interpreter cannot evaluate counts as broken whenever its field
+//! changes, the cautious reading, and says so.
 
 use serde_json::Value;
 
-/// One transition rule of a CRD, located by property path below the object root.
-#[derive(Debug, Clone)]
-struct Rule {
-    path: Vec<String>,
-    expression: String,
-    message: String,
-}
+use crate::verify::cel::{self, Outcome, Step};
 
 /// A rule the update breaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,121 +20,60 @@ pub(super) struct Broken {
     /// Dotted path of the field the rule sits on.
     pub(super) path: String,
     pub(super) message: String,
-    /// Whether the rule is one of the understood equality forms.
+    /// Whether the interpreter evaluated the rule (rather than assuming it breaks).
     pub(super) evaluated: bool,
 }
 
-/// Transition rules per (apiVersion, kind), parsed from the schemas on first use.
-#[derive(Debug, Default)]
-pub(super) struct Rules {
-    cache: BTreeMap<(String, String), Vec<Rule>>,
-}
-
-impl Rules {
-    /// The rules `new` breaks relative to `old` (same apiVersion and kind).
-    pub(super) fn broken(&mut self, old: &Value, new: &Value) -> Vec<Broken> {
-        let (Some(api_version), Some(kind)) = (new["apiVersion"].as_str(), new["kind"].as_str())
-        else {
-            return Vec::new();
-        };
-        let rules = self
-            .cache
-            .entry((api_version.to_owned(), kind.to_owned()))
-            .or_insert_with(|| load(api_version, kind));
-        let mut broken = Vec::new();
-        for rule in rules.iter() {
-            let (Some(before), Some(after)) = (at(old, &rule.path), at(new, &rule.path)) else {
-                continue;
-            };
-            let (holds, evaluated) = evaluate(&rule.expression, before, after);
-            if !holds {
-                broken.push(Broken {
-                    path: rule.path.join("."),
-                    message: rule.message.clone(),
-                    evaluated,
-                });
-            }
-        }
-        broken
-    }
-}
-
-fn load(api_version: &str, kind: &str) -> Vec<Rule> {
-    let Some(text) = crate::verify::crd_schema(api_version, kind) else {
+/// The transition rules `new` breaks relative to `old` (same apiVersion and kind).
+pub(super) fn broken(old: &Value, new: &Value) -> Vec<Broken> {
+    let (Some(api_version), Some(kind)) = (new["apiVersion"].as_str(), new["kind"].as_str()) else {
         return Vec::new();
     };
-    let Ok(schema) = serde_json::from_str::<Value>(text) else {
-        return Vec::new();
-    };
-    let mut rules = Vec::new();
-    collect(&schema, &mut Vec::new(), &mut rules);
-    rules
-}
-
-/// Walks `properties` only: a rule below a list item or a map value would need
-/// pairing items across versions, and none of today's transition rules sits there.
-fn collect(schema: &Value, path: &mut Vec<String>, out: &mut Vec<Rule>) {
-    if let Some(validations) = schema["x-kubernetes-validations"].as_array() {
-        for v in validations {
-            let Some(rule) = v["rule"].as_str() else {
-                continue;
-            };
-            if rule.contains("oldSelf") {
-                out.push(Rule {
-                    path: path.clone(),
-                    expression: rule.to_owned(),
-                    message: v["message"].as_str().unwrap_or(rule).to_owned(),
-                });
-            }
-        }
-    }
-    if let Some(properties) = schema["properties"].as_object() {
-        for (name, property) in properties {
-            path.push(name.clone());
-            collect(property, path, out);
-            path.pop();
-        }
-    }
-}
-
-fn at<'a>(value: &'a Value, path: &[String]) -> Option<&'a Value> {
-    path.iter().try_fold(value, |v, key| v.get(key))
-}
-
-/// (holds, evaluated): equality forms are evaluated; anything else holds only when
-/// nothing under the rule changed.
-fn evaluate(rule: &str, old: &Value, new: &Value) -> (bool, bool) {
-    let compact: String = rule.chars().filter(|c| !c.is_whitespace()).collect();
-    let Some((left, right)) = compact.split_once("==") else {
-        return (old == new, false);
-    };
-    let side = |s: &str| -> Option<(bool, Vec<String>)> {
-        let (is_old, rest) = if let Some(rest) = s.strip_prefix("oldSelf") {
-            (true, rest)
-        } else {
-            (false, s.strip_prefix("self")?)
+    let mut broken = Vec::new();
+    for rule in cel::rules_of(api_version, kind)
+        .iter()
+        .filter(|rule| rule.transition)
+    {
+        // A rule below a list item or a map value would need pairing items across
+        // versions (the API server does it for keyed lists only); none of today's
+        // transition rules sits there.
+        let Some(path) = keys(&rule.steps) else {
+            continue;
         };
-        let fields: Vec<String> = if rest.is_empty() {
-            Vec::new()
-        } else {
-            let rest = rest.strip_prefix('.')?;
-            let fields: Vec<String> = rest.split('.').map(str::to_owned).collect();
-            if fields
-                .iter()
-                .any(|f| f.is_empty() || !f.chars().all(|c| c.is_alphanumeric() || c == '_'))
-            {
-                return None;
-            }
-            fields
+        let (Some(before), Some(after)) = (at(old, &path), at(new, &path)) else {
+            continue;
         };
-        Some((is_old, fields))
-    };
-    match (side(left), side(right)) {
-        (Some((a_old, a)), Some((b_old, b))) if a_old != b_old && a == b => {
-            (at(old, &a) == at(new, &a), true)
+        let (holds, evaluated) = match cel::evaluate(rule, after, Some(before)) {
+            Outcome::Holds => (true, true),
+            Outcome::Broken => (false, true),
+            Outcome::Failed(_) if rule.unsupported().is_none() => (false, true),
+            Outcome::Failed(_) => (before == after, false),
+        };
+        if !holds {
+            broken.push(Broken {
+                path: path.join("."),
+                message: rule.message.clone(),
+                evaluated,
+            });
         }
-        _ => (old == new, false),
     }
+    broken
+}
+
+fn keys(steps: &[Step]) -> Option<Vec<&str>> {
+    steps
+        .iter()
+        .map(|step| match step {
+            Step::Key(key) => Some(key.as_str()),
+            Step::Items | Step::Values => None,
+        })
+        .collect()
+}
+
+fn at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter()
+        .try_fold(value, |v, key| v.get(key))
+        .filter(|v| !v.is_null())
 }
 
 #[cfg(test)]
@@ -157,16 +89,11 @@ mod tests {
 
     #[test]
     fn database_name_and_cluster_are_immutable_by_the_crd_rules() {
-        let mut rules = Rules::default();
-        let broken = rules.broken(&database("a", "c1"), &database("b", "c2"));
-        let paths: Vec<&str> = broken.iter().map(|b| b.path.as_str()).collect();
+        let found = broken(&database("a", "c1"), &database("b", "c2"));
+        let paths: Vec<&str> = found.iter().map(|b| b.path.as_str()).collect();
         assert_eq!(paths, ["spec.cluster", "spec.name"]);
-        assert!(broken.iter().all(|b| b.evaluated));
-        assert!(
-            rules
-                .broken(&database("a", "c1"), &database("a", "c1"))
-                .is_empty()
-        );
+        assert!(found.iter().all(|b| b.evaluated));
+        assert!(broken(&database("a", "c1"), &database("a", "c1")).is_empty());
     }
 
     #[test]
@@ -176,23 +103,27 @@ mod tests {
                    "metadata": {"name": "r"},
                    "spec": {"name": name, "login": login, "cluster": {"name": "c"}}})
         };
-        let mut rules = Rules::default();
-        assert!(rules.broken(&role("u", true), &role("u", false)).is_empty());
-        let broken = rules.broken(&role("u", true), &role("v", true));
-        assert_eq!(broken.len(), 1);
-        assert_eq!(broken[0].path, "spec");
-        assert_eq!(broken[0].message, "name is immutable");
+        assert!(broken(&role("u", true), &role("u", false)).is_empty());
+        let found = broken(&role("u", true), &role("v", true));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].path, "spec");
+        assert_eq!(found[0].message, "name is immutable");
     }
 
     #[test]
-    fn unknown_forms_are_cautious() {
+    fn any_rule_form_is_evaluated_not_only_equalities() {
+        // The pinned schemas have only equality transition rules, so a synthetic
+        // `self >= oldSelf` goes through the same interpreter.
+        let rule = cel::compile_for_test("self >= oldSelf");
         assert_eq!(
-            evaluate("self >= oldSelf", &json!(1), &json!(2)),
-            (false, false)
+            cel::evaluate(&rule, &json!(2), Some(&json!(1))),
+            Outcome::Holds
         );
         assert_eq!(
-            evaluate("self >= oldSelf", &json!(1), &json!(1)),
-            (true, false)
+            cel::evaluate(&rule, &json!(1), Some(&json!(2))),
+            Outcome::Broken
         );
+        let unsupported = cel::compile_for_test("quantity(self).isGreaterThan(quantity(oldSelf))");
+        assert!(unsupported.unsupported().is_some());
     }
 }

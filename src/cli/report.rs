@@ -61,7 +61,7 @@ fn location(
 pub(super) fn diagnostic(sources: &Sources, naming: &Naming<'_>, d: &Diagnostic) -> Value {
     let mut value = json!({
         "severity": severity(d.severity),
-        "code": d.code,
+        "code": d.code.name(),
         "message": d.message,
         "file": null,
         "line": null,
@@ -217,7 +217,7 @@ mod tests {
         let mut sources = Sources::default();
         let file = sources.add("dbgen.toml", "a = 1\nbad = 2\n");
         let d = Diagnostic::error(
-            "unknown-key",
+            crate::diagnostic::Code::UnknownKey,
             Some(Span { file, range: 6..9 }),
             "unknown key `bad`",
         );

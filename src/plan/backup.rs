@@ -9,9 +9,8 @@ use std::collections::BTreeMap;
 
 use super::Meta;
 use crate::defaults;
+use crate::model::MergedBackup;
 use crate::naming;
-use crate::validate::MergedBackup;
-use crate::validate::rules;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ObjectStorePlan {
@@ -66,7 +65,7 @@ pub(super) fn object_store(
     backup: &MergedBackup,
     vars: &BTreeMap<&str, &str>,
 ) -> ObjectStorePlan {
-    let value = |s: &Option<crate::validate::Sourced<String>>| s.as_ref().map(|s| s.value.clone());
+    let value = |s: &Option<crate::model::Sourced<String>>| s.as_ref().map(|s| s.value.clone());
     let destination = value(&backup.destination).unwrap_or_default();
     ObjectStorePlan {
         meta,
@@ -81,9 +80,7 @@ pub(super) fn object_store(
 }
 
 pub(super) fn scheduled(meta: Meta, cluster: &str, backup: &MergedBackup) -> ScheduledBackupPlan {
-    // validate checked the expression with this same function.
-    let schedule = rules::cron_with_seconds(&backup.schedule.value)
-        .unwrap_or_else(|_| backup.schedule.value.clone());
+    let schedule = backup.schedule.value.with_seconds().to_string();
     ScheduledBackupPlan {
         meta,
         cluster: cluster.to_string(),
@@ -118,7 +115,7 @@ pub(super) const S3_KEYS: [&str; 2] = ["ACCESS_KEY_ID", "ACCESS_SECRET_KEY"];
 
 /// The key names of one cluster's S3 credentials: the spec's, else `S3_KEYS`.
 pub(super) fn s3_keys(backup: &MergedBackup) -> [String; 2] {
-    let or = |s: &Option<crate::validate::Sourced<String>>, default: &str| {
+    let or = |s: &Option<crate::model::Sourced<String>>, default: &str| {
         s.as_ref()
             .map_or_else(|| default.to_string(), |s| s.value.clone())
     };

@@ -21,10 +21,10 @@ use super::helm::{HelmChartRef, HelmValuesPlan, ImageSource};
 use super::scope::ClusterScope as Scope;
 use super::{Kind, Object, ObjectData, logical_backup, provisioning};
 use crate::defaults;
+use crate::model::ClusterEntry;
+use crate::model::{Checked, Merged};
 use crate::naming;
 use crate::spec::App;
-use crate::validate::topology::ClusterEntry;
-use crate::validate::{Checked, Merged};
 
 /// The pinned chart: `postgresql-ha` 16.3.4 ships PostgreSQL 17.6.0, so `version` must be
 /// `17.6` (checked by `validate`).
@@ -40,9 +40,9 @@ const SR_CHECK_USER: &str = "sr_check_user";
 /// Pgpool replicas unless `pooler.instances` says otherwise (the chart's default).
 pub const PGPOOL_INSTANCES: u32 = 1;
 /// Properties read under `credentials_key`.
-pub const ADMIN_PROPERTY: &str = "admin-password";
-pub const REPLICATION_PROPERTY: &str = "replication-password";
-pub const PGPOOL_ADMIN_PROPERTY: &str = "pgpool-admin-password";
+pub use crate::model::owned::bitnami::{
+    ADMIN_PROPERTY, PGPOOL_ADMIN_PROPERTY, REPLICATION_PROPERTY,
+};
 /// Every image block of the chart: (key path of its `image` table, image name);
 /// `[bitnami] images` rewrites each.
 pub const IMAGES: &[(&[&str], &str)] = &[
@@ -424,7 +424,7 @@ fn values(scope: &Scope<'_>) -> Value {
     }
     let mut values = json!({
         "fullnameOverride": fullname(scope),
-        "clusterDomain": scope.spec.platform.domain.as_deref().unwrap_or(defaults::DOMAIN),
+        "clusterDomain": scope.checked.platform().domain,
         "commonLabels": { "app.kubernetes.io/part-of": scope.spec.platform.name },
         "persistence": persistence,
     });

@@ -12,11 +12,11 @@ use super::network::{self, Peers};
 use super::scope::ClusterScope as Scope;
 use super::{Kind, Meta, Object, ObjectData, backup, hba, logical_backup, monitoring, pooler};
 use crate::defaults;
+use crate::model::ClusterEntry;
+use crate::model::{Checked, MergedCompute};
 use crate::naming;
+use crate::spec::App;
 use crate::spec::RoleStyle;
-use crate::spec::{App, Spec};
-use crate::validate::topology::ClusterEntry;
-use crate::validate::{Checked, MergedCompute};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ClusterPlan {
@@ -209,7 +209,7 @@ fn role_objects(
     roles: Vec<RoleEntry>,
     objects: &mut Vec<Object>,
 ) -> Vec<RolePlan> {
-    if role_style(scope.spec) == RoleStyle::Inline {
+    if scope.checked.platform().roles == RoleStyle::Inline {
         return roles.into_iter().map(|(_, _, role)| role).collect();
     }
     for (object_name, app_key, role) in roles {
@@ -261,12 +261,7 @@ fn pooler_hosts(scope: &Scope<'_>) -> Vec<String> {
     }
     let service = pooler::name(scope.cluster);
     let namespace = &scope.namespace;
-    let domain = scope
-        .spec
-        .platform
-        .domain
-        .as_deref()
-        .unwrap_or(defaults::DOMAIN);
+    let domain = &scope.checked.platform().domain;
     vec![
         service.clone(),
         format!("{service}.{namespace}"),
@@ -290,23 +285,6 @@ fn isolation(scope: &Scope<'_>) -> Vec<hba::Access> {
             hba::Access { database, roles }
         })
         .collect()
-}
-
-/// Inline `managed.roles` or `DatabaseRole` objects: the spec's choice, else objects from
-/// CloudNativePG 1.30 on.
-fn role_style(spec: &Spec) -> RoleStyle {
-    spec.platform.roles.unwrap_or_else(|| {
-        let version = spec
-            .platform
-            .cnpg_version
-            .as_deref()
-            .and_then(|v| crate::validate::rules::major_minor(v).ok());
-        if version.unwrap_or(crate::pins::CNPG_VERSION) >= defaults::CNPG_DATABASE_ROLE_SINCE {
-            RoleStyle::Objects
-        } else {
-            RoleStyle::Inline
-        }
-    })
 }
 
 /// The UID and GID of `postgres` in CloudNativePG's images.
@@ -433,7 +411,7 @@ fn monitoring_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
 }
 
 fn network_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
-    let (merged, platform) = (scope.merged, &scope.spec.platform);
+    let (merged, platform) = (scope.merged, scope.checked.platform());
     if !merged.network_policy {
         return;
     }
@@ -450,20 +428,14 @@ fn network_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
         cluster: scope.cluster,
         pooler: pooler_name.as_deref(),
         app_namespaces: &app_namespaces,
-        operator_namespace: platform
-            .operator_namespace
-            .as_deref()
-            .unwrap_or(defaults::OPERATOR_NAMESPACE),
+        operator_namespace: &platform.operator_namespace,
         logical_backup: merged.logical_backup.is_some(),
         object_store_port: merged
             .backup
             .as_ref()
             .and_then(|b| b.endpoint.as_ref())
             .and_then(|e| endpoint_port(&e.value)),
-        monitoring_namespace: platform
-            .monitoring_namespace
-            .as_deref()
-            .unwrap_or(defaults::MONITORING_NAMESPACE),
+        monitoring_namespace: &platform.monitoring_namespace,
     };
     for (suffix, policy) in network::policies(&peers) {
         let plan = network::NetworkPolicyPlan {

@@ -17,8 +17,8 @@ use super::Meta;
 use super::scope::ClusterScope;
 use super::script_job::{self, ScriptCronJob, env, secret_env};
 use crate::defaults;
+use crate::model::MergedLogicalBackup;
 use crate::scripts;
-use crate::validate::MergedLogicalBackup;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ConfigMapPlan {
@@ -39,9 +39,7 @@ pub struct CronJobPlan {
 }
 
 /// `<cluster>-logical-backup`: the CronJob, its ConfigMap and its volume.
-pub(crate) fn name(cluster: &str) -> String {
-    format!("{cluster}-logical-backup")
-}
+pub(crate) use crate::model::owned::logical_backup as name;
 
 /// The backup role's password Secret.
 pub(super) fn role_secret(cluster: &str) -> String {

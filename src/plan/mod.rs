@@ -51,7 +51,7 @@ pub use pooler::PoolerPlan;
 pub use store::ClusterSecretStorePlan;
 pub use workload::{JobPlan, PodDisruptionBudgetPlan, ServicePlan, StatefulSetPlan};
 
-use crate::validate::Checked;
+use crate::model::Checked;
 
 /// Everything dbgen will write.
 #[derive(Debug, Clone, Serialize)]

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::Meta;
-use crate::validate::MergedMonitoring;
+use crate::model::MergedMonitoring;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PodMonitorPlan {

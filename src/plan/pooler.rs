@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::Meta;
+use crate::model::MergedPooler;
 use crate::spec::PoolMode;
-use crate::validate::MergedPooler;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PoolerPlan {

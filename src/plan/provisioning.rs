@@ -77,10 +77,6 @@ pub(super) fn name(cluster: &str) -> String {
     format!("{cluster}-provision")
 }
 
-/// Characters `name` adds to the cluster name: `-provision-` and 8 hex digits. A Job's name
-/// becomes a label value of its pods (at most 63 characters), which bounds cluster names.
-pub(crate) const JOB_NAME_EXTRA: usize = "-provision-".len() + 8;
-
 /// Labels of the Job's pods, which the cluster's NetworkPolicy lets in.
 pub(super) fn pod_labels(cluster: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
@@ -285,6 +281,7 @@ fn job_spec(p: &Provisioning<'_>) -> JobSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::owned::JOB_NAME_EXTRA;
 
     fn meta(name: String) -> Meta {
         Meta::new(name, "db".to_string(), "p", "pg", None)

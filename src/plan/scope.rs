@@ -8,9 +8,9 @@
 //! modules add their own methods in their own `impl` blocks.
 
 use super::{Kind, Meta, Object, ObjectData, object_path};
+use crate::model::ClusterEntry;
+use crate::model::{Checked, Merged};
 use crate::spec::{App, Spec};
-use crate::validate::topology::ClusterEntry;
-use crate::validate::{Checked, Merged};
 
 pub(super) struct ClusterScope<'a> {
     pub(super) checked: &'a Checked,

@@ -40,10 +40,10 @@ use super::workload::{
 };
 use super::{Kind, Object, ObjectData, credentials, logical_backup};
 use crate::defaults;
+use crate::model::ClusterEntry;
+use crate::model::{Checked, Merged, MergedCompute};
 use crate::naming;
 use crate::spec::{App, PostgresCluster};
-use crate::validate::topology::ClusterEntry;
-use crate::validate::{Checked, Merged, MergedCompute};
 
 /// The official image's repository; the tag is the spec's `version`.
 use crate::pins::POSTGRES_IMAGE_REPOSITORY as IMAGE_REPOSITORY;
@@ -363,19 +363,6 @@ fn managed_parameters() -> Vec<(&'static str, String)> {
         ("password_encryption", "scram-sha-256".to_string()),
     ]
 }
-
-/// Names of the parameters `managed_parameters` sets, plus the file locations given on the
-/// command line; validate rejects them in `parameters`.
-pub(crate) const MANAGED_PARAMETERS: &[&str] = &[
-    "listen_addresses",
-    "port",
-    "unix_socket_directories",
-    "password_encryption",
-    "config_file",
-    "hba_file",
-    "ident_file",
-    "data_directory",
-];
 
 /// A `postgresql.conf` string value (see `pgconf::quote`).
 fn conf_value(value: &str) -> String {
@@ -755,7 +742,7 @@ fn monitoring_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
 }
 
 fn network_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
-    let (merged, platform) = (scope.merged, &scope.spec.platform);
+    let merged = scope.merged;
     if !merged.network_policy {
         return;
     }
@@ -774,12 +761,10 @@ fn network_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
         server: scope.server_labels(),
         app_namespaces: &app_namespaces,
         jobs,
-        monitoring_namespace: merged.monitoring.as_ref().map(|_| {
-            platform
-                .monitoring_namespace
-                .as_deref()
-                .unwrap_or(defaults::MONITORING_NAMESPACE)
-        }),
+        monitoring_namespace: merged
+            .monitoring
+            .as_ref()
+            .map(|_| scope.checked.platform().monitoring_namespace.as_str()),
     };
     let plan = NetworkPolicyPlan {
         meta: scope.meta(scope.cluster.to_string(), None),

@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 use super::backup::S3_KEYS;
 use super::credentials;
 use super::{Kind, ObjectData};
+use crate::model::MergedUpload;
 use crate::naming;
 use crate::spec::Spec;
-use crate::validate::MergedUpload;
 
 pub(super) use crate::pins::AWS_CLI_IMAGE;
 

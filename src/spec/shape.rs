@@ -18,7 +18,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::Document;
 use super::duplicate;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Sources, Span};
 use crate::suggest::did_you_mean;
 
@@ -100,7 +100,7 @@ fn syntax_error(file: FileId, text: &str, error: &toml::de::Error) -> Diagnostic
         && let Some(range) = error.span()
         && let Some(duplicate) = duplicate::describe(text, range)
     {
-        let mut diagnostic = Diagnostic::error("invalid-toml", span, duplicate.message)
+        let mut diagnostic = Diagnostic::error(Code::InvalidToml, span, duplicate.message)
             .with_label("defined again here")
             .with_help("TOML allows each key once per table: merge the two or remove one");
         if let Some(first) = duplicate.first {
@@ -108,7 +108,7 @@ fn syntax_error(file: FileId, text: &str, error: &toml::de::Error) -> Diagnostic
         }
         return diagnostic;
     }
-    Diagnostic::error("invalid-toml", span, message.to_string())
+    Diagnostic::error(Code::InvalidToml, span, message.to_string())
 }
 
 struct Walk<'s> {
@@ -271,7 +271,7 @@ impl<'s> Walk<'s> {
             if !table.keys().any(|k| k.get_ref().as_ref() == required) {
                 let message = format!("missing required key `{required}` in {}", table_name(path));
                 self.problems.push(
-                    Diagnostic::error("missing-key", self.span(span.clone()), message)
+                    Diagnostic::error(Code::MissingKey, self.span(span.clone()), message)
                         .with_label(format!("`{required}` is required here")),
                 );
             }
@@ -307,7 +307,7 @@ impl<'s> Walk<'s> {
         );
         self.problems.push(
             Diagnostic::error(
-                "unknown-key",
+                Code::UnknownKey,
                 self.span(span),
                 format!("unknown key `{name}` in {}", table_name(path)),
             )
@@ -331,7 +331,7 @@ impl<'s> Walk<'s> {
             .join(" or ");
         let message = format!("`{}` must be {expected}, found {found}", dotted(path));
         self.problems.push(
-            Diagnostic::error("wrong-type", self.span(span), message)
+            Diagnostic::error(Code::WrongType, self.span(span), message)
                 .with_label(format!("expected {expected}")),
         );
     }
@@ -356,7 +356,7 @@ impl<'s> Walk<'s> {
         );
         self.problems.push(
             Diagnostic::error(
-                "unknown-value",
+                Code::UnknownValue,
                 self.span(span),
                 format!("`{}` cannot be `{value}`", dotted(path)),
             )
@@ -377,8 +377,11 @@ impl<'s> Walk<'s> {
                 "`{}` must be at least {minimum}, found {number}",
                 dotted(path)
             );
-            self.problems
-                .push(Diagnostic::error("out-of-range", self.span(span), message));
+            self.problems.push(Diagnostic::error(
+                Code::OutOfRange,
+                self.span(span),
+                message,
+            ));
         }
     }
 }

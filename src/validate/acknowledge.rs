@@ -9,7 +9,7 @@
 use super::context::Context;
 use crate::change::{Acknowledgement, Class, Safety};
 use crate::defaults::PRODUCTION_ENVIRONMENTS;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::spec::{AcknowledgedClass, Spec};
 
 pub(super) fn check(cx: &mut Context<'_>) {
@@ -28,7 +28,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
         if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.is_empty()) {
             cx.push(
                 Diagnostic::error(
-                    "invalid-value",
+                    Code::InvalidValue,
                     cx.at(&["acknowledge", &at, "object"]),
                     format!("object `{}` is not `Kind/namespace/name` or `Kind/name`", ack.object),
                 )
@@ -39,7 +39,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
         if ack.reason.trim().is_empty() {
             cx.push(
                 Diagnostic::error(
-                    "invalid-value",
+                    Code::InvalidValue,
                     cx.at(&["acknowledge", &at, "reason"]),
                     "an acknowledgement needs a reason for the reviewers",
                 )

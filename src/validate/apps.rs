@@ -7,7 +7,7 @@ use super::context::Context;
 use super::platform::placeholders;
 use super::rules;
 use super::topology;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::naming;
 use crate::source::Span;
 use crate::spec::{App, Engine, SslMode};
@@ -66,7 +66,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
                     .to_string();
                 cx.push(
                     Diagnostic::error(
-                        "invalid-name",
+                        Code::InvalidName,
                         cx.at(&["apps", key, "extensions", &index]),
                         format!("`{extension}` is not an extension name"),
                     )
@@ -94,7 +94,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
                 .at(&["apps", key, "connection_secret"])
                 .or_else(|| cx.key(&["apps", key]));
             cx.push(
-                Diagnostic::error("name-collision", span, format!("apps `{first}` and `{key}` would both write Secret `{secret}` in namespace `{}`", app.namespace))
+                Diagnostic::error(Code::NameCollision, span, format!("apps `{first}` and `{key}` would both write Secret `{secret}` in namespace `{}`", app.namespace))
                     .with_label("same connection Secret")
                     .with_help("set `connection_secret` on one of them"),
             );
@@ -123,7 +123,7 @@ fn cluster<'s>(cx: &mut Context<'_>, key: &'s str, app: &'s App) -> Option<&'s s
     if app.readonly == Some(true) && !topology::is_dedicated(app) {
         cx.push(
             Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 cx.at(&["apps", key, "readonly"]),
                 format!("app `{key}` asks for read-only credentials on a shared cluster"),
             )
@@ -135,7 +135,7 @@ fn cluster<'s>(cx: &mut Context<'_>, key: &'s str, app: &'s App) -> Option<&'s s
         if app.postgres.is_some() {
             cx.push(
                 Diagnostic::error(
-                    "invalid-value",
+                    Code::InvalidValue,
                     cx.at(&["apps", key, "postgres"]),
                     format!(
                         "app `{key}` is dedicated and also names cluster `{}`",
@@ -149,7 +149,7 @@ fn cluster<'s>(cx: &mut Context<'_>, key: &'s str, app: &'s App) -> Option<&'s s
         }
         if cx.spec().postgres_defaults.is_none() {
             cx.push(
-                Diagnostic::error("missing-key", cx.at(&["apps", key, "dedicated"]), format!("app `{key}` wants a dedicated cluster, but the spec has no `[postgres_defaults]`"))
+                Diagnostic::error(Code::MissingKey, cx.at(&["apps", key, "dedicated"]), format!("app `{key}` wants a dedicated cluster, but the spec has no `[postgres_defaults]`"))
                     .with_label("dedicated clusters are made from `[postgres_defaults]`")
                     .with_help("add `[postgres_defaults]` with `engine`, `version` and a `name` pattern such as `db-{app}-{env}`"),
             );
@@ -158,7 +158,7 @@ fn cluster<'s>(cx: &mut Context<'_>, key: &'s str, app: &'s App) -> Option<&'s s
         if cx.spec().postgres.contains_key(key) {
             cx.push(
                 Diagnostic::error(
-                    "name-collision",
+                    Code::NameCollision,
                     cx.key(&["postgres", key]),
                     format!(
                         "cluster `{key}` has the key of app `{key}`, which has a dedicated cluster"
@@ -177,7 +177,7 @@ fn cluster<'s>(cx: &mut Context<'_>, key: &'s str, app: &'s App) -> Option<&'s s
         }
         cx.push(
             Diagnostic::error(
-                "missing-key",
+                Code::MissingKey,
                 cx.key(&["apps", key]),
                 format!("app `{key}` names no PostgreSQL cluster"),
             )
@@ -223,7 +223,7 @@ fn verified_tls(cx: &mut Context<'_>, key: &str, app: &App, cluster: &str) {
     }
     cx.push(
         Diagnostic::error(
-            "unsupported",
+            Code::Unsupported,
             cx.at(&["apps", key, "sslmode"]),
             format!(
                 "app `{key}` asks for `sslmode = \"{}\"`, but no CA certificate reaches its pods",
@@ -248,14 +248,18 @@ fn identifier(
 ) -> bool {
     if let Err(why) = rules::pg_identifier(name) {
         cx.push(
-            Diagnostic::error("invalid-name", span, format!("{what} name `{name}` {why}"))
-                .with_label(format!("invalid {what} name")),
+            Diagnostic::error(
+                Code::InvalidName,
+                span,
+                format!("{what} name `{name}` {why}"),
+            )
+            .with_label(format!("invalid {what} name")),
         );
         false
     } else if let Some(why) = super::reserved::why(name, engine) {
         cx.push(
             Diagnostic::error(
-                "reserved-name",
+                Code::ReservedName,
                 span,
                 format!("{what} name `{name}` is reserved: it {why}"),
             )
@@ -277,7 +281,7 @@ fn duplicate(
     first: &str,
 ) {
     let mut diagnostic = Diagnostic::error(
-        "duplicate-name",
+        Code::DuplicateName,
         span,
         format!("{what} `{name}` is claimed by two apps in cluster `{cluster}`"),
     )
@@ -356,7 +360,7 @@ fn shipped_extension(cx: &mut Context<'_>, key: &str, cluster: &str, app: &App, 
         );
     cx.push(
         Diagnostic::error(
-            "unknown-extension",
+            Code::UnknownExtension,
             cx.at(&["apps", key, "extensions", &index]),
             format!("extension `{extension}` is not shipped by the `{engine_name}` image of PostgreSQL {major}"),
         )

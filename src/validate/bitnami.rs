@@ -10,10 +10,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::context::Context;
-use super::layer::Merged;
 use super::topology::ClusterEntry;
-use crate::diagnostic::Diagnostic;
-use crate::plan::bitnami::{CHART, CHART_VERSION, POSTGRES_VERSION};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::Merged;
+use crate::pins::{
+    BITNAMI_POSTGRESQL_HA_CHART as CHART, BITNAMI_POSTGRESQL_HA_CHART_VERSION as CHART_VERSION,
+    BITNAMI_POSTGRESQL_HA_POSTGRES_VERSION as POSTGRES_VERSION,
+};
 use crate::source::Span;
 use crate::spec::{Engine, Monitoring, ReclaimPolicy, SecretProvider};
 
@@ -90,7 +93,7 @@ fn images_setting(cx: &mut Context<'_>) {
     if let Err(why) = image_source(&images) {
         cx.push(
             Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 cx.at(&["bitnami", "images"]),
                 format!("`images = \"{images}\"` {why}"),
             )
@@ -166,7 +169,7 @@ fn cluster(cx: &mut Context<'_>, entry: &ClusterEntry) {
     match &entry.spec.credentials_key {
         None => cx.push(
             Diagnostic::error(
-                "missing-key",
+                Code::MissingKey,
                 engine_span(cx, entry),
                 format!("{} on engine `bitnami` needs `credentials_key`", entry.describe()),
             )
@@ -190,7 +193,7 @@ fn cluster(cx: &mut Context<'_>, entry: &ClusterEntry) {
     if entry.spec.version != POSTGRES_VERSION {
         cx.push(
             Diagnostic::error(
-                "invalid-version",
+                Code::InvalidVersion,
                 span(cx, &at(entry, &["version"])),
                 format!(
                     "engine `bitnami` runs PostgreSQL {POSTGRES_VERSION}, not `{}`",
@@ -204,7 +207,7 @@ fn cluster(cx: &mut Context<'_>, entry: &ClusterEntry) {
     if entry.spec.image.is_some() {
         cx.push(
             Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 span(cx, &at(entry, &["image"])),
                 "engine `bitnami` takes its images from the chart",
             )
@@ -214,7 +217,7 @@ fn cluster(cx: &mut Context<'_>, entry: &ClusterEntry) {
     }
     if spec.secrets.provider == SecretProvider::Infisical {
         let mut diagnostic = Diagnostic::error(
-            "unsupported",
+            Code::Unsupported,
             engine_span(cx, entry),
             "engine `bitnami` cannot take its Pgpool users from Infisical",
         )
@@ -239,7 +242,7 @@ fn images_warning(cx: &mut Context<'_>, bitnami: &[&ClusterEntry]) {
     let Some(first) = bitnami.first() else { return };
     cx.push(
         Diagnostic::warning(
-            "bitnami-images",
+            Code::BitnamiImages,
             engine_span(cx, first),
             "the Bitnami chart's default images no longer exist on `docker.io/bitnami`",
         )
@@ -297,7 +300,7 @@ fn merged_settings(
             }
             cx.push(
                 Diagnostic::error(
-                    "unsupported",
+                    Code::Unsupported,
                     target,
                     format!("`{}` is not supported on engine `bitnami`", field.join(".")),
                 )
@@ -313,7 +316,7 @@ fn merged_settings(
     {
         cx.push(
             Diagnostic::warning(
-                "bitnami-even-instances",
+                Code::BitnamiEvenInstances,
                 instances.span.clone().or_else(|| engine_span(cx, entry)),
                 format!(
                     "{} runs {} PostgreSQL instances; repmgr promotes a new primary by majority",
@@ -355,7 +358,7 @@ fn thresholds(cx: &mut Context<'_>, entry: &ClusterEntry, reported: &mut BTreeSe
             }
             cx.push(
                 Diagnostic::error(
-                    "unsupported",
+                    Code::Unsupported,
                     span(cx, &field),
                     format!("alert threshold `{name}` is not supported on engine `bitnami`"),
                 )
@@ -379,7 +382,7 @@ fn readonly_apps(cx: &mut Context<'_>, entry: &ClusterEntry) {
         {
             cx.push(
                 Diagnostic::error(
-                    "unsupported",
+                    Code::Unsupported,
                     cx.at(&["apps", key, "readonly"]),
                     format!("app `{key}` asks for read-only credentials on engine `bitnami`"),
                 )
@@ -414,7 +417,7 @@ namespace = "wiki"
 
     fn warnings(spec: &str) -> Vec<&'static str> {
         let compiled = pipeline::compile("dbgen.toml", spec).unwrap_or_else(|e| panic!("{e:?}"));
-        compiled.warnings.iter().map(|w| w.code).collect()
+        compiled.warnings.iter().map(|w| w.code.name()).collect()
     }
 
     #[test]
@@ -438,7 +441,7 @@ namespace = "wiki"
         assert!(
             diagnostics
                 .iter()
-                .any(|d| d.code == "unsupported" && d.span.is_some()),
+                .any(|d| d.code == crate::diagnostic::Code::Unsupported && d.span.is_some()),
             "{diagnostics:?}"
         );
     }

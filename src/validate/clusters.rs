@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::context::Context;
-use super::layer::{LayerRef, Merged, MergedCompute, merge};
+use super::layer::{LayerRef, merge};
 use super::rules;
 use super::topology::{self, ClusterEntry};
 use crate::defaults;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{Merged, MergedCompute};
 
 /// CNPG's webhook limit: the cluster name prefixes pod, PVC and Service names.
 const CNPG_CLUSTER_NAME_MAX: usize = 50;
@@ -37,7 +38,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
         {
             cx.push(
                 Diagnostic::error(
-                    "invalid-version",
+                    Code::InvalidVersion,
                     cx.at(&path(&at("version"))),
                     format!("version `{}`: {why}", entry.spec.version),
                 )
@@ -55,7 +56,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
             } else {
                 cx.push(
                     Diagnostic::error(
-                        "unsupported",
+                        Code::Unsupported,
                         cx.at(&path(&at("fullname"))),
                         "`fullname` is the Bitnami chart's `fullnameOverride`; it applies to engine `bitnami` only",
                     )
@@ -70,7 +71,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
         {
             cx.push(
                 Diagnostic::error(
-                    "invalid-version",
+                    Code::InvalidVersion,
                     cx.at(&path(&at("version"))),
                     format!("version `{}`: {}", entry.spec.version, no.why),
                 )
@@ -113,7 +114,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
         {
             cx.push(
                 Diagnostic::warning(
-                    "unused-cluster",
+                    Code::UnusedCluster,
                     cx.key(&["postgres", &entry.key]),
                     format!("no app uses cluster `{}`", entry.key),
                 )
@@ -150,7 +151,7 @@ fn names(cx: &mut Context<'_>, entry: &ClusterEntry) {
             };
             cx.push(
                 Diagnostic::error(
-                    "invalid-name",
+                    Code::InvalidName,
                     span.clone(),
                     format!("cluster name `{name}`{origin} {why}"),
                 )
@@ -174,7 +175,7 @@ fn collisions(cx: &mut Context<'_>) {
                         .or_else(|| cx.at(&["postgres_defaults", "name"]))
                 };
                 cx.push(
-                    Diagnostic::error("name-collision", at(entry), format!("{} and {} are both named `{name}` in environment `{env}`", first.describe(), entry.describe()))
+                    Diagnostic::error(Code::NameCollision, at(entry), format!("{} and {} are both named `{name}` in environment `{env}`", first.describe(), entry.describe()))
                         .with_label("same Cluster name")
                         .with_help("give one of them another `name`; dedicated cluster names should contain `{app}`"),
                 );
@@ -219,7 +220,7 @@ fn layer(cx: &mut Context<'_>, layer: &LayerRef<'_>, is_profile: bool) {
         if is_profile {
             cx.push(
                 Diagnostic::error(
-                    "invalid-value",
+                    Code::InvalidValue,
                     layer.span(&["profile"]),
                     format!("{} names another profile", layer.description),
                 )
@@ -234,7 +235,7 @@ fn layer(cx: &mut Context<'_>, layer: &LayerRef<'_>, is_profile: bool) {
     if values.instances == Some(0) {
         cx.push(
             Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 layer.span(&["instances"]),
                 "a cluster needs at least 1 instance",
             )
@@ -287,7 +288,7 @@ fn layer(cx: &mut Context<'_>, layer: &LayerRef<'_>, is_profile: bool) {
         {
             cx.push(
                 Diagnostic::error(
-                    "out-of-range",
+                    Code::OutOfRange,
                     layer.span(&["monitoring", "connections_percent"]),
                     "connections_percent must be between 1 and 100",
                 )
@@ -319,7 +320,7 @@ fn layer(cx: &mut Context<'_>, layer: &LayerRef<'_>, is_profile: bool) {
     if is_profile && values.restore.is_some() {
         cx.push(
             Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 layer.span(&["restore"]),
                 format!("{} sets `restore`", layer.description),
             )
@@ -332,7 +333,7 @@ fn layer(cx: &mut Context<'_>, layer: &LayerRef<'_>, is_profile: bool) {
     {
         cx.push(
             Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 layer.span(&["restore", "target_time"]),
                 format!("target_time `{time}` {why}"),
             )
@@ -380,7 +381,7 @@ fn layer(cx: &mut Context<'_>, layer: &LayerRef<'_>, is_profile: bool) {
             });
             cx.push(
                 Diagnostic::error(
-                    "invalid-name",
+                    Code::InvalidName,
                     span,
                     format!("`{name}` is not a PostgreSQL parameter name"),
                 )
@@ -403,7 +404,7 @@ fn conf_parameters(cx: &mut Context<'_>, layer: &LayerRef<'_>) {
         if let Err(why) = crate::pgconf::check_name(name) {
             cx.push(
                 Diagnostic::error(
-                    "invalid-name",
+                    Code::InvalidName,
                     layer.spans.key(&path).map(locate),
                     format!("parameter `{name}` {why}"),
                 )
@@ -414,7 +415,7 @@ fn conf_parameters(cx: &mut Context<'_>, layer: &LayerRef<'_>) {
         if let Err(why) = crate::pgconf::check_value(name, &value.to_conf_string()) {
             cx.push(
                 Diagnostic::error(
-                    "invalid-value",
+                    Code::InvalidValue,
                     layer.spans.value(&path).map(locate),
                     format!("the value of parameter `{name}` {why}"),
                 )
@@ -430,7 +431,7 @@ fn backup_values(cx: &mut Context<'_>, layer: &LayerRef<'_>, backup: &crate::spe
     {
         cx.push(
             Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 layer.span(&["backup", "retention"]),
                 format!("retention `{retention}` {why}"),
             )
@@ -442,7 +443,7 @@ fn backup_values(cx: &mut Context<'_>, layer: &LayerRef<'_>, backup: &crate::spe
     {
         cx.push(
             Diagnostic::error(
-                "invalid-schedule",
+                Code::InvalidSchedule,
                 layer.span(&["backup", "schedule"]),
                 format!("schedule `{schedule}` {why}"),
             )
@@ -464,7 +465,7 @@ fn backup_values(cx: &mut Context<'_>, layer: &LayerRef<'_>, backup: &crate::spe
         {
             cx.push(
                 Diagnostic::error(
-                    "invalid-value",
+                    Code::InvalidValue,
                     layer.span(&["backup", field]),
                     // The value is not repeated: it may be a pasted credential.
                     format!("`{field}` is not a Secret key name"),
@@ -484,7 +485,7 @@ fn backup_values(cx: &mut Context<'_>, layer: &LayerRef<'_>, backup: &crate::spe
         {
             cx.push(
                 Diagnostic::error(
-                    "invalid-value",
+                    Code::InvalidValue,
                     layer.span(&["backup", "destination"]),
                     format!("destination `{destination}` {why}"),
                 )
@@ -507,7 +508,7 @@ fn backup_values(cx: &mut Context<'_>, layer: &LayerRef<'_>, backup: &crate::spe
     {
         cx.push(
             Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 layer.span(&["backup", "endpoint"]),
                 format!("endpoint `{endpoint}` {why}"),
             )
@@ -542,7 +543,7 @@ fn logical_backup_values(
     {
         cx.push(
             Diagnostic::error(
-                "invalid-schedule",
+                Code::InvalidSchedule,
                 layer.span(&["logical_backup", "schedule"]),
                 format!("schedule `{schedule}` {why}"),
             )
@@ -611,7 +612,7 @@ fn merged_backup(
             if value.is_none() {
                 cx.push(
                     Diagnostic::error(
-                        "missing-key",
+                        Code::MissingKey,
                         backup
                             .table
                             .clone()
@@ -632,7 +633,7 @@ fn merged_backup(
         {
             cx.push(
                 Diagnostic::error(
-                    "unknown-placeholder",
+                    Code::UnknownPlaceholder,
                     destination.span.clone(),
                     format!("destination `{}` of shared cluster `{cluster}` contains `{{app}}`", destination.value),
                 )
@@ -642,7 +643,7 @@ fn merged_backup(
         }
         if version < defaults::CNPG_PLUGIN_BACKUPS_SINCE {
             cx.push(
-                Diagnostic::error("unsupported", backup.table.clone(), format!("backups use the Barman Cloud plugin, which needs CloudNativePG 1.26 or newer; `platform.cnpg_version` is {}.{}", version.0, version.1))
+                Diagnostic::error(Code::Unsupported, backup.table.clone(), format!("backups use the Barman Cloud plugin, which needs CloudNativePG 1.26 or newer; `platform.cnpg_version` is {}.{}", version.0, version.1))
                     .with_label("plugin backups")
                     .with_help("upgrade the operator and raise `platform.cnpg_version`; dbgen does not emit the deprecated in-tree `barmanObjectStore`"),
             );
@@ -652,7 +653,7 @@ fn merged_backup(
         && logical.credentials_key.is_none()
     {
         cx.push(
-            Diagnostic::error("missing-key", logical.table.clone().or_else(|| cx.key(&["postgres", cluster])), format!("logical backups of cluster `{cluster}` need `logical_backup.credentials_key`"))
+            Diagnostic::error(Code::MissingKey, logical.table.clone().or_else(|| cx.key(&["postgres", cluster])), format!("logical backups of cluster `{cluster}` need `logical_backup.credentials_key`"))
                 .with_label("where the backup role's password is read")
                 .with_help("the CronJob logs in as `dbgen_backup`, whose password the secret provider reads from `credentials_key` (property or secret `password`)"),
         );
@@ -674,7 +675,7 @@ fn merged_backup(
         let from = &restore.value.from;
         if from == cluster {
             cx.push(
-                Diagnostic::error("invalid-value", restore.span.clone(), format!("cluster `{cluster}` restores from its own backups in environment `{env}`"))
+                Diagnostic::error(Code::InvalidValue, restore.span.clone(), format!("cluster `{cluster}` restores from its own backups in environment `{env}`"))
                     .with_label("recovery would read the store this cluster archives into")
                     .with_help(format!("restore into a new cluster: add `[postgres.{cluster}-restored]` with `restore = {{ from = \"{cluster}\" }}`")),
             );
@@ -687,7 +688,7 @@ fn merged_backup(
             .is_none_or(|m| m.backup.is_none())
         {
             cx.push(
-                Diagnostic::error("invalid-value", restore.span.clone(), format!("cluster `{cluster}` restores from `{from}`, which has no backups in environment `{env}`"))
+                Diagnostic::error(Code::InvalidValue, restore.span.clone(), format!("cluster `{cluster}` restores from `{from}`, which has no backups in environment `{env}`"))
                     .with_label("nothing to restore from")
                     .with_help(format!("configure `[postgres.{from}.backup]` for `{env}`")),
             );
@@ -703,7 +704,7 @@ fn at_least_one(
     message: &str,
 ) {
     if value == Some(0) {
-        cx.push(Diagnostic::error("out-of-range", layer.span(field), message).with_label("0"));
+        cx.push(Diagnostic::error(Code::OutOfRange, layer.span(field), message).with_label("0"));
     }
 }
 
@@ -718,7 +719,7 @@ fn at_most(
     if let Some(value) = value.filter(|v| *v > max) {
         cx.push(
             Diagnostic::error(
-                "out-of-range",
+                Code::OutOfRange,
                 layer.span(field),
                 format!(
                     "`{}` is {value}; dbgen accepts at most {max} {what}",
@@ -735,7 +736,7 @@ fn quantity(cx: &mut Context<'_>, layer: &LayerRef<'_>, field: &[&str], value: &
     if let Err(help) = rules::quantity(value) {
         cx.push(
             Diagnostic::error(
-                "invalid-quantity",
+                Code::InvalidQuantity,
                 layer.span(field),
                 format!("`{value}` is not a Kubernetes quantity (`{what}`)"),
             )
@@ -745,7 +746,7 @@ fn quantity(cx: &mut Context<'_>, layer: &LayerRef<'_>, field: &[&str], value: &
     } else if let Err(why) = rules::bounded_quantity(value, rules::Measure::of_field(&what)) {
         cx.push(
             Diagnostic::error(
-                "out-of-range",
+                Code::OutOfRange,
                 layer.span(field),
                 format!("`{what}` `{value}` {why}"),
             )
@@ -789,7 +790,7 @@ pub(super) fn merge_all(cx: &mut Context<'_>) -> BTreeMap<(String, String), Merg
             let merged = merge(&layers, &defaults, production);
             if production && merged.reclaim_policy.value == crate::spec::ReclaimPolicy::Delete {
                 cx.push(
-                    Diagnostic::error("invalid-value", merged.reclaim_policy.span.clone(), format!("{} would drop databases and roles removed from the spec in production environment `{env}`", entry.describe()))
+                    Diagnostic::error(Code::InvalidValue, merged.reclaim_policy.span.clone(), format!("{} would drop databases and roles removed from the spec in production environment `{env}`", entry.describe()))
                         .with_label(format!("`delete`, from {}", merged.reclaim_policy.origin))
                         .with_help(format!("production keeps data: set `reclaim_policy = \"delete\"` only under `[postgres.<cluster>.env.<env>]` of non-production environments, or mark `{env}` with `production = false`")),
                 );
@@ -833,7 +834,7 @@ fn requests_within_limits(cx: &mut Context<'_>, requests: &MergedCompute, limits
                 "request"
             };
             let mut diagnostic = Diagnostic::error(
-                "request-exceeds-limit",
+                Code::RequestExceedsLimit,
                 primary.span.clone(),
                 format!("{what} request `{}` is larger than its limit `{}`", request.value, limit.value),
             )

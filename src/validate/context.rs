@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::layer::LayerRef;
 use super::topology::ClusterEntry;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::source::Span;
 use crate::spec::{Document, Layer, Spec};
 use crate::suggest::did_you_mean;
@@ -110,7 +110,7 @@ impl<'a> Context<'a> {
             Err(why) => {
                 let message = format!("{what} `{value}` {why}");
                 self.push(
-                    Diagnostic::error("invalid-name", span, message).with_label("invalid here"),
+                    Diagnostic::error(Code::InvalidName, span, message).with_label("invalid here"),
                 );
                 false
             }
@@ -149,7 +149,7 @@ pub(super) fn unknown_reference<'n>(
         |s| format!("did you mean `{s}`?"),
     );
     Diagnostic::error(
-        "unknown-reference",
+        Code::UnknownReference,
         span,
         format!("unknown {what} `{name}`"),
     )

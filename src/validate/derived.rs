@@ -9,10 +9,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::context::Context;
-use super::layer::Merged;
 use super::topology::{self, ClusterEntry};
-use crate::diagnostic::Diagnostic;
-use crate::plan::provisioning::JOB_NAME_EXTRA;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::Merged;
+use crate::model::owned::JOB_NAME_EXTRA;
 use crate::source::Span;
 use crate::spec::Engine;
 
@@ -48,7 +48,7 @@ pub(super) fn check(cx: &mut Context<'_>, merged: &BTreeMap<(String, String), Me
             continue;
         }
         let mut diagnostic = Diagnostic::error(
-            "name-too-long",
+            Code::NameTooLong,
             name_span(cx, entry),
             format!(
                 "{} `{}` of {} in environment `{env}` is {} characters long; the limit is {}",
@@ -103,7 +103,7 @@ fn derived_names(entry: &ClusterEntry, name: &str, settings: &Merged) -> Vec<Der
     if settings.logical_backup.is_some() {
         names.push(Derived::new(
             "CronJob",
-            crate::plan::logical_backup::name(name),
+            crate::model::owned::logical_backup(name),
             CRONJOB_NAME_MAX,
         ));
     }
@@ -163,7 +163,7 @@ fn apps_without_cluster(cx: &mut Context<'_>) {
             .at(&["apps", key, "postgres"])
             .or_else(|| cx.key(&["apps", key]));
         let mut diagnostic = Diagnostic::error(
-            "missing-cluster",
+            Code::MissingCluster,
             span,
             format!(
                 "app `{key}` uses cluster `{cluster}`, which is not rendered in environment{} {}",

@@ -11,7 +11,7 @@
 
 use super::context::Context;
 use super::rules;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::spec::{GitopsTool, Layout};
 
 /// Keys only one tool reads: (key, the tool reading it).
@@ -32,7 +32,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
     if spec.output.layout.unwrap_or_default() != Layout::Sharded {
         cx.push(
             Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 cx.key(&["gitops"]),
                 "`[gitops]` describes how to sync a sharded tree, but the layout is `environment`",
             )
@@ -54,7 +54,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
         if set && owner != gitops.tool {
             cx.push(
                 Diagnostic::error(
-                    "invalid-value",
+                    Code::InvalidValue,
                     cx.key(&["gitops", key]),
                     format!(
                         "`{key}` is read only with `tool = \"{}\"`; this table uses `tool = \"{}\"`",
@@ -74,7 +74,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
     if gitops.tool == GitopsTool::Argocd && gitops.repository.is_none() {
         cx.push(
             Diagnostic::error(
-                "missing-key",
+                Code::MissingKey,
                 cx.key(&["gitops"]),
                 "missing required key `repository` in [gitops] (tool `argocd`)",
             )
@@ -87,7 +87,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
     {
         cx.push(
             Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 cx.at(&["gitops", "repository"]),
                 format!("repository `{url}` {why}"),
             )
@@ -102,7 +102,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
     {
         cx.push(
             Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 cx.at(&["gitops", "server"]),
                 format!("server `{server}` {why}"),
             )
@@ -115,7 +115,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
     {
         cx.push(
             Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 cx.at(&["gitops", "path"]),
                 format!("path `{path}` {why}"),
             )
@@ -130,7 +130,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
     {
         cx.push(
             Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 cx.at(&["gitops", "revision"]),
                 format!("revision `{revision}` must be a branch, tag or commit without spaces"),
             )
@@ -156,7 +156,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
     {
         cx.push(
             Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 cx.at(&["gitops", "interval"]),
                 format!("interval `{interval}` {why}"),
             )
@@ -169,7 +169,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
 pub(super) fn stream_refusal(cx: &Context<'_>) -> Option<Diagnostic> {
     (cx.spec().output.layout == Some(Layout::Sharded)).then(|| {
         Diagnostic::error(
-            "invalid-value",
+            Code::InvalidValue,
             cx.at(&["output", "layout"]),
             "`--stdout` prints an environment as one stream, which the sharded layout exists to avoid; nothing was printed",
         )

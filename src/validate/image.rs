@@ -7,7 +7,7 @@
 //! an optional tag and an optional digest.
 
 use super::context::Context;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 
 /// Longest name part (registry and path) the reference grammar accepts.
 const NAME_MAX: usize = 255;
@@ -136,7 +136,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
         if let Err(why) = reference(image) {
             cx.push(
                 Diagnostic::error(
-                    "invalid-value",
+                    Code::InvalidValue,
                     cx.at(&path),
                     format!("image `{image}` {why}"),
                 )

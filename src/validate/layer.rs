@@ -8,36 +8,12 @@
 use std::collections::BTreeMap;
 
 use crate::defaults;
+use crate::model::{
+    CronSchedule, Merged, MergedBackup, MergedCompute, MergedLogicalBackup, MergedMonitoring,
+    MergedPooler, Sourced,
+};
 use crate::source::{FileId, Span};
 use crate::spec::{Compute, Layer, Monitoring, PoolMode, SpanIndex};
-
-/// A merged value and where the user (or a profile file) wrote it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sourced<T> {
-    pub value: T,
-    /// `None` for a built-in default.
-    pub span: Option<Span>,
-    /// The layer it came from, for notes ("profile `small`", "a built-in default").
-    pub origin: String,
-}
-
-impl<T> Sourced<T> {
-    fn builtin(value: T) -> Self {
-        Self {
-            value,
-            span: None,
-            origin: "a built-in default".to_string(),
-        }
-    }
-
-    fn from_layer(value: T, layer: &LayerRef<'_>, field: &[&str]) -> Self {
-        Self {
-            value,
-            span: layer.span(field),
-            origin: layer.description.clone(),
-        }
-    }
-}
 
 /// A layer together with where it lives, so its values can be located.
 #[derive(Debug, Clone)]
@@ -61,89 +37,20 @@ impl LayerRef<'_> {
         })
     }
 
+    /// `value` located at `field` of this layer.
+    pub(super) fn sourced<T>(&self, value: T, field: &[&str]) -> Sourced<T> {
+        Sourced {
+            value,
+            span: self.span(field),
+            origin: self.description.clone(),
+        }
+    }
+
     pub(super) fn key_path(&self, field: &[&str]) -> Vec<String> {
         let mut path = self.prefix.clone();
         path.extend(field.iter().map(|s| (*s).to_string()));
         path
     }
-}
-
-/// CPU and memory after merging, leaf by leaf.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct MergedCompute {
-    pub cpu: Option<Sourced<String>>,
-    pub memory: Option<Sourced<String>>,
-}
-
-/// Every size setting of one cluster in one environment.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Merged {
-    pub instances: Sourced<u32>,
-    pub storage: Sourced<String>,
-    pub storage_class: Option<Sourced<String>>,
-    pub requests: MergedCompute,
-    pub limits: MergedCompute,
-    pub parameters: BTreeMap<String, Sourced<String>>,
-    /// `None` when monitoring is off.
-    pub monitoring: Option<MergedMonitoring>,
-    pub network_policy: bool,
-    /// `None` when there is no pooler.
-    pub pooler: Option<MergedPooler>,
-    /// `None` when backups are off.
-    pub backup: Option<MergedBackup>,
-    pub restore: Option<Sourced<crate::spec::Restore>>,
-    pub reclaim_policy: Sourced<crate::spec::ReclaimPolicy>,
-    /// `None` when logical backups are off.
-    pub logical_backup: Option<MergedLogicalBackup>,
-}
-
-/// Logical backup settings after merging.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MergedLogicalBackup {
-    /// The table that turned logical backups on, for "missing key" diagnostics.
-    pub table: Option<Span>,
-    /// 5 fields, as Kubernetes CronJobs take it.
-    pub schedule: String,
-    pub retention_days: u32,
-    pub storage: String,
-    pub storage_class: Option<String>,
-    pub credentials_key: Option<String>,
-    /// `None` when dumps stay on the volume only.
-    pub upload: Option<super::upload::MergedUpload>,
-}
-
-/// Backup settings after merging, each leaf located for diagnostics.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MergedBackup {
-    /// The `backup` table that turned backups on, for "missing key" diagnostics.
-    pub table: Option<Span>,
-    pub destination: Option<Sourced<String>>,
-    pub endpoint: Option<Sourced<String>>,
-    pub credentials: Option<Sourced<String>>,
-    pub credentials_key: Option<Sourced<String>>,
-    /// Key names of the S3 credentials in the `credentials` Secret.
-    pub access_key_id_key: Option<Sourced<String>>,
-    pub secret_access_key_key: Option<Sourced<String>>,
-    pub retention: Sourced<String>,
-    /// As written (5 fields); `validate` converts it for `ScheduledBackup`.
-    pub schedule: Sourced<String>,
-}
-
-/// Alert thresholds after merging.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MergedMonitoring {
-    pub replication_lag_seconds: u32,
-    pub connections_percent: u32,
-    pub backup_age_hours: u32,
-}
-
-/// PgBouncer settings after merging.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MergedPooler {
-    pub instances: u32,
-    pub mode: PoolMode,
-    pub max_client_conn: u32,
-    pub default_pool_size: u32,
 }
 
 /// Merges `layers` (most specific first) over the built-in `defaults`; network policies
@@ -152,14 +59,14 @@ pub(super) fn merge(layers: &[LayerRef<'_>], defaults: &Layer, production: bool)
     let pick = |get: &dyn Fn(&Layer) -> Option<String>, field: &[&str]| {
         layers
             .iter()
-            .find_map(|l| get(l.layer).map(|value| Sourced::from_layer(value, l, field)))
+            .find_map(|l| get(l.layer).map(|value| l.sourced(value, field)))
     };
     let instances = layers
         .iter()
         .find_map(|l| {
             l.layer
                 .instances
-                .map(|value| Sourced::from_layer(value, l, &["instances"]))
+                .map(|value| l.sourced(value, &["instances"]))
         })
         .unwrap_or_else(|| Sourced::builtin(defaults.instances.unwrap_or(1)));
     let storage = pick(&|l| l.storage.clone(), &["storage"])
@@ -177,7 +84,7 @@ pub(super) fn merge(layers: &[LayerRef<'_>], defaults: &Layer, production: bool)
     let mut parameters = BTreeMap::new();
     for layer in layers.iter().rev() {
         for (name, value) in &layer.layer.parameters {
-            let sourced = Sourced::from_layer(value.to_conf_string(), layer, &["parameters", name]);
+            let sourced = layer.sourced(value.to_conf_string(), &["parameters", name]);
             parameters.insert(name.clone(), sourced);
         }
     }
@@ -199,18 +106,15 @@ pub(super) fn merge(layers: &[LayerRef<'_>], defaults: &Layer, production: bool)
             .unwrap_or(production),
         pooler: pooler(layers),
         backup: backup(layers),
-        restore: layers.iter().find_map(|l| {
-            l.layer
-                .restore
-                .clone()
-                .map(|r| Sourced::from_layer(r, l, &["restore"]))
-        }),
+        restore: layers
+            .iter()
+            .find_map(|l| l.layer.restore.clone().map(|r| l.sourced(r, &["restore"]))),
         reclaim_policy: layers
             .iter()
             .find_map(|l| {
                 l.layer
                     .reclaim_policy
-                    .map(|p| Sourced::from_layer(p, l, &["reclaim_policy"]))
+                    .map(|p| l.sourced(p, &["reclaim_policy"]))
             })
             .unwrap_or_else(|| Sourced::builtin(crate::spec::ReclaimPolicy::Retain)),
         logical_backup: logical_backup(layers),
@@ -274,7 +178,7 @@ fn backup(layers: &[LayerRef<'_>]) -> Option<MergedBackup> {
     let pick = |get: fn(&crate::spec::BackupLayer) -> Option<&String>, field: &str| {
         layers.iter().find_map(|l| {
             let value = get(l.layer.backup.as_ref()?)?;
-            Some(Sourced::from_layer(value.clone(), l, &["backup", field]))
+            Some(l.sourced(value.clone(), &["backup", field]))
         })
     };
     Some(MergedBackup {
@@ -291,7 +195,8 @@ fn backup(layers: &[LayerRef<'_>]) -> Option<MergedBackup> {
         retention: pick(|b| b.retention.as_ref(), "retention")
             .unwrap_or_else(|| Sourced::builtin(defaults::BACKUP_RETENTION.to_string())),
         schedule: pick(|b| b.schedule.as_ref(), "schedule")
-            .unwrap_or_else(|| Sourced::builtin(defaults::BACKUP_SCHEDULE.to_string())),
+            .unwrap_or_else(|| Sourced::builtin(defaults::BACKUP_SCHEDULE.to_string()))
+            .map(cron),
     })
 }
 
@@ -349,4 +254,14 @@ fn pooler(layers: &[LayerRef<'_>]) -> Option<MergedPooler> {
         max_client_conn: pick(|t| t.max_client_conn, defaults::POOLER_MAX_CLIENT_CONN),
         default_pool_size: pick(|t| t.default_pool_size, defaults::POOLER_DEFAULT_POOL_SIZE),
     })
+}
+
+/// `text` with its seconds form. An invalid expression is reported where a layer writes
+/// it (`clusters::check`), and a spec with errors yields no `Checked`, so the text kept
+/// in its place never reaches `plan`.
+fn cron(text: String) -> CronSchedule {
+    match super::rules::cron_with_seconds(&text) {
+        Ok(with_seconds) => CronSchedule::new(text, with_seconds),
+        Err(_) => CronSchedule::new(text.clone(), text),
+    }
 }

@@ -25,93 +25,17 @@ pub mod rules;
 mod runtime_names;
 mod shared_keys;
 mod statefulset;
-pub mod topology;
 mod upload;
 mod version;
 
-use std::collections::BTreeMap;
+pub use crate::model::Checked;
+use crate::model::topology;
+pub use redis::redis_memory;
 
-pub use layer::{
-    Merged, MergedBackup, MergedCompute, MergedLogicalBackup, MergedMonitoring, MergedPooler,
-    Sourced,
-};
-pub use redis::{RedisBackupEnv, RedisEnv, redis_memory};
-pub use upload::MergedUpload;
-
-use crate::diagnostic::{self, Diagnostic};
+use crate::diagnostic::{self, Code, Diagnostic};
 use crate::source::{FileId, Sources};
-use crate::spec::{self, Document, Layer, Spec};
+use crate::spec::{self, Document, Layer};
 use context::{Context, Profiles};
-
-/// A spec that passed every check, with its merged per-environment settings.
-#[derive(Debug, Clone)]
-pub struct Checked {
-    spec: Spec,
-    clusters: Vec<topology::ClusterEntry>,
-    /// (environment, cluster key) → Cluster object name.
-    names: BTreeMap<(String, String), String>,
-    merged: BTreeMap<(String, String), Merged>,
-    /// Redis rendered in each environment, by environment.
-    redis: BTreeMap<String, Vec<RedisEnv>>,
-    warnings: Vec<Diagnostic>,
-    safety: crate::change::Safety,
-    /// Why `render --stdout` is refused (the sharded layout), located at the spec.
-    stream_refusal: Option<Diagnostic>,
-}
-
-impl Checked {
-    pub fn spec(&self) -> &Spec {
-        &self.spec
-    }
-
-    /// Settings of `cluster` in `env`; every (environment, cluster) pair is present.
-    pub fn merged(&self, env: &str, cluster: &str) -> &Merged {
-        &self.merged[&(env.to_string(), cluster.to_string())]
-    }
-
-    /// The clusters rendered in `env`: shared ones by key, then dedicated ones by app.
-    pub fn clusters_in<'a>(
-        &'a self,
-        env: &'a str,
-    ) -> impl Iterator<Item = &'a topology::ClusterEntry> {
-        self.clusters.iter().filter(move |c| c.in_env(env))
-    }
-
-    /// The Cluster object name of `cluster` (a key) in `env`.
-    pub fn cluster_name(&self, env: &str, cluster: &str) -> &str {
-        &self.names[&(env.to_string(), cluster.to_string())]
-    }
-
-    /// The cluster key holding each app's database, by app.
-    pub fn apps_of<'a>(
-        &'a self,
-        cluster: &'a str,
-    ) -> impl Iterator<Item = (&'a String, &'a crate::spec::App)> {
-        self.spec
-            .apps
-            .iter()
-            .filter(move |(k, a)| topology::app_cluster(k, a) == Some(cluster))
-    }
-
-    /// The Redis servers rendered in `env`, by key.
-    pub fn redis_in(&self, env: &str) -> &[RedisEnv] {
-        self.redis.get(env).map_or(&[], Vec::as_slice)
-    }
-
-    pub fn warnings(&self) -> &[Diagnostic] {
-        &self.warnings
-    }
-
-    /// Protected environments and `[[acknowledge]]` entries, for the change plan.
-    pub fn safety(&self) -> &crate::change::Safety {
-        &self.safety
-    }
-
-    /// The located error `render --stdout` reports for this spec, if it refuses it.
-    pub fn stream_refusal(&self) -> Option<&Diagnostic> {
-        self.stream_refusal.as_ref()
-    }
-}
 
 /// Checks the spec registered as `file`; on failure returns errors and warnings.
 pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnostic>> {
@@ -122,7 +46,7 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
     let doc = spec::load_spec(sources, file).map_err(|mut d| {
         // The README promises every problem at once: references too, read from the raw
         // TOML, since the typed spec could not be built.
-        if d.iter().all(|d| d.code != "invalid-toml") {
+        if d.iter().all(|d| d.code != Code::InvalidToml) {
             d.extend(raw_refs::check(file, &sources.get(file).text));
         }
         diagnostic::sort(&mut d);
@@ -157,7 +81,7 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
         return Err(diagnostics);
     }
     let allowed = &doc.value.platform.allow_warnings;
-    diagnostics.retain(|d| !allowed.iter().any(|code| code == d.code));
+    diagnostics.retain(|d| !allowed.iter().any(|code| code == d.code.name()));
     let names = doc
         .value
         .environments
@@ -171,8 +95,10 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
             })
         })
         .collect();
+    let platform = platform::resolve(&doc.value.platform);
     Ok(Checked {
         spec: doc.value,
+        platform,
         clusters,
         names,
         merged,

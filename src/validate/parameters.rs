@@ -13,7 +13,7 @@ use super::layer::LayerRef;
 use super::rules;
 use crate::catalog::cnpg;
 use crate::catalog::guc::{self, Context as GucContext, Guc, Type};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::source::Span;
 use crate::spec::{Engine, ParamValue};
 use crate::suggest::did_you_mean;
@@ -66,7 +66,7 @@ fn problem(
     {
         return Some(
             Diagnostic::error(
-                "managed-parameter",
+                Code::ManagedParameter,
                 key_span,
                 format!("parameter `{name}` cannot be set on a CloudNativePG cluster"),
             )
@@ -91,7 +91,7 @@ fn problem(
         );
         return Some(
             Diagnostic::error(
-                "unknown-parameter",
+                Code::UnknownParameter,
                 key_span,
                 format!("`{name}` is not a parameter of PostgreSQL {major}"),
             )
@@ -102,7 +102,7 @@ fn problem(
     if guc.context == GucContext::Internal {
         return Some(
             Diagnostic::error(
-                "invalid-parameter",
+                Code::InvalidParameter,
                 key_span,
                 format!("parameter `{name}` is read-only: PostgreSQL fixes it when it is built or initialised"),
             )
@@ -116,7 +116,7 @@ fn problem(
     let why = value_problem(guc, &text).err()?;
     Some(
         Diagnostic::error(
-            "invalid-parameter",
+            Code::InvalidParameter,
             value_span,
             format!("parameter `{name}` cannot be `{text}` on PostgreSQL {major}: {why}"),
         )

@@ -8,10 +8,44 @@ use std::collections::BTreeMap;
 
 use super::context::Context;
 use super::rules;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::naming::{self, PlaceholderError};
 use crate::source::Span;
 use crate::spec::{SecretProvider, Secrets};
+
+/// `[platform]` with its defaults applied. An unparsable `cnpg_version` was reported by
+/// `check`, and a spec with errors yields no `Checked`, so the pin used in its place here
+/// never reaches `plan`.
+pub(super) fn resolve(platform: &crate::spec::Platform) -> crate::model::Platform {
+    let or = |value: &Option<String>, default: &str| {
+        value.clone().unwrap_or_else(|| default.to_string())
+    };
+    let cnpg_version = platform
+        .cnpg_version
+        .as_deref()
+        .and_then(|v| rules::major_minor(v).ok())
+        .unwrap_or(crate::pins::CNPG_VERSION);
+    let roles = platform.roles.unwrap_or(
+        if cnpg_version >= crate::defaults::CNPG_DATABASE_ROLE_SINCE {
+            crate::spec::RoleStyle::Objects
+        } else {
+            crate::spec::RoleStyle::Inline
+        },
+    );
+    crate::model::Platform {
+        domain: or(&platform.domain, crate::defaults::DOMAIN),
+        operator_namespace: or(
+            &platform.operator_namespace,
+            crate::defaults::OPERATOR_NAMESPACE,
+        ),
+        monitoring_namespace: or(
+            &platform.monitoring_namespace,
+            crate::defaults::MONITORING_NAMESPACE,
+        ),
+        cnpg_version,
+        roles,
+    }
+}
 
 pub(super) fn check(cx: &mut Context<'_>) {
     let spec = cx.spec();
@@ -48,7 +82,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
     {
         cx.push(
             Diagnostic::error(
-                "invalid-version",
+                Code::InvalidVersion,
                 cx.at(&["platform", "cnpg_version"]),
                 format!("cnpg_version `{version}` {why}"),
             )
@@ -61,7 +95,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
     {
         cx.push(
             Diagnostic::error(
-                "unsupported",
+                Code::Unsupported,
                 cx.at(&["platform", "roles"]),
                 format!(
                     "`DatabaseRole` objects need CloudNativePG 1.30; `cnpg_version` is {}.{}",
@@ -77,7 +111,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
     if spec.environments.is_empty() {
         cx.push(
             Diagnostic::error(
-                "no-environments",
+                Code::NoEnvironments,
                 None,
                 "the spec defines no environment, so there is nothing to render",
             )
@@ -156,7 +190,7 @@ fn secrets(cx: &mut Context<'_>) {
     provider_keys(cx, secrets);
     if secrets.password_property.as_deref() == Some("") {
         cx.push(Diagnostic::error(
-            "invalid-value",
+            Code::InvalidValue,
             cx.at(&["secrets", "password_property"]),
             "password_property must not be empty",
         ));
@@ -175,7 +209,7 @@ fn secrets(cx: &mut Context<'_>) {
 fn vault_store(cx: &mut Context<'_>, secrets: &Secrets, vault: &crate::spec::VaultStore) {
     if secrets.store_kind == Some(crate::spec::StoreKind::SecretStore) {
         cx.push(
-            Diagnostic::error("invalid-value", cx.at(&["secrets", "vault"]), "dbgen emits the Vault store as a `ClusterSecretStore`, but `store_kind` is `SecretStore`")
+            Diagnostic::error(Code::InvalidValue, cx.at(&["secrets", "vault"]), "dbgen emits the Vault store as a `ClusterSecretStore`, but `store_kind` is `SecretStore`")
                 .with_label("a namespaced store would be needed in every namespace")
                 .with_help("drop `store_kind`, or manage the SecretStores yourself and drop `[secrets.vault]`"),
         );
@@ -183,7 +217,7 @@ fn vault_store(cx: &mut Context<'_>, secrets: &Secrets, vault: &crate::spec::Vau
     if let Err((why, fixed)) = rules::base_url(&vault.server) {
         cx.push(
             Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 cx.at(&["secrets", "vault", "server"]),
                 format!("Vault server `{}` {why}", vault.server),
             )
@@ -196,7 +230,7 @@ fn vault_store(cx: &mut Context<'_>, secrets: &Secrets, vault: &crate::spec::Vau
     {
         cx.push(
             Diagnostic::error(
-                "unknown-value",
+                Code::UnknownValue,
                 cx.at(&["secrets", "vault", "version"]),
                 format!("KV version `{version}` is neither `v1` nor `v2`"),
             )
@@ -254,7 +288,7 @@ fn provider_keys(cx: &mut Context<'_>, secrets: &Secrets) {
         };
         cx.push(
             Diagnostic::error(
-                "missing-key",
+                Code::MissingKey,
                 cx.at(&["secrets"]),
                 format!(
                     "missing required key `{key}` in [secrets] (provider `{}`)",
@@ -280,7 +314,7 @@ fn provider_keys(cx: &mut Context<'_>, secrets: &Secrets) {
         };
         cx.push(
             Diagnostic::error(
-                "unused-key",
+                Code::UnusedKey,
                 cx.key(&["secrets", key]),
                 format!(
                     "`secrets.{key}` is an {} key; provider `{}` does not use it",
@@ -298,7 +332,7 @@ fn provider_keys(cx: &mut Context<'_>, secrets: &Secrets) {
             if cx.at(&path).is_some() {
                 cx.push(
                     Diagnostic::error(
-                        "unused-key",
+                        Code::UnusedKey,
                         cx.key(&path),
                         format!(
                             "`environments.{env}.infisical_environment` is an infisical key; provider `{}` does not use it",
@@ -331,7 +365,7 @@ fn external_secrets(cx: &mut Context<'_>, secrets: &Secrets) {
     {
         cx.push(
             Diagnostic::error(
-                "invalid-duration",
+                Code::InvalidDuration,
                 cx.at(&["secrets", "refresh"]),
                 format!("refresh interval `{refresh}`: {why}"),
             )
@@ -359,7 +393,7 @@ fn infisical(cx: &mut Context<'_>, secrets: &Secrets) {
         if let Err(why) = folder_path(path) {
             cx.push(
                 Diagnostic::error(
-                    "invalid-value",
+                    Code::InvalidValue,
                     cx.at(&["secrets", "path"]),
                     format!("Infisical secrets path `{path}` {why}"),
                 )
@@ -394,7 +428,7 @@ fn infisical(cx: &mut Context<'_>, secrets: &Secrets) {
     {
         cx.push(
             Diagnostic::error(
-                "invalid-duration",
+                Code::InvalidDuration,
                 cx.at(&["secrets", "resync_interval"]),
                 format!("resync interval `{interval}` {why}"),
             )
@@ -407,7 +441,7 @@ fn infisical(cx: &mut Context<'_>, secrets: &Secrets) {
     {
         cx.push(
             Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 cx.at(&["secrets", "password_property"]),
                 format!("Infisical secret name `{property}` {why}"),
             )
@@ -443,7 +477,7 @@ fn infisical_host(cx: &mut Context<'_>, host: &str) {
             if host.starts_with("http://") {
                 cx.push(
                     Diagnostic::warning(
-                        "plain-http",
+                        Code::PlainHttp,
                         span,
                         format!("Infisical host `{host}` uses plain HTTP"),
                     )
@@ -458,7 +492,7 @@ fn infisical_host(cx: &mut Context<'_>, host: &str) {
     };
     cx.push(
         Diagnostic::error(
-            "invalid-url",
+            Code::InvalidUrl,
             span,
             format!("Infisical host `{host}` {why}"),
         )
@@ -514,7 +548,7 @@ pub(super) fn placeholders(
                             },
                         );
                     Diagnostic::error(
-                        "unknown-placeholder",
+                        Code::UnknownPlaceholder,
                         inside(offset, name.len() + 2),
                         format!("unknown placeholder `{{{name}}}` in `{}`", path.join(".")),
                     )
@@ -522,7 +556,7 @@ pub(super) fn placeholders(
                     .with_help(help)
                 }
                 PlaceholderError::Unbalanced { offset } => Diagnostic::error(
-                    "unknown-placeholder",
+                    Code::UnknownPlaceholder,
                     inside(offset, 1),
                     format!("unbalanced brace in `{}`", path.join(".")),
                 )

@@ -12,7 +12,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::context::unknown_reference;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 use crate::spec::BUILTIN_PROFILES;
 
@@ -147,7 +147,7 @@ fn walk_empty<'a>(
             DeValue::String(s) if s.trim().is_empty() && NOT_EMPTY.contains(&key) => {
                 found.push(
                     Diagnostic::error(
-                        "empty-value",
+                        Code::EmptyValue,
                         Some(Span {
                             file,
                             range: value.span(),

@@ -12,51 +12,16 @@ use super::context::Context;
 use super::platform::placeholders;
 use super::rules;
 use crate::defaults;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{RedisBackupEnv, RedisEnv};
 use crate::naming;
 use crate::source::Span;
-use crate::spec::{Compute, MaxmemoryPolicy, RedisCluster, RedisEngine, RedisLayer};
+use crate::spec::{Compute, RedisCluster, RedisEngine, RedisLayer};
 
 /// The longest Redis name: the Bitnami chart names its `StatefulSet` `<name>-node`, whose
 /// pods carry a `controller-revision-hash` label `<name>-node-<10 characters>` that must
 /// stay a 63-character label value; `<name>-backup` CronJobs allow 52.
 const REDIS_NAME_MAX: usize = 45;
-
-/// One Redis in one environment, with every setting decided.
-#[derive(Debug, Clone)]
-pub struct RedisEnv {
-    /// The `[redis.<key>]` key.
-    pub key: String,
-    /// Name of its objects and Helm release in this environment.
-    pub name: String,
-    pub engine: RedisEngine,
-    pub version: String,
-    pub image: Option<String>,
-    pub master_set: String,
-    /// Remote key or Infisical folder of the password, placeholders expanded.
-    pub credentials_key: String,
-    pub replicas: u32,
-    pub storage: String,
-    pub storage_class: Option<String>,
-    pub requests: Compute,
-    pub limits: Compute,
-    pub maxmemory: Option<String>,
-    pub maxmemory_policy: Option<MaxmemoryPolicy>,
-    pub appendonly: bool,
-    pub monitoring: bool,
-    pub backup: Option<RedisBackupEnv>,
-}
-
-/// Backup settings of one Redis in one environment.
-#[derive(Debug, Clone)]
-pub struct RedisBackupEnv {
-    pub schedule: String,
-    pub retention_days: u32,
-    pub storage: String,
-    pub storage_class: Option<String>,
-    /// `None` when snapshots stay on the volume only.
-    pub upload: Option<super::upload::MergedUpload>,
-}
 
 fn prefix(key: &str, env: Option<&str>) -> Vec<String> {
     let mut path = vec!["redis".to_string(), key.to_string()];
@@ -108,14 +73,14 @@ fn table(cx: &mut Context<'_>, key: &str, redis: &RedisCluster) {
     if redis.engine == RedisEngine::BitnamiSentinel {
         if redis.image.is_some() {
             cx.push(
-                Diagnostic::error("unused-key", cx.key(&["redis", key, "image"]), format!("Redis `{key}` sets `image`, which engine `bitnami-sentinel` does not use"))
+                Diagnostic::error(Code::UnusedKey, cx.key(&["redis", key, "image"]), format!("Redis `{key}` sets `image`, which engine `bitnami-sentinel` does not use"))
                     .with_label("the chart pins its own images")
                     .with_help("choose where the chart's images come from with `[bitnami] images` (e.g. `bitnamilegacy` or a mirror)"),
             );
         }
         if spec.bitnami.as_ref().is_none_or(|b| b.images.is_none()) {
             cx.push(
-                Diagnostic::warning("bitnami-images", cx.at(&["redis", key, "engine"]), format!("Redis `{key}` uses the Bitnami chart's default images, which `docker.io/bitnami` no longer publishes since August 2025"))
+                Diagnostic::warning(Code::BitnamiImages, cx.at(&["redis", key, "engine"]), format!("Redis `{key}` uses the Bitnami chart's default images, which `docker.io/bitnami` no longer publishes since August 2025"))
                     .with_label("pods would fail to pull their images")
                     .with_help("since August 2025 the versioned images live under `docker.io/bitnamilegacy` (frozen, no more updates): add `[bitnami]` with `images = \"bitnamilegacy\"` or `images = \"<your mirror registry>\"`; for the long term, `engine = \"statefulset\"` runs the official `redis` image"),
             );
@@ -123,7 +88,7 @@ fn table(cx: &mut Context<'_>, key: &str, redis: &RedisCluster) {
     } else if redis.master_set.is_some() {
         cx.push(
             Diagnostic::error(
-                "unused-key",
+                Code::UnusedKey,
                 cx.key(&["redis", key, "master_set"]),
                 format!(
                     "Redis `{key}` sets `master_set`, which only engine `bitnami-sentinel` uses"
@@ -140,7 +105,7 @@ fn table(cx: &mut Context<'_>, key: &str, redis: &RedisCluster) {
     {
         cx.push(
             Diagnostic::error(
-                "invalid-name",
+                Code::InvalidName,
                 cx.at(&["redis", key, "master_set"]),
                 format!("master set name `{master_set}` must be letters, digits, `-`, `_` or `.`"),
             )
@@ -156,14 +121,14 @@ fn table(cx: &mut Context<'_>, key: &str, redis: &RedisCluster) {
                 && let Err(why) = super::platform::folder_path(template)
             {
                 cx.push(
-                    Diagnostic::error("invalid-value", cx.at(&["redis", key, "credentials_key"]), format!("Infisical folder `{template}` {why}"))
+                    Diagnostic::error(Code::InvalidValue, cx.at(&["redis", key, "credentials_key"]), format!("Infisical folder `{template}` {why}"))
                         .with_label("not an Infisical folder path")
                         .with_help("with provider `infisical`, `credentials_key` is the folder holding the secret `password`, e.g. `/redis/{env}`"),
                 );
             }
         }
         None => cx.push(
-            Diagnostic::error("missing-key", cx.key(&["redis", key]), format!("Redis `{key}` needs `credentials_key`"))
+            Diagnostic::error(Code::MissingKey, cx.key(&["redis", key]), format!("Redis `{key}` needs `credentials_key`"))
                 .with_label("where the Redis password is read")
                 .with_help("the secret provider reads the password (property or secret `password`) from `credentials_key`, e.g. `infrastructure/redis`; dbgen never generates or writes it"),
         ),
@@ -183,7 +148,7 @@ fn table(cx: &mut Context<'_>, key: &str, redis: &RedisCluster) {
     if !spec.apps.values().any(|a| a.redis.as_deref() == Some(key)) {
         cx.push(
             Diagnostic::warning(
-                "unused-redis",
+                Code::UnusedRedis,
                 cx.key(&["redis", key]),
                 format!("no app uses Redis `{key}`"),
             )
@@ -217,7 +182,7 @@ fn names(cx: &mut Context<'_>, key: &str, redis: &RedisCluster) {
         }
         if let Err(why) = rules::dns1035_label(&name, REDIS_NAME_MAX) {
             cx.push(
-                Diagnostic::error("invalid-name", span.clone(), format!("Redis name `{name}` {why}"))
+                Diagnostic::error(Code::InvalidName, span.clone(), format!("Redis name `{name}` {why}"))
                     .with_label(format!("Redis names are DNS-1035 labels of at most {REDIS_NAME_MAX} characters (they prefix pod and CronJob names)")),
             );
         }
@@ -248,7 +213,7 @@ fn version(cx: &mut Context<'_>, key: &str, redis: &RedisCluster) {
     let span = cx.at(&["redis", key, "version"]);
     match redis.engine {
         RedisEngine::Statefulset if redis.image.is_none() && !numeric => cx.push(
-            Diagnostic::error("invalid-version", span, format!("Redis version `{text}` must be `major.minor` or `major.minor.patch`, like `8.2.1`"))
+            Diagnostic::error(Code::InvalidVersion, span, format!("Redis version `{text}` must be `major.minor` or `major.minor.patch`, like `8.2.1`"))
                 .with_label("not a Redis version")
                 .with_help("it is the tag of the official image `redis:<version>`; set `image` for anything else"),
         ),
@@ -257,7 +222,7 @@ fn version(cx: &mut Context<'_>, key: &str, redis: &RedisCluster) {
                 || text.starts_with(&format!("{}.", crate::pins::BITNAMI_REDIS_MINOR)))) =>
         {
             cx.push(
-                Diagnostic::error("invalid-version", span, format!("Redis version `{text}` is not the one chart redis {} runs (Redis {})", crate::pins::BITNAMI_REDIS_CHART_VERSION, crate::pins::BITNAMI_REDIS_APP_VERSION))
+                Diagnostic::error(Code::InvalidVersion, span, format!("Redis version `{text}` is not the one chart redis {} runs (Redis {})", crate::pins::BITNAMI_REDIS_CHART_VERSION, crate::pins::BITNAMI_REDIS_APP_VERSION))
                     .with_label("the chart decides the Redis version")
                     .with_help(format!("write `version = \"{}\"`, or use engine `statefulset` for another version", crate::pins::BITNAMI_REDIS_APP_VERSION)),
             );
@@ -272,12 +237,12 @@ fn layer(cx: &mut Context<'_>, prefix: &[String], values: &RedisLayer, engine: R
     if let Some(replicas) = values.replicas {
         match engine {
             RedisEngine::Statefulset if replicas != 1 => cx.push(
-                Diagnostic::error("invalid-value", at(cx, &["replicas"]), format!("engine `statefulset` runs one Redis pod, but `replicas` is {replicas}"))
+                Diagnostic::error(Code::InvalidValue, at(cx, &["replicas"]), format!("engine `statefulset` runs one Redis pod, but `replicas` is {replicas}"))
                     .with_label("must be 1")
                     .with_help("pods of a plain StatefulSet would be independent masters with different data; use engine `bitnami-sentinel` for replicas with failover"),
             ),
             RedisEngine::BitnamiSentinel if replicas == 0 => cx.push(
-                Diagnostic::error("out-of-range", at(cx, &["replicas"]), "replicas must be at least 1")
+                Diagnostic::error(Code::OutOfRange, at(cx, &["replicas"]), "replicas must be at least 1")
                     .with_label("0"),
             ),
             _ => {}
@@ -286,7 +251,7 @@ fn layer(cx: &mut Context<'_>, prefix: &[String], values: &RedisLayer, engine: R
     if values.monitoring == Some(true) && engine == RedisEngine::Statefulset {
         cx.push(
             Diagnostic::error(
-                "unsupported",
+                Code::Unsupported,
                 at(cx, &["monitoring"]),
                 "engine `statefulset` has no metrics exporter",
             )
@@ -330,7 +295,7 @@ fn layer(cx: &mut Context<'_>, prefix: &[String], values: &RedisLayer, engine: R
     {
         cx.push(
             Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 at(cx, &["maxmemory"]),
                 format!("maxmemory `{maxmemory}` is not a Redis memory size"),
             )
@@ -344,7 +309,7 @@ fn layer(cx: &mut Context<'_>, prefix: &[String], values: &RedisLayer, engine: R
         {
             cx.push(
                 Diagnostic::error(
-                    "invalid-schedule",
+                    Code::InvalidSchedule,
                     at(cx, &["backup", "schedule"]),
                     format!("schedule `{schedule}` {why}"),
                 )
@@ -354,7 +319,7 @@ fn layer(cx: &mut Context<'_>, prefix: &[String], values: &RedisLayer, engine: R
         if backup.retention_days == Some(0) {
             cx.push(
                 Diagnostic::error(
-                    "out-of-range",
+                    Code::OutOfRange,
                     at(cx, &["backup", "retention_days"]),
                     "retention_days must be at least 1",
                 )
@@ -390,7 +355,7 @@ fn quantity(cx: &mut Context<'_>, span: Option<Span>, prefix: &[String], field: 
     if let Err(help) = rules::quantity(value) {
         cx.push(
             Diagnostic::error(
-                "invalid-quantity",
+                Code::InvalidQuantity,
                 span,
                 format!(
                     "`{value}` is not a Kubernetes quantity (`{}.{field}`)",
@@ -403,7 +368,7 @@ fn quantity(cx: &mut Context<'_>, span: Option<Span>, prefix: &[String], field: 
     } else if let Err(why) = rules::bounded_quantity(value, rules::Measure::of_field(field)) {
         cx.push(
             Diagnostic::error(
-                "out-of-range",
+                Code::OutOfRange,
                 span,
                 format!("`{}.{field}` `{value}` {why}", prefix.join(".")),
             )
@@ -455,7 +420,7 @@ fn apps(cx: &mut Context<'_>) {
             if app.redis_connection_secret.is_some() {
                 cx.push(
                     Diagnostic::error(
-                        "unused-key",
+                        Code::UnusedKey,
                         cx.key(&["apps", key, "redis_connection_secret"]),
                         format!("app `{key}` names a Redis connection Secret but no `redis`"),
                     )
@@ -496,7 +461,7 @@ fn apps(cx: &mut Context<'_>) {
         });
         if let Some((other, _)) = clash {
             cx.push(
-                Diagnostic::error("name-collision", span, format!("app `{key}`'s Redis connection Secret `{secret}` has the name of a Secret app `{other}` gets in namespace `{}`", app.namespace))
+                Diagnostic::error(Code::NameCollision, span, format!("app `{key}`'s Redis connection Secret `{secret}` has the name of a Secret app `{other}` gets in namespace `{}`", app.namespace))
                     .with_label("same Secret name")
                     .with_help("set `redis_connection_secret` to another name"),
             );
@@ -644,7 +609,7 @@ fn sentinel_size(
     }
     warned.push(span.clone());
     cx.push(
-        Diagnostic::warning("sentinel-no-failover", span, format!("Redis `{key}` runs {} pod(s) in environment `{env}`, too few for Sentinel to fail over", redis.replicas))
+        Diagnostic::warning(Code::SentinelNoFailover, span, format!("Redis `{key}` runs {} pod(s) in environment `{env}`, too few for Sentinel to fail over", redis.replicas))
             .with_label("each pod runs one Redis and one Sentinel")
             .with_help("a failover needs a majority of Sentinels alive once the master's pod is gone: use 3 pods or more"),
     );
@@ -678,7 +643,7 @@ fn memory_within_limit(
     }
     warned.push(span.clone());
     cx.push(
-        Diagnostic::warning("maxmemory-above-limit", span, format!("Redis `{key}` may use `maxmemory` {maxmemory} in environment `{env}`, not less than its memory limit {limit}"))
+        Diagnostic::warning(Code::MaxmemoryAboveLimit, span, format!("Redis `{key}` may use `maxmemory` {maxmemory} in environment `{env}`, not less than its memory limit {limit}"))
             .with_label("Redis would be OOM-killed before it evicts")
             .with_help("keep `maxmemory` well below `resources.limits.memory` (Redis's overhead and the fork of a rewrite come on top), e.g. three quarters of it"),
     );
@@ -713,7 +678,7 @@ fn requests_within_limits(
         }
         reported.push(span.clone());
         cx.push(
-            Diagnostic::error("request-exceeds-limit", span, format!("{what} request `{request}` of Redis `{key}` is larger than its limit `{limit}` in environment `{env}`"))
+            Diagnostic::error(Code::RequestExceedsLimit, span, format!("{what} request `{request}` of Redis `{key}` is larger than its limit `{limit}` in environment `{env}`"))
                 .with_label("request above the limit")
                 .with_help("Kubernetes rejects a Pod whose request exceeds its limit; raise the limit or lower the request"),
         );
@@ -757,7 +722,7 @@ fn collisions(cx: &mut Context<'_>, merged: &BTreeMap<String, Vec<RedisEnv>>) {
                 continue;
             }
             cx.push(
-                Diagnostic::error("name-collision", cx.key(&["redis", &redis.key]), message)
+                Diagnostic::error(Code::NameCollision, cx.key(&["redis", &redis.key]), message)
                     .with_label("same name in the platform namespace")
                     .with_help("give one of them another `name`"),
             );

@@ -4,16 +4,17 @@
 //! environment's namespace). Output: a diagnostic for each cluster or Redis whose name is one
 //! CloudNativePG derives for another cluster of the same namespace (its Services, Secrets,
 //! `PodDisruptionBudget`, instance Pods and PVCs, Poolers), or the Bitnami `postgresql-ha`
-//! chart derives from a release's fullname. Invariant: dbgen's duplicate check
+//! or `redis` chart derives from a release's fullname; and for each pair of workloads whose
+//! pods would claim PVCs of the same names. Invariant: dbgen's duplicate check
 //! sees only the objects in the tree; this one sees the objects the operator will add.
 
 use std::collections::BTreeMap;
 
-use super::RedisEnv;
 use super::context::Context;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::RedisEnv;
 use crate::source::Span;
-use crate::spec::Engine;
+use crate::spec::{Engine, RedisEngine};
 
 /// CloudNativePG's fixed suffixes of a cluster's objects, with what each one is.
 const CNPG_SUFFIXES: [(&str, &str); 10] = [
@@ -67,16 +68,53 @@ pub(super) fn bitnami_derived(cluster: &str, name: &str) -> Option<&'static str>
     }
 }
 
+/// What `name` is among the objects the Bitnami `redis` chart (Sentinel) derives from the
+/// release whose fullname is `redis` (dbgen sets `fullnameOverride` to the Redis name); read
+/// from the pinned chart's `helm template` output (tests/charts/redis).
+pub(super) fn redis_chart_derived(redis: &str, name: &str) -> Option<&'static str> {
+    let suffix = name.strip_prefix(redis)?.strip_prefix('-')?;
+    match suffix {
+        "node" => Some("the Sentinel StatefulSet and PodDisruptionBudget"),
+        "headless" | "master" | "metrics" | "replicas" => Some("a Service"),
+        "configuration" | "health" | "scripts" | "kubectl-scripts" => Some("a ConfigMap"),
+        _ => suffix
+            .strip_prefix("node-")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            .then_some("a Sentinel node Pod and its Service"),
+    }
+}
+
+/// The prefix of the PVCs a workload's pods claim at run time (`<prefix>-<n>`): CNPG names
+/// them after the cluster; a `StatefulSet` after its claim template and itself.
+fn pvc_prefix(engine: Workload, name: &str) -> String {
+    match engine {
+        Workload::Cnpg => name.to_owned(),
+        Workload::StatefulSet => format!("data-{name}"),
+        Workload::BitnamiPostgres => format!("data-{name}-postgresql"),
+        Workload::BitnamiRedis => format!("redis-data-{name}-node"),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Workload {
+    Cnpg,
+    StatefulSet,
+    BitnamiPostgres,
+    BitnamiRedis,
+}
+
 struct Owner {
     name: String,
     what: String,
     span: Option<Span>,
+    workload: Workload,
 }
 
 #[derive(Clone, Copy)]
 enum Operator {
     Cnpg,
     Bitnami,
+    BitnamiRedis,
 }
 
 pub(super) fn check(cx: &mut Context<'_>, redis: &BTreeMap<String, Vec<RedisEnv>>) {
@@ -89,31 +127,49 @@ pub(super) fn check(cx: &mut Context<'_>, redis: &BTreeMap<String, Vec<RedisEnv>
             let mut at: Vec<&str> = entry.prefix.iter().map(String::as_str).collect();
             at.push("name");
             let span = cx.at(&at).or_else(|| cx.key(&["postgres", &entry.key]));
-            match entry.spec.engine {
-                Engine::Cnpg => cnpg.push((name.clone(), entry.describe(), Operator::Cnpg)),
-                Engine::Bitnami => cnpg.push((name.clone(), entry.describe(), Operator::Bitnami)),
-                Engine::Statefulset => {}
-            }
+            let workload = match entry.spec.engine {
+                Engine::Cnpg => {
+                    cnpg.push((name.clone(), entry.describe(), Operator::Cnpg));
+                    Workload::Cnpg
+                }
+                Engine::Bitnami => {
+                    cnpg.push((name.clone(), entry.describe(), Operator::Bitnami));
+                    Workload::BitnamiPostgres
+                }
+                Engine::Statefulset => Workload::StatefulSet,
+            };
             owners.push(Owner {
                 name,
                 what: entry.describe(),
                 span,
+                workload,
             });
         }
         for r in redis.get(env).into_iter().flatten() {
+            let workload = match r.engine {
+                RedisEngine::BitnamiSentinel => {
+                    let describe = format!("Redis `{}`", r.key);
+                    cnpg.push((r.name.clone(), describe, Operator::BitnamiRedis));
+                    Workload::BitnamiRedis
+                }
+                RedisEngine::Statefulset => Workload::StatefulSet,
+            };
             owners.push(Owner {
                 name: r.name.clone(),
                 what: format!("Redis `{}`", r.key),
                 span: cx
                     .at(&["redis", &r.key, "name"])
                     .or_else(|| cx.key(&["redis", &r.key])),
+                workload,
             });
         }
+        pvc_collisions(cx, env, &owners);
         for owner in &owners {
             for (cluster, describe, operator) in &cnpg {
                 let derived = match operator {
                     Operator::Cnpg => cnpg_derived(cluster, &owner.name),
                     Operator::Bitnami => bitnami_derived(cluster, &owner.name),
+                    Operator::BitnamiRedis => redis_chart_derived(cluster, &owner.name),
                 };
                 let Some(what) = derived else {
                     continue;
@@ -131,10 +187,16 @@ pub(super) fn check(cx: &mut Context<'_>, redis: &BTreeMap<String, Vec<RedisEnv>
                             "`{cluster}-postgresql`, `-postgresql-*`, `-pgpool`, `-pgpool-*`, `-witness`, `-ldap` and `-metrics`"
                         ),
                     ),
+                    Operator::BitnamiRedis => (
+                        "the Bitnami redis chart",
+                        format!(
+                            "`{cluster}-node`, `-node-<n>`, `-headless`, `-master`, `-replicas`, `-metrics`, `-configuration`, `-health`, `-scripts` and `-kubectl-scripts`"
+                        ),
+                    ),
                 };
                 cx.push(
                     Diagnostic::error(
-                        "name-collision",
+                        Code::NameCollision,
                         owner.span.clone(),
                         format!(
                             "{} is named `{}` in environment `{env}`: {what} {creator} creates for {describe}",
@@ -148,6 +210,37 @@ pub(super) fn check(cx: &mut Context<'_>, redis: &BTreeMap<String, Vec<RedisEnv>
                 );
             }
         }
+    }
+}
+
+/// Two workloads whose pods claim PVCs of the same names (`<prefix>-<n>`): the second
+/// would bind the first one's volumes, e.g. CNPG cluster `data-pg` and `StatefulSet` `pg`.
+fn pvc_collisions(cx: &mut Context<'_>, env: &str, owners: &[Owner]) {
+    let mut seen: BTreeMap<String, &Owner> = BTreeMap::new();
+    for owner in owners {
+        let prefix = pvc_prefix(owner.workload, &owner.name);
+        let Some(first) = seen.get(&prefix) else {
+            seen.insert(prefix, owner);
+            continue;
+        };
+        // Two workloads of one name are refused as such already.
+        if first.name == owner.name {
+            continue;
+        }
+        cx.push(
+            Diagnostic::error(
+                Code::NameCollision,
+                owner.span.clone(),
+                format!(
+                    "{} is named `{}` in environment `{env}`: its pods claim PVCs `{prefix}-<n>`, as the pods of {} do",
+                    owner.what, owner.name, first.what
+                ),
+            )
+            .with_label("claims another workload's volumes at run time")
+            .with_help(
+                "a pod binds an existing PVC of its name, so one would start on the other's data; choose another name (PVCs are `<cluster>-<n>` for CloudNativePG, `data-<name>-<n>` for a StatefulSet, `data-<name>-postgresql-<n>` and `redis-data-<name>-node-<n>` for the Bitnami charts)"
+            ),
+        );
     }
 }
 
@@ -171,5 +264,10 @@ mod tests {
         assert!(super::bitnami_derived("pg", "pg-pgpool").is_some());
         assert!(super::bitnami_derived("pg", "pg-postgresql-0").is_some());
         assert!(super::bitnami_derived("pg", "pg-cache").is_none());
+        assert!(super::redis_chart_derived("cache", "cache-node").is_some());
+        assert!(super::redis_chart_derived("cache", "cache-node-2").is_some());
+        assert!(super::redis_chart_derived("cache", "cache-headless").is_some());
+        assert!(super::redis_chart_derived("cache", "cache-node-x").is_none());
+        assert!(super::redis_chart_derived("cache", "cache").is_none());
     }
 }

@@ -14,11 +14,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::context::Context;
-use super::layer::Merged;
-use super::redis::RedisEnv;
 use super::topology;
 use crate::defaults;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::Merged;
+use crate::model::RedisEnv;
+use crate::model::owned::bitnami;
 use crate::naming;
 use crate::source::Span;
 use crate::spec::{Engine, SecretProvider};
@@ -58,7 +59,7 @@ pub(super) fn check(
                 continue;
             }
             let mut diagnostic = Diagnostic::error(
-                "shared-password",
+                Code::SharedPassword,
                 reader.span.clone(),
                 format!(
                     "{} and {} would both read the password `{property}` of `{location}` in environment `{env}`",
@@ -162,7 +163,7 @@ fn credentials_secrets(
                 continue;
             }
             let mut diagnostic = Diagnostic::error(
-                "name-collision",
+                Code::NameCollision,
                 current.2.clone(),
                 format!(
                     "{} and {} both name credentials Secret `{}` in environment `{env}`, read from different keys (`{}` and `{}`)",
@@ -294,12 +295,9 @@ fn readers(
             Engine::Cnpg => &[],
             Engine::Statefulset => &[("admin-password", "the administrator")],
             Engine::Bitnami => &[
-                (crate::plan::bitnami::ADMIN_PROPERTY, "the administrator"),
-                (crate::plan::bitnami::REPLICATION_PROPERTY, "repmgr"),
-                (
-                    crate::plan::bitnami::PGPOOL_ADMIN_PROPERTY,
-                    "Pgpool's administrator",
-                ),
+                (bitnami::ADMIN_PROPERTY, "the administrator"),
+                (bitnami::REPLICATION_PROPERTY, "repmgr"),
+                (bitnami::PGPOOL_ADMIN_PROPERTY, "Pgpool's administrator"),
             ],
         };
         for (property, who) in properties {

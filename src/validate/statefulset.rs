@@ -16,9 +16,8 @@ use super::layer::LayerRef;
 use super::platform::{folder_path, placeholders};
 use super::rules;
 use super::topology::{self, ClusterEntry};
-use crate::diagnostic::Diagnostic;
-use crate::plan::provisioning::JOB_NAME_EXTRA;
-use crate::plan::statefulset::MANAGED_PARAMETERS;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::owned::{JOB_NAME_EXTRA, MANAGED_PARAMETERS};
 use crate::source::Span;
 use crate::spec::{Engine, Layer, Monitoring, ReclaimPolicy, SecretProvider, SslMode};
 
@@ -64,7 +63,7 @@ fn keys(cx: &mut Context<'_>, entry: &ClusterEntry, reported: &mut Reported) {
         (Some(_), Engine::Cnpg) => reported.push(
             cx,
             Diagnostic::error(
-                "unsupported",
+                Code::Unsupported,
                 cx.at(&at(entry, "credentials_key")),
                 "`credentials_key` is for engines without an operator; CloudNativePG makes its own superuser",
             )
@@ -74,7 +73,7 @@ fn keys(cx: &mut Context<'_>, entry: &ClusterEntry, reported: &mut Reported) {
         (None, Engine::Statefulset) => reported.push(
             cx,
             Diagnostic::error(
-                "missing-key",
+                Code::MissingKey,
                 cx.key(&prefix),
                 format!("{} (engine `statefulset`) needs `credentials_key`", entry.describe()),
             )
@@ -93,7 +92,7 @@ fn keys(cx: &mut Context<'_>, entry: &ClusterEntry, reported: &mut Reported) {
                 reported.push(
                     cx,
                     Diagnostic::error(
-                        "invalid-value",
+                        Code::InvalidValue,
                         cx.at(&at(entry, "credentials_key")),
                         format!("Infisical folder `{key}` {why}"),
                     )
@@ -109,7 +108,7 @@ fn keys(cx: &mut Context<'_>, entry: &ClusterEntry, reported: &mut Reported) {
         reported.push(
             cx,
             Diagnostic::error(
-                "unsupported",
+                Code::Unsupported,
                 cx.at(&at(entry, "independent_instances")),
                 "`independent_instances` only applies to engine `statefulset`",
             )
@@ -125,7 +124,7 @@ fn statefulset(cx: &mut Context<'_>, entry: &ClusterEntry, reported: &mut Report
         reported.push(
             cx,
             Diagnostic::error(
-                "invalid-version",
+                Code::InvalidVersion,
                 cx.at(&at(entry, "version")),
                 format!("version `{}`: {why}", entry.spec.version),
             )
@@ -167,7 +166,7 @@ fn statefulset(cx: &mut Context<'_>, entry: &ClusterEntry, reported: &mut Report
         reported.push(
             cx,
             Diagnostic::error(
-                "unsupported",
+                Code::Unsupported,
                 cx.at(&at(entry, "independent_instances")),
                 format!("{} has independent instances and logical backups", entry.describe()),
             )
@@ -216,7 +215,7 @@ fn cnpg_only(
     let values = layer.layer;
     let unsupported = |field: &str, what: &str, help: &str| {
         Diagnostic::error(
-            "unsupported",
+            Code::Unsupported,
             layer.span(&[field]),
             format!(
                 "{} uses engine `statefulset`, which has no {what}",
@@ -270,7 +269,7 @@ fn cnpg_only(
                 reported.push(
                     cx,
                     Diagnostic::error(
-                        "unsupported",
+                        Code::Unsupported,
                         layer.span(&["monitoring", field]),
                         format!("{} uses engine `statefulset`, for which dbgen renders no alert rules", entry.describe()),
                     )
@@ -291,7 +290,7 @@ fn cnpg_only(
             reported.push(
                 cx,
                 Diagnostic::error(
-                    "invalid-value",
+                    Code::InvalidValue,
                     span,
                     format!("parameter `{name}` is set by dbgen for engine `statefulset`"),
                 )
@@ -322,7 +321,7 @@ fn instances(
     reported.push(
         cx,
         Diagnostic::error(
-            "unsupported",
+            Code::Unsupported,
             layer.span(&["instances"]),
             format!("{} asks for {count} instances, but a plain StatefulSet does not replicate", entry.describe()),
         )
@@ -343,7 +342,7 @@ fn name_length(cx: &mut Context<'_>, entry: &ClusterEntry, reported: &mut Report
             reported.push(
                 cx,
                 Diagnostic::error(
-                    "invalid-name",
+                    Code::InvalidName,
                     span,
                     format!("cluster name `{name}` (in environment `{env}`) is longer than {max} characters"),
                 )
@@ -366,7 +365,7 @@ fn ssl(cx: &mut Context<'_>, entry: &ClusterEntry, reported: &mut Reported) {
             reported.push(
                 cx,
                 Diagnostic::error(
-                    "unsupported",
+                    Code::Unsupported,
                     cx.at(&["apps", key, "sslmode"]),
                     format!(
                         "app `{key}` requires TLS (`{}`), but engine `statefulset` serves none",

@@ -12,23 +12,10 @@ use std::collections::BTreeMap;
 use super::context::Context;
 use super::platform::{folder_path, placeholders};
 use super::rules;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::MergedUpload;
 use crate::source::Span;
 use crate::spec::{SecretProvider, UploadLayer};
-
-/// Upload settings of one backup in one environment, leaf by leaf from the most specific
-/// table that sets each key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MergedUpload {
-    /// The most specific `upload` table, for "missing key" diagnostics.
-    pub table: Option<Span>,
-    /// As written: may contain `{env}` and `{cluster}`.
-    pub destination: Option<String>,
-    pub endpoint: Option<String>,
-    pub credentials: Option<String>,
-    /// As written: may contain `{env}` and `{cluster}`.
-    pub credentials_key: Option<String>,
-}
 
 /// Merges `tables` (most specific first; `None` where a layer has no `upload`): on when the
 /// most specific table does not turn it off.
@@ -77,7 +64,7 @@ pub(super) fn values(cx: &mut Context<'_>, path: &[String], upload: &UploadLayer
         {
             cx.push(
                 Diagnostic::error(
-                    "invalid-value",
+                    Code::InvalidValue,
                     span(cx, "destination"),
                     format!("upload destination `{destination}` {why}"),
                 )
@@ -91,7 +78,7 @@ pub(super) fn values(cx: &mut Context<'_>, path: &[String], upload: &UploadLayer
     {
         cx.push(
             Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 span(cx, "endpoint"),
                 format!("endpoint `{endpoint}` {why}"),
             )
@@ -114,7 +101,7 @@ pub(super) fn values(cx: &mut Context<'_>, path: &[String], upload: &UploadLayer
             && let Err(why) = folder_path(template)
         {
             cx.push(
-                Diagnostic::error("invalid-value", span(cx, "credentials_key"), format!("Infisical folder `{template}` {why}"))
+                Diagnostic::error(Code::InvalidValue, span(cx, "credentials_key"), format!("Infisical folder `{template}` {why}"))
                     .with_label("not an Infisical folder path")
                     .with_help("with provider `infisical`, `credentials_key` is the folder holding the secrets `ACCESS_KEY_ID` and `ACCESS_SECRET_KEY`, e.g. `/backup/{env}`"),
             );
@@ -139,7 +126,7 @@ pub(super) fn missing(
         if value.is_none() {
             cx.push(
                 Diagnostic::error(
-                    "missing-key",
+                    Code::MissingKey,
                     span.clone(),
                     format!("the upload of {what} needs `upload.{field}`"),
                 )
@@ -309,7 +296,7 @@ namespace = "wiki"
                         .as_ref()
                         .map(|s| spec[s.range.clone()].to_string())
                         .unwrap_or_default();
-                    (d.code, text)
+                    (d.code.name(), text)
                 })
                 .collect(),
             Err(e) => panic!("{e:?}"),

@@ -9,7 +9,7 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Sources, Span};
 
 #[derive(Deserialize)]
@@ -42,7 +42,7 @@ pub(super) fn check(sources: &Sources, file: FileId) -> Option<Diagnostic> {
     let Some(required) = parse(wanted.get_ref()) else {
         return Some(
             Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 span,
                 format!("`{}` is not a dbgen version", wanted.get_ref()),
             )
@@ -53,7 +53,7 @@ pub(super) fn check(sources: &Sources, file: FileId) -> Option<Diagnostic> {
     let current = parse(this).unwrap_or_default();
     (current < required).then(|| {
         Diagnostic::error(
-            "dbgen-too-old",
+            Code::DbgenTooOld,
             span,
             format!(
                 "this spec needs dbgen {} or newer; this is dbgen {this}",
@@ -81,13 +81,13 @@ mod tests {
     #[test]
     fn refuses_a_spec_for_a_newer_dbgen_even_with_unknown_keys() {
         let d = run("[platform]\nmin_version = \"999.0\"\nfuture_key = 1\n").unwrap();
-        assert_eq!(d.code, "dbgen-too-old");
+        assert_eq!(d.code, Code::DbgenTooOld);
         assert_eq!(d.span.unwrap().range, 25..32, "the quoted value");
         assert!(run("[platform]\nmin_version = \"0.1\"\n").is_none());
         assert!(run("[platform]\nname = \"x\"\n").is_none());
         assert_eq!(
             run("[platform]\nmin_version = \"latest\"\n").unwrap().code,
-            "invalid-value"
+            Code::InvalidValue
         );
         assert_eq!(parse("1.2"), Some((1, 2, 0)));
         assert_eq!(parse("1.2.3.4"), None);

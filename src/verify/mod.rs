@@ -7,6 +7,7 @@
 //! decoded into k8s-openapi types, custom resources validated against embedded CRDs.
 
 mod builtin;
+pub(crate) mod cel;
 mod crd;
 mod kustomize;
 mod meta;
@@ -84,13 +85,6 @@ fn checker_for(api_version: &str, kind: &str) -> Option<Checker> {
         .map(|(index, crd)| Checker::Crd(index, crd))
 }
 
-/// The embedded CRD schema text of (apiVersion, kind), for `change`'s transition rules.
-pub fn crd_schema(api_version: &str, kind: &str) -> Option<&'static str> {
-    CRDS.iter()
-        .find(|crd| crd.api_version == api_version && crd.kind == kind)
-        .map(|crd| crd.source)
-}
-
 /// The (apiVersion, kind) pairs this verifier can check, for documentation and tests.
 pub fn supported_kinds() -> Vec<(&'static str, &'static str)> {
     BUILTINS
@@ -161,6 +155,10 @@ impl Verifier {
             }
             Some(Checker::Crd(index, crd)) => {
                 let mut issues = crd::check(&self.schemas, index, doc);
+                // CEL rules assume a schema-valid object, as the API server's do.
+                if issues.is_empty() {
+                    issues = cel::check(index, doc);
+                }
                 issues.extend(meta::check(
                     object,
                     kind,

@@ -15,6 +15,7 @@ mod diagnostics;
 mod flux;
 mod golden;
 mod guc_catalog;
+mod helm_charts;
 mod hostile_corpus;
 mod kustomize;
 mod output_dir;

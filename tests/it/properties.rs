@@ -292,7 +292,7 @@ proptest! {
         };
         let unknown_at = |range: &std::ops::Range<usize>| {
             diagnostics.iter().any(|d| {
-                d.code == "unknown-key" && d.span.as_ref().is_some_and(|s| s.range == *range)
+                d.code == dbgen::diagnostic::Code::UnknownKey && d.span.as_ref().is_some_and(|s| s.range == *range)
             })
         };
         prop_assert!(unknown_at(&key_ranges[0]), "root key not reported: {:?}", diagnostics);

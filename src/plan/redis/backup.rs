@@ -12,11 +12,11 @@ use std::collections::BTreeMap;
 use super::statefulset::REDIS_UID;
 use super::{PASSWORD_KEY, Scope};
 use crate::defaults;
+use crate::model::RedisBackupEnv;
 use crate::naming;
 use crate::plan::script_job::{self, ScriptCronJob, env, secret_env};
 use crate::plan::{Kind, ObjectData};
 use crate::scripts;
-use crate::validate::RedisBackupEnv;
 
 pub(super) fn name(redis: &str) -> String {
     format!("{redis}-backup")

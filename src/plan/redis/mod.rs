@@ -17,9 +17,9 @@ use std::collections::BTreeMap;
 use super::credentials::{self, PasswordExprs, PasswordSecret};
 use super::{Kind, Meta, Object, ObjectData, object_path};
 use crate::defaults;
+use crate::model::{Checked, RedisEnv};
 use crate::naming;
 use crate::spec::{RedisEngine, Spec};
-use crate::validate::{Checked, RedisEnv};
 
 /// The key of the password in `<name>-credentials`, the Bitnami chart's own default.
 pub(super) const PASSWORD_KEY: &str = "redis-password";

@@ -1,0 +1,87 @@
+//! The output of `validate` and the only input of `plan`.
+//!
+//! Input: nothing (types only; `validate::check` builds a `Checked`).
+//! Output: `Checked`: the spec with each environment x cluster's merged settings, the
+//! clusters and Redis servers rendered per environment, and the warnings.
+//! Invariant: every value is already checked: names are valid and unique, references
+//! resolve, quantities parse, so `plan` reads without falling back.
+
+use std::collections::BTreeMap;
+
+use super::merged::{Merged, RedisEnv};
+use super::topology::{self, ClusterEntry};
+use super::values::Platform;
+use crate::diagnostic::Diagnostic;
+use crate::spec::{App, Spec};
+
+/// A spec that passed every check, with its merged per-environment settings. Only
+/// `validate::check` builds one (the fields are `pub(crate)` for that alone; everything
+/// else reads through the methods).
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub(crate) spec: Spec,
+    pub(crate) platform: Platform,
+    pub(crate) clusters: Vec<ClusterEntry>,
+    /// (environment, cluster key) → Cluster object name.
+    pub(crate) names: BTreeMap<(String, String), String>,
+    pub(crate) merged: BTreeMap<(String, String), Merged>,
+    /// Redis rendered in each environment, by environment.
+    pub(crate) redis: BTreeMap<String, Vec<RedisEnv>>,
+    pub(crate) warnings: Vec<Diagnostic>,
+    pub(crate) safety: crate::change::Safety,
+    /// Why `render --stdout` is refused (the sharded layout), located at the spec.
+    pub(crate) stream_refusal: Option<Diagnostic>,
+}
+
+impl Checked {
+    pub fn spec(&self) -> &Spec {
+        &self.spec
+    }
+
+    /// The located error `render --stdout` reports for this spec, if it refuses it.
+    pub fn stream_refusal(&self) -> Option<&Diagnostic> {
+        self.stream_refusal.as_ref()
+    }
+
+    /// `[platform]` with its defaults applied.
+    pub fn platform(&self) -> &Platform {
+        &self.platform
+    }
+
+    /// Settings of `cluster` in `env`; every (environment, cluster) pair is present.
+    pub fn merged(&self, env: &str, cluster: &str) -> &Merged {
+        &self.merged[&(env.to_string(), cluster.to_string())]
+    }
+
+    /// The clusters rendered in `env`: shared ones by key, then dedicated ones by app.
+    pub fn clusters_in<'a>(&'a self, env: &'a str) -> impl Iterator<Item = &'a ClusterEntry> {
+        self.clusters.iter().filter(move |c| c.in_env(env))
+    }
+
+    /// The Cluster object name of `cluster` (a key) in `env`.
+    pub fn cluster_name(&self, env: &str, cluster: &str) -> &str {
+        &self.names[&(env.to_string(), cluster.to_string())]
+    }
+
+    /// The cluster key holding each app's database, by app.
+    pub fn apps_of<'a>(&'a self, cluster: &'a str) -> impl Iterator<Item = (&'a String, &'a App)> {
+        self.spec
+            .apps
+            .iter()
+            .filter(move |(k, a)| topology::app_cluster(k, a) == Some(cluster))
+    }
+
+    /// The Redis servers rendered in `env`, by key.
+    pub fn redis_in(&self, env: &str) -> &[RedisEnv] {
+        self.redis.get(env).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
+    /// Protected environments and `[[acknowledge]]` entries, for the change plan.
+    pub fn safety(&self) -> &crate::change::Safety {
+        &self.safety
+    }
+}
