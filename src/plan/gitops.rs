@@ -14,7 +14,7 @@
 //! progressive sync (`RollingSync`, one step per tier); Flux from `dependsOn` (an app's
 //! unit waits for the platform unit and its clusters' units, which `wait` for their
 //! objects to be ready). Neither tool deletes what a removed Application applied: the
-//! ApplicationSet preserves resources on deletion and its Applications carry no
+//! `ApplicationSet` preserves resources on deletion and its Applications carry no
 //! cascading finalizer.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -112,7 +112,7 @@ pub struct ApplicationSetPlan {
     /// The tiers present, in sync order: one progressive sync step each.
     pub steps: Vec<&'static str>,
     pub tier_label: &'static str,
-    /// Go templates the ApplicationSet controller fills in per directory.
+    /// Go templates the `ApplicationSet` controller fills in per directory.
     pub application_name: &'static str,
     pub application_path: &'static str,
     /// Labels of every generated Application, the tier one from the generator.
@@ -145,7 +145,7 @@ pub struct FluxKustomizationPlan {
     pub wait: bool,
 }
 
-/// The GitOps objects of one environment.
+/// The `GitOps` objects of one environment.
 pub(super) fn objects(
     spec: &Spec,
     settings: &Gitops,

@@ -59,7 +59,8 @@ impl Kind {
             Self::InfisicalConnection => "infisicalconnection",
             Self::InfisicalSecret => "infisicalsecret",
             Self::InfisicalStaticSecret => "infisicalstaticsecret",
-            Self::Kustomization => "kustomization",
+            // A Flux Kustomization shares the stem: both are `kind: Kustomization`.
+            Self::Kustomization | Self::FluxKustomization => "kustomization",
             Self::NetworkPolicy => "networkpolicy",
             Self::ObjectStore => "objectstore",
             Self::PersistentVolumeClaim => "persistentvolumeclaim",
@@ -75,7 +76,6 @@ impl Kind {
             Self::HelmRelease => "helmrelease",
             Self::HelmRepository => "helmrepository",
             Self::ApplicationSet => "applicationset",
-            Self::FluxKustomization => "kustomization",
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The sharded layout (`[output] layout = "sharded"`): a pass over one planned
-//! environment that regroups its objects into units GitOps tools sync independently.
+//! environment that regroups its objects into units `GitOps` tools sync independently.
 //!
 //! Input: an `EnvPlan` as the environment layout planned it (paths `<env>/<rest>`) and the
 //! spec's `[gitops]`. Output: the same objects at `<env>/<unit>/<rest>`, one
@@ -29,7 +29,7 @@ pub(super) const PLATFORM_DIR: &str = "platform";
 pub(super) const CLUSTERS_DIR: &str = "clusters";
 /// Parent directory of the app units.
 pub(super) const APPS_DIR: &str = "apps";
-/// Directory of the GitOps objects (the one directory a user points Argo CD or Flux at).
+/// Directory of the Argo CD or Flux objects (the one directory a user points Argo CD or Flux at).
 pub(super) const GITOPS_DIR: &str = "gitops";
 
 const APP_LABEL: &str = "app.kubernetes.io/name";

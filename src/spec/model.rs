@@ -678,7 +678,7 @@ pub struct Gitops {
     pub interval: Option<String>,
 }
 
-/// The GitOps tool syncing a sharded tree.
+/// The tool syncing a sharded tree: Argo CD or Flux.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum GitopsTool {

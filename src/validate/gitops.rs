@@ -6,7 +6,7 @@
 //! or server that is not a URL, a path that leaves the repository, names and intervals
 //! Kubernetes or Flux would refuse; and, for a sharded spec, the diagnostic that refuses
 //! `render --stdout` (a single stream is what the layout exists to avoid).
-//! Invariant: after these checks `plan::shard` can build every unit and GitOps object
+//! Invariant: after these checks `plan::shard` can build every unit and every Argo CD or Flux object
 //! without a fallback: names are DNS labels, the path prefix has only normal segments.
 
 use super::context::Context;
@@ -221,7 +221,7 @@ fn repository_url(url: &str) -> Result<(), String> {
     }
 }
 
-/// A relative path of plain segments (the ApplicationSet matches directories below it).
+/// A relative path of plain segments (the `ApplicationSet` matches directories below it).
 fn repository_path(path: &str) -> Result<(), String> {
     if path.starts_with('/') {
         return Err("must be relative to the repository root".into());

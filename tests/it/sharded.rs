@@ -8,6 +8,7 @@
 //! (`support::require`).
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
@@ -96,7 +97,7 @@ fn identity(object: &Value) -> String {
     )
 }
 
-/// The object files of one compiled environment (kustomizations and GitOps objects
+/// The object files of one compiled environment (kustomizations and Argo CD or Flux objects
 /// left out), by identity: (file name, bytes).
 fn object_files(
     compiled: &dbgen::pipeline::Compiled,
@@ -199,10 +200,11 @@ pub(crate) fn generated_spec(apps: usize, sharded: bool) -> String {
         );
     }
     for i in 0..apps {
-        spec.push_str(&format!(
+        let _ = write!(
+            spec,
             "[apps.app-{i:05}]\npostgres = \"main\"\nnamespace = \"team-{}\"\n\n",
             i % 50
-        ));
+        );
     }
     spec
 }
@@ -299,14 +301,15 @@ fn a_2000_app_sharded_tree_builds_unit_by_unit_and_equals_the_environment_layout
         union == documents,
         "the units' objects differ from the environment layout's"
     );
-    eprintln!(
-        "sharded: {} units of {APPS} apps built by kubectl in {} batches in {:.1} s wall (slowest batch {:.2} s); compiled both layouts in {:.1} s",
+    let line = format!(
+        "sharded: {} units of {APPS} apps built by kubectl in {} batches in {:.1} s wall (slowest batch {:.2} s); compiled both layouts in {:.1} s\n",
         dirs.len(),
         batches.len(),
         wall.as_secs_f64(),
         slowest.as_secs_f64(),
         compile.as_secs_f64()
     );
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
 }
 
 #[test]
