@@ -61,7 +61,8 @@ summary() {
         "$log_dir/cargo-test.log"
 }
 
-# 1. Tools: kubectl for `kubectl kustomize`, PostgreSQL and Redis servers for the tests that
+# 1. Tools: kubectl for `kubectl kustomize`, helm for `helm template` of the pinned Bitnami
+#    charts, PostgreSQL and Redis servers for the tests that
 #    run the generated scripts (install-tools.sh links the PostgreSQL server binaries into
 #    .tools/bin, so the PATH below finds initdb, pg_ctl and postgres), the AWS CLI and an S3
 #    test server for the upload script's test, the pre-commit framework for the hooks' test.

@@ -14,13 +14,14 @@ mod report;
 mod style;
 mod table;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory as _, Parser, Subcommand};
 use serde_json::{Value, json};
 
-use crate::diagnostic::{self, Diagnostic};
+use crate::diagnostic::{self, Code, Diagnostic};
 use crate::emit::{self, Change, Drift, EmitError};
 use crate::pipeline::{self, Compiled, Failure};
 use crate::source::Sources;
@@ -55,11 +56,15 @@ Exit codes:
     name = "dbgen",
     version,
     about = "Compile a TOML platform spec into Kustomize trees for PostgreSQL and Redis on Kubernetes",
-    after_help = EXIT_CODES
+    after_help = EXIT_CODES,
+    arg_required_else_help = true
 )]
 pub struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    /// Explain a diagnostic code (`error[CODE]`): what it means, an example, the fix.
+    #[arg(long, value_name = "CODE")]
+    explain: Option<String>,
     #[command(flatten)]
     global: Global,
 }
@@ -112,7 +117,8 @@ enum Command {
     Schema,
     /// Write a commented starter spec (dbgen.toml) and its JSON Schema into a directory.
     Init(InitArgs),
-    /// Explain what an app gets: its Secret, keys, hosts and ports, store keys, backups.
+    /// Explain what an app gets (`explain app NAME`: its Secret, keys, hosts and ports, store
+    /// keys, backups), or a diagnostic code (`explain CODE`, the same as `--explain CODE`).
     Explain(ExplainArgs),
     /// List what each environment runs: workloads with CPU, memory and storage totals,
     /// apps, databases, roles, Secrets and scheduled jobs.
@@ -171,9 +177,13 @@ enum ExplainWhat {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, arg_required_else_help = true)]
 struct ExplainArgs {
     #[command(subcommand)]
-    what: ExplainWhat,
+    what: Option<ExplainWhat>,
+    /// A diagnostic code, e.g. `unknown-key`.
+    #[arg(value_name = "CODE")]
+    code: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -259,18 +269,36 @@ struct PlanArgs {
 #[allow(clippy::needless_pass_by_value)] // `main` hands over the parsed arguments
 pub fn run(cli: Cli) -> ExitCode {
     let cwd = std::env::current_dir().unwrap_or_default();
-    let code = match &cli.command {
+    let command = match (&cli.command, &cli.explain) {
+        (None, Some(name)) => {
+            return ExitCode::from(explain_code(
+                &Session::new(&cli.global, Format::Text, cwd),
+                name,
+            ));
+        }
+        (Some(command), None) => command,
+        (Some(_), Some(_)) | (None, None) => {
+            let message = "give either `--explain CODE` or a command, not both";
+            return ExitCode::from(
+                Session::new(&cli.global, Format::Text, cwd).fail(message, exit::FAILURE),
+            );
+        }
+    };
+    let code = match command {
         Command::Render(args) => {
             let mut session = Session::new(&cli.global, args.format, cwd);
-            render(&mut session, args)
+            let code = render(&mut session, args);
+            session.finish(code)
         }
         Command::Validate(args) => {
             let mut session = Session::new(&cli.global, args.format, cwd);
-            validate(&mut session, args)
+            let code = validate(&mut session, args);
+            session.finish(code)
         }
         Command::Plan(args) => {
             let mut session = Session::new(&cli.global, args.format, cwd);
-            plan(&mut session, args)
+            let code = plan(&mut session, args);
+            session.finish(code)
         }
         Command::Schema => {
             println!(
@@ -282,15 +310,22 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Init(args) => init(&Session::new(&cli.global, Format::Text, cwd), args),
         Command::Explain(ExplainArgs {
             what:
-                ExplainWhat::App {
+                Some(ExplainWhat::App {
                     name,
                     spec,
                     env,
                     format,
-                },
+                }),
+            ..
         }) => {
             let mut session = Session::new(&cli.global, *format, cwd);
-            explain(&mut session, spec, name, env.as_deref())
+            let code = explain(&mut session, spec, name, env.as_deref());
+            session.finish(code)
+        }
+        Command::Explain(ExplainArgs { what: None, code }) => {
+            let session = Session::new(&cli.global, Format::Text, cwd);
+            // clap requires a code or a subcommand (`arg_required_else_help`).
+            explain_code(&session, code.as_deref().unwrap_or_default())
         }
         Command::List(args) => {
             let format = match args.format {
@@ -298,7 +333,8 @@ pub fn run(cli: Cli) -> ExitCode {
                 ListFormat::Json => Format::Json,
             };
             let mut session = Session::new(&cli.global, format, cwd);
-            list(&mut session, args)
+            let code = list(&mut session, args);
+            session.finish(code)
         }
         Command::Completions { shell } => {
             clap_complete::generate(*shell, &mut Cli::command(), "dbgen", &mut std::io::stdout());
@@ -327,6 +363,8 @@ struct Session<'a> {
     format: Format,
     cwd: PathBuf,
     diagnostics: Vec<Value>,
+    /// The codes of the diagnostics printed as text, for the `--explain` hint at the end.
+    printed: BTreeSet<Code>,
 }
 
 impl<'a> Session<'a> {
@@ -336,7 +374,20 @@ impl<'a> Session<'a> {
             format,
             cwd,
             diagnostics: Vec::new(),
+            printed: BTreeSet::new(),
         }
+    }
+
+    /// Ends the command: after diagnostics printed as text, says once how to get their
+    /// explanation (as rustc does); returns `code`.
+    fn finish(&self, code: u8) -> u8 {
+        if !self.json()
+            && !self.global.quiet
+            && let Some(hint) = explain_hint(&self.printed)
+        {
+            eprintln!("{hint}");
+        }
+        code
     }
 
     fn json(&self) -> bool {
@@ -401,6 +452,7 @@ impl<'a> Session<'a> {
             }
         }
         if !list.is_empty() {
+            self.printed.extend(list.iter().map(|d| d.code));
             eprint!("{}", self.paint_error(&diagnostic::render(sources, list)));
         }
     }
@@ -458,9 +510,10 @@ impl<'a> Session<'a> {
                         if self.global.message_format == MessageFormat::Github {
                             println!("{}", report::github_problem(problem, &file));
                         }
+                        self.printed.insert(Code::InvalidOutput);
                         eprintln!(
                             "{}",
-                            self.paint_error(&format!("error[invalid-output]: {problem}"))
+                            self.paint_error(&format!("error[{}]: {problem}", Code::InvalidOutput))
                         );
                     }
                 }
@@ -991,7 +1044,8 @@ fn gate(
         .iter()
         .map(|(env, c)| {
             format!(
-                "error[unacknowledged-change]: {} {} `{}` in protected environment `{}`: {}",
+                "error[{}]: {} {} `{}` in protected environment `{}`: {}",
+                Code::UnacknowledgedChange,
                 c.verdict.class.as_str(),
                 c.action.as_str(),
                 c.object.reference(),
@@ -1010,10 +1064,36 @@ fn gate(
             exit::DATA_LOSS,
         );
     } else {
+        session.printed.insert(Code::UnacknowledgedChange);
         for line in &lines {
             eprintln!("{}", session.paint_error(line));
         }
         eprintln!("{summary}");
     }
     Err(exit::DATA_LOSS)
+}
+
+/// `dbgen --explain CODE` and `dbgen explain CODE`: prints the code's explanation.
+fn explain_code(session: &Session<'_>, name: &str) -> u8 {
+    match diagnostic::explain::explain(name) {
+        Ok(text) => {
+            print!("{text}");
+            exit::OK
+        }
+        Err(message) => session.fail(&message, exit::FAILURE),
+    }
+}
+
+/// rustc's closing hint: which printed codes have an explanation, and the command to read one.
+fn explain_hint(printed: &BTreeSet<Code>) -> Option<String> {
+    let first = printed.first()?;
+    Some(if printed.len() == 1 {
+        format!("For more information about `{first}`, try `dbgen --explain {first}`.")
+    } else {
+        let names: Vec<&str> = printed.iter().map(|c| c.name()).collect();
+        format!(
+            "Some problems have detailed explanations: {}.\nFor more information about one, try `dbgen --explain {first}`.",
+            names.join(", ")
+        )
+    })
 }

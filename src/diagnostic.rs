@@ -8,10 +8,51 @@
 use std::fmt::Write as _;
 
 mod code;
+pub mod explain;
 
 pub use code::Code;
 
 use crate::source::{Sources, Span};
+
+/// Why a value breaks a rule, before it is placed in the spec: the code it is reported
+/// under, a clause completing "`value` …" (e.g. "must not be empty") and, where one is
+/// obvious, the corrected value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub code: Code,
+    pub why: String,
+    pub fix: Option<String>,
+}
+
+impl Problem {
+    pub fn new(code: Code, why: impl Into<String>) -> Self {
+        Self {
+            code,
+            why: why.into(),
+            fix: None,
+        }
+    }
+
+    #[must_use]
+    pub fn with_fix(mut self, fix: Option<String>) -> Self {
+        self.fix = fix;
+        self
+    }
+
+    /// The error for `value` (described as `what`) written at `span`: "{what} `{value}` {why}",
+    /// with the corrected value as help when there is one.
+    pub fn at(self, span: Option<Span>, what: &str, value: &str) -> Diagnostic {
+        Diagnostic::error(self.code, span, format!("{what} `{value}` {}", self.why))
+            .with_label("invalid here")
+            .with_help_opt(self.fix.map(|fix| format!("did you mean `{fix}`?")))
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.why)
+    }
+}
 
 /// How bad a problem is: errors stop the pipeline, warnings never do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -2,10 +2,12 @@
 //!
 //! Input: nothing; this is a table.
 //! Output: `Code`, one variant per kind of problem, with its stable kebab-case name
-//! (`Code::name`), the one shown as `error[name]` and accepted in `allow_warnings`, and a
-//! one-line summary (the variant's doc comment, `Code::summary`).
+//! (`Code::name`), the one shown as `error[name]` and accepted in `allow_warnings`, a
+//! one-line summary (the variant's doc comment, `Code::summary`) and the long explanation
+//! `dbgen --explain NAME` prints (`explain/NAME.md`, `Code::explanation`).
 //! Invariant: names never change once released (users list them in `allow_warnings`);
-//! every name is unique and kebab-case, which a test checks.
+//! every name is unique and kebab-case and every explanation's example really reports its
+//! code, which tests check.
 
 use std::fmt;
 
@@ -34,6 +36,13 @@ macro_rules! codes {
                     $(Code::$variant => concat!($($doc),+).trim_ascii(),)+
                 }
             }
+
+            /// What the code means, an example spec that reports it, and the fix (Markdown).
+            pub fn explanation(self) -> &'static str {
+                match self {
+                    $(Code::$variant => include_str!(concat!("explain/", $name, ".md")),)+
+                }
+            }
         }
     };
 }
@@ -53,6 +62,8 @@ codes! {
     InvalidDuration = "invalid-duration",
     /// A name is not valid where Kubernetes or PostgreSQL will use it.
     InvalidName = "invalid-name",
+    /// A generated object failed verification against its schema (a dbgen bug).
+    InvalidOutput = "invalid-output",
     /// A PostgreSQL parameter cannot take this value, or cannot be set at all.
     InvalidParameter = "invalid-parameter",
     /// A resource size is not a Kubernetes quantity, or is outside its bounds.
@@ -95,6 +106,8 @@ codes! {
     SharedPassword = "shared-password",
     /// An `[[acknowledge]]` entry matches no pending change.
     StaleAcknowledgement = "stale-acknowledgement",
+    /// A data-loss or rejected change in a protected environment has no `[[acknowledge]]` entry.
+    UnacknowledgedChange = "unacknowledged-change",
     /// An extension is not shipped by the engine's PostgreSQL image.
     UnknownExtension = "unknown-extension",
     /// A key is not part of the spec's schema.

@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 use super::credentials::{self, RemoteRef};
 use super::helm::{HelmChartRef, HelmValuesPlan, ImageSource};
 use super::scope::ClusterScope as Scope;
-use super::{Kind, Object, ObjectData, logical_backup, provisioning};
+use super::{Object, ObjectData, logical_backup, provisioning};
 use crate::defaults;
 use crate::model::ClusterEntry;
 use crate::model::{Checked, Merged};
@@ -196,8 +196,8 @@ fn provisioning_objects(
         apps,
         roles,
     };
-    for (kind, data) in provisioning::objects(&input) {
-        scope.push(objects, kind, data);
+    for data in provisioning::objects(&input) {
+        scope.push(objects, data);
     }
 }
 
@@ -232,8 +232,8 @@ fn logical_backup_objects(
             .map(|s| s.value.as_str()),
         databases,
     };
-    for (kind, data) in logical_backup::objects(scope, &target, settings) {
-        scope.push(objects, kind, data);
+    for data in logical_backup::objects(scope, &target, settings) {
+        scope.push(objects, data);
     }
 }
 
@@ -261,8 +261,8 @@ fn app_credentials(
         pooler: None,
         sslmode: app.sslmode.map(crate::spec::SslMode::as_str),
     };
-    for (kind, data) in credentials::objects(scope.spec, &target) {
-        scope.push(objects, kind, data);
+    for data in credentials::objects(scope.spec, &target) {
+        scope.push(objects, data);
     }
 }
 
@@ -317,11 +317,7 @@ fn password_secrets(scope: &Scope<'_>, objects: &mut Vec<Object>) {
     // list, since an ExternalSecret without data is refused by its schema.
     let users = (!scope.apps_by_role().is_empty()).then(|| pgpool_users(scope));
     for plan in [postgresql, pgpool].into_iter().chain(users) {
-        scope.push(
-            objects,
-            Kind::ExternalSecret,
-            ObjectData::ExternalSecret(plan),
-        );
+        scope.push(objects, ObjectData::ExternalSecret(plan));
     }
 }
 
@@ -385,7 +381,7 @@ fn release(scope: &Scope<'_>, objects: &mut Vec<Object>) {
         },
         values: values(scope),
     };
-    scope.push(objects, Kind::HelmValues, ObjectData::HelmValues(plan));
+    scope.push(objects, ObjectData::HelmValues(plan));
 }
 
 /// The chart's values. Only keys dbgen decides are written; the chart's defaults stay

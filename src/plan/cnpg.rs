@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::credentials;
 use super::network::{self, Peers};
 use super::scope::ClusterScope as Scope;
-use super::{Kind, Meta, Object, ObjectData, backup, hba, logical_backup, monitoring, pooler};
+use super::{Meta, Object, ObjectData, backup, hba, logical_backup, monitoring, pooler};
 use crate::defaults;
 use crate::model::ClusterEntry;
 use crate::model::{Checked, MergedCompute};
@@ -118,7 +118,7 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
     monitoring_objects(&scope, &mut objects);
     network_objects(&scope, &mut objects);
     let plan = cluster_plan(&scope, inline_roles);
-    scope.push(&mut objects, Kind::Cluster, ObjectData::Cluster(plan));
+    scope.push(&mut objects, ObjectData::Cluster(plan));
     objects
 }
 
@@ -149,7 +149,7 @@ fn app_objects(
         extensions: app.extensions.clone(),
         reclaim_policy: merged.reclaim_policy.value.as_str(),
     };
-    scope.push(objects, Kind::Database, ObjectData::Database(plan));
+    scope.push(objects, ObjectData::Database(plan));
     let connection_secret = naming::connection_secret(app_key, app.connection_secret.as_deref());
     let password_property = credentials::password_property(spec);
     let target = credentials::Target {
@@ -194,12 +194,12 @@ fn app_objects(
             pooler: None,
             ..target.clone()
         };
-        for (kind, data) in credentials::objects(spec, &readonly_target) {
-            scope.push(objects, kind, data);
+        for data in credentials::objects(spec, &readonly_target) {
+            scope.push(objects, data);
         }
     }
-    for (kind, data) in credentials::objects(spec, &target) {
-        scope.push(objects, kind, data);
+    for data in credentials::objects(spec, &target) {
+        scope.push(objects, data);
     }
 }
 
@@ -219,7 +219,7 @@ fn role_objects(
             role,
             reclaim_policy: scope.merged.reclaim_policy.value.as_str(),
         };
-        scope.push(objects, Kind::DatabaseRole, ObjectData::DatabaseRole(plan));
+        scope.push(objects, ObjectData::DatabaseRole(plan));
     }
     Vec::new()
 }
@@ -312,7 +312,7 @@ fn pooler_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
             scope.cluster,
             settings,
         );
-        scope.push(objects, Kind::Pooler, ObjectData::Pooler(plan));
+        scope.push(objects, ObjectData::Pooler(plan));
     }
 }
 
@@ -331,7 +331,7 @@ fn backup_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
         settings,
         &vars,
     );
-    scope.push(objects, Kind::ObjectStore, ObjectData::ObjectStore(store));
+    scope.push(objects, ObjectData::ObjectStore(store));
     let credentials_name = settings
         .credentials
         .as_ref()
@@ -341,19 +341,14 @@ fn backup_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
     let keys = backup::s3_keys(settings);
     let keys = [keys[0].as_str(), keys[1].as_str()];
     let secret = credentials::opaque_secret(&credentials_name, &remote, &keys);
-    let (kind, data) =
-        credentials::provided_secret(scope.spec, env, cluster, &scope.namespace, &secret);
-    scope.push(objects, kind, data);
+    let data = credentials::provided_secret(scope.spec, env, cluster, &scope.namespace, &secret);
+    scope.push(objects, data);
     let scheduled = backup::scheduled(
         scope.meta(format!("{cluster}-daily"), None),
         cluster,
         settings,
     );
-    scope.push(
-        objects,
-        Kind::ScheduledBackup,
-        ObjectData::ScheduledBackup(scheduled),
-    );
+    scope.push(objects, ObjectData::ScheduledBackup(scheduled));
 }
 
 /// The dump CronJob, its script, its volume and the backup role's password Secret.
@@ -378,8 +373,8 @@ fn logical_backup_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
             .map(|(k, a)| naming::database(k, a.database.as_deref()))
             .collect(),
     };
-    for (kind, data) in logical_backup::objects(scope, &target, settings) {
-        scope.push(objects, kind, data);
+    for data in logical_backup::objects(scope, &target, settings) {
+        scope.push(objects, data);
     }
 }
 
@@ -389,11 +384,11 @@ fn monitoring_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
     };
     let cluster = scope.cluster;
     let plan = monitoring::cluster_pod_monitor(scope.meta(cluster.to_string(), None), cluster);
-    scope.push(objects, Kind::PodMonitor, ObjectData::PodMonitor(plan));
+    scope.push(objects, ObjectData::PodMonitor(plan));
     if scope.merged.pooler.is_some() {
         let name = pooler::name(cluster);
         let plan = monitoring::pooler_pod_monitor(scope.meta(name.clone(), None), &name);
-        scope.push(objects, Kind::PodMonitor, ObjectData::PodMonitor(plan));
+        scope.push(objects, ObjectData::PodMonitor(plan));
     }
     let meta = scope.meta(format!("{cluster}-alerts"), None);
     let plan = monitoring::rules(
@@ -403,11 +398,7 @@ fn monitoring_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
         thresholds,
         scope.merged.backup.is_some(),
     );
-    scope.push(
-        objects,
-        Kind::PrometheusRule,
-        ObjectData::PrometheusRule(plan),
-    );
+    scope.push(objects, ObjectData::PrometheusRule(plan));
 }
 
 fn network_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
@@ -442,11 +433,7 @@ fn network_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
             meta: scope.meta(format!("{}-{suffix}", scope.cluster), None),
             spec: policy,
         };
-        scope.push(
-            objects,
-            Kind::NetworkPolicy,
-            ObjectData::NetworkPolicy(plan),
-        );
+        scope.push(objects, ObjectData::NetworkPolicy(plan));
     }
 }
 

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Kind, Meta, ObjectData};
+use super::{Meta, ObjectData};
 use crate::defaults;
 use crate::naming;
 use crate::spec::{App, InfisicalKind, SecretProvider, Spec, StoreKind};
@@ -196,11 +196,11 @@ pub(super) fn password_property(spec: &Spec) -> String {
 }
 
 /// Every credentials object of one app.
-pub(super) fn objects(spec: &Spec, t: &Target<'_>) -> Vec<(Kind, ObjectData)> {
+pub(super) fn objects(spec: &Spec, t: &Target<'_>) -> Vec<ObjectData> {
     match spec.secrets.provider {
         SecretProvider::ExternalSecrets => external_secrets(spec, t)
             .into_iter()
-            .map(|p| (Kind::ExternalSecret, ObjectData::ExternalSecret(p)))
+            .map(ObjectData::ExternalSecret)
             .collect(),
         SecretProvider::Infisical => infisical(spec, t),
     }
@@ -208,7 +208,7 @@ pub(super) fn objects(spec: &Spec, t: &Target<'_>) -> Vec<(Kind, ObjectData)> {
 
 /// Objects shared by every app of an environment: the `InfisicalConnection` and
 /// `InfisicalAuth` an `InfisicalStaticSecret` points at, in the cluster namespace.
-pub(super) fn environment_objects(spec: &Spec, env: &str) -> Vec<(Kind, ObjectData)> {
+pub(super) fn environment_objects(spec: &Spec, env: &str) -> Vec<ObjectData> {
     let secrets = &spec.secrets;
     if secrets.provider != SecretProvider::Infisical
         || secrets.kind != Some(InfisicalKind::InfisicalStaticSecret)
@@ -246,11 +246,8 @@ pub(super) fn environment_objects(spec: &Spec, env: &str) -> Vec<(Kind, ObjectDa
         client_secret_key: CLIENT_SECRET_KEY.to_string(),
     };
     vec![
-        (
-            Kind::InfisicalConnection,
-            ObjectData::InfisicalConnection(connection),
-        ),
-        (Kind::InfisicalAuth, ObjectData::InfisicalAuth(auth)),
+        ObjectData::InfisicalConnection(connection),
+        ObjectData::InfisicalAuth(auth),
     ]
 }
 
@@ -310,7 +307,7 @@ fn external_secrets(spec: &Spec, t: &Target<'_>) -> Vec<ExternalSecretPlan> {
     vec![role, connection]
 }
 
-fn infisical(spec: &Spec, t: &Target<'_>) -> Vec<(Kind, ObjectData)> {
+fn infisical(spec: &Spec, t: &Target<'_>) -> Vec<ObjectData> {
     let secrets = &spec.secrets;
     let vars = BTreeMap::from([("env", t.env), ("app", t.app_key), ("cluster", t.cluster)]);
     // validate required `host`, `project`, `path` and `credentials` for this provider.
@@ -371,7 +368,7 @@ fn infisical_objects(
     owner: &Owner<'_>,
     scope: &InfisicalScope,
     produced: Vec<ManagedSecret>,
-) -> Vec<(Kind, ObjectData)> {
+) -> Vec<ObjectData> {
     let secrets = &spec.secrets;
     let platform = &spec.platform.name;
     let interval = secrets
@@ -401,7 +398,7 @@ fn infisical_objects(
                         scope: scope.clone(),
                         target,
                     };
-                    (Kind::InfisicalSecret, ObjectData::InfisicalSecret(plan))
+                    ObjectData::InfisicalSecret(plan)
                 }
                 InfisicalKind::InfisicalStaticSecret => {
                     let plan = InfisicalStaticSecretPlan {
@@ -414,10 +411,7 @@ fn infisical_objects(
                         source: scope.clone(),
                         target,
                     };
-                    (
-                        Kind::InfisicalStaticSecret,
-                        ObjectData::InfisicalStaticSecret(plan),
-                    )
+                    ObjectData::InfisicalStaticSecret(plan)
                 }
             }
         })
@@ -475,7 +469,7 @@ pub(super) fn provided_secret(
     cluster: &str,
     namespace: &str,
     secret: &ProvidedSecret<'_>,
-) -> (Kind, ObjectData) {
+) -> ObjectData {
     let secrets = &spec.secrets;
     // Shared by the clusters of a namespace, so labelled as no single cluster's.
     let mut meta = Meta::new(
@@ -514,7 +508,7 @@ pub(super) fn provided_secret(
                     })
                     .collect(),
             };
-            (Kind::ExternalSecret, ObjectData::ExternalSecret(plan))
+            ObjectData::ExternalSecret(plan)
         }
         SecretProvider::Infisical => {
             let scope = infisical_scope(spec, env, secret.remote.to_string());
@@ -530,13 +524,13 @@ pub(super) fn provided_secret(
                 cluster_namespace: namespace,
                 app: None,
             };
-            let (kind, mut data) = infisical_objects(spec, &owner, &scope, produced).remove(0);
+            let mut data = infisical_objects(spec, &owner, &scope, produced).remove(0);
             if let ObjectData::InfisicalSecret(p) = &mut data {
                 p.meta.labels.remove("app.kubernetes.io/instance");
             } else if let ObjectData::InfisicalStaticSecret(p) = &mut data {
                 p.meta.labels.remove("app.kubernetes.io/instance");
             }
-            (kind, data)
+            data
         }
     }
 }
@@ -604,7 +598,7 @@ pub(super) fn password_secret(
     env: &str,
     secret: &PasswordSecret<'_>,
     keys: &dyn Fn(&PasswordExprs) -> BTreeMap<String, String>,
-) -> (Kind, ObjectData) {
+) -> ObjectData {
     const PROPERTY: &str = defaults::PASSWORD_PROPERTY;
     let secrets = &spec.secrets;
     match secrets.provider {
@@ -632,7 +626,7 @@ pub(super) fn password_secret(
                     property: PROPERTY.to_string(),
                 }],
             };
-            (Kind::ExternalSecret, ObjectData::ExternalSecret(plan))
+            ObjectData::ExternalSecret(plan)
         }
         SecretProvider::Infisical => {
             let mut password = PasswordExprs::go_template(&format!(".{PROPERTY}.Value"));

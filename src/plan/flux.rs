@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::helm::{HelmChartRef, HelmValuesPlan};
-use super::{Kind, Meta, Object, ObjectData, object_path};
+use super::{Meta, Object, ObjectData};
 
 /// How often helm-controller reconciles a release: it retries a failed release and checks
 /// the chart and values. Drift detection stays off (Flux's default), so objects the chart
@@ -88,7 +88,7 @@ pub(super) fn deliver(env: &str, objects: Vec<Object>) -> Vec<Object> {
         .map(|object| match object.data {
             ObjectData::HelmValues(plan) => {
                 let source = source_ref(&names, &plan);
-                push(env, Kind::HelmRelease, release(plan, source))
+                Object::new(env, release(plan, source))
             }
             _ => object,
         })
@@ -96,17 +96,9 @@ pub(super) fn deliver(env: &str, objects: Vec<Object>) -> Vec<Object> {
     out.extend(
         repositories
             .into_values()
-            .map(|plan| push(env, Kind::HelmRepository, ObjectData::HelmRepository(plan))),
+            .map(|plan| Object::new(env, ObjectData::HelmRepository(plan))),
     );
     out
-}
-
-fn push(env: &str, kind: Kind, data: ObjectData) -> Object {
-    Object {
-        kind,
-        path: object_path(env, kind, data.meta()),
-        data,
-    }
 }
 
 fn release(plan: HelmValuesPlan, source: SourceRef) -> ObjectData {
@@ -218,7 +210,7 @@ mod tests {
 
     use super::{base_name, deliver};
     use crate::plan::helm::{HelmChartRef, HelmValuesPlan};
-    use crate::plan::{Kind, Meta, Object, ObjectData, object_path};
+    use crate::plan::{Kind, Meta, Object, ObjectData};
 
     fn values_object(name: &str, namespace: &str, repo: &str) -> Object {
         let data = ObjectData::HelmValues(HelmValuesPlan {
@@ -230,15 +222,11 @@ mod tests {
             },
             values: json!({ "fullnameOverride": name }),
         });
-        Object {
-            kind: Kind::HelmValues,
-            path: object_path("prod", Kind::HelmValues, data.meta()),
-            data,
-        }
+        Object::new("prod", data)
     }
 
     fn by_kind(objects: &[Object], kind: Kind) -> Vec<&Object> {
-        objects.iter().filter(|o| o.kind == kind).collect()
+        objects.iter().filter(|o| o.kind() == kind).collect()
     }
 
     #[test]

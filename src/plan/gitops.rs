@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::shard::{APPS_DIR, CLUSTERS_DIR, GITOPS_DIR, PLATFORM_DIR};
-use super::{Kind, Meta, Object, ObjectData};
+use super::{Meta, Object, ObjectData};
 use crate::spec::{Gitops, GitopsTool, Spec};
 
 /// Defaults of `[gitops]`.
@@ -169,11 +169,14 @@ pub(super) fn objects(
         namespace: namespace.to_string(),
         labels: labels.clone(),
     };
-    let object = |kind: Kind, data: ObjectData| {
+    let object = |data: ObjectData| {
         let meta = data.meta();
         Object {
-            kind,
-            path: format!("{env}/{GITOPS_DIR}/{}-{}.yaml", kind.file_stem(), meta.name),
+            path: format!(
+                "{env}/{GITOPS_DIR}/{}-{}.yaml",
+                data.kind().file_stem(),
+                meta.name
+            ),
             data,
         }
     };
@@ -219,10 +222,7 @@ pub(super) fn objects(
                     labels
                 },
             };
-            vec![object(
-                Kind::ApplicationSet,
-                ObjectData::ApplicationSet(Box::new(plan)),
-            )]
+            vec![object(ObjectData::ApplicationSet(Box::new(plan)))]
         }
         GitopsTool::Flux => {
             let namespace = settings.namespace.as_deref().unwrap_or(FLUX_NAMESPACE);
@@ -253,8 +253,7 @@ pub(super) fn objects(
                     needs.iter().map(name).collect(),
                     unit.tier() != Tier::App,
                 );
-                let mut object =
-                    object(Kind::FluxKustomization, ObjectData::FluxKustomization(plan));
+                let mut object = object(ObjectData::FluxKustomization(plan));
                 if let Unit::App(app) = unit {
                     let bucket = bucket(app);
                     object.path = format!(
@@ -274,10 +273,7 @@ pub(super) fn objects(
                     Vec::new(),
                     false,
                 );
-                objects.push(object(
-                    Kind::FluxKustomization,
-                    ObjectData::FluxKustomization(plan),
-                ));
+                objects.push(object(ObjectData::FluxKustomization(plan)));
             }
             objects
         }

@@ -68,7 +68,7 @@ pub(super) fn objects(
     scope: &ClusterScope<'_>,
     t: &Target<'_>,
     settings: &MergedLogicalBackup,
-) -> Vec<(super::Kind, super::ObjectData)> {
+) -> Vec<super::ObjectData> {
     let target = super::upload::Target {
         spec: scope.spec,
         env: scope.env,

@@ -42,7 +42,8 @@ pub use credentials::{
 pub use flux::{HelmReleasePlan, HelmRepositoryPlan, SourceRef};
 pub use gitops::{ApplicationSetPlan, FluxKustomizationPlan, GeneratorPlan};
 pub use helm::{HelmChartEntry, HelmChartRef, HelmValuesPlan, ImageSource};
-pub use kind::Kind;
+pub(crate) use kind::kind_table;
+pub use kind::{Check, Kind, KindSpec, ObjectData, Render, Scope};
 pub use logical_backup::{ConfigMapPlan, CronJobPlan, PersistentVolumeClaimPlan};
 pub use meta::Meta;
 pub use monitoring::{AlertPlan, PodMonitorPlan, PrometheusRulePlan};
@@ -69,83 +70,26 @@ pub struct EnvPlan {
     pub kustomizations: Vec<KustomizationPlan>,
 }
 
-/// One object and the file it goes to.
+/// One object and the file it goes to; its kind is its data's (`ObjectData::kind`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Object {
-    pub kind: Kind,
     /// Output path relative to the output root, e.g. `prod/databases/cluster-pg.yaml`.
     pub path: String,
     /// The template context, exposed to the template as `o`.
     pub data: ObjectData,
 }
 
-/// The plan type of each kind; serialised untagged so templates see its fields.
-#[derive(Debug, Clone, Serialize)]
-#[serde(untagged)]
-pub enum ObjectData {
-    Cluster(ClusterPlan),
-    Database(DatabasePlan),
-    DatabaseRole(DatabaseRolePlan),
-    ExternalSecret(ExternalSecretPlan),
-    InfisicalAuth(InfisicalAuthPlan),
-    InfisicalConnection(InfisicalConnectionPlan),
-    InfisicalSecret(InfisicalSecretPlan),
-    InfisicalStaticSecret(InfisicalStaticSecretPlan),
-    NetworkPolicy(NetworkPolicyPlan),
-    ObjectStore(ObjectStorePlan),
-    PodMonitor(PodMonitorPlan),
-    Pooler(PoolerPlan),
-    PrometheusRule(PrometheusRulePlan),
-    ScheduledBackup(ScheduledBackupPlan),
-    ClusterSecretStore(ClusterSecretStorePlan),
-    ConfigMap(ConfigMapPlan),
-    // Boxed: a pod template is far larger than every other plan.
-    CronJob(Box<CronJobPlan>),
-    PersistentVolumeClaim(PersistentVolumeClaimPlan),
-    StatefulSet(Box<StatefulSetPlan>),
-    Service(ServicePlan),
-    PodDisruptionBudget(PodDisruptionBudgetPlan),
-    Job(Box<JobPlan>),
-    HelmValues(HelmValuesPlan),
-    // Boxed: it carries a whole values tree.
-    HelmRelease(Box<HelmReleasePlan>),
-    HelmRepository(HelmRepositoryPlan),
-    // Boxed: generators and steps make it the largest of the small plans.
-    ApplicationSet(Box<ApplicationSetPlan>),
-    FluxKustomization(FluxKustomizationPlan),
-}
-
-impl ObjectData {
-    pub fn meta(&self) -> &Meta {
-        match self {
-            Self::Cluster(p) => &p.meta,
-            Self::Database(p) => &p.meta,
-            Self::DatabaseRole(p) => &p.meta,
-            Self::ExternalSecret(p) => &p.meta,
-            Self::InfisicalAuth(p) => &p.meta,
-            Self::InfisicalConnection(p) => &p.meta,
-            Self::InfisicalSecret(p) => &p.meta,
-            Self::InfisicalStaticSecret(p) => &p.meta,
-            Self::NetworkPolicy(p) => &p.meta,
-            Self::ObjectStore(p) => &p.meta,
-            Self::PodMonitor(p) => &p.meta,
-            Self::Pooler(p) => &p.meta,
-            Self::PrometheusRule(p) => &p.meta,
-            Self::ScheduledBackup(p) => &p.meta,
-            Self::ClusterSecretStore(p) => &p.meta,
-            Self::ConfigMap(p) => &p.meta,
-            Self::CronJob(p) => &p.meta,
-            Self::PersistentVolumeClaim(p) => &p.meta,
-            Self::StatefulSet(p) => &p.meta,
-            Self::Service(p) => &p.meta,
-            Self::PodDisruptionBudget(p) => &p.meta,
-            Self::Job(p) => &p.meta,
-            Self::HelmValues(p) => &p.meta,
-            Self::HelmRelease(p) => &p.meta,
-            Self::HelmRepository(p) => &p.meta,
-            Self::ApplicationSet(p) => &p.meta,
-            Self::FluxKustomization(p) => &p.meta,
+impl Object {
+    /// An object of environment `env`, at the path its kind and metadata decide.
+    pub fn new(env: &str, data: ObjectData) -> Self {
+        Self {
+            path: object_path(env, data.kind(), data.meta()),
+            data,
         }
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.data.kind()
     }
 }
 
@@ -182,16 +126,10 @@ impl Plan {
                     objects.extend(redis::objects(checked, env, redis));
                 }
                 if let Some(data) = store::cluster_secret_store(spec) {
-                    let kind = Kind::ClusterSecretStore;
-                    objects.push(Object {
-                        kind,
-                        path: object_path(env, kind, data.meta()),
-                        data,
-                    });
+                    objects.push(Object::new(env, data));
                 }
-                for (kind, data) in credentials::environment_objects(spec, env) {
-                    let path = object_path(env, kind, data.meta());
-                    objects.push(Object { kind, path, data });
+                for data in credentials::environment_objects(spec, env) {
+                    objects.push(Object::new(env, data));
                 }
                 if spec.bitnami.as_ref().and_then(|b| b.delivery)
                     == Some(crate::spec::HelmDelivery::Flux)
@@ -238,7 +176,7 @@ fn unit_kustomizations(dir: &str, objects: &[&Object]) -> Vec<KustomizationPlan>
     let scoped = format!("{dir}/{CLUSTER_SCOPED_DIR}/");
     let mut top: Vec<String> = objects
         .iter()
-        .filter(|o| !o.kind.cluster_scoped() && o.kind != Kind::HelmValues)
+        .filter(|o| !o.kind().cluster_scoped() && o.kind() != Kind::HelmValues)
         .map(|o| o.path.trim_start_matches(&root).to_string())
         .collect();
     let helm_charts: Vec<HelmChartEntry> = objects
@@ -257,7 +195,7 @@ fn unit_kustomizations(dir: &str, objects: &[&Object]) -> Vec<KustomizationPlan>
         .collect();
     let cluster: Vec<String> = objects
         .iter()
-        .filter(|o| o.kind.cluster_scoped())
+        .filter(|o| o.kind().cluster_scoped())
         .map(|o| o.path.trim_start_matches(&scoped).to_string())
         .collect();
     let mut plans = Vec::new();
@@ -287,7 +225,7 @@ const CLUSTER_SCOPED_DIR: &str = "cluster-scoped";
 /// `<env>/<namespace>/<kind>-<name>.yaml`: one object per file, grouped by namespace so
 /// a reviewer sees at a glance what lands where; cluster-scoped objects go to
 /// `<env>/cluster-scoped/`.
-pub(crate) fn object_path(env: &str, kind: Kind, meta: &Meta) -> String {
+fn object_path(env: &str, kind: Kind, meta: &Meta) -> String {
     if kind.cluster_scoped() {
         return format!(
             "{env}/{CLUSTER_SCOPED_DIR}/{}-{}.yaml",

@@ -26,7 +26,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::logical_backup::ConfigMapPlan;
-use super::{JobPlan, Kind, Meta, ObjectData};
+use super::{JobPlan, Meta, ObjectData};
 use crate::defaults;
 use crate::scripts::{self, ProvisionedDatabase, ProvisionedRole};
 
@@ -96,7 +96,7 @@ const SCRIPT_DIR: &str = "/provision";
 const SECRETS_DIR: &str = "/secrets";
 
 /// The ConfigMap and the Job.
-pub(super) fn objects(p: &Provisioning<'_>) -> Vec<(Kind, ObjectData)> {
+pub(super) fn objects(p: &Provisioning<'_>) -> Vec<ObjectData> {
     let script = script(p);
     let config = ConfigMapPlan {
         meta: (p.meta)(name(p.cluster)),
@@ -108,8 +108,8 @@ pub(super) fn objects(p: &Provisioning<'_>) -> Vec<(Kind, ObjectData)> {
         spec,
     };
     vec![
-        (Kind::ConfigMap, ObjectData::ConfigMap(config)),
-        (Kind::Job, ObjectData::Job(Box::new(job))),
+        ObjectData::ConfigMap(config),
+        ObjectData::Job(Box::new(job)),
     ]
 }
 
@@ -313,7 +313,9 @@ mod tests {
     fn job_name_of(p: &Provisioning<'_>) -> String {
         objects(p)
             .into_iter()
-            .find_map(|(kind, data)| (kind == Kind::Job).then(|| data.meta().name.clone()))
+            .find_map(|data| {
+                (data.kind() == crate::plan::Kind::Job).then(|| data.meta().name.clone())
+            })
             .unwrap()
     }
 

@@ -7,7 +7,7 @@
 //! same namespace and `part-of`/`managed-by`/`instance` labels, whatever its engine; engine
 //! modules add their own methods in their own `impl` blocks.
 
-use super::{Kind, Meta, Object, ObjectData, object_path};
+use super::{Meta, Object, ObjectData};
 use crate::model::ClusterEntry;
 use crate::model::{Checked, Merged};
 use crate::spec::{App, Spec};
@@ -48,12 +48,8 @@ impl<'a> ClusterScope<'a> {
         )
     }
 
-    pub(super) fn push(&self, objects: &mut Vec<Object>, kind: Kind, data: ObjectData) {
-        objects.push(Object {
-            kind,
-            path: object_path(self.env, kind, data.meta()),
-            data,
-        });
+    pub(super) fn push(&self, objects: &mut Vec<Object>, data: ObjectData) {
+        objects.push(Object::new(self.env, data));
     }
 
     /// The apps whose database lives on this cluster, by app key.

@@ -23,7 +23,7 @@ use super::upload::{AWS_CLI_IMAGE, UploadStep};
 use super::workload::{
     claim_volume, config_map_volume, empty_dir_volume, mount, restricted_container, restricted_pod,
 };
-use super::{ConfigMapPlan, CronJobPlan, Kind, Meta, ObjectData, PersistentVolumeClaimPlan};
+use super::{ConfigMapPlan, CronJobPlan, Meta, ObjectData, PersistentVolumeClaimPlan};
 use crate::scripts;
 
 const SCRIPT: &str = "backup.sh";
@@ -81,10 +81,7 @@ pub(super) fn secret_env(name: &str, secret: &str, key: &str) -> EnvVar {
 }
 
 /// The `ConfigMap`, the volume and the `CronJob`; `meta` makes each one's metadata.
-pub(super) fn objects(
-    meta: &dyn Fn(String) -> Meta,
-    job: ScriptCronJob,
-) -> Vec<(Kind, ObjectData)> {
+pub(super) fn objects(meta: &dyn Fn(String) -> Meta, job: ScriptCronJob) -> Vec<ObjectData> {
     let mut data = BTreeMap::from([(SCRIPT.to_string(), job.script.clone())]);
     if let Some(upload) = &job.upload {
         data.insert(
@@ -116,12 +113,9 @@ pub(super) fn objects(
         spec: cron_job_spec(job),
     };
     vec![
-        (Kind::ConfigMap, ObjectData::ConfigMap(config)),
-        (
-            Kind::PersistentVolumeClaim,
-            ObjectData::PersistentVolumeClaim(volume),
-        ),
-        (Kind::CronJob, ObjectData::CronJob(Box::new(cron_job))),
+        ObjectData::ConfigMap(config),
+        ObjectData::PersistentVolumeClaim(volume),
+        ObjectData::CronJob(Box::new(cron_job)),
     ]
 }
 

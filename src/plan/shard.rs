@@ -83,7 +83,7 @@ fn shard(spec: &Spec, env: &mut EnvPlan) {
 fn provisioned_by_job(objects: &[Object]) -> BTreeSet<(String, String)> {
     objects
         .iter()
-        .filter(|o| o.kind == Kind::Job)
+        .filter(|o| o.kind() == Kind::Job)
         .filter_map(|o| {
             let meta = o.data.meta();
             let cluster = meta.labels.get(INSTANCE_LABEL)?;

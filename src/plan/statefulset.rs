@@ -38,7 +38,7 @@ use super::workload::{
     PodDisruptionBudgetPlan, ServicePlan, StatefulSetPlan, config_map_volume, empty_dir_volume,
     mount, restricted_container, restricted_pod, secret_file_volume,
 };
-use super::{Kind, Object, ObjectData, credentials, logical_backup};
+use super::{Object, ObjectData, credentials, logical_backup};
 use crate::defaults;
 use crate::model::ClusterEntry;
 use crate::model::{Checked, Merged, MergedCompute};
@@ -157,17 +157,13 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
             .unwrap_or_default()
             .as_bytes(),
     );
-    scope.push(&mut objects, Kind::ConfigMap, ObjectData::ConfigMap(config));
+    scope.push(&mut objects, ObjectData::ConfigMap(config));
     services(&scope, &mut objects);
     let plan = StatefulSetPlan {
         meta: scope.meta(scope.cluster.to_string(), None),
         spec: stateful_set(&scope, &config_hash),
     };
-    scope.push(
-        &mut objects,
-        Kind::StatefulSet,
-        ObjectData::StatefulSet(Box::new(plan)),
-    );
+    scope.push(&mut objects, ObjectData::StatefulSet(Box::new(plan)));
     let pdb = PodDisruptionBudgetPlan {
         meta: scope.meta(scope.cluster.to_string(), None),
         // One primary cannot stay up through a drain; `minAvailable: 1` would block every
@@ -178,11 +174,7 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
             ..PodDisruptionBudgetSpec::default()
         },
     };
-    scope.push(
-        &mut objects,
-        Kind::PodDisruptionBudget,
-        ObjectData::PodDisruptionBudget(pdb),
-    );
+    scope.push(&mut objects, ObjectData::PodDisruptionBudget(pdb));
     monitoring_objects(&scope, &mut objects);
     network_objects(&scope, &mut objects);
     objects
@@ -200,14 +192,14 @@ fn admin_secret(scope: &Scope<'_>, objects: &mut Vec<Object>) {
     let name = scope.admin_secret();
     let keys = [ADMIN_PASSWORD_KEY];
     let secret = credentials::opaque_secret(&name, &remote, &keys);
-    let (kind, data) = credentials::provided_secret(
+    let data = credentials::provided_secret(
         scope.spec,
         scope.env,
         scope.cluster,
         &scope.namespace,
         &secret,
     );
-    scope.push(objects, kind, data);
+    scope.push(objects, data);
 }
 
 /// One app's credentials (and read-only credentials); what the Job must create goes to
@@ -266,12 +258,12 @@ fn app_objects(
             password_property: defaults::READONLY_PASSWORD_PROPERTY.to_string(),
             ..target.clone()
         };
-        for (kind, data) in credentials::objects(spec, &readonly_target) {
-            scope.push(objects, kind, data);
+        for data in credentials::objects(spec, &readonly_target) {
+            scope.push(objects, data);
         }
     }
-    for (kind, data) in credentials::objects(spec, &target) {
-        scope.push(objects, kind, data);
+    for data in credentials::objects(spec, &target) {
+        scope.push(objects, data);
     }
 }
 
@@ -310,8 +302,8 @@ fn provisioning_objects(
         apps,
         roles,
     };
-    for (kind, data) in provisioning::objects(&input) {
-        scope.push(objects, kind, data);
+    for data in provisioning::objects(&input) {
+        scope.push(objects, data);
     }
 }
 
@@ -348,8 +340,8 @@ fn logical_backup_objects(
             .map(|s| s.value.as_str()),
         databases,
     };
-    for (kind, data) in logical_backup::objects(scope, &target, settings) {
-        scope.push(objects, kind, data);
+    for data in logical_backup::objects(scope, &target, settings) {
+        scope.push(objects, data);
     }
 }
 
@@ -442,7 +434,7 @@ fn services(scope: &Scope<'_>, objects: &mut Vec<Object>) {
             meta: scope.meta(name, None),
             spec,
         };
-        scope.push(objects, Kind::Service, ObjectData::Service(plan));
+        scope.push(objects, ObjectData::Service(plan));
     }
 }
 
@@ -738,7 +730,7 @@ fn monitoring_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
         selector: scope.server_labels(),
         port: "metrics".to_string(),
     };
-    scope.push(objects, Kind::PodMonitor, ObjectData::PodMonitor(plan));
+    scope.push(objects, ObjectData::PodMonitor(plan));
 }
 
 fn network_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
@@ -770,11 +762,7 @@ fn network_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
         meta: scope.meta(scope.cluster.to_string(), None),
         spec: network::server(&peers),
     };
-    scope.push(
-        objects,
-        Kind::NetworkPolicy,
-        ObjectData::NetworkPolicy(plan),
-    );
+    scope.push(objects, ObjectData::NetworkPolicy(plan));
 }
 
 #[cfg(test)]

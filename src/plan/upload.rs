@@ -9,9 +9,9 @@
 
 use std::collections::BTreeMap;
 
+use super::ObjectData;
 use super::backup::S3_KEYS;
 use super::credentials;
-use super::{Kind, ObjectData};
 use crate::model::MergedUpload;
 use crate::naming;
 use crate::spec::Spec;
@@ -44,7 +44,7 @@ pub(super) fn step(
     t: &Target<'_>,
     upload: &MergedUpload,
     complete: &'static str,
-) -> (UploadStep, (Kind, ObjectData)) {
+) -> (UploadStep, ObjectData) {
     let vars = BTreeMap::from([("env", t.env), ("cluster", t.cluster)]);
     // validate checked both patterns with these placeholders.
     let expand = |s: &Option<String>| {

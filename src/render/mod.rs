@@ -1,17 +1,24 @@
-//! The render stage: one template per Kubernetes kind, then a canonical YAML re-emit.
+//! The render stage: each object becomes a document the way its row of the kind table
+//! says (`plan::Render`), then canonical YAML.
 //!
 //! Input: `Plan`. Output: `Manifest`s (path, parsed document, final bytes).
-//! Templates run with JSON auto-escaping (every value prints as a quoted JSON scalar,
-//! which is valid YAML and cannot inject structure) and strict undefined (a missing
-//! plan field is an error, never an empty string). The rendered text is parsed and
-//! re-emitted, so output formatting never depends on template whitespace.
-//! Invariant: same plan → same bytes. A failure here is a dbgen bug, not a user error.
+//! - Templates (custom resources, the kustomization) run with JSON auto-escaping (every
+//!   value prints as a quoted JSON scalar, which is valid YAML and cannot inject
+//!   structure) and strict undefined (a missing plan field is an error, never an empty
+//!   string); the rendered text is parsed back into a document.
+//! - Typed kinds (built-in kinds whose body is a k8s-openapi type, Helm values) are
+//!   serialized straight into a document: no template, no text to re-read.
+//!
+//! Either way the document is emitted canonically, so output formatting never depends on
+//! template whitespace. Invariant: same plan → same bytes. A failure here is a dbgen bug,
+//! not a user error.
 
 mod templates;
+mod typed;
 
 use serde_json::Value;
 
-use crate::plan::{EnvPlan, Kind, Plan};
+use crate::plan::{EnvPlan, Kind, KustomizationPlan, Object, Plan, Render};
 use crate::yaml;
 
 /// First line of every generated file.
@@ -60,22 +67,41 @@ impl Renderer {
 
     /// Renders one environment's objects then its kustomizations, in plan order.
     pub fn environment(&self, plan: &EnvPlan) -> Result<Vec<Manifest>, RenderError> {
-        let env = &self.env;
         let mut manifests = Vec::with_capacity(plan.objects.len() + plan.kustomizations.len());
         for object in &plan.objects {
-            let context = minijinja::context! { o => minijinja::value::Serde(&object.data) };
-            manifests.push(render_one(env, object.kind, &object.path, &context)?);
+            manifests.push(self.object(object)?);
         }
         for kustomization in &plan.kustomizations {
-            let context = minijinja::context! { k => minijinja::value::Serde(kustomization) };
-            manifests.push(render_one(
-                env,
-                Kind::Kustomization,
-                &kustomization.path,
-                &context,
-            )?);
+            manifests.push(self.kustomization(kustomization)?);
         }
         Ok(manifests)
+    }
+
+    fn object(&self, object: &Object) -> Result<Manifest, RenderError> {
+        let kind = object.kind();
+        let (document, source) = match kind.spec().render {
+            Render::Template(template) => {
+                let context = minijinja::context! { o => minijinja::value::Serde(&object.data) };
+                let document = from_template(&self.env, template, &object.path, &context)?;
+                (document, template)
+            }
+            Render::Typed | Render::Values => {
+                let document = typed::document(&object.data)
+                    .map_err(|detail| fail(&object.path, typed::SOURCE, detail))?;
+                (document, typed::SOURCE)
+            }
+        };
+        finish(kind, &object.path, document, source)
+    }
+
+    fn kustomization(&self, plan: &KustomizationPlan) -> Result<Manifest, RenderError> {
+        let kind = Kind::Kustomization;
+        let Render::Template(template) = kind.spec().render else {
+            unreachable!("the kind table renders the kustomization with a template")
+        };
+        let context = minijinja::context! { k => minijinja::value::Serde(plan) };
+        let document = from_template(&self.env, template, &plan.path, &context)?;
+        finish(kind, &plan.path, document, template)
     }
 }
 
@@ -88,25 +114,40 @@ pub fn render(plan: &Plan) -> Result<Vec<(String, Vec<Manifest>)>, RenderError> 
         .collect()
 }
 
-fn render_one(
-    env: &minijinja::Environment<'static>,
-    kind: Kind,
-    path: &str,
-    context: &minijinja::Value,
-) -> Result<Manifest, RenderError> {
-    let template = templates::name(kind);
-    let fail = |detail: String| RenderError {
+fn fail(path: &str, template: &'static str, detail: String) -> RenderError {
+    RenderError {
         path: path.to_string(),
         template,
         detail,
-    };
+    }
+}
+
+fn from_template(
+    env: &minijinja::Environment<'static>,
+    template: &'static str,
+    path: &str,
+    context: &minijinja::Value,
+) -> Result<Value, RenderError> {
     let text = env
         .get_template(template)
         .and_then(|t| t.render(context))
-        .map_err(|e| fail(format!("{e:#}")))?;
-    let document =
-        yaml::parse(&text).map_err(|e| fail(format!("rendered text is not YAML: {e}\n{text}")))?;
-    let body = yaml::emit(&document).map_err(|e| fail(e.to_string()))?;
+        .map_err(|e| fail(path, template, format!("{e:#}")))?;
+    yaml::parse(&text).map_err(|e| {
+        fail(
+            path,
+            template,
+            format!("rendered text is not YAML: {e}\n{text}"),
+        )
+    })
+}
+
+fn finish(
+    kind: Kind,
+    path: &str,
+    document: Value,
+    template: &'static str,
+) -> Result<Manifest, RenderError> {
+    let body = yaml::emit(&document).map_err(|e| fail(path, template, e.to_string()))?;
     Ok(Manifest {
         path: path.to_string(),
         kind,

@@ -1,78 +1,36 @@
-//! The embedded templates, one per `Kind`.
+//! The embedded templates: one per row of the kind table rendered by a template.
 
 use minijinja::{Environment, UndefinedBehavior};
 
-use crate::plan::Kind;
-
-macro_rules! template {
-    ($name:literal) => {
-        ($name, include_str!(concat!("../../templates/", $name)))
+/// A row's template, embedded: (name, source), or `None` for a kind rendered otherwise.
+macro_rules! embedded {
+    (template($name:literal)) => {
+        Some(($name, include_str!(concat!("../../templates/", $name))))
+    };
+    ($other:ident()) => {
+        None
     };
 }
 
-/// Every template, compiled into the binary: (name, source).
-pub(super) const TEMPLATES: &[(&str, &str)] = &[
-    template!("applicationset.yaml.j2"),
-    template!("cluster.yaml.j2"),
-    template!("clustersecretstore.yaml.j2"),
-    template!("configmap.yaml.j2"),
-    template!("cronjob.yaml.j2"),
-    template!("database.yaml.j2"),
-    template!("databaserole.yaml.j2"),
-    template!("externalsecret.yaml.j2"),
-    template!("fluxkustomization.yaml.j2"),
-    template!("helmrelease.yaml.j2"),
-    template!("helmrepository.yaml.j2"),
-    template!("helmvalues.yaml.j2"),
-    template!("infisicalauth.yaml.j2"),
-    template!("infisicalconnection.yaml.j2"),
-    template!("infisicalsecret.yaml.j2"),
-    template!("infisicalstaticsecret.yaml.j2"),
-    template!("job.yaml.j2"),
-    template!("kustomization.yaml.j2"),
-    template!("networkpolicy.yaml.j2"),
-    template!("objectstore.yaml.j2"),
-    template!("persistentvolumeclaim.yaml.j2"),
-    template!("poddisruptionbudget.yaml.j2"),
-    template!("podmonitor.yaml.j2"),
-    template!("pooler.yaml.j2"),
-    template!("prometheusrule.yaml.j2"),
-    template!("scheduledbackup.yaml.j2"),
-    template!("service.yaml.j2"),
-    template!("statefulset.yaml.j2"),
-];
+macro_rules! row_templates {
+    ($(
+        $variant:ident($data:ty) $stem:literal,
+        $render:ident($($render_args:tt)*),
+        $check:ident($($check_args:tt)*);
+    )*) => {
+        /// The template of every row of the kind table that has one, then the kustomization's.
+        const ROWS: &[Option<(&str, &str)>] = &[
+            $(embedded!($render($($render_args)*)),)*
+            embedded!(template("kustomization.yaml.j2")),
+        ];
+    };
+}
 
-pub(super) fn name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Cluster => "cluster.yaml.j2",
-        Kind::ClusterSecretStore => "clustersecretstore.yaml.j2",
-        Kind::ConfigMap => "configmap.yaml.j2",
-        Kind::CronJob => "cronjob.yaml.j2",
-        Kind::Database => "database.yaml.j2",
-        Kind::DatabaseRole => "databaserole.yaml.j2",
-        Kind::ExternalSecret => "externalsecret.yaml.j2",
-        Kind::InfisicalAuth => "infisicalauth.yaml.j2",
-        Kind::InfisicalConnection => "infisicalconnection.yaml.j2",
-        Kind::InfisicalSecret => "infisicalsecret.yaml.j2",
-        Kind::InfisicalStaticSecret => "infisicalstaticsecret.yaml.j2",
-        Kind::Kustomization => "kustomization.yaml.j2",
-        Kind::NetworkPolicy => "networkpolicy.yaml.j2",
-        Kind::ObjectStore => "objectstore.yaml.j2",
-        Kind::PersistentVolumeClaim => "persistentvolumeclaim.yaml.j2",
-        Kind::PodMonitor => "podmonitor.yaml.j2",
-        Kind::Pooler => "pooler.yaml.j2",
-        Kind::PrometheusRule => "prometheusrule.yaml.j2",
-        Kind::ScheduledBackup => "scheduledbackup.yaml.j2",
-        Kind::StatefulSet => "statefulset.yaml.j2",
-        Kind::Service => "service.yaml.j2",
-        Kind::PodDisruptionBudget => "poddisruptionbudget.yaml.j2",
-        Kind::Job => "job.yaml.j2",
-        Kind::HelmValues => "helmvalues.yaml.j2",
-        Kind::HelmRelease => "helmrelease.yaml.j2",
-        Kind::HelmRepository => "helmrepository.yaml.j2",
-        Kind::ApplicationSet => "applicationset.yaml.j2",
-        Kind::FluxKustomization => "fluxkustomization.yaml.j2",
-    }
+crate::plan::kind_table!(row_templates);
+
+/// Every template, compiled into the binary: (name, source).
+pub(super) fn templates() -> impl Iterator<Item = (&'static str, &'static str)> {
+    ROWS.iter().flatten().copied()
 }
 
 /// A template environment with JSON auto-escaping (from the `.yaml` suffix), strict
@@ -81,7 +39,7 @@ pub(super) fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_debug(true);
-    for (name, source) in TEMPLATES {
+    for (name, source) in templates() {
         // Templates are compiled into the binary and loaded by a unit test, so a syntax
         // error cannot reach users.
         env.add_template(name, source)
@@ -102,20 +60,14 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         on_disk.sort();
-        let embedded: Vec<&str> = TEMPLATES.iter().map(|(n, _)| *n).collect();
+        let mut embedded: Vec<&str> = templates().map(|(n, _)| n).collect();
+        embedded.sort_unstable();
         assert_eq!(on_disk, embedded);
         let env = environment();
-        for kind in [
-            Kind::Cluster,
-            Kind::Database,
-            Kind::ExternalSecret,
-            Kind::InfisicalAuth,
-            Kind::InfisicalConnection,
-            Kind::InfisicalSecret,
-            Kind::InfisicalStaticSecret,
-            Kind::Kustomization,
-        ] {
-            assert!(env.get_template(name(kind)).is_ok());
+        for kind in crate::plan::Kind::all() {
+            if let crate::plan::Render::Template(name) = kind.spec().render {
+                assert!(env.get_template(name).is_ok(), "{kind:?}");
+            }
         }
     }
 

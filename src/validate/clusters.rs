@@ -741,7 +741,7 @@ fn quantity(cx: &mut Context<'_>, layer: &LayerRef<'_>, field: &[&str], value: &
                 format!("`{value}` is not a Kubernetes quantity (`{what}`)"),
             )
             .with_label("invalid quantity")
-            .with_help(help),
+            .with_help(help.why),
         );
     } else if let Err(why) = rules::bounded_quantity(value, rules::Measure::of_field(&what)) {
         cx.push(

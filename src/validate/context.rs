@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::layer::LayerRef;
 use super::topology::ClusterEntry;
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, Problem};
 use crate::source::Span;
 use crate::spec::{Document, Layer, Spec};
 use crate::suggest::did_you_mean;
@@ -97,21 +97,18 @@ impl<'a> Context<'a> {
         self.doc.key_span(path)
     }
 
-    /// Reports `value` (at `span`) if `rule` rejects it.
+    /// Reports `value` (at `span`) under the rule's own code if `rule` rejects it.
     pub(super) fn rule(
         &mut self,
         span: Option<Span>,
         what: &str,
         value: &str,
-        rule: Result<impl Sized, String>,
+        rule: Result<impl Sized, Problem>,
     ) -> bool {
         match rule {
             Ok(_) => true,
-            Err(why) => {
-                let message = format!("{what} `{value}` {why}");
-                self.push(
-                    Diagnostic::error(Code::InvalidName, span, message).with_label("invalid here"),
-                );
+            Err(problem) => {
+                self.push(problem.at(span, what, value));
                 false
             }
         }

@@ -11,7 +11,7 @@
 
 use super::context::Context;
 use super::rules;
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, Problem};
 use crate::spec::{GitopsTool, Layout};
 
 /// Keys only one tool reads: (key, the tool reading it).
@@ -98,7 +98,9 @@ pub(super) fn check(cx: &mut Context<'_>) {
         );
     }
     if let Some(server) = &gitops.server
-        && let Err((why, fixed)) = rules::base_url(server)
+        && let Err(Problem {
+            why, fix: fixed, ..
+        }) = rules::base_url(server)
     {
         cx.push(
             Diagnostic::error(

@@ -8,6 +8,7 @@
 //! in it: names are valid and unique, references resolve, quantities parse.
 
 mod acknowledge;
+mod allowed_warnings;
 mod apps;
 mod bitnami;
 mod clusters;
@@ -68,6 +69,7 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
     runtime_names::check(&mut cx, &redis);
     shared_keys::check(&mut cx, &merged, &redis);
     acknowledge::check(&mut cx);
+    allowed_warnings::check(&mut cx);
     gitops::check(&mut cx);
     let safety = acknowledge::safety(&cx, &doc.value);
     let stream_refusal = gitops::stream_refusal(&cx);

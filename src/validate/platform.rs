@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use super::context::Context;
 use super::rules;
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, Problem};
 use crate::naming::{self, PlaceholderError};
 use crate::source::Span;
 use crate::spec::{SecretProvider, Secrets};
@@ -214,7 +214,10 @@ fn vault_store(cx: &mut Context<'_>, secrets: &Secrets, vault: &crate::spec::Vau
                 .with_help("drop `store_kind`, or manage the SecretStores yourself and drop `[secrets.vault]`"),
         );
     }
-    if let Err((why, fixed)) = rules::base_url(&vault.server) {
+    if let Err(Problem {
+        why, fix: fixed, ..
+    }) = rules::base_url(&vault.server)
+    {
         cx.push(
             Diagnostic::error(
                 Code::InvalidValue,
@@ -468,7 +471,7 @@ fn infisical(cx: &mut Context<'_>, secrets: &Secrets) {
 fn infisical_host(cx: &mut Context<'_>, host: &str) {
     let span = cx.at(&["secrets", "host"]);
     let (why, fixed) = match rules::base_url(host) {
-        Err(problem) => problem,
+        Err(problem) => (problem.why, problem.fix),
         Ok(()) if host.ends_with("/api") => (
             "ends with `/api`, which dbgen appends itself (it would become `/api/api`)".into(),
             Some(host.trim_end_matches("/api").to_string()),

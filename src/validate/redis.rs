@@ -363,7 +363,7 @@ fn quantity(cx: &mut Context<'_>, span: Option<Span>, prefix: &[String], field: 
                 ),
             )
             .with_label("invalid quantity")
-            .with_help(help),
+            .with_help(help.why),
         );
     } else if let Err(why) = rules::bounded_quantity(value, rules::Measure::of_field(field)) {
         cx.push(

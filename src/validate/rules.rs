@@ -2,15 +2,27 @@
 //! is invalid. Sources: Kubernetes' apimachinery validation (DNS-1123/1035, label
 //! values, quantities), PostgreSQL identifier rules, CNPG's webhook (cluster names
 //! ≤ 50 characters) and its reserved role and database names.
+//!
+//! Input: one value's text. Output: its parsed form, or a [`Problem`] carrying the code it
+//! is reported under and a clause completing "`value` …".
+//! Invariant: a rule knows no span; the caller places the problem at the value's span
+//! (`Problem::at`), so the same rule reports the same code wherever it is applied.
+
+use crate::diagnostic::{Code, Problem};
+
+/// Tags a rule's reason with the code it is reported under.
+fn coded(code: Code) -> impl Fn(String) -> Problem {
+    move |why| Problem::new(code, why)
+}
 
 /// DNS-1123 label: Namespace names, most object names' parts.
-pub fn dns1123_label(name: &str) -> Result<(), String> {
-    label_like(name, 63, false)
+pub fn dns1123_label(name: &str) -> Result<(), Problem> {
+    label_like(name, 63, false).map_err(coded(Code::InvalidName))
 }
 
 /// DNS-1035 label (starts with a letter): Service and CNPG Cluster names.
-pub fn dns1035_label(name: &str, max: usize) -> Result<(), String> {
-    label_like(name, max, true)
+pub fn dns1035_label(name: &str, max: usize) -> Result<(), Problem> {
+    label_like(name, max, true).map_err(coded(Code::InvalidName))
 }
 
 fn label_like(name: &str, max: usize, letter_first: bool) -> Result<(), String> {
@@ -40,7 +52,11 @@ fn label_like(name: &str, max: usize, letter_first: bool) -> Result<(), String> 
 }
 
 /// DNS-1123 subdomain: Secret, Database and most other object names.
-pub fn dns1123_subdomain(name: &str) -> Result<(), String> {
+pub fn dns1123_subdomain(name: &str) -> Result<(), Problem> {
+    subdomain(name).map_err(coded(Code::InvalidName))
+}
+
+fn subdomain(name: &str) -> Result<(), String> {
     if name.len() > 253 {
         return Err(format!(
             "is {} characters long; the limit is 253",
@@ -57,7 +73,11 @@ pub fn dns1123_subdomain(name: &str) -> Result<(), String> {
 }
 
 /// A Kubernetes label value (`app.kubernetes.io/part-of`).
-pub fn label_value(value: &str) -> Result<(), String> {
+pub fn label_value(value: &str) -> Result<(), Problem> {
+    label_value_why(value).map_err(coded(Code::InvalidName))
+}
+
+fn label_value_why(value: &str) -> Result<(), String> {
     if value.len() > 63 {
         return Err(format!(
             "is {} characters long; the limit is 63",
@@ -79,7 +99,11 @@ pub fn label_value(value: &str) -> Result<(), String> {
 }
 
 /// A PostgreSQL identifier dbgen writes without quotes: lowercase, ≤ 63 bytes.
-pub fn pg_identifier(name: &str) -> Result<(), String> {
+pub fn pg_identifier(name: &str) -> Result<(), Problem> {
+    identifier(name).map_err(coded(Code::InvalidName))
+}
+
+fn identifier(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > 63 {
         return Err("must be 1 to 63 characters long".into());
     }
@@ -103,7 +127,7 @@ pub fn reserved(name: &str) -> Option<&'static str> {
 }
 
 /// A parsed Kubernetes quantity, as a number of base units.
-pub fn quantity(text: &str) -> Result<f64, String> {
+pub fn quantity(text: &str) -> Result<f64, Problem> {
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(text.len());
@@ -133,7 +157,10 @@ pub fn quantity(text: &str) -> Result<f64, String> {
     };
     match (valid_number, factor, number.parse::<f64>()) {
         (true, Some(factor), Ok(n)) => Ok(n * factor),
-        _ => Err(quantity_hint(number, suffix)),
+        _ => Err(Problem::new(
+            Code::InvalidQuantity,
+            quantity_hint(number, suffix),
+        )),
     }
 }
 
@@ -161,11 +188,14 @@ fn quantity_hint(number: &str, suffix: &str) -> String {
 
 /// A Go duration of at least one second: `refreshInterval`s of 0 turn refreshing off, so a
 /// rotated password would never reach the app.
-pub fn refresh_interval(text: &str) -> Result<(), String> {
+pub fn refresh_interval(text: &str) -> Result<(), Problem> {
     go_duration(text)?;
     let seconds = go_duration_seconds(text);
     if seconds < 1.0 {
-        return Err("is shorter than 1s; 0 turns refreshing off, so a rotated password would never reach the app".into());
+        return Err(Problem::new(
+            Code::InvalidDuration,
+            "is shorter than 1s; 0 turns refreshing off, so a rotated password would never reach the app",
+        ));
     }
     Ok(())
 }
@@ -203,7 +233,11 @@ fn go_duration_seconds(text: &str) -> f64 {
 }
 
 /// A Go duration as External Secrets reads `refreshInterval` (e.g. `1h`, `1h30m`, `90s`).
-pub fn go_duration(text: &str) -> Result<(), String> {
+pub fn go_duration(text: &str) -> Result<(), Problem> {
+    go_duration_why(text).map_err(coded(Code::InvalidDuration))
+}
+
+fn go_duration_why(text: &str) -> Result<(), String> {
     let units = ["ns", "us", "µs", "ms", "s", "m", "h"];
     let mut rest = text;
     if rest.is_empty() || rest == "0" {
@@ -236,7 +270,11 @@ pub fn go_duration(text: &str) -> Result<(), String> {
 /// A resync interval as the Infisical operator parses it (`ConvertResyncIntervalToDuration`
 /// in operator 0.11): one whole number and one unit `s`, `m`, `h`, `d` or `w`, at least
 /// five seconds. Unlike a Go duration, `1h30m` and `1.5h` are rejected.
-pub fn infisical_interval(text: &str) -> Result<(), String> {
+pub fn infisical_interval(text: &str) -> Result<(), Problem> {
+    infisical_interval_why(text).map_err(coded(Code::InvalidDuration))
+}
+
+fn infisical_interval_why(text: &str) -> Result<(), String> {
     let split = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
@@ -257,12 +295,12 @@ pub fn infisical_interval(text: &str) -> Result<(), String> {
 
 /// An Infisical project or environment slug: lowercase letters, digits and `-` (what
 /// Infisical's slugify produces), ≤ 64 characters.
-pub fn infisical_slug(slug: &str) -> Result<(), String> {
-    label_like(slug, 64, false)
+pub fn infisical_slug(slug: &str) -> Result<(), Problem> {
+    label_like(slug, 64, false).map_err(coded(Code::InvalidName))
 }
 
 /// A Go template field name, so `{{ .name.Value }}` reaches the secret without `index`.
-pub fn template_identifier(name: &str) -> Result<(), String> {
+pub fn template_identifier(name: &str) -> Result<(), Problem> {
     let mut bytes = name.bytes();
     let first_ok = bytes
         .next()
@@ -270,14 +308,21 @@ pub fn template_identifier(name: &str) -> Result<(), String> {
     if first_ok && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         Ok(())
     } else {
-        Err("must be letters, digits and `_`, not starting with a digit".into())
+        Err(Problem::new(
+            Code::InvalidName,
+            "must be letters, digits and `_`, not starting with a digit",
+        ))
     }
 }
 
 /// The base URL of a web service: `http://` or `https://`, a host, an optional port and
-/// path, no query, fragment or trailing `/`. On failure, the error and, where one is
+/// path, no query, fragment or trailing `/`. On failure, the problem with, where one is
 /// obvious, the corrected URL.
-pub fn base_url(url: &str) -> Result<(), (String, Option<String>)> {
+pub fn base_url(url: &str) -> Result<(), Problem> {
+    base_url_why(url).map_err(|(why, fix)| Problem::new(Code::InvalidUrl, why).with_fix(fix))
+}
+
+fn base_url_why(url: &str) -> Result<(), (String, Option<String>)> {
     let Some((scheme, rest)) = url.split_once("://") else {
         let fixed = (!url.is_empty()).then(|| format!("https://{url}"));
         return Err(("must start with `http://` or `https://`".into(), fixed));
@@ -335,16 +380,20 @@ pub fn base_url(url: &str) -> Result<(), (String, Option<String>)> {
 }
 
 /// A PostgreSQL version as `major` or `major.minor`, with a major CNPG 1.30 supports.
-pub fn pg_version(text: &str) -> Result<u32, String> {
+pub fn pg_version(text: &str) -> Result<u32, Problem> {
     let mut parts = text.split('.');
     let major = parts.next().and_then(|m| m.parse::<u32>().ok());
     let minor_ok = parts.next().is_none_or(|m| m.parse::<u32>().is_ok());
     match (major, minor_ok, parts.next()) {
         (Some(major @ 14..=18), true, None) => Ok(major),
-        (Some(major), true, None) => Err(format!(
-            "PostgreSQL {major} is not supported by CloudNativePG 1.30 (14 to 18 are)"
+        (Some(major), true, None) => Err(Problem::new(
+            Code::InvalidVersion,
+            format!("PostgreSQL {major} is not supported by CloudNativePG 1.30 (14 to 18 are)"),
         )),
-        _ => Err("must be `major.minor`, like `17.6`".into()),
+        _ => Err(Problem::new(
+            Code::InvalidVersion,
+            "must be `major.minor`, like `17.6`",
+        )),
     }
 }
 
@@ -392,7 +441,8 @@ mod tests {
         assert_eq!(quantity("512Mi").unwrap(), 512.0 * 1024.0 * 1024.0);
         assert_eq!(quantity("1e3").unwrap(), 1000.0);
         let error = quantity("20Gb").unwrap_err();
-        assert!(error.contains("`20Gi`"), "{error}");
+        assert!(error.why.contains("`20Gi`"), "{error}");
+        assert_eq!(error.code, Code::InvalidQuantity);
         assert!(quantity("").is_err());
         assert!(quantity("Gi").is_err());
         assert!(quantity("1.2.3").is_err());
@@ -404,7 +454,7 @@ mod tests {
         assert!(infisical_interval("1w").is_ok());
         assert!(infisical_interval("4s").is_err());
         assert!(infisical_interval("1h30m").is_err());
-        assert!(infisical_interval("60").unwrap_err().contains("`60s`"));
+        assert!(infisical_interval("60").unwrap_err().why.contains("`60s`"));
         assert!(infisical_slug("vixens").is_ok());
         assert!(infisical_slug("Vixens").is_err());
         assert!(template_identifier("password").is_ok());
@@ -417,7 +467,7 @@ mod tests {
         assert_eq!(
             base_url("https://app.infisical.com/")
                 .unwrap_err()
-                .1
+                .fix
                 .as_deref(),
             Some("https://app.infisical.com")
         );
@@ -426,7 +476,7 @@ mod tests {
         assert!(base_url("http://host:99999").is_err());
         assert!(base_url("http://host?x=1").is_err());
         assert_eq!(
-            base_url("app.infisical.com").unwrap_err().1.as_deref(),
+            base_url("app.infisical.com").unwrap_err().fix.as_deref(),
             Some("https://app.infisical.com")
         );
     }
@@ -447,7 +497,11 @@ mod tests {
 /// the 6-field form with seconds first that CNPG's `ScheduledBackup` needs; descriptors
 /// such as `@daily` pass unchanged. A 6-field input is refused: given to us it is
 /// ambiguous, and a 5-field string given to CNPG silently runs hourly.
-pub fn cron_with_seconds(expression: &str) -> Result<String, String> {
+pub fn cron_with_seconds(expression: &str) -> Result<String, Problem> {
+    cron_why(expression).map_err(coded(Code::InvalidSchedule))
+}
+
+fn cron_why(expression: &str) -> Result<String, String> {
     let expression = expression.trim();
     if let Some(descriptor) = expression.strip_prefix('@') {
         return match descriptor {
@@ -600,7 +654,11 @@ fn cron_field(field: &str, bounds: &CronField) -> Result<(), String> {
 /// An RFC 3339 timestamp with an explicit offset (`2024-01-15T10:30:00Z`, or a space for the
 /// `T`, as PostgreSQL prints it): CloudNativePG converts RFC 3339 for `recovery_target_time`
 /// and parses the rest with lib/pq, which takes no zone names (`UTC`).
-pub fn rfc3339(text: &str) -> Result<(), String> {
+pub fn rfc3339(text: &str) -> Result<(), Problem> {
+    rfc3339_why(text).map_err(coded(Code::InvalidValue))
+}
+
+fn rfc3339_why(text: &str) -> Result<(), String> {
     let help = "must be an RFC 3339 time with an offset, like `2024-01-15T10:30:00Z` or `2024-01-15 10:30:00+02:00`";
     let b = text.as_bytes();
     let digits = |r: std::ops::Range<usize>| {
@@ -673,7 +731,11 @@ pub const RETENTION_MAX: [(&str, u64); 3] = [("d", 3660), ("w", 523), ("m", 120)
 
 /// A Barman retention policy: `^[1-9][0-9]*[dwm]$`, at most [`RETENTION_MAX`] (a longer one is
 /// a typo, and past `i32` days the operator's arithmetic overflows).
-pub fn retention(text: &str) -> Result<(), String> {
+pub fn retention(text: &str) -> Result<(), Problem> {
+    retention_why(text).map_err(coded(Code::InvalidValue))
+}
+
+fn retention_why(text: &str) -> Result<(), String> {
     let (number, unit) = text.split_at(text.len().saturating_sub(1));
     let ok = matches!(unit, "d" | "w" | "m")
         && !number.is_empty()
@@ -731,7 +793,7 @@ impl Measure {
 
 /// A quantity within the bounds of what it measures: bytes are whole numbers (a `m` suffix on
 /// storage is millibytes), volumes at least 1Mi, memory at least 6Mi, cpu at least 1m.
-pub fn bounded_quantity(text: &str, measure: Measure) -> Result<f64, String> {
+pub fn bounded_quantity(text: &str, measure: Measure) -> Result<f64, Problem> {
     let value = quantity(text)?;
     let (min, min_text, why) = match measure {
         Measure::Storage => (STORAGE_MIN, "1Mi", "dbgen's bound for a volume"),
@@ -739,19 +801,25 @@ pub fn bounded_quantity(text: &str, measure: Measure) -> Result<f64, String> {
         Measure::Cpu => (CPU_MIN, "1m", "Kubernetes counts CPU in millicores"),
     };
     if measure != Measure::Cpu && value.fract() != 0.0 {
-        return Err(format!(
-            "is {value} bytes, not a whole number of bytes (`m` means milli, not mega: did you mean `{}Mi`?)",
-            text.trim_end_matches('m')
+        return Err(Problem::new(
+            Code::OutOfRange,
+            format!(
+                "is {value} bytes, not a whole number of bytes (`m` means milli, not mega: did you mean `{}Mi`?)",
+                text.trim_end_matches('m')
+            ),
         ));
     }
     if value < min {
-        return Err(format!("is below the minimum {min_text} ({why})"));
+        return Err(Problem::new(
+            Code::OutOfRange,
+            format!("is below the minimum {min_text} ({why})"),
+        ));
     }
     Ok(value)
 }
 
 /// A `major.minor` operator version.
-pub fn major_minor(text: &str) -> Result<(u32, u32), String> {
+pub fn major_minor(text: &str) -> Result<(u32, u32), Problem> {
     let mut parts = text.split('.');
     match (
         parts.next().map(str::parse::<u32>),
@@ -759,7 +827,10 @@ pub fn major_minor(text: &str) -> Result<(u32, u32), String> {
         parts.next(),
     ) {
         (Some(Ok(major)), Some(Ok(minor)), None) => Ok((major, minor)),
-        _ => Err("must be `major.minor`, like `1.30`".into()),
+        _ => Err(Problem::new(
+            Code::InvalidVersion,
+            "must be `major.minor`, like `1.30`",
+        )),
     }
 }
 
@@ -778,6 +849,7 @@ mod cron_tests {
         assert!(
             cron_with_seconds("0 0 2 * * *")
                 .unwrap_err()
+                .why
                 .contains("6 fields")
         );
         assert!(cron_with_seconds("0 2 * *").is_err());
@@ -814,6 +886,7 @@ mod cron_tests {
         assert!(
             cron_with_seconds("0 25 * * *")
                 .unwrap_err()
+                .why
                 .contains("hour `25`, outside 0-23")
         );
     }

@@ -53,7 +53,8 @@ pub(super) fn cnpg_derived(cluster: &str, name: &str) -> Option<&'static str> {
 }
 
 /// What `name` is among the objects the Bitnami `postgresql-ha` chart derives from the
-/// release whose fullname is `cluster` (dbgen sets `fullnameOverride` to the cluster name).
+/// release whose fullname is `cluster` (`fullnameOverride`: the spec's `fullname`, else the
+/// cluster name).
 pub(super) fn bitnami_derived(cluster: &str, name: &str) -> Option<&'static str> {
     let suffix = name.strip_prefix(cluster)?.strip_prefix('-')?;
     match suffix {
@@ -86,20 +87,20 @@ pub(super) fn redis_chart_derived(redis: &str, name: &str) -> Option<&'static st
 
 /// The prefix of the PVCs a workload's pods claim at run time (`<prefix>-<n>`): CNPG names
 /// them after the cluster; a `StatefulSet` after its claim template and itself.
-fn pvc_prefix(engine: Workload, name: &str) -> String {
+fn pvc_prefix(engine: &Workload, name: &str) -> String {
     match engine {
         Workload::Cnpg => name.to_owned(),
         Workload::StatefulSet => format!("data-{name}"),
-        Workload::BitnamiPostgres => format!("data-{name}-postgresql"),
+        Workload::BitnamiPostgres(fullname) => format!("data-{fullname}-postgresql"),
         Workload::BitnamiRedis => format!("redis-data-{name}-node"),
     }
 }
 
-#[derive(Clone, Copy)]
 enum Workload {
     Cnpg,
     StatefulSet,
-    BitnamiPostgres,
+    /// With the chart's fullname.
+    BitnamiPostgres(String),
     BitnamiRedis,
 }
 
@@ -133,8 +134,10 @@ pub(super) fn check(cx: &mut Context<'_>, redis: &BTreeMap<String, Vec<RedisEnv>
                     Workload::Cnpg
                 }
                 Engine::Bitnami => {
-                    cnpg.push((name.clone(), entry.describe(), Operator::Bitnami));
-                    Workload::BitnamiPostgres
+                    // The chart prefixes its objects with `fullname` when the spec adopts one.
+                    let fullname = entry.spec.fullname.clone().unwrap_or_else(|| name.clone());
+                    cnpg.push((fullname.clone(), entry.describe(), Operator::Bitnami));
+                    Workload::BitnamiPostgres(fullname)
                 }
                 Engine::Statefulset => Workload::StatefulSet,
             };
@@ -218,7 +221,7 @@ pub(super) fn check(cx: &mut Context<'_>, redis: &BTreeMap<String, Vec<RedisEnv>
 fn pvc_collisions(cx: &mut Context<'_>, env: &str, owners: &[Owner]) {
     let mut seen: BTreeMap<String, &Owner> = BTreeMap::new();
     for owner in owners {
-        let prefix = pvc_prefix(owner.workload, &owner.name);
+        let prefix = pvc_prefix(&owner.workload, &owner.name);
         let Some(first) = seen.get(&prefix) else {
             seen.insert(prefix, owner);
             continue;

@@ -1,27 +1,25 @@
 //! Built-in Kubernetes kinds, checked by decoding into k8s-openapi types.
-//! Input: one document whose (apiVersion, kind) is in `BUILTINS`.
+//! Input: one document whose (apiVersion, kind) is a `builtin` row of the kind table
+//! (`plan::kind_table!`), or `Secret`.
 //! Output: issues for unknown fields (`serde_ignored`), type errors
 //! (`serde_path_to_error`) and dbgen policy (no `status`, no plaintext Secret
 //! payloads).
-//! Invariant: each table entry takes apiVersion, kind and scope from the
-//! k8s-openapi type itself, and that type's deserializer rejects any other
-//! apiVersion/kind, so the table cannot drift from the decoded type.
+//! Invariant: each row takes apiVersion, kind and scope from the k8s-openapi type
+//! itself, and that type's deserializer rejects any other apiVersion/kind, so the
+//! table cannot drift from the decoded type. Only emitted kinds have a decoder (each is
+//! a large monomorphization: an unused one costs build time for nothing).
 
-use k8s_openapi::api::apps::v1::StatefulSet;
-use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret, Service};
-use k8s_openapi::api::networking::v1::NetworkPolicy;
-use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use k8s_openapi::{ClusterResourceScope, NamespaceResourceScope, Resource};
+use k8s_openapi::Resource;
+use k8s_openapi::api::core::v1::Secret;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::Scope;
 use super::meta::NameRule;
 use super::path::{FieldPath, Issue};
+use crate::plan::{Kind, Scope};
 
 /// A built-in kind dbgen may emit.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub(super) struct BuiltinKind {
     pub(super) api_version: &'static str,
     pub(super) kind: &'static str,
@@ -30,49 +28,61 @@ pub(super) struct BuiltinKind {
     decode: fn(&Value) -> Vec<Issue>,
 }
 
-/// Maps k8s-openapi's scope marker types onto our own enum.
-trait ScopeOf {
-    const SCOPE: Scope;
+/// A row's decoder and name rule, or `None` for a kind that is not built in.
+macro_rules! decoder {
+    (builtin($ty:ty, $rule:ident)) => {
+        Some((
+            decode_without_metadata::<$ty> as fn(&Value) -> Vec<Issue>,
+            NameRule::$rule,
+        ))
+    };
+    ($other:ident($($args:tt)*)) => {
+        None
+    };
 }
 
-impl ScopeOf for NamespaceResourceScope {
-    const SCOPE: Scope = Scope::Namespaced;
+macro_rules! builtin_rows {
+    ($(
+        $variant:ident($data:ty) $stem:literal,
+        $render:ident($($render_args:tt)*),
+        $check:ident($($check_args:tt)*);
+    )*) => {
+        /// The k8s-openapi decoder and name rule of each built-in row of the kind table.
+        fn decoder_of(kind: Kind) -> Option<(fn(&Value) -> Vec<Issue>, NameRule)> {
+            match kind {
+                $(Kind::$variant => decoder!($check($($check_args)*)),)*
+                Kind::Kustomization => None,
+            }
+        }
+    };
 }
 
-impl ScopeOf for ClusterResourceScope {
-    const SCOPE: Scope = Scope::Cluster;
-}
+crate::plan::kind_table!(builtin_rows);
 
-const fn entry<T>(name_rule: NameRule) -> BuiltinKind
-where
-    T: Resource + DeserializeOwned,
-    T::Scope: ScopeOf,
-{
-    BuiltinKind {
-        api_version: T::API_VERSION,
-        kind: T::KIND,
-        scope: <T::Scope as ScopeOf>::SCOPE,
+/// The built-in row of `kind`, whose apiVersion, kind and scope the kind table took from
+/// the decoded k8s-openapi type itself (and that type's deserializer rejects any other
+/// apiVersion/kind), so the table cannot drift from the decoded type.
+pub(super) fn of(kind: Kind) -> Option<BuiltinKind> {
+    let spec = kind.spec();
+    let (decode, name_rule) = decoder_of(kind)?;
+    Some(BuiltinKind {
+        api_version: spec.api_version?,
+        kind: spec.name,
+        scope: spec.scope,
         name_rule,
-        decode: decode_without_metadata::<T>,
-    }
+        decode,
+    })
 }
 
-/// Only the kinds dbgen emits (each decoder is a large monomorphization, so an unused one
-/// costs build time for nothing), plus `Secret`: dbgen never writes one, but if it ever does,
-/// the no-payload policy below applies rather than a bare "no schema".
-/// Services are DNS-1035 labels in the API server; every other kind here accepts a
-/// DNS-1123 subdomain.
-pub(super) static BUILTINS: [BuiltinKind; 9] = [
-    entry::<ConfigMap>(NameRule::Dns1123Subdomain),
-    entry::<Secret>(NameRule::Dns1123Subdomain),
-    entry::<Service>(NameRule::Dns1035Label),
-    entry::<PersistentVolumeClaim>(NameRule::Dns1123Subdomain),
-    entry::<StatefulSet>(NameRule::Dns1123Subdomain),
-    entry::<Job>(NameRule::Dns1123Subdomain),
-    entry::<CronJob>(NameRule::Dns1123Subdomain),
-    entry::<PodDisruptionBudget>(NameRule::Dns1123Subdomain),
-    entry::<NetworkPolicy>(NameRule::Dns1123Subdomain),
-];
+/// `Secret`: dbgen never writes one (it is not in the kind table), but if it ever does, the
+/// no-payload policy below applies rather than a bare "no schema".
+pub(super) const SECRET: BuiltinKind = BuiltinKind {
+    api_version: Secret::API_VERSION,
+    kind: Secret::KIND,
+    scope: Scope::Namespaced,
+    name_rule: NameRule::Dns1123Subdomain,
+    decode: decode_without_metadata::<Secret>,
+};
 
 /// All checks for a built-in object except `metadata`, which `meta` owns.
 pub(super) fn check(kind: &BuiltinKind, doc: &Value) -> Vec<Issue> {

@@ -16,8 +16,9 @@ use std::sync::{Arc, OnceLock};
 use cel::{Context, Env, Program};
 use serde_json::Value;
 
-use super::crd::CRDS;
+use super::crd;
 use super::path::{FieldPath, Issue};
+use crate::plan::Kind;
 
 /// The functions and operators whose meaning in the `cel` crate is the one
 /// Kubernetes gives them (CEL's standard definitions). Kubernetes' own libraries
@@ -113,31 +114,33 @@ pub(crate) enum Outcome {
     Failed(String),
 }
 
-/// The rules of the schema of `CRDS[index]`, compiled on first use.
-pub(crate) fn rules(index: usize) -> &'static [Rule] {
+/// The rules of the schema of custom-resource `kind`, compiled on first use.
+pub(crate) fn rules(kind: Kind) -> &'static [Rule] {
     static ALL: OnceLock<Vec<Vec<Rule>>> = OnceLock::new();
-    ALL.get_or_init(|| CRDS.iter().map(|crd| load(crd.source)).collect())
-        .get(index)
-        .map_or(&[], Vec::as_slice)
+    ALL.get_or_init(|| {
+        Kind::all()
+            .map(|kind| crd::source(kind).map_or_else(Vec::new, load))
+            .collect()
+    })
+    .get(kind as usize)
+    .map_or(&[], Vec::as_slice)
 }
 
 /// The rules of the schema of (apiVersion, kind), if dbgen embeds one.
 pub(crate) fn rules_of(api_version: &str, kind: &str) -> &'static [Rule] {
-    CRDS.iter()
-        .position(|crd| crd.api_version == api_version && crd.kind == kind)
-        .map_or(&[], rules)
+    Kind::of_document(api_version, kind).map_or(&[], rules)
 }
 
 /// Every rule dbgen cannot evaluate: `(apiVersion/kind, location, rule, reason)`.
 #[cfg(test)]
 pub(crate) fn unsupported() -> Vec<(String, String, String, String)> {
-    CRDS.iter()
-        .enumerate()
-        .flat_map(|(index, crd)| {
-            rules(index).iter().filter_map(move |rule| {
+    Kind::all()
+        .flat_map(|kind| {
+            let spec = kind.spec();
+            rules(kind).iter().filter_map(move |rule| {
                 rule.unsupported().map(|reason| {
                     (
-                        format!("{}/{}", crd.api_version, crd.kind),
+                        format!("{}/{}", spec.api_version.unwrap_or_default(), spec.name),
                         rule.location(),
                         rule.expression.clone(),
                         reason.to_owned(),
@@ -151,42 +154,63 @@ pub(crate) fn unsupported() -> Vec<(String, String, String, String)> {
 /// The number of rules in all embedded schemas, and how many read `oldSelf`.
 #[cfg(test)]
 pub(crate) fn counts() -> (usize, usize) {
-    let all = (0..CRDS.len()).flat_map(|index| rules(index).iter());
+    let all = Kind::all().flat_map(|kind| rules(kind).iter());
     all.fold((0, 0), |(rules, transition), rule| {
         (rules + 1, transition + usize::from(rule.transition))
     })
 }
 
-/// The non-transition rules of `CRDS[index]` that `doc` breaks.
-pub(super) fn check(index: usize, doc: &Value) -> Vec<Issue> {
+/// The non-transition rules of custom-resource `kind` that `doc` breaks.
+pub(super) fn check(kind: Kind, doc: &Value) -> Vec<Issue> {
     let mut issues = Vec::new();
-    for rule in rules(index).iter().filter(|rule| !rule.transition) {
-        for (path, value) in instances(doc, &rule.steps) {
-            let issue = match evaluate(rule, value, None) {
-                Outcome::Holds => continue,
-                Outcome::Broken => format!("{} (CRD rule `{}`)", rule.message, rule.expression),
-                Outcome::Failed(why) => format!(
-                    "the CRD rule `{}` ({}) cannot be checked: {why}",
-                    rule.expression, rule.message
-                ),
-            };
-            let at = rule.field.iter().fold(path, |path, field| path.key(field));
-            issues.push(Issue::new(at, issue));
+    // The rules of one node are consecutive (nine on a DatabaseRole's `spec`): each
+    // instance of the node is converted to CEL once for all of them.
+    for group in rules(kind).chunk_by(|a, b| a.steps == b.steps) {
+        let checked: Vec<&Rule> = group.iter().filter(|rule| !rule.transition).collect();
+        let Some(first) = checked.first() else {
+            continue;
+        };
+        for (path, value) in instances(doc, &first.steps) {
+            let this = to_cel(value);
+            for rule in &checked {
+                issues.extend(issue(rule, run(rule, this.clone(), None), &path));
+            }
         }
     }
     issues
 }
 
+/// The issue a rule's outcome is at `path`, if any.
+fn issue(rule: &Rule, outcome: Outcome, path: &FieldPath) -> Option<Issue> {
+    let message = match outcome {
+        Outcome::Holds => return None,
+        Outcome::Broken => format!("{} (CRD rule `{}`)", rule.message, rule.expression),
+        Outcome::Failed(why) => format!(
+            "the CRD rule `{}` ({}) cannot be checked: {why}",
+            rule.expression, rule.message
+        ),
+    };
+    let at = rule
+        .field
+        .iter()
+        .fold(path.clone(), |path, field| path.key(field));
+    Some(Issue::new(at, message))
+}
+
 /// Evaluates `rule` with `self` bound to `value` (and `oldSelf` to `old`).
 pub(crate) fn evaluate(rule: &Rule, value: &Value, old: Option<&Value>) -> Outcome {
+    run(rule, to_cel(value), old.map(to_cel))
+}
+
+fn run(rule: &Rule, value: cel::Value, old: Option<cel::Value>) -> Outcome {
     let program = match &rule.program {
         Ok(program) => program,
         Err(why) => return Outcome::Failed(format!("dbgen cannot evaluate it: {why}")),
     };
     let mut context = Context::with_env(Arc::clone(env()));
-    context.add_variable_from_value("self", to_cel(value));
+    context.add_variable_from_value("self", value);
     if let Some(old) = old {
-        context.add_variable_from_value("oldSelf", to_cel(old));
+        context.add_variable_from_value("oldSelf", old);
     }
     match program.execute(&context) {
         Ok(cel::Value::Bool(true)) => Outcome::Holds,
@@ -359,11 +383,8 @@ mod tests {
     use serde_json::json;
 
     fn broken(api_version: &str, kind: &str, doc: &Value) -> Vec<String> {
-        let index = CRDS
-            .iter()
-            .position(|crd| crd.api_version == api_version && crd.kind == kind)
-            .expect("embedded CRD");
-        check(index, doc)
+        let kind = Kind::of_document(api_version, kind).expect("embedded CRD");
+        check(kind, doc)
             .into_iter()
             .map(|issue| format!("{}: {}", issue.path, issue.message))
             .collect()

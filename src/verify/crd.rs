@@ -1,6 +1,7 @@
 //! Custom resources, checked against the upstream CRD JSON Schemas embedded
 //! from `schemas/crds/` (see `schemas/README.md` for provenance).
-//! Input: one document whose (apiVersion, kind) is in `CRDS`.
+//! Input: one document whose (apiVersion, kind) is a `crd` row of the kind table
+//! (`plan::kind_table!`), which names its schema file.
 //! Output: issues for unexpected top-level keys and every schema violation,
 //! with unknown fields reported one by one (plus a close-match suggestion).
 //! Invariant: each schema is parsed and compiled at most once per `SchemaCache`,
@@ -14,160 +15,52 @@ use jsonschema::paths::LocationSegment;
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
-use super::Scope;
 use super::path::{FieldPath, Issue};
+use crate::plan::{Check, Kind};
 
-/// One embedded CRD schema.
-#[derive(Debug)]
-pub(super) struct CrdKind {
-    pub(super) api_version: &'static str,
-    pub(super) kind: &'static str,
-    pub(super) scope: Scope,
-    /// Path below `schemas/crds/`, used for diagnostics and the coverage test.
-    pub(super) file: &'static str,
-    pub(super) source: &'static str,
+/// A row's embedded schema text, or `None` for a kind that is not a custom resource.
+macro_rules! schema {
+    (crd($group:literal, $version:literal, $scope:ident, $file:literal)) => {
+        Some(include_str!(concat!(
+            "../../schemas/crds/",
+            $group,
+            "/",
+            $file
+        )))
+    };
+    (crd($group:literal, $version:literal, $scope:ident, $file:literal, $name:literal)) => {
+        schema!(crd($group, $version, $scope, $file))
+    };
+    ($other:ident($($args:tt)*)) => {
+        None
+    };
 }
 
-macro_rules! crd {
-    ($group:literal, $version:literal, $kind:literal, $scope:ident, $file:literal) => {
-        CrdKind {
-            api_version: concat!($group, "/", $version),
-            kind: $kind,
-            scope: Scope::$scope,
-            file: concat!($group, "/", $file),
-            source: include_str!(concat!("../../schemas/crds/", $group, "/", $file)),
+macro_rules! crd_rows {
+    ($(
+        $variant:ident($data:ty) $stem:literal,
+        $render:ident($($render_args:tt)*),
+        $check:ident($($check_args:tt)*);
+    )*) => {
+        /// The embedded schema of each custom-resource row of the kind table.
+        pub(super) fn source(kind: Kind) -> Option<&'static str> {
+            match kind {
+                $(Kind::$variant => schema!($check($($check_args)*)),)*
+                Kind::Kustomization => None,
+            }
         }
     };
 }
 
-pub(super) static CRDS: [CrdKind; 18] = [
-    crd!(
-        "postgresql.cnpg.io",
-        "v1",
-        "Cluster",
-        Namespaced,
-        "cluster_v1.json"
-    ),
-    crd!(
-        "postgresql.cnpg.io",
-        "v1",
-        "Database",
-        Namespaced,
-        "database_v1.json"
-    ),
-    crd!(
-        "postgresql.cnpg.io",
-        "v1",
-        "DatabaseRole",
-        Namespaced,
-        "databaserole_v1.json"
-    ),
-    crd!(
-        "postgresql.cnpg.io",
-        "v1",
-        "Pooler",
-        Namespaced,
-        "pooler_v1.json"
-    ),
-    crd!(
-        "postgresql.cnpg.io",
-        "v1",
-        "ScheduledBackup",
-        Namespaced,
-        "scheduledbackup_v1.json"
-    ),
-    crd!(
-        "barmancloud.cnpg.io",
-        "v1",
-        "ObjectStore",
-        Namespaced,
-        "objectstore_v1.json"
-    ),
-    crd!(
-        "external-secrets.io",
-        "v1",
-        "ExternalSecret",
-        Namespaced,
-        "externalsecret_v1.json"
-    ),
-    crd!(
-        "external-secrets.io",
-        "v1",
-        "ClusterSecretStore",
-        Cluster,
-        "clustersecretstore_v1.json"
-    ),
-    crd!(
-        "monitoring.coreos.com",
-        "v1",
-        "PodMonitor",
-        Namespaced,
-        "podmonitor_v1.json"
-    ),
-    crd!(
-        "monitoring.coreos.com",
-        "v1",
-        "PrometheusRule",
-        Namespaced,
-        "prometheusrule_v1.json"
-    ),
-    crd!(
-        "secrets.infisical.com",
-        "v1alpha1",
-        "InfisicalSecret",
-        Namespaced,
-        "infisicalsecret_v1alpha1.json"
-    ),
-    crd!(
-        "secrets.infisical.com",
-        "v1beta1",
-        "InfisicalStaticSecret",
-        Namespaced,
-        "infisicalstaticsecret_v1beta1.json"
-    ),
-    crd!(
-        "secrets.infisical.com",
-        "v1beta1",
-        "InfisicalAuth",
-        Namespaced,
-        "infisicalauth_v1beta1.json"
-    ),
-    crd!(
-        "secrets.infisical.com",
-        "v1beta1",
-        "InfisicalConnection",
-        Namespaced,
-        "infisicalconnection_v1beta1.json"
-    ),
-    crd!(
-        "helm.toolkit.fluxcd.io",
-        "v2",
-        "HelmRelease",
-        Namespaced,
-        "helmrelease_v2.json"
-    ),
-    crd!(
-        "source.toolkit.fluxcd.io",
-        "v1",
-        "HelmRepository",
-        Namespaced,
-        "helmrepository_v1.json"
-    ),
-    crd!(
-        "argoproj.io",
-        "v1alpha1",
-        "ApplicationSet",
-        Namespaced,
-        "applicationset_v1alpha1.json"
-    ),
-    crd!(
-        "kustomize.toolkit.fluxcd.io",
-        "v1",
-        "Kustomization",
-        Namespaced,
-        "kustomization_v1.json"
-    ),
-];
+crate::plan::kind_table!(crd_rows);
+
+/// The schema file of a custom-resource kind, below `schemas/crds/`.
+pub(super) fn file(kind: Kind) -> &'static str {
+    match kind.spec().check {
+        Check::Crd { file } => file,
+        _ => "?",
+    }
+}
 
 /// The schemas leave the root open, so the allowed top-level keys are ours to
 /// enforce; `status` is written by controllers, never by dbgen.
@@ -182,7 +75,7 @@ pub(super) struct Compiled {
     validator: Validator,
 }
 
-/// Lazily compiled validators, one slot per `CRDS` entry.
+/// Lazily compiled validators, one slot per kind (only custom resources use theirs).
 pub(super) struct SchemaCache {
     slots: Vec<OnceLock<Result<Compiled, String>>>,
 }
@@ -190,7 +83,7 @@ pub(super) struct SchemaCache {
 impl Default for SchemaCache {
     fn default() -> Self {
         Self {
-            slots: CRDS.iter().map(|_| OnceLock::new()).collect(),
+            slots: Kind::all().map(|_| OnceLock::new()).collect(),
         }
     }
 }
@@ -210,28 +103,28 @@ impl fmt::Debug for SchemaCache {
 }
 
 impl SchemaCache {
-    pub(super) fn get(&self, index: usize) -> Result<&Compiled, String> {
-        let (Some(slot), Some(crd)) = (self.slots.get(index), CRDS.get(index)) else {
-            return Err(format!("no schema slot {index}"));
+    pub(super) fn get(&self, kind: Kind) -> Result<&Compiled, String> {
+        let (Some(slot), Some(source)) = (self.slots.get(kind as usize), source(kind)) else {
+            return Err(format!("{kind:?} has no schema"));
         };
-        slot.get_or_init(|| compile(crd))
+        slot.get_or_init(|| compile(source))
             .as_ref()
             .map_err(Clone::clone)
     }
 }
 
-fn compile(crd: &CrdKind) -> Result<Compiled, String> {
-    let schema: Value = serde_json::from_str(crd.source).map_err(|error| error.to_string())?;
+fn compile(source: &str) -> Result<Compiled, String> {
+    let schema: Value = serde_json::from_str(source).map_err(|error| error.to_string())?;
     let validator = jsonschema::validator_for(&schema).map_err(|error| error.to_string())?;
     Ok(Compiled { schema, validator })
 }
 
-pub(super) fn check(cache: &SchemaCache, index: usize, doc: &Value) -> Vec<Issue> {
+pub(super) fn check(cache: &SchemaCache, kind: Kind, doc: &Value) -> Vec<Issue> {
     let mut issues = top_level_keys(doc);
-    match cache.get(index) {
+    match cache.get(kind) {
         Ok(compiled) => issues.extend(schema_issues(compiled, doc)),
         Err(error) => {
-            let file = CRDS.get(index).map_or("?", |crd| crd.file);
+            let file = file(kind);
             issues.push(Issue::new(
                 FieldPath::root(),
                 format!("embedded schema schemas/crds/{file} does not compile ({error}); this is a dbgen bug"),

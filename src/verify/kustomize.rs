@@ -9,7 +9,6 @@ use serde_json::Value;
 
 use super::path::{FieldPath, Issue};
 
-pub(super) const API_VERSION: &str = "kustomize.config.k8s.io/v1beta1";
 pub(super) const KIND: &str = "Kustomization";
 
 /// Fields of Kustomize's `Kustomization` type that dbgen may plausibly write;

@@ -8,9 +8,9 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::{Map, Value};
 
-use super::Scope;
 use super::builtin::decode_strict;
 use super::path::{FieldPath, Issue};
+use crate::plan::Scope;
 
 /// Which name syntax the API server enforces for `metadata.name`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,8 +3,9 @@
 //! one at a time (`verify_object`) or as a whole environment tree (`verify_tree`).
 //! Output: `ObjectProblem`s naming file, object and field path, in file order
 //! then path order; an empty list means the documents may be written.
-//! Invariant: no (apiVersion, kind) is accepted without a schema: built-ins are
-//! decoded into k8s-openapi types, custom resources validated against embedded CRDs.
+//! Invariant: no (apiVersion, kind) is accepted without a schema: the kind table
+//! (`plan::kind_table!`) says how each is checked: built-ins decoded into k8s-openapi
+//! types, custom resources validated against embedded CRDs.
 
 mod builtin;
 pub(crate) mod cel;
@@ -22,10 +23,11 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use self::builtin::{BUILTINS, BuiltinKind};
-use self::crd::{CRDS, CrdKind, SchemaCache};
+use self::builtin::BuiltinKind;
+use self::crd::SchemaCache;
 use self::meta::NameRule;
 use self::path::Issue;
+use crate::plan::{Check, Kind};
 
 /// One problem found in one rendered object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,44 +56,36 @@ impl fmt::Display for ObjectProblem {
     }
 }
 
-/// Whether objects of a kind live in a namespace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scope {
-    Namespaced,
-    Cluster,
-}
-
 /// How one (apiVersion, kind) pair is verified.
 #[derive(Debug, Clone, Copy)]
 enum Checker {
-    Builtin(&'static BuiltinKind),
-    Crd(usize, &'static CrdKind),
+    Builtin(BuiltinKind),
+    Crd(Kind),
     Kustomization,
 }
 
+/// The kind table says how each kind dbgen writes is checked; `Secret` is checked too, so
+/// its policy guards any future output.
 fn checker_for(api_version: &str, kind: &str) -> Option<Checker> {
-    if api_version == kustomize::API_VERSION && kind == kustomize::KIND {
-        return Some(Checker::Kustomization);
+    if api_version == builtin::SECRET.api_version && kind == builtin::SECRET.kind {
+        return Some(Checker::Builtin(builtin::SECRET));
     }
-    if let Some(found) = BUILTINS
-        .iter()
-        .find(|builtin| builtin.api_version == api_version && builtin.kind == kind)
-    {
-        return Some(Checker::Builtin(found));
+    let kind = Kind::of_document(api_version, kind)?;
+    match kind.spec().check {
+        Check::Builtin => builtin::of(kind).map(Checker::Builtin),
+        Check::Crd { .. } => Some(Checker::Crd(kind)),
+        Check::Kustomization => Some(Checker::Kustomization),
+        Check::NotAnObject => None,
     }
-    CRDS.iter()
-        .enumerate()
-        .find(|(_, crd)| crd.api_version == api_version && crd.kind == kind)
-        .map(|(index, crd)| Checker::Crd(index, crd))
 }
 
 /// The (apiVersion, kind) pairs this verifier can check, for documentation and tests.
 pub fn supported_kinds() -> Vec<(&'static str, &'static str)> {
-    BUILTINS
-        .iter()
-        .map(|builtin| (builtin.api_version, builtin.kind))
-        .chain(CRDS.iter().map(|crd| (crd.api_version, crd.kind)))
-        .chain([(kustomize::API_VERSION, kustomize::KIND)])
+    Kind::all()
+        .map(Kind::spec)
+        .filter(|spec| spec.check != Check::NotAnObject)
+        .filter_map(|spec| Some((spec.api_version?, spec.name)))
+        .chain([(builtin::SECRET.api_version, builtin::SECRET.kind)])
         .collect()
 }
 
@@ -149,20 +143,20 @@ impl Verifier {
             None => vec![Issue::at("", unsupported_message(api_version, kind))],
             Some(Checker::Kustomization) => kustomize::check(doc),
             Some(Checker::Builtin(builtin)) => {
-                let mut issues = builtin::check(builtin, doc);
+                let mut issues = builtin::check(&builtin, doc);
                 issues.extend(meta::check(object, kind, builtin.scope, builtin.name_rule));
                 issues
             }
-            Some(Checker::Crd(index, crd)) => {
-                let mut issues = crd::check(&self.schemas, index, doc);
+            Some(Checker::Crd(crd)) => {
+                let mut issues = crd::check(&self.schemas, crd, doc);
                 // CEL rules assume a schema-valid object, as the API server's do.
                 if issues.is_empty() {
-                    issues = cel::check(index, doc);
+                    issues = cel::check(crd, doc);
                 }
                 issues.extend(meta::check(
                     object,
                     kind,
-                    crd.scope,
+                    crd.spec().scope,
                     NameRule::Dns1123Subdomain,
                 ));
                 issues

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::crd::CRDS;
 use super::{ObjectProblem, Verifier, supported_kinds};
+use crate::plan::{Check, Kind};
 
 const FILE: &str = "prod/databases/object.yaml";
 
@@ -605,23 +605,55 @@ fn same_name_in_other_group_is_not_a_duplicate() {
 #[test]
 fn every_embedded_schema_compiles_and_declares_its_kind() {
     let verifier = Verifier::new();
-    for (index, crd) in CRDS.iter().enumerate() {
-        let compiled = verifier.schemas.get(index);
-        assert!(compiled.is_ok(), "{}: {:?}", crd.file, compiled.err());
-        let schema: Value = serde_json::from_str(crd.source).unwrap_or_default();
+    for kind in crd_kinds() {
+        let file = super::crd::file(kind);
+        let compiled = verifier.schemas.get(kind);
+        assert!(compiled.is_ok(), "{file}: {:?}", compiled.err());
+        let source = super::crd::source(kind).unwrap_or_default();
+        let schema: Value = serde_json::from_str(source).unwrap_or_default();
         assert_eq!(
             schema.pointer("/properties/apiVersion/enum/0"),
-            Some(&json!(crd.api_version)),
-            "{}",
-            crd.file
+            Some(&json!(kind.spec().api_version)),
+            "{file}"
         );
         assert_eq!(
             schema.pointer("/properties/kind/enum/0"),
-            Some(&json!(crd.kind)),
-            "{}",
-            crd.file
+            Some(&json!(kind.spec().name)),
+            "{file}"
         );
     }
+}
+
+/// Every row of the kind table has the checker it names, agreeing with the row.
+#[test]
+fn every_kind_table_row_has_its_checker() {
+    for kind in Kind::all() {
+        let spec = kind.spec();
+        match spec.check {
+            Check::Builtin => {
+                let builtin = super::builtin::of(kind).expect("a decoder");
+                assert_eq!(
+                    (Some(builtin.api_version), builtin.kind, builtin.scope),
+                    (spec.api_version, spec.name, spec.scope)
+                );
+            }
+            Check::Crd { .. } => assert!(super::crd::source(kind).is_some(), "{kind:?}"),
+            Check::Kustomization | Check::NotAnObject => {}
+        }
+        let api_version = spec.api_version.unwrap_or_default();
+        assert_eq!(
+            super::checker_for(api_version, spec.name).is_some(),
+            spec.check != Check::NotAnObject,
+            "{kind:?}"
+        );
+    }
+}
+
+/// The custom-resource rows of the kind table.
+fn crd_kinds() -> Vec<Kind> {
+    Kind::all()
+        .filter(|kind| matches!(kind.spec().check, Check::Crd { .. }))
+        .collect()
 }
 
 fn files_under(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
@@ -643,11 +675,15 @@ fn schema_directory_matches_the_table() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/crds");
     let mut on_disk = BTreeSet::new();
     files_under(&root, &root, &mut on_disk);
-    let registered: BTreeSet<String> = CRDS.iter().map(|crd| crd.file.to_owned()).collect();
+    let kinds = crd_kinds();
+    let registered: BTreeSet<String> = kinds
+        .iter()
+        .map(|&kind| super::crd::file(kind).to_owned())
+        .collect();
     assert_eq!(on_disk, registered);
     assert_eq!(
         registered.len(),
-        CRDS.len(),
+        kinds.len(),
         "a schema file is registered twice"
     );
 }

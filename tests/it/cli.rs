@@ -524,6 +524,62 @@ fn deny_warnings_and_unknown_environments() {
 }
 
 #[test]
+fn explain_a_code_and_the_closing_hint() {
+    let sandbox = Sandbox::new(SPEC);
+    for args in [
+        &["--explain", "unknown-key"][..],
+        &["explain", "unknown-key"],
+    ] {
+        let explained = sandbox.dbgen(args);
+        assert_eq!(code(&explained), 0, "{}", stderr(&explained));
+        assert!(
+            stdout(&explained).starts_with("A key is not part of the spec's schema. [unknown-key]"),
+            "{}",
+            stdout(&explained)
+        );
+        assert!(stdout(&explained).contains("```toml"));
+    }
+    let typo = sandbox.dbgen(&["--explain", "unknown-kye"]);
+    assert_eq!(code(&typo), 2);
+    assert!(
+        stderr(&typo).contains("did you mean `unknown-key`?"),
+        "{}",
+        stderr(&typo)
+    );
+    assert_eq!(
+        code(&sandbox.dbgen(&["--explain", "unknown-key", "validate"])),
+        2
+    );
+    // `explain app` is unchanged beside `explain CODE`.
+    let app = sandbox.dbgen(&["explain", "app", "docspell"]);
+    assert_eq!(code(&app), 0, "{}", stderr(&app));
+
+    // Two problems with two codes: each printed, then one line about `--explain` at the end.
+    let spec = SPEC.replacen(
+        "[postgres.",
+        "[postgres.bad]\nstorage_clas = 1\n\n[postgres.",
+        1,
+    );
+    std::fs::write(sandbox.path("dbgen.toml"), &spec).unwrap();
+    let invalid = sandbox.dbgen(&["validate"]);
+    assert_eq!(code(&invalid), 3);
+    let text = stderr(&invalid);
+    assert!(
+        text.contains("error[missing-key]") && text.contains("error[unknown-key]"),
+        "{text}"
+    );
+    assert_eq!(text.matches("dbgen --explain").count(), 1, "{text}");
+    assert!(
+        text.ends_with("Some problems have detailed explanations: missing-key, unknown-key.\nFor more information about one, try `dbgen --explain missing-key`.\n"),
+        "{text}"
+    );
+    let quiet = sandbox.dbgen(&["validate", "-q"]);
+    assert!(!stderr(&quiet).contains("--explain"), "{}", stderr(&quiet));
+    let json = sandbox.dbgen(&["validate", "--format", "json"]);
+    assert!(!stdout(&json).contains("--explain") && stderr(&json).is_empty());
+}
+
+#[test]
 fn completions_man_page_and_help() {
     let sandbox = Sandbox::new(SPEC);
     let bash = sandbox.dbgen(&["completions", "bash"]);

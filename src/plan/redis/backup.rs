@@ -14,15 +14,15 @@ use super::{PASSWORD_KEY, Scope};
 use crate::defaults;
 use crate::model::RedisBackupEnv;
 use crate::naming;
+use crate::plan::ObjectData;
 use crate::plan::script_job::{self, ScriptCronJob, env, secret_env};
-use crate::plan::{Kind, ObjectData};
 use crate::scripts;
 
 pub(super) fn name(redis: &str) -> String {
     format!("{redis}-backup")
 }
 
-pub(super) fn objects(scope: &Scope<'_>, settings: &RedisBackupEnv) -> Vec<(Kind, ObjectData)> {
+pub(super) fn objects(scope: &Scope<'_>, settings: &RedisBackupEnv) -> Vec<ObjectData> {
     let redis = &scope.redis.name;
     let target = crate::plan::upload::Target {
         spec: scope.spec,

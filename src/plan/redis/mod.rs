@@ -15,7 +15,7 @@ mod statefulset;
 use std::collections::BTreeMap;
 
 use super::credentials::{self, PasswordExprs, PasswordSecret};
-use super::{Kind, Meta, Object, ObjectData, object_path};
+use super::{Meta, Object, ObjectData};
 use crate::defaults;
 use crate::model::{Checked, RedisEnv};
 use crate::naming;
@@ -74,7 +74,7 @@ pub(super) fn objects(checked: &Checked, env: &str, redis: &RedisEnv) -> Vec<Obj
         redis,
         namespace: super::scope::cluster_namespace(&spec.platform.namespace, env),
     };
-    let mut out: Vec<(Kind, ObjectData)> = Vec::new();
+    let mut out: Vec<ObjectData> = Vec::new();
     out.push(credentials_secret(&scope));
     for (app_key, app) in spec
         .apps
@@ -103,18 +103,12 @@ pub(super) fn objects(checked: &Checked, env: &str, redis: &RedisEnv) -> Vec<Obj
     if let Some(settings) = &redis.backup {
         out.extend(backup::objects(&scope, settings));
     }
-    out.into_iter()
-        .map(|(kind, data)| Object {
-            kind,
-            path: object_path(env, kind, data.meta()),
-            data,
-        })
-        .collect()
+    out.into_iter().map(|data| Object::new(env, data)).collect()
 }
 
 /// `<name>-credentials` in the platform namespace: Redis's password for the server,
 /// the chart (`auth.existingSecret`) and the backup job.
-fn credentials_secret(scope: &Scope<'_>) -> (Kind, ObjectData) {
+fn credentials_secret(scope: &Scope<'_>) -> ObjectData {
     let name = naming::redis_credentials_secret(&scope.redis.name);
     let secret = PasswordSecret {
         name: &name,

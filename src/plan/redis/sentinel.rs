@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::{PASSWORD_KEY, Scope};
 use crate::naming;
-use crate::plan::{HelmChartRef, HelmValuesPlan, ImageSource, Kind, ObjectData};
+use crate::plan::{HelmChartRef, HelmValuesPlan, ImageSource, ObjectData};
 use crate::spec::Compute;
 
 /// Every image block of the chart: (key path of its `image` table, image name).
@@ -29,7 +29,7 @@ const IMAGES: &[(&[&str], &str)] = &[
 const SENTINEL_REQUESTS: (&str, &str) = ("50m", "64Mi");
 const SENTINEL_MEMORY_LIMIT: &str = "128Mi";
 
-pub(super) fn values(scope: &Scope<'_>) -> (Kind, ObjectData) {
+pub(super) fn values(scope: &Scope<'_>) -> ObjectData {
     let redis = scope.redis;
     let mut persistence = json!({ "enabled": true, "size": redis.storage });
     if let Some(class) = &redis.storage_class {
@@ -84,7 +84,7 @@ pub(super) fn values(scope: &Scope<'_>) -> (Kind, ObjectData) {
         },
         values,
     };
-    (Kind::HelmValues, ObjectData::HelmValues(plan))
+    ObjectData::HelmValues(plan)
 }
 
 /// `redis.conf` lines for every node. With AOF on, RDB snapshots are off, as in the

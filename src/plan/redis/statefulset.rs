@@ -24,7 +24,7 @@ use super::{PASSWORD_KEY, Scope};
 use crate::defaults;
 use crate::naming;
 use crate::plan::workload::mount;
-use crate::plan::{ConfigMapPlan, Kind, ObjectData, ServicePlan, StatefulSetPlan};
+use crate::plan::{ConfigMapPlan, ObjectData, ServicePlan, StatefulSetPlan};
 use crate::spec::Compute;
 
 /// The `redis` user and group of the official image.
@@ -53,37 +53,25 @@ fn selector(name: &str) -> BTreeMap<String, String> {
     ])
 }
 
-pub(super) fn objects(scope: &Scope<'_>) -> Vec<(Kind, ObjectData)> {
+pub(super) fn objects(scope: &Scope<'_>) -> Vec<ObjectData> {
     let name = &scope.redis.name;
     vec![
-        (
-            Kind::ConfigMap,
-            ObjectData::ConfigMap(ConfigMapPlan {
-                meta: scope.meta(config_map_name(name)),
-                data: BTreeMap::from([("redis.conf".to_string(), redis_conf(scope))]),
-            }),
-        ),
-        (
-            Kind::Service,
-            ObjectData::Service(ServicePlan {
-                meta: scope.meta(name.clone()),
-                spec: service_spec(name, false),
-            }),
-        ),
-        (
-            Kind::Service,
-            ObjectData::Service(ServicePlan {
-                meta: scope.meta(headless_name(name)),
-                spec: service_spec(name, true),
-            }),
-        ),
-        (
-            Kind::StatefulSet,
-            ObjectData::StatefulSet(Box::new(StatefulSetPlan {
-                meta: scope.meta(name.clone()),
-                spec: stateful_set_spec(scope),
-            })),
-        ),
+        ObjectData::ConfigMap(ConfigMapPlan {
+            meta: scope.meta(config_map_name(name)),
+            data: BTreeMap::from([("redis.conf".to_string(), redis_conf(scope))]),
+        }),
+        ObjectData::Service(ServicePlan {
+            meta: scope.meta(name.clone()),
+            spec: service_spec(name, false),
+        }),
+        ObjectData::Service(ServicePlan {
+            meta: scope.meta(headless_name(name)),
+            spec: service_spec(name, true),
+        }),
+        ObjectData::StatefulSet(Box::new(StatefulSetPlan {
+            meta: scope.meta(name.clone()),
+            spec: stateful_set_spec(scope),
+        })),
     ]
 }
 
