@@ -2,7 +2,7 @@
 # Installs dbgen from a clean clone exactly as the README says (`cargo install --locked`), then
 # renders the example spec with the installed binary and checks the result with it.
 # Slow (a release build with LTO), so it is a script rather than a cargo test. Reuses this
-# checkout's target/ so that dependencies are not compiled twice.
+# checkout's target/ (or $CARGO_TARGET_DIR) so that dependencies are not compiled twice.
 #
 # Usage: scripts/install-test.sh          (from anywhere inside the repository)
 set -euo pipefail
@@ -12,7 +12,7 @@ work=$(mktemp -d)
 trap 'rm -rf -- "$work"' EXIT
 
 git clone --quiet --no-hardlinks -- "$repo_root" "$work/clone"
-CARGO_TARGET_DIR="$repo_root/target" cargo install --locked --quiet --path "$work/clone" --root "$work/install"
+CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo_root/target}" cargo install --locked --quiet --path "$work/clone" --root "$work/install"
 dbgen=$work/install/bin/dbgen
 size=$(stat -c %s -- "$dbgen")
 echo "installed $("$dbgen" --version), $((size / 1024 / 1024)) MiB ($size bytes)"

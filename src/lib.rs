@@ -10,7 +10,8 @@
 //!                JSON-escaped, re-emitted canonically)                     check, diff)
 //! ```
 //!
-//! Each stage consumes only the previous stage's type. [`pipeline::compile`] runs the
+//! Each stage consumes only the previous stage's type; `validate` and `plan` share only
+//! [`model`], the resolved model between them. [`pipeline::compile`] runs the
 //! stages up to verification; [`emit::Tree`] writes or checks the result. Only
 //! [`cli`] prints.
 #![warn(clippy::print_stdout, clippy::print_stderr)]

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::merged::{Merged, RedisEnv};
+use super::secrets::Secrets;
 use super::topology::{self, ClusterEntry};
 use super::values::Platform;
 use crate::diagnostic::Diagnostic;
@@ -21,6 +22,11 @@ use crate::spec::{App, Spec};
 pub struct Checked {
     pub(crate) spec: Spec,
     pub(crate) platform: Platform,
+    pub(crate) secrets: Secrets,
+    /// The cluster namespace (`platform.namespace` expanded), by environment.
+    pub(crate) namespaces: BTreeMap<String, String>,
+    /// Each app's namespace (its `namespace` expanded), by (environment, app key).
+    pub(crate) app_namespaces: BTreeMap<(String, String), String>,
     pub(crate) clusters: Vec<ClusterEntry>,
     /// (environment, cluster key) → Cluster object name.
     pub(crate) names: BTreeMap<(String, String), String>,
@@ -39,6 +45,21 @@ impl Checked {
     /// `[platform]` with its defaults applied.
     pub fn platform(&self) -> &Platform {
         &self.platform
+    }
+
+    /// `[secrets]` resolved for its provider.
+    pub fn secrets(&self) -> &Secrets {
+        &self.secrets
+    }
+
+    /// The namespace of every cluster (and Redis) in `env`.
+    pub fn namespace(&self, env: &str) -> &str {
+        &self.namespaces[env]
+    }
+
+    /// The namespace of app `app` (a key) in `env`.
+    pub fn app_namespace(&self, env: &str, app: &str) -> &str {
+        &self.app_namespaces[&(env.to_string(), app.to_string())]
     }
 
     /// Settings of `cluster` in `env`; every (environment, cluster) pair is present.

@@ -10,6 +10,8 @@
 mod checked;
 mod merged;
 pub mod owned;
+mod pattern;
+mod secrets;
 pub mod topology;
 mod values;
 
@@ -18,5 +20,7 @@ pub use merged::{
     Merged, MergedBackup, MergedCompute, MergedLogicalBackup, MergedMonitoring, MergedPooler,
     MergedUpload, RedisBackupEnv, RedisEnv, Sourced,
 };
+pub use pattern::{AppVars, Pattern};
+pub use secrets::{ExternalSecrets, Infisical, Provider, Secrets, Vault};
 pub use topology::ClusterEntry;
 pub use values::{CronSchedule, Platform};

@@ -22,7 +22,7 @@ use super::scope::ClusterScope as Scope;
 use super::{Object, ObjectData, logical_backup, provisioning};
 use crate::defaults;
 use crate::model::ClusterEntry;
-use crate::model::{Checked, Merged};
+use crate::model::{AppVars, Checked, ExternalSecrets, Merged, Provider};
 use crate::naming;
 use crate::spec::App;
 
@@ -120,12 +120,10 @@ pub fn service(fullname: &str) -> String {
 /// The chart's `fullnameOverride`, which prefixes every object the chart makes: the
 /// spec's `fullname` (to keep an existing release's names), else the cluster's name.
 fn fullname(scope: &Scope<'_>) -> String {
-    scope
-        .entry
-        .spec
-        .fullname
-        .clone()
-        .unwrap_or_else(|| scope.cluster.to_string())
+    match &scope.entry.spec.fullname {
+        Some(fullname) => fullname.clone(),
+        None => scope.cluster.to_string(),
+    }
 }
 
 /// How the provisioning Job reaches this cluster as the superuser.
@@ -251,17 +249,16 @@ fn app_credentials(
         cluster: scope.cluster,
         namespace: &scope.namespace,
         app_key,
-        app,
         database,
         role,
         role_secret: naming::role_secret(scope.cluster, app_key),
         connection_secret: naming::connection_secret(app_key, app.connection_secret.as_deref()),
         service: service(&fullname(scope)),
-        password_property: credentials::password_property(scope.spec),
+        password_property: credentials::password_property(scope.checked),
         pooler: None,
         sslmode: app.sslmode.map(crate::spec::SslMode::as_str),
     };
-    for data in credentials::objects(scope.spec, &target) {
+    for data in credentials::objects(scope.checked, &target) {
         scope.push(objects, data);
     }
 }
@@ -269,6 +266,11 @@ fn app_credentials(
 /// The chart's two password Secrets and Pgpool's users Secret, each an `ExternalSecret`
 /// with the chart's own key names.
 fn password_secrets(scope: &Scope<'_>, objects: &mut Vec<Object>) {
+    // `validate::bitnami` refuses this engine with Infisical: Pgpool's user list joins
+    // every app's password, which Infisical's templates cannot read across folders.
+    let Provider::ExternalSecrets(es) = &scope.checked.secrets().provider else {
+        return;
+    };
     let remote = scope.credentials_key();
     let read = |secret_key: &str, property: &str| RemoteRef {
         secret_key: secret_key.to_string(),
@@ -279,7 +281,7 @@ fn password_secrets(scope: &Scope<'_>, objects: &mut Vec<Object>) {
     // `password` is the superuser's when `username` is `postgres`; `postgres-password` is
     // read instead by chart versions that look the key up, so both carry it.
     let postgresql = credentials::external_secret(
-        scope.spec,
+        es,
         scope.meta(postgresql_secret(cluster), None),
         BTreeMap::from([
             ("password".to_string(), "{{ .admin }}".to_string()),
@@ -296,7 +298,7 @@ fn password_secrets(scope: &Scope<'_>, objects: &mut Vec<Object>) {
     );
     // Pgpool's replication check user shares repmgr's password: both only watch replication.
     let pgpool = credentials::external_secret(
-        scope.spec,
+        es,
         scope.meta(pgpool_secret(cluster), None),
         BTreeMap::from([
             (
@@ -315,7 +317,7 @@ fn password_secrets(scope: &Scope<'_>, objects: &mut Vec<Object>) {
     );
     // Pgpool's custom users come from the apps; with none, the chart keeps its own (empty)
     // list, since an ExternalSecret without data is refused by its schema.
-    let users = (!scope.apps_by_role().is_empty()).then(|| pgpool_users(scope));
+    let users = (!scope.apps_by_role().is_empty()).then(|| pgpool_users(scope, es));
     for plan in [postgresql, pgpool].into_iter().chain(users) {
         scope.push(objects, ObjectData::ExternalSecret(plan));
     }
@@ -324,23 +326,21 @@ fn password_secrets(scope: &Scope<'_>, objects: &mut Vec<Object>) {
 /// `usernames` and `passwords`, `;`-joined in role order, read from every app's credentials.
 /// Pgpool splits both lists on `,`, `;` and white space, so a password holding one of
 /// them (or an empty one) fails the sync instead of shifting every later user's password.
-fn pgpool_users(scope: &Scope<'_>) -> crate::plan::ExternalSecretPlan {
-    let spec = scope.spec;
-    let property = credentials::password_property(spec);
-    let template = spec.secrets.key.clone().unwrap_or_default();
+fn pgpool_users(scope: &Scope<'_>, es: &ExternalSecrets) -> crate::plan::ExternalSecretPlan {
+    let property = credentials::password_property(scope.checked);
     let apps = scope.apps_by_role();
     let data = apps
         .iter()
         .map(|(app_key, _, _, role)| {
-            let vars = BTreeMap::from([
-                ("env", scope.env),
-                ("app", *app_key),
-                ("cluster", scope.cluster),
-            ]);
+            let vars = AppVars {
+                env: scope.env,
+                app: app_key,
+                cluster: scope.cluster,
+            };
             RemoteRef {
                 // Role names are `[a-z_][a-z0-9_]*`, so `.role` is a valid template field.
                 secret_key: role.clone(),
-                key: naming::expand(&template, &vars).unwrap_or_else(|_| template.clone()),
+                key: es.key.expand(&vars),
                 property: property.clone(),
             }
         })
@@ -348,7 +348,7 @@ fn pgpool_users(scope: &Scope<'_>) -> crate::plan::ExternalSecretPlan {
     let usernames: Vec<&str> = apps.iter().map(|a| a.3.as_str()).collect();
     let passwords: Vec<String> = apps.iter().map(|a| pgpool_password(&a.3)).collect();
     credentials::external_secret(
-        spec,
+        es,
         scope.meta(pgpool_users_secret(scope.cluster), None),
         BTreeMap::from([
             ("usernames".to_string(), usernames.join(";")),

@@ -130,7 +130,7 @@ fn app_objects(
     roles: &mut Vec<RoleEntry>,
     objects: &mut Vec<Object>,
 ) {
-    let (spec, cluster, merged) = (scope.spec, scope.cluster, scope.merged);
+    let (cluster, merged) = (scope.cluster, scope.merged);
     let database = naming::database(app_key, app.database.as_deref());
     let role = naming::role(&database, app.user.as_deref());
     let role_secret = naming::role_secret(cluster, app_key);
@@ -151,13 +151,12 @@ fn app_objects(
     };
     scope.push(objects, ObjectData::Database(plan));
     let connection_secret = naming::connection_secret(app_key, app.connection_secret.as_deref());
-    let password_property = credentials::password_property(spec);
+    let password_property = credentials::password_property(scope.checked);
     let target = credentials::Target {
         env: scope.env,
         cluster,
         namespace: &scope.namespace,
         app_key,
-        app,
         database: &database,
         role: &role,
         role_secret,
@@ -194,11 +193,11 @@ fn app_objects(
             pooler: None,
             ..target.clone()
         };
-        for data in credentials::objects(spec, &readonly_target) {
+        for data in credentials::objects(scope.checked, &readonly_target) {
             scope.push(objects, data);
         }
     }
-    for data in credentials::objects(spec, &target) {
+    for data in credentials::objects(scope.checked, &target) {
         scope.push(objects, data);
     }
 }
@@ -292,10 +291,10 @@ const CNPG_POSTGRES_UID: i64 = 26;
 
 /// The operand image: `image`, else CNPG's image for `version`.
 fn image(cluster: &crate::spec::PostgresCluster) -> String {
-    cluster
-        .image
-        .clone()
-        .unwrap_or_else(|| crate::pins::cnpg_image(&cluster.version))
+    match &cluster.image {
+        Some(image) => image.clone(),
+        None => crate::pins::cnpg_image(&cluster.version),
+    }
 }
 
 /// The explicit port of an object store endpoint, unless it is 443 (already allowed).
@@ -341,7 +340,7 @@ fn backup_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
     let keys = backup::s3_keys(settings);
     let keys = [keys[0].as_str(), keys[1].as_str()];
     let secret = credentials::opaque_secret(&credentials_name, &remote, &keys);
-    let data = credentials::provided_secret(scope.spec, env, cluster, &scope.namespace, &secret);
+    let data = credentials::provided_secret(scope.checked, env, cluster, &scope.namespace, &secret);
     scope.push(objects, data);
     let scheduled = backup::scheduled(
         scope.meta(format!("{cluster}-daily"), None),
@@ -407,12 +406,8 @@ fn network_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
         return;
     }
     let app_namespaces: BTreeSet<String> = scope
-        .checked
-        .apps_of(&scope.entry.key)
-        .map(|(_, a)| {
-            naming::expand(&a.namespace, &BTreeMap::from([("env", scope.env)]))
-                .unwrap_or_else(|_| a.namespace.clone())
-        })
+        .apps()
+        .map(|(key, _)| scope.checked.app_namespace(scope.env, key).to_string())
         .collect();
     let pooler_name = merged.pooler.as_ref().map(|_| pooler::name(scope.cluster));
     let peers = Peers {

@@ -17,8 +17,8 @@ use serde::Serialize;
 
 use super::{Meta, ObjectData};
 use crate::defaults;
-use crate::naming;
-use crate::spec::{App, InfisicalKind, SecretProvider, Spec, StoreKind};
+use crate::model::{AppVars, Checked, ExternalSecrets, Infisical, Provider};
+use crate::spec::{InfisicalKind, StoreKind};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ExternalSecretPlan {
@@ -122,7 +122,6 @@ pub(super) struct Target<'a> {
     /// Namespace of the cluster.
     pub(super) namespace: &'a str,
     pub(super) app_key: &'a str,
-    pub(super) app: &'a App,
     pub(super) database: &'a str,
     pub(super) role: &'a str,
     /// The role's password Secret in the cluster namespace.
@@ -137,6 +136,17 @@ pub(super) struct Target<'a> {
     /// The PgBouncer Service, when the cluster has a pooler (and credentials use it).
     pub(super) pooler: Option<PoolerAccess>,
     pub(super) sslmode: Option<&'static str>,
+}
+
+impl Target<'_> {
+    /// The values of `secrets.key`/`secrets.path` placeholders for this app.
+    fn vars(&self) -> AppVars<'_> {
+        AppVars {
+            env: self.env,
+            app: self.app_key,
+            cluster: self.cluster,
+        }
+    }
 }
 
 /// How apps reach the cluster's pooler.
@@ -188,34 +198,30 @@ const CLIENT_SECRET_KEY: &str = "clientSecret";
 const BASIC_AUTH: &str = "kubernetes.io/basic-auth";
 
 /// Property (External Secrets) or secret name (Infisical) holding each app's password.
-pub(super) fn password_property(spec: &Spec) -> String {
-    spec.secrets
-        .password_property
-        .clone()
-        .unwrap_or_else(|| defaults::PASSWORD_PROPERTY.to_string())
+pub(super) fn password_property(checked: &Checked) -> String {
+    checked.secrets().password_property.clone()
 }
 
 /// Every credentials object of one app.
-pub(super) fn objects(spec: &Spec, t: &Target<'_>) -> Vec<ObjectData> {
-    match spec.secrets.provider {
-        SecretProvider::ExternalSecrets => external_secrets(spec, t)
+pub(super) fn objects(checked: &Checked, t: &Target<'_>) -> Vec<ObjectData> {
+    match &checked.secrets().provider {
+        Provider::ExternalSecrets(es) => external_secrets(checked, es, t)
             .into_iter()
             .map(ObjectData::ExternalSecret)
             .collect(),
-        SecretProvider::Infisical => infisical(spec, t),
+        Provider::Infisical(infisical) => self::infisical(checked, infisical, t),
     }
 }
 
 /// Objects shared by every app of an environment: the `InfisicalConnection` and
 /// `InfisicalAuth` an `InfisicalStaticSecret` points at, in the cluster namespace.
-pub(super) fn environment_objects(spec: &Spec, env: &str) -> Vec<ObjectData> {
-    let secrets = &spec.secrets;
-    if secrets.provider != SecretProvider::Infisical
-        || secrets.kind != Some(InfisicalKind::InfisicalStaticSecret)
-    {
-        return Vec::new();
-    }
-    let namespace = super::scope::cluster_namespace(&spec.platform.namespace, env);
+pub(super) fn environment_objects(checked: &Checked, env: &str) -> Vec<ObjectData> {
+    let spec = checked.spec();
+    let infisical = match &checked.secrets().provider {
+        Provider::Infisical(i) if i.kind == InfisicalKind::InfisicalStaticSecret => i,
+        _ => return Vec::new(),
+    };
+    let namespace = checked.namespace(env).to_string();
     let meta = Meta {
         name: INFISICAL_SHARED_NAME.to_string(),
         namespace: namespace.clone(),
@@ -233,7 +239,7 @@ pub(super) fn environment_objects(spec: &Spec, env: &str) -> Vec<ObjectData> {
     };
     let connection = InfisicalConnectionPlan {
         meta: meta.clone(),
-        address: secrets.host.clone().unwrap_or_default(),
+        address: infisical.host.clone(),
     };
     let auth = InfisicalAuthPlan {
         meta,
@@ -241,7 +247,7 @@ pub(super) fn environment_objects(spec: &Spec, env: &str) -> Vec<ObjectData> {
             name: INFISICAL_SHARED_NAME.to_string(),
             namespace,
         },
-        credentials: credentials_ref(spec),
+        credentials: credentials_ref(infisical),
         client_id_key: CLIENT_ID_KEY.to_string(),
         client_secret_key: CLIENT_SECRET_KEY.to_string(),
     };
@@ -251,23 +257,21 @@ pub(super) fn environment_objects(spec: &Spec, env: &str) -> Vec<ObjectData> {
     ]
 }
 
-fn external_secrets(spec: &Spec, t: &Target<'_>) -> Vec<ExternalSecretPlan> {
-    let secrets = &spec.secrets;
-    let vars = BTreeMap::from([("env", t.env), ("app", t.app_key), ("cluster", t.cluster)]);
-    // validate required `key` and `store` for this provider and expanded `key`.
-    let template = secrets.key.clone().unwrap_or_default();
-    let key = naming::expand(&template, &vars).unwrap_or(template);
+fn external_secrets(
+    checked: &Checked,
+    es: &ExternalSecrets,
+    t: &Target<'_>,
+) -> Vec<ExternalSecretPlan> {
+    let spec = checked.spec();
+    let key = es.key.expand(&t.vars());
     let property = t.password_property.clone();
     let data = vec![RemoteRef {
         secret_key: "password".to_string(),
         key,
         property,
     }];
-    let store = store_ref(spec);
-    let refresh = secrets
-        .refresh
-        .clone()
-        .unwrap_or_else(|| defaults::REFRESH.to_string());
+    let store = store_ref(es);
+    let refresh = es.refresh.clone();
     let platform = &spec.platform.name;
     let password = PasswordExprs::go_template(".password");
     let role_secret = t.role_secret.clone();
@@ -287,7 +291,7 @@ fn external_secrets(spec: &Spec, t: &Target<'_>) -> Vec<ExternalSecretPlan> {
         template: role_keys(t, &password),
         data: data.clone(),
     };
-    let (connection_secret, app_namespace) = connection_target(t);
+    let (connection_secret, app_namespace) = connection_target(checked, t);
     let connection = ExternalSecretPlan {
         meta: Meta::new(
             connection_secret.clone(),
@@ -301,22 +305,14 @@ fn external_secrets(spec: &Spec, t: &Target<'_>) -> Vec<ExternalSecretPlan> {
         target: connection_secret,
         secret_type: BASIC_AUTH.to_string(),
         secret_labels: BTreeMap::new(),
-        template: connection_keys(spec, t, &password),
+        template: connection_keys(checked, t, &password),
         data,
     };
     vec![role, connection]
 }
 
-fn infisical(spec: &Spec, t: &Target<'_>) -> Vec<ObjectData> {
-    let secrets = &spec.secrets;
-    let vars = BTreeMap::from([("env", t.env), ("app", t.app_key), ("cluster", t.cluster)]);
-    // validate required `host`, `project`, `path` and `credentials` for this provider.
-    let path_template = secrets.path.clone().unwrap_or_default();
-    let scope = infisical_scope(
-        spec,
-        t.env,
-        naming::expand(&path_template, &vars).unwrap_or(path_template),
-    );
+fn infisical(checked: &Checked, infisical: &Infisical, t: &Target<'_>) -> Vec<ObjectData> {
+    let scope = infisical_scope(infisical, t.env, infisical.path.expand(&t.vars()));
     // Infisical exposes each secret of the folder as `.<name>.Value`; validate made
     // sure the name is a Go identifier.
     let property = t.password_property.as_str();
@@ -329,7 +325,7 @@ fn infisical(spec: &Spec, t: &Target<'_>) -> Vec<ObjectData> {
         password.plain
     );
     let role_secret = t.role_secret.clone();
-    let (connection_secret, app_namespace) = connection_target(t);
+    let (connection_secret, app_namespace) = connection_target(checked, t);
     let produced = vec![
         ManagedSecret {
             name: role_secret,
@@ -343,7 +339,7 @@ fn infisical(spec: &Spec, t: &Target<'_>) -> Vec<ObjectData> {
             namespace: app_namespace,
             secret_type: BASIC_AUTH.to_string(),
             labels: BTreeMap::new(),
-            data: connection_keys(spec, t, &password),
+            data: connection_keys(checked, t, &password),
         },
     ];
     let owner = Owner {
@@ -351,7 +347,7 @@ fn infisical(spec: &Spec, t: &Target<'_>) -> Vec<ObjectData> {
         cluster_namespace: t.namespace,
         app: Some(t.app_key),
     };
-    infisical_objects(spec, &owner, &scope, produced)
+    infisical_objects(checked, infisical, &owner, &scope, produced)
 }
 
 /// Who an Infisical object belongs to, for its labels and the shared auth objects.
@@ -364,17 +360,14 @@ struct Owner<'a> {
 /// One Infisical object per produced Secret, named after it and in its namespace, as with
 /// External Secrets: the `Owner` creation policy needs a same-namespace owner.
 fn infisical_objects(
-    spec: &Spec,
+    checked: &Checked,
+    infisical: &Infisical,
     owner: &Owner<'_>,
     scope: &InfisicalScope,
     produced: Vec<ManagedSecret>,
 ) -> Vec<ObjectData> {
-    let secrets = &spec.secrets;
-    let platform = &spec.platform.name;
-    let interval = secrets
-        .resync_interval
-        .clone()
-        .unwrap_or_else(|| defaults::INFISICAL_RESYNC_INTERVAL.to_string());
+    let platform = &checked.spec().platform.name;
+    let interval = &infisical.resync_interval;
     produced
         .into_iter()
         .map(|target| {
@@ -385,16 +378,16 @@ fn infisical_objects(
                 owner.cluster,
                 owner.app,
             );
-            match secrets.kind.unwrap_or(InfisicalKind::InfisicalSecret) {
+            match infisical.kind {
                 InfisicalKind::InfisicalSecret => {
                     // Operators before `template.metadata` copy the object's own labels
                     // to the Secret, so the reload label goes on both.
                     meta.labels.extend(target.labels.clone());
                     let plan = InfisicalSecretPlan {
                         meta,
-                        host_api: format!("{}/api", secrets.host.as_deref().unwrap_or_default()),
+                        host_api: format!("{}/api", infisical.host),
                         resync_interval: interval.clone(),
-                        credentials: credentials_ref(spec),
+                        credentials: credentials_ref(infisical),
                         scope: scope.clone(),
                         target,
                     };
@@ -464,13 +457,13 @@ pub(super) fn role_password_secret<'a>(
 
 /// The provider object producing `secret` in `namespace`.
 pub(super) fn provided_secret(
-    spec: &Spec,
+    checked: &Checked,
     env: &str,
     cluster: &str,
     namespace: &str,
     secret: &ProvidedSecret<'_>,
 ) -> ObjectData {
-    let secrets = &spec.secrets;
+    let spec = checked.spec();
     // Shared by the clusters of a namespace, so labelled as no single cluster's.
     let mut meta = Meta::new(
         secret.name.to_string(),
@@ -485,15 +478,12 @@ pub(super) fn provided_secret(
         data.extend(secret.keys.iter().map(|k| ((*k).to_string(), expr(k))));
         data
     };
-    match secrets.provider {
-        SecretProvider::ExternalSecrets => {
+    match &checked.secrets().provider {
+        Provider::ExternalSecrets(es) => {
             let plan = ExternalSecretPlan {
                 meta,
-                refresh: secrets
-                    .refresh
-                    .clone()
-                    .unwrap_or_else(|| defaults::REFRESH.to_string()),
-                store: store_ref(spec),
+                refresh: es.refresh.clone(),
+                store: store_ref(es),
                 target: secret.name.to_string(),
                 secret_type: secret.secret_type.to_string(),
                 secret_labels: secret.labels.clone(),
@@ -510,8 +500,8 @@ pub(super) fn provided_secret(
             };
             ObjectData::ExternalSecret(plan)
         }
-        SecretProvider::Infisical => {
-            let scope = infisical_scope(spec, env, secret.remote.to_string());
+        Provider::Infisical(infisical) => {
+            let scope = infisical_scope(infisical, env, secret.remote.to_string());
             let produced = vec![ManagedSecret {
                 name: secret.name.to_string(),
                 namespace: namespace.to_string(),
@@ -524,7 +514,8 @@ pub(super) fn provided_secret(
                 cluster_namespace: namespace,
                 app: None,
             };
-            let mut data = infisical_objects(spec, &owner, &scope, produced).remove(0);
+            let mut data =
+                infisical_objects(checked, infisical, &owner, &scope, produced).remove(0);
             if let ObjectData::InfisicalSecret(p) = &mut data {
                 p.meta.labels.remove("app.kubernetes.io/instance");
             } else if let ObjectData::InfisicalStaticSecret(p) = &mut data {
@@ -555,7 +546,7 @@ fn go_field(key: &str) -> String {
 /// those values) writes the Secret's keys. For Secrets whose keys are not the store's
 /// property names, or join several values (the Bitnami charts' credentials).
 pub(super) fn external_secret(
-    spec: &Spec,
+    es: &ExternalSecrets,
     meta: Meta,
     template: BTreeMap<String, String>,
     data: Vec<RemoteRef>,
@@ -563,12 +554,8 @@ pub(super) fn external_secret(
     ExternalSecretPlan {
         target: meta.name.clone(),
         meta,
-        refresh: spec
-            .secrets
-            .refresh
-            .clone()
-            .unwrap_or_else(|| defaults::REFRESH.to_string()),
-        store: store_ref(spec),
+        refresh: es.refresh.clone(),
+        store: store_ref(es),
         secret_type: "Opaque".to_string(),
         secret_labels: BTreeMap::new(),
         template,
@@ -594,15 +581,15 @@ pub(super) struct PasswordSecret<'a> {
 /// The provider object producing `secret`, an `Opaque` Secret whose keys `keys` writes
 /// from the provider's password expressions.
 pub(super) fn password_secret(
-    spec: &Spec,
+    checked: &Checked,
     env: &str,
     secret: &PasswordSecret<'_>,
     keys: &dyn Fn(&PasswordExprs) -> BTreeMap<String, String>,
 ) -> ObjectData {
     const PROPERTY: &str = defaults::PASSWORD_PROPERTY;
-    let secrets = &spec.secrets;
-    match secrets.provider {
-        SecretProvider::ExternalSecrets => {
+    let spec = checked.spec();
+    match &checked.secrets().provider {
+        Provider::ExternalSecrets(es) => {
             let plan = ExternalSecretPlan {
                 meta: Meta::new(
                     secret.name.to_string(),
@@ -611,11 +598,8 @@ pub(super) fn password_secret(
                     secret.instance,
                     secret.app,
                 ),
-                refresh: secrets
-                    .refresh
-                    .clone()
-                    .unwrap_or_else(|| defaults::REFRESH.to_string()),
-                store: store_ref(spec),
+                refresh: es.refresh.clone(),
+                store: store_ref(es),
                 target: secret.name.to_string(),
                 secret_type: "Opaque".to_string(),
                 secret_labels: BTreeMap::new(),
@@ -628,7 +612,7 @@ pub(super) fn password_secret(
             };
             ObjectData::ExternalSecret(plan)
         }
-        SecretProvider::Infisical => {
+        Provider::Infisical(infisical) => {
             let mut password = PasswordExprs::go_template(&format!(".{PROPERTY}.Value"));
             // As for app credentials: a missing secret must fail the render, not become
             // the literal `<no value>`; every key set here includes `plain`.
@@ -636,7 +620,7 @@ pub(super) fn password_secret(
                 "{{{{ if not .{PROPERTY}.Value }}}}{{{{ fail \"dbgen: Infisical secret {PROPERTY} is missing or empty\" }}}}{{{{ end }}}}{}",
                 password.plain
             );
-            let scope = infisical_scope(spec, env, secret.remote.to_string());
+            let scope = infisical_scope(infisical, env, secret.remote.to_string());
             let produced = vec![ManagedSecret {
                 name: secret.name.to_string(),
                 namespace: secret.namespace.to_string(),
@@ -649,30 +633,25 @@ pub(super) fn password_secret(
                 cluster_namespace: secret.platform_namespace,
                 app: secret.app,
             };
-            infisical_objects(spec, &owner, &scope, produced).remove(0)
+            infisical_objects(checked, infisical, &owner, &scope, produced).remove(0)
         }
     }
 }
 
 /// Where the Infisical operator reads: the project, the environment's slug, a folder.
-fn infisical_scope(spec: &Spec, env: &str, path: String) -> InfisicalScope {
+fn infisical_scope(infisical: &Infisical, env: &str, path: String) -> InfisicalScope {
     InfisicalScope {
-        project: spec.secrets.project.clone().unwrap_or_default(),
-        environment: spec
-            .environments
-            .get(env)
-            .and_then(|e| e.infisical_environment.clone())
-            .unwrap_or_else(|| env.to_string()),
+        project: infisical.project.clone(),
+        environment: infisical.environment(env).to_string(),
         path,
     }
 }
 
 /// The External Secrets store every ExternalSecret reads from.
-fn store_ref(spec: &Spec) -> StoreRef {
-    let secrets = &spec.secrets;
+fn store_ref(es: &ExternalSecrets) -> StoreRef {
     StoreRef {
-        name: secrets.store.clone().unwrap_or_default(),
-        kind: match secrets.store_kind.unwrap_or(StoreKind::ClusterSecretStore) {
+        name: es.store.clone(),
+        kind: match es.store_kind {
             StoreKind::ClusterSecretStore => "ClusterSecretStore",
             StoreKind::SecretStore => "SecretStore",
         }
@@ -680,11 +659,10 @@ fn store_ref(spec: &Spec) -> StoreRef {
     }
 }
 
-fn credentials_ref(spec: &Spec) -> NamespacedName {
-    let credentials = spec.secrets.credentials.as_ref();
+fn credentials_ref(infisical: &Infisical) -> NamespacedName {
     NamespacedName {
-        name: credentials.map(|c| c.name.clone()).unwrap_or_default(),
-        namespace: credentials.map(|c| c.namespace.clone()).unwrap_or_default(),
+        name: infisical.credentials.name.clone(),
+        namespace: infisical.credentials.namespace.clone(),
     }
 }
 
@@ -694,9 +672,8 @@ fn reload_label() -> BTreeMap<String, String> {
 }
 
 /// Name and namespace of the app's connection Secret.
-fn connection_target(t: &Target<'_>) -> (String, String) {
-    let namespace = naming::expand(&t.app.namespace, &BTreeMap::from([("env", t.env)]))
-        .unwrap_or_else(|_| t.app.namespace.clone());
+fn connection_target(checked: &Checked, t: &Target<'_>) -> (String, String) {
+    let namespace = checked.app_namespace(t.env, t.app_key).to_string();
     (t.connection_secret.clone(), namespace)
 }
 
@@ -711,11 +688,11 @@ fn role_keys(t: &Target<'_>, password: &PasswordExprs) -> BTreeMap<String, Strin
 /// CNPG's application Secret keys, pointing at the cluster's read-write Service; the one
 /// place that decides the connection key set, whatever the provider.
 fn connection_keys(
-    spec: &Spec,
+    checked: &Checked,
     t: &Target<'_>,
     password: &PasswordExprs,
 ) -> BTreeMap<String, String> {
-    let domain = spec.platform.domain.as_deref().unwrap_or(defaults::DOMAIN);
+    let domain = &checked.platform().domain;
     let port = defaults::POSTGRES_PORT;
     // Apps live in other namespaces, so the short host already names the namespace.
     let host = format!("{}.{}", t.service, t.namespace);
@@ -728,14 +705,10 @@ fn connection_keys(
         pgpass,
     } = password;
     // `sslmode` joins the URI query; JDBC takes it as a driver property in its query.
-    let ssl_uri = t
-        .sslmode
-        .map(|m| format!("?sslmode={m}"))
-        .unwrap_or_default();
-    let ssl_jdbc = t
-        .sslmode
-        .map(|m| format!("&sslmode={m}"))
-        .unwrap_or_default();
+    let (ssl_uri, ssl_jdbc) = match t.sslmode {
+        Some(m) => (format!("?sslmode={m}"), format!("&sslmode={m}")),
+        None => (String::new(), String::new()),
+    };
     let uri = |h: &str| format!("postgresql://{user}:{userinfo}@{h}:{port}/{db}{ssl_uri}");
     let jdbc = |h: &str, extra: &str| {
         format!("jdbc:postgresql://{h}:{port}/{db}?password={query}&user={user}{ssl_jdbc}{extra}")

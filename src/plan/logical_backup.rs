@@ -70,7 +70,7 @@ pub(super) fn objects(
     settings: &MergedLogicalBackup,
 ) -> Vec<super::ObjectData> {
     let target = super::upload::Target {
-        spec: scope.spec,
+        checked: scope.checked,
         env: scope.env,
         cluster: t.cluster,
         namespace: &scope.namespace,
@@ -95,7 +95,7 @@ pub(super) fn objects(
         defaults::LOGICAL_BACKUP_ROLE,
     );
     out.push(super::credentials::provided_secret(
-        scope.spec,
+        scope.checked,
         scope.env,
         t.cluster,
         &scope.namespace,

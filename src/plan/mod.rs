@@ -122,10 +122,10 @@ impl Plan {
                 for redis in checked.redis_in(env) {
                     objects.extend(redis::objects(checked, env, redis));
                 }
-                if let Some(data) = store::cluster_secret_store(spec) {
+                if let Some(data) = store::cluster_secret_store(checked) {
                     objects.push(Object::new(env, data));
                 }
-                for data in credentials::environment_objects(spec, env) {
+                for data in credentials::environment_objects(checked, env) {
                     objects.push(Object::new(env, data));
                 }
                 if spec.bitnami.as_ref().and_then(|b| b.delivery)

@@ -32,7 +32,7 @@ impl<'a> ClusterScope<'a> {
             env,
             entry,
             cluster: checked.cluster_name(env, &entry.key),
-            namespace: cluster_namespace(&spec.platform.namespace, env),
+            namespace: checked.namespace(env).to_string(),
             merged: checked.merged(env, &entry.key),
         }
     }
@@ -56,11 +56,4 @@ impl<'a> ClusterScope<'a> {
     pub(super) fn apps(&self) -> impl Iterator<Item = (&'a String, &'a App)> + use<'a> {
         self.checked.apps_of(&self.entry.key)
     }
-}
-
-/// The namespace of every cluster in `env`: `platform.namespace` with `{env}` expanded.
-pub(super) fn cluster_namespace(template: &str, env: &str) -> String {
-    let vars = std::collections::BTreeMap::from([("env", env)]);
-    // validate expanded the same template with the same variables.
-    crate::naming::expand(template, &vars).unwrap_or_else(|_| template.to_string())
 }

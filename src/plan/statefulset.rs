@@ -95,10 +95,10 @@ fn major(version: &str) -> u32 {
 
 /// The server image: `image`, else the official image of `version`.
 fn image(cluster: &PostgresCluster) -> String {
-    cluster
-        .image
-        .clone()
-        .unwrap_or_else(|| format!("{IMAGE_REPOSITORY}:{}", cluster.version))
+    match &cluster.image {
+        Some(image) => image.clone(),
+        None => format!("{IMAGE_REPOSITORY}:{}", cluster.version),
+    }
 }
 
 /// How many pods run: one primary, unless the spec asks for independent instances.
@@ -152,6 +152,7 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
     logical_backup_objects(&scope, &apps, &mut roles, &mut objects);
     provisioning_objects(&scope, apps, roles, &mut objects);
     let config = config_map(&scope);
+    // Serialising a map of strings cannot fail.
     let config_hash = provisioning::short_hash(
         serde_json::to_string(&config.data)
             .unwrap_or_default()
@@ -193,7 +194,7 @@ fn admin_secret(scope: &Scope<'_>, objects: &mut Vec<Object>) {
     let keys = [ADMIN_PASSWORD_KEY];
     let secret = credentials::opaque_secret(&name, &remote, &keys);
     let data = credentials::provided_secret(
-        scope.spec,
+        scope.checked,
         scope.env,
         scope.cluster,
         &scope.namespace,
@@ -212,7 +213,7 @@ fn app_objects(
     roles: &mut Vec<ExtraRole>,
     objects: &mut Vec<Object>,
 ) {
-    let (spec, cluster) = (scope.spec, scope.cluster);
+    let cluster = scope.cluster;
     let database = naming::database(app_key, app.database.as_deref());
     let role = naming::role(&database, app.user.as_deref());
     let role_secret = naming::role_secret(cluster, app_key);
@@ -228,13 +229,12 @@ fn app_objects(
         cluster,
         namespace: &scope.namespace,
         app_key,
-        app,
         database: &database,
         role: &role,
         role_secret,
         connection_secret: connection_secret.clone(),
         service: cluster.to_string(),
-        password_property: credentials::password_property(spec),
+        password_property: credentials::password_property(scope.checked),
         pooler: None,
         sslmode: app.sslmode.map(crate::spec::SslMode::as_str),
     };
@@ -258,11 +258,11 @@ fn app_objects(
             password_property: defaults::READONLY_PASSWORD_PROPERTY.to_string(),
             ..target.clone()
         };
-        for data in credentials::objects(spec, &readonly_target) {
+        for data in credentials::objects(scope.checked, &readonly_target) {
             scope.push(objects, data);
         }
     }
-    for data in credentials::objects(spec, &target) {
+    for data in credentials::objects(scope.checked, &target) {
         scope.push(objects, data);
     }
 }
@@ -740,10 +740,7 @@ fn network_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
     }
     let app_namespaces: BTreeSet<String> = scope
         .apps()
-        .map(|(_, a)| {
-            naming::expand(&a.namespace, &BTreeMap::from([("env", scope.env)]))
-                .unwrap_or_else(|_| a.namespace.clone())
-        })
+        .map(|(key, _)| scope.checked.app_namespace(scope.env, key).to_string())
         .collect();
     let mut jobs = vec![provisioning::pod_labels(scope.cluster)];
     if merged.logical_backup.is_some() {

@@ -12,8 +12,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::Meta;
-use crate::defaults;
-use crate::spec::{SecretProvider, Spec};
+use crate::model::{Checked, Provider};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ClusterSecretStorePlan {
@@ -31,12 +30,12 @@ pub struct ClusterSecretStorePlan {
     pub namespaces: Vec<String>,
 }
 
-pub(super) fn cluster_secret_store(spec: &Spec) -> Option<super::ObjectData> {
-    let secrets = &spec.secrets;
-    let vault = secrets
-        .vault
-        .as_ref()
-        .filter(|_| secrets.provider == SecretProvider::ExternalSecrets)?;
+pub(super) fn cluster_secret_store(checked: &Checked) -> Option<super::ObjectData> {
+    let spec = checked.spec();
+    let Provider::ExternalSecrets(es) = &checked.secrets().provider else {
+        return None;
+    };
+    let vault = es.vault.as_ref()?;
     let labels = BTreeMap::from([
         (
             "app.kubernetes.io/part-of".to_string(),
@@ -48,7 +47,7 @@ pub(super) fn cluster_secret_store(spec: &Spec) -> Option<super::ObjectData> {
         ),
     ]);
     let meta = Meta {
-        name: secrets.store.clone().unwrap_or_default(),
+        name: es.store.clone(),
         namespace: String::new(),
         labels,
     };
@@ -56,18 +55,9 @@ pub(super) fn cluster_secret_store(spec: &Spec) -> Option<super::ObjectData> {
         ClusterSecretStorePlan {
             meta,
             server: vault.server.clone(),
-            path: vault
-                .path
-                .clone()
-                .unwrap_or_else(|| defaults::VAULT_KV_PATH.to_string()),
-            version: vault
-                .version
-                .clone()
-                .unwrap_or_else(|| defaults::VAULT_KV_VERSION.to_string()),
-            mount_path: vault
-                .mount_path
-                .clone()
-                .unwrap_or_else(|| defaults::VAULT_AUTH_MOUNT.to_string()),
+            path: vault.path.clone(),
+            version: vault.version.clone(),
+            mount_path: vault.mount_path.clone(),
             role: vault.role.clone(),
             service_account: vault.service_account.name.clone(),
             service_account_namespace: vault.service_account.namespace.clone(),
@@ -92,6 +82,7 @@ pub(super) fn restrict_to_granted_namespaces(plan: &mut super::Plan) {
     }
     for object in plan.environments.iter_mut().flat_map(|e| &mut e.objects) {
         if let super::ObjectData::ClusterSecretStore(store) = &mut object.data {
+            // A store no generated ExternalSecret reads grants no namespace.
             store.namespaces = granted
                 .get(&store.meta.name)
                 .map(|n| n.iter().cloned().collect())

@@ -14,7 +14,6 @@ use super::backup::S3_KEYS;
 use super::credentials;
 use crate::model::MergedUpload;
 use crate::naming;
-use crate::spec::Spec;
 
 pub(super) use crate::pins::AWS_CLI_IMAGE;
 
@@ -31,7 +30,7 @@ pub(super) struct UploadStep {
 
 /// Where the upload goes and what it reads.
 pub(super) struct Target<'a> {
-    pub(super) spec: &'a Spec,
+    pub(super) checked: &'a crate::model::Checked,
     pub(super) env: &'a str,
     /// What `{cluster}` stands for: the PostgreSQL cluster's or the Redis's name.
     pub(super) cluster: &'a str,
@@ -58,7 +57,7 @@ pub(super) fn step(
     let credentials = upload.credentials.clone().unwrap_or_default();
     let remote = expand(&upload.credentials_key);
     let secret = credentials::opaque_secret(&credentials, &remote, &S3_KEYS);
-    let object = credentials::provided_secret(t.spec, t.env, t.cluster, t.namespace, &secret);
+    let object = credentials::provided_secret(t.checked, t.env, t.cluster, t.namespace, &secret);
     let step = UploadStep {
         destination,
         endpoint: upload.endpoint.clone(),

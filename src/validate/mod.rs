@@ -2,8 +2,9 @@
 //!
 //! Input: the registered spec source (built-in profiles are registered here, so
 //! diagnostics can point into them).
-//! Output: `Checked` (the typed spec plus each environment × cluster's merged,
-//! still-located settings, and warnings), or every error found, in reading order.
+//! Output: `model::Checked` (the typed spec plus each environment × cluster's merged,
+//! still-located settings, the resolved `[platform]` and `[secrets]`, the expanded
+//! namespaces, and warnings), or every error found, in reading order.
 //! Invariant: `Checked` can only be built by `check`, and `plan` can trust everything
 //! in it: names are valid and unique, references resolve, quantities parse.
 
@@ -21,6 +22,7 @@ mod platform;
 mod raw_refs;
 mod redis;
 mod reserved;
+mod resolve;
 pub mod rules;
 mod runtime_names;
 mod shared_keys;
@@ -70,6 +72,8 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
     acknowledge::check(&mut cx);
     allowed_warnings::check(&mut cx);
     let safety = acknowledge::safety(&cx, &doc.value);
+    let secrets = resolve::secrets(&doc.value);
+    let secrets_table = cx.at(&["secrets"]);
     let mut diagnostics = cx.finish();
     // An empty value is reported once, as empty, not again by the check of its format.
     let empty = raw_refs::empty_values(file, &sources.get(file).text);
@@ -94,10 +98,21 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
             })
         })
         .collect();
-    let platform = platform::resolve(&doc.value.platform);
+    let Some(secrets) = secrets else {
+        // The `[secrets]` checks report every missing required key; this only guards them.
+        diagnostics.push(Diagnostic::error(
+            Code::MissingKey,
+            secrets_table,
+            "[secrets] lacks a key its provider requires",
+        ));
+        return Err(diagnostics);
+    };
     Ok(Checked {
+        platform: resolve::platform(&doc.value.platform),
+        secrets,
+        namespaces: resolve::namespaces(&doc.value),
+        app_namespaces: resolve::app_namespaces(&doc.value),
         spec: doc.value,
-        platform,
         clusters,
         names,
         merged,

@@ -13,40 +13,6 @@ use crate::naming::{self, PlaceholderError};
 use crate::source::Span;
 use crate::spec::{SecretProvider, Secrets};
 
-/// `[platform]` with its defaults applied. An unparsable `cnpg_version` was reported by
-/// `check`, and a spec with errors yields no `Checked`, so the pin used in its place here
-/// never reaches `plan`.
-pub(super) fn resolve(platform: &crate::spec::Platform) -> crate::model::Platform {
-    let or = |value: &Option<String>, default: &str| {
-        value.clone().unwrap_or_else(|| default.to_string())
-    };
-    let cnpg_version = platform
-        .cnpg_version
-        .as_deref()
-        .and_then(|v| rules::major_minor(v).ok())
-        .unwrap_or(crate::pins::CNPG_VERSION);
-    let roles = platform.roles.unwrap_or(
-        if cnpg_version >= crate::defaults::CNPG_DATABASE_ROLE_SINCE {
-            crate::spec::RoleStyle::Objects
-        } else {
-            crate::spec::RoleStyle::Inline
-        },
-    );
-    crate::model::Platform {
-        domain: or(&platform.domain, crate::defaults::DOMAIN),
-        operator_namespace: or(
-            &platform.operator_namespace,
-            crate::defaults::OPERATOR_NAMESPACE,
-        ),
-        monitoring_namespace: or(
-            &platform.monitoring_namespace,
-            crate::defaults::MONITORING_NAMESPACE,
-        ),
-        cnpg_version,
-        roles,
-    }
-}
-
 pub(super) fn check(cx: &mut Context<'_>) {
     let spec = cx.spec();
     let platform = &spec.platform;

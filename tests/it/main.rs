@@ -22,6 +22,7 @@ mod output_dir;
 mod pgconf;
 mod properties;
 mod redis_statefulset;
+mod release;
 mod restore;
 mod scripts_postgres;
 mod scripts_redis;

@@ -25,7 +25,7 @@ pub(super) fn name(redis: &str) -> String {
 pub(super) fn objects(scope: &Scope<'_>, settings: &RedisBackupEnv) -> Vec<ObjectData> {
     let redis = &scope.redis.name;
     let target = crate::plan::upload::Target {
-        spec: scope.spec,
+        checked: scope.checked,
         env: scope.env,
         cluster: redis,
         namespace: &scope.namespace,

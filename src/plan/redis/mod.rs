@@ -26,6 +26,7 @@ pub(super) const PASSWORD_KEY: &str = "redis-password";
 
 /// One Redis in one environment, with everything its objects are derived from.
 pub(super) struct Scope<'a> {
+    pub(super) checked: &'a Checked,
     pub(super) spec: &'a Spec,
     pub(super) env: &'a str,
     pub(super) redis: &'a RedisEnv,
@@ -69,10 +70,11 @@ impl Scope<'_> {
 pub(super) fn objects(checked: &Checked, env: &str, redis: &RedisEnv) -> Vec<Object> {
     let spec = checked.spec();
     let scope = Scope {
+        checked,
         spec,
         env,
         redis,
-        namespace: super::scope::cluster_namespace(&spec.platform.namespace, env),
+        namespace: checked.namespace(env).to_string(),
     };
     let mut out: Vec<ObjectData> = Vec::new();
     out.push(credentials_secret(&scope));
@@ -82,17 +84,15 @@ pub(super) fn objects(checked: &Checked, env: &str, redis: &RedisEnv) -> Vec<Obj
         .filter(|(_, a)| a.redis.as_deref() == Some(redis.key.as_str()))
     {
         let name = naming::redis_connection_secret(app_key, app.redis_connection_secret.as_deref());
-        let namespace = naming::expand(&app.namespace, &BTreeMap::from([("env", env)]))
-            .unwrap_or_else(|_| app.namespace.clone());
         let secret = PasswordSecret {
             name: &name,
-            namespace: &namespace,
+            namespace: checked.app_namespace(env, app_key),
             remote: &redis.credentials_key,
             instance: &redis.name,
             app: Some(app_key),
             platform_namespace: &scope.namespace,
         };
-        out.push(credentials::password_secret(spec, env, &secret, &|p| {
+        out.push(credentials::password_secret(checked, env, &secret, &|p| {
             connection_keys(&scope, p)
         }));
     }
@@ -118,7 +118,7 @@ fn credentials_secret(scope: &Scope<'_>) -> ObjectData {
         app: None,
         platform_namespace: &scope.namespace,
     };
-    credentials::password_secret(scope.spec, scope.env, &secret, &|p| {
+    credentials::password_secret(scope.checked, scope.env, &secret, &|p| {
         BTreeMap::from([(PASSWORD_KEY.to_string(), p.plain.clone())])
     })
 }
