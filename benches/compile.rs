@@ -1,6 +1,8 @@
 //! dbgen's speed and memory as ratios to a floor, on a generated spec of N apps sharing one
 //! CloudNativePG cluster across dev/staging/prod (4 objects per app per environment), at
 //! N = 100, 1000 and 5000 (`cargo bench --bench compile`, or pass the N values as arguments).
+//! Rows: validate, render into an empty directory, `render --check` and `plan` (the change
+//! plan) on the unchanged tree.
 //!
 //! The floor builds the same objects directly as typed structs, serializes them with
 //! serde-saphyr and writes the same tree: no spec, no templates, no verification. It is what
@@ -369,6 +371,7 @@ fn child(mode: &str, apps: usize, dir: &Path) {
                 output_dir: None,
                 environments,
                 safety: checked.safety().clone(),
+                stream_refusal: None,
             };
             let write = timed(|| {
                 compiled.tree().expect("tree").write(dir).expect("write");
@@ -389,6 +392,21 @@ fn child(mode: &str, apps: usize, dir: &Path) {
                 assert!(drift.is_empty());
             });
             println!("check={check}");
+        }
+        "plan" => {
+            let text = spec(apps);
+            let compiled = dbgen::pipeline::compile("bench.toml", &text).expect("compiles");
+            compiled.tree().expect("tree").write(dir).expect("write");
+            drop(compiled);
+            // `dbgen plan`: compile, read the committed tree, classify every change.
+            let plan = timed(|| {
+                let compiled = dbgen::pipeline::compile("bench.toml", &text).expect("compiles");
+                let committed = dbgen::change::read_tree(dir).expect("read tree");
+                let changes =
+                    dbgen::change::plan(&committed, &compiled.environments, &compiled.safety);
+                assert!(changes.is_empty(), "an unchanged tree plans no change");
+            });
+            println!("plan={plan}");
         }
         other => panic!("unknown mode {other}"),
     }
@@ -439,23 +457,25 @@ fn main() {
         "CPU seconds (user+sys) and peak RSS; ratios are to the floor's build+write CPU and RSS"
     );
     println!(
-        "| N | floor CPU | floor RSS | validate | render (empty dir) | render --check | peak RSS | compile / verify / write |"
+        "| N | floor CPU | floor RSS | validate | render (empty dir) | render --check | plan (unchanged) | peak RSS | compile / verify / write |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for apps in sizes {
         let floor = run("floor", apps);
         let dbgen = run("render", apps);
         let check = run("check", apps);
+        let plan = run("plan", apps);
         let floor_cpu = floor["build"] + floor["write"];
         let validate = dbgen["validate"] + dbgen["compile"] + dbgen["verify"];
         let render = validate + dbgen["write"];
         let ratio = |x: f64| format!("{x:.2} s ({:.1}×)", x / floor_cpu);
         println!(
-            "| {apps} | {floor_cpu:.2} s | {:.0} MiB | {} | {} | {} | {:.0} MiB ({:.1}×) | {:.2} / {:.2} / {:.2} s |",
+            "| {apps} | {floor_cpu:.2} s | {:.0} MiB | {} | {} | {} | {} | {:.0} MiB ({:.1}×) | {:.2} / {:.2} / {:.2} s |",
             floor["rss"],
             ratio(validate),
             ratio(render),
             ratio(check["check"]),
+            ratio(plan["plan"]),
             dbgen["rss"],
             dbgen["rss"] / floor["rss"],
             dbgen["validate"] + dbgen["compile"],

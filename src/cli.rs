@@ -587,6 +587,10 @@ fn render(session: &mut Session<'_>, args: &RenderArgs) -> u8 {
         Err(code) => return code,
     };
     if args.stdout {
+        if let Some(refusal) = &compiled.stream_refusal {
+            session.diagnostics(&input, &compiled.sources, std::slice::from_ref(refusal));
+            return session.invalid("the spec's layout is sharded; nothing was printed", false);
+        }
         return stream(session, &compiled, args.env.as_deref().unwrap_or_default());
     }
     let Some(out) = output_dir(args.out.as_ref(), &input, &compiled) else {

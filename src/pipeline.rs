@@ -27,6 +27,8 @@ pub struct Compiled {
     pub environments: Environments,
     /// Protected environments and acknowledgements, for `change::plan`.
     pub safety: crate::change::Safety,
+    /// The located error `render --stdout` reports for this spec (the sharded layout).
+    pub stream_refusal: Option<Diagnostic>,
 }
 
 /// Manifests per environment, in environment order.
@@ -82,6 +84,7 @@ pub fn compile(name: &str, text: &str) -> Result<Compiled, Failure> {
         output_dir,
         environments,
         safety: checked.safety().clone(),
+        stream_refusal: checked.stream_refusal().cloned(),
     })
 }
 

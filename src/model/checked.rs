@@ -35,11 +35,18 @@ pub struct Checked {
     pub(crate) redis: BTreeMap<String, Vec<RedisEnv>>,
     pub(crate) warnings: Vec<Diagnostic>,
     pub(crate) safety: crate::change::Safety,
+    /// Why `render --stdout` is refused (the sharded layout), located at the spec.
+    pub(crate) stream_refusal: Option<Diagnostic>,
 }
 
 impl Checked {
     pub fn spec(&self) -> &Spec {
         &self.spec
+    }
+
+    /// The located error `render --stdout` reports for this spec, if it refuses it.
+    pub fn stream_refusal(&self) -> Option<&Diagnostic> {
+        self.stream_refusal.as_ref()
     }
 
     /// `[platform]` with its defaults applied.

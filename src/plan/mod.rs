@@ -11,6 +11,7 @@ pub mod bitnami;
 mod cnpg;
 mod credentials;
 mod flux;
+mod gitops;
 pub mod hba;
 mod helm;
 mod kind;
@@ -23,6 +24,7 @@ pub(crate) mod provisioning;
 mod redis;
 mod scope;
 mod script_job;
+mod shard;
 pub(crate) mod statefulset;
 mod store;
 mod upload;
@@ -38,6 +40,7 @@ pub use credentials::{
     StoreRef,
 };
 pub use flux::{HelmReleasePlan, HelmRepositoryPlan, SourceRef};
+pub use gitops::{ApplicationSetPlan, FluxKustomizationPlan, GeneratorPlan};
 pub use helm::{HelmChartEntry, HelmChartRef, HelmValuesPlan, ImageSource};
 pub(crate) use kind::kind_table;
 pub use kind::{Check, Kind, KindSpec, ObjectData, Render, Scope};
@@ -151,6 +154,9 @@ impl Plan {
             .collect();
         let mut plan = Plan { environments };
         store::restrict_to_granted_namespaces(&mut plan);
+        if spec.output.layout == Some(crate::spec::Layout::Sharded) {
+            shard::apply(spec, &mut plan.environments);
+        }
         plan
     }
 }
@@ -159,8 +165,15 @@ impl Plan {
 /// `namespace:` would stamp a namespace on kinds it does not know are cluster-scoped,
 /// so those stay in a kustomization of their own that never sets one.
 fn kustomizations(env: &str, objects: &[Object]) -> Vec<KustomizationPlan> {
-    let root = format!("{env}/");
-    let scoped = format!("{env}/{CLUSTER_SCOPED_DIR}/");
+    unit_kustomizations(env, &objects.iter().collect::<Vec<_>>())
+}
+
+/// The kustomizations of the directory `dir` holding `objects` (an environment, or one
+/// unit of a sharded environment): `<dir>/kustomization.yaml`, then
+/// `<dir>/cluster-scoped/kustomization.yaml` when there are cluster-scoped objects.
+fn unit_kustomizations(dir: &str, objects: &[&Object]) -> Vec<KustomizationPlan> {
+    let root = format!("{dir}/");
+    let scoped = format!("{dir}/{CLUSTER_SCOPED_DIR}/");
     let mut top: Vec<String> = objects
         .iter()
         .filter(|o| !o.kind().cluster_scoped() && o.kind() != Kind::HelmValues)
@@ -198,7 +211,7 @@ fn kustomizations(env: &str, objects: &[Object]) -> Vec<KustomizationPlan> {
     plans.insert(
         0,
         KustomizationPlan {
-            path: format!("{env}/kustomization.yaml"),
+            path: format!("{dir}/kustomization.yaml"),
             resources: top,
             helm_charts,
         },

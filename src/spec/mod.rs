@@ -16,6 +16,7 @@ pub use model::{
     ParamValue, Platform, PoolMode, PoolerLayer, PostgresCluster, ReclaimPolicy, Resources,
     Restore, RoleStyle, SecretProvider, SecretRef, Secrets, Spec, SslMode, StoreKind, VaultStore,
 };
+pub use model::{Gitops, GitopsTool, Layout};
 pub use model::{MaxmemoryPolicy, RedisBackup, RedisCluster, RedisEngine, RedisLayer, UploadLayer};
 pub use profiles::{BUILTIN_PROFILES, BuiltinProfile};
 pub use shape::{SpanIndex, TomlPath};

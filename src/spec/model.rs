@@ -94,6 +94,9 @@ pub struct Spec {
     /// Output options.
     #[serde(default)]
     pub output: Output,
+    /// The Argo CD or Flux objects that sync a sharded tree unit by unit
+    /// (needs `[output] layout = "sharded"`).
+    pub gitops: Option<Gitops>,
     /// How the Bitnami charts (engine `bitnami`, Redis engine `bitnami-sentinel`) are
     /// delivered, and where their images come from.
     pub bitnami: Option<Bitnami>,
@@ -633,6 +636,58 @@ impl SslMode {
 pub struct Output {
     /// Output directory, relative to the spec file (default `out`).
     pub dir: Option<String>,
+    /// How each environment's directory is laid out: `environment` (default: one
+    /// kustomization per environment) or `sharded` (one independent unit per cluster and
+    /// per app, for Argo CD or Flux to sync separately at scale).
+    pub layout: Option<Layout>,
+}
+
+/// The layout of an environment's directory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layout {
+    /// `<env>/kustomization.yaml` over every object of the environment.
+    #[default]
+    Environment,
+    /// `<env>/platform/`, `<env>/clusters/<cluster>/` and `<env>/apps/<app>/`, each with
+    /// its own `kustomization.yaml` that builds on its own.
+    Sharded,
+}
+
+/// `[gitops]`: where the output lives in Git and which tool syncs it.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Gitops {
+    /// `argocd` (an `ApplicationSet` per environment) or `flux` (a `Kustomization` per unit).
+    pub tool: GitopsTool,
+    /// `argocd`: URL of the Git repository holding the output (`https://…`, `ssh://…` or
+    /// `git@host:path`).
+    pub repository: Option<String>,
+    /// `argocd`: the branch, tag or commit to sync (default `HEAD`).
+    pub revision: Option<String>,
+    /// Path of the output directory inside the repository, e.g. `platform/out` (default:
+    /// the repository root).
+    pub path: Option<String>,
+    /// `argocd`: the Argo CD project of the generated Applications (default `default`).
+    pub project: Option<String>,
+    /// `argocd`: the destination API server (default `https://kubernetes.default.svc`).
+    pub server: Option<String>,
+    /// Namespace of the `ApplicationSet` or the Flux `Kustomization`s (default `argocd`
+    /// for Argo CD, `flux-system` for Flux).
+    pub namespace: Option<String>,
+    /// `flux`: name of the `GitRepository` holding the output, in `namespace` (default
+    /// `flux-system`, the one `flux bootstrap` creates).
+    pub source: Option<String>,
+    /// `flux`: reconciliation interval of each `Kustomization` (default `10m`).
+    pub interval: Option<String>,
+}
+
+/// The tool syncing a sharded tree: Argo CD or Flux.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum GitopsTool {
+    Argocd,
+    Flux,
 }
 
 /// Declares a Redis table type with its own fields followed by the settings a

@@ -15,6 +15,7 @@ mod bitnami;
 mod clusters;
 mod context;
 mod derived;
+mod gitops;
 mod image;
 mod layer;
 mod parameters;
@@ -71,7 +72,9 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
     shared_keys::check(&mut cx, &merged, &redis);
     acknowledge::check(&mut cx);
     allowed_warnings::check(&mut cx);
+    gitops::check(&mut cx);
     let safety = acknowledge::safety(&cx, &doc.value);
+    let stream_refusal = gitops::stream_refusal(&cx);
     let secrets = resolve::secrets(&doc.value);
     let secrets_table = cx.at(&["secrets"]);
     let mut diagnostics = cx.finish();
@@ -119,6 +122,7 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
         redis,
         warnings: diagnostics,
         safety,
+        stream_refusal,
     })
 }
 

@@ -404,7 +404,7 @@ mod tests {
             unsupported(),
             Vec::<(String, String, String, String)>::new()
         );
-        assert_eq!(counts(), (64, 18));
+        assert_eq!(counts(), (66, 18));
     }
 
     #[test]

@@ -28,6 +28,9 @@ macro_rules! schema {
             $file
         )))
     };
+    (crd($group:literal, $version:literal, $scope:ident, $file:literal, $name:literal)) => {
+        schema!(crd($group, $version, $scope, $file))
+    };
     ($other:ident($($args:tt)*)) => {
         None
     };

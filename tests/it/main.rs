@@ -27,5 +27,6 @@ mod restore;
 mod scripts_postgres;
 mod scripts_redis;
 mod scripts_s3;
+mod sharded;
 mod support;
 mod trees;

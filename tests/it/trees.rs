@@ -26,3 +26,27 @@ pub(crate) fn golden_environments() -> Vec<PathBuf> {
     assert!(!dirs.is_empty(), "no expected environment trees found");
     dirs
 }
+
+/// Every golden environment directory of the sharded layout (units below it, no
+/// `kustomization.yaml` of its own), sorted.
+pub(crate) fn sharded_golden_environments() -> Vec<PathBuf> {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden");
+    let mut dirs = Vec::new();
+    for case in std::fs::read_dir(golden).unwrap() {
+        let expected = case.unwrap().path().join("expected");
+        if !expected.is_dir() {
+            continue;
+        }
+        for env in std::fs::read_dir(expected).unwrap() {
+            let env = env.unwrap().path();
+            if env.is_dir()
+                && !env.join("kustomization.yaml").exists()
+                && env.join("gitops").is_dir()
+            {
+                dirs.push(env);
+            }
+        }
+    }
+    dirs.sort();
+    dirs
+}
