@@ -112,7 +112,13 @@ pub(super) fn identity(path: &str, document: &Value) -> Option<Identity> {
         });
     }
     let kind = document.get("kind")?.as_str()?;
-    if kind == "Kustomization" && document["apiVersion"].as_str()?.starts_with("kustomize.") {
+    // Kustomize's own index files are not objects; Flux's `Kustomization`
+    // (`kustomize.toolkit.fluxcd.io`) is, and removing one prunes what it applied.
+    if kind == "Kustomization"
+        && document["apiVersion"]
+            .as_str()?
+            .starts_with("kustomize.config.k8s.io/")
+    {
         return None;
     }
     let metadata = document.get("metadata")?;

@@ -512,6 +512,7 @@ const REMEDY_MAJOR: &str = "move to CloudNativePG with `bootstrap.initdb.import`
 const REMEDY_CONNECTION: &str = "move the data first (CNPG `bootstrap.initdb.import`, or pg_dump/pg_restore into the new database), then switch the app; acknowledge the change once the new database holds the data";
 const REMEDY_CRD: &str = "keep the old value, or create the new object beside the old one, move the data, then remove the old one in a later, acknowledged change";
 const REMEDY_REMOVE: &str = "keep it in the spec until the data is moved or a final backup is verified, then acknowledge the removal in the same pull request";
+const REMEDY_FLUX: &str = "first set `prune: false` on the Flux Kustomizations to be removed (or `flux suspend` them) and let Flux apply that, then remove them; the objects stay and the new units adopt them";
 const REMEDY_BACKUP: &str = "keep `backup` in protected environments; to move backups elsewhere, add the new destination first, then acknowledge";
 
 /// Verdict for an object that is new.
@@ -555,6 +556,14 @@ pub(super) fn removed(kind: &str, document: &Value) -> Verdict {
                 "the role stays in PostgreSQL with LOGIN and a valid password: retire the app first (`retired = true`), apply, then remove it",
             ),
         },
+        // Flux docs, Kustomization garbage collection: with `prune: true`, deleting the
+        // Kustomization deletes every object it applied, except those annotated
+        // `kustomize.toolkit.fluxcd.io/prune: disabled` (dbgen's deletion guards).
+        "Kustomization" if document["spec"]["prune"].as_bool() == Some(true) => Verdict::new(
+            Class::DataLoss,
+            "Flux deletes every object this Kustomization applied, even those still in Git under another unit; only objects with dbgen's deletion guards (protected environments) survive",
+        )
+        .remedy(REMEDY_FLUX),
         // CloudNativePG docs, Backup: without them no new base backup or WAL is archived.
         "ScheduledBackup" | "ObjectStore" => Verdict::new(
             Class::DataLoss,
