@@ -105,9 +105,14 @@ impl Scope<'_> {
     }
 }
 
-/// Name of the Secret with the PostgreSQL passwords (`existingSecret`).
-pub fn postgresql_secret(cluster: &str) -> String {
-    format!("{cluster}-postgresql-credentials")
+/// Name of the Secret with the PostgreSQL passwords (`existingSecret`): the spec's
+/// `admin_secret` (to keep the name an existing installation reads), else
+/// `<cluster>-postgresql-credentials`.
+fn postgresql_secret(scope: &Scope<'_>) -> String {
+    match &scope.entry.spec.admin_secret {
+        Some(name) => name.clone(),
+        None => format!("{}-postgresql-credentials", scope.cluster),
+    }
 }
 
 /// Name of the Secret with the Pgpool passwords (`pgpool.existingSecret`).
@@ -135,12 +140,12 @@ fn fullname(scope: &Scope<'_>) -> String {
 }
 
 /// How the provisioning Job reaches this cluster as the superuser.
-pub fn admin_access(cluster: &str, fullname: &str, namespace: &str) -> AdminAccess {
+pub fn admin_access(secret: String, fullname: &str, namespace: &str) -> AdminAccess {
     AdminAccess {
         host: format!("{}.{namespace}", service(fullname)),
         port: defaults::POSTGRES_PORT,
         user: ADMIN_USER,
-        secret: postgresql_secret(cluster),
+        secret,
         key: "password",
     }
 }
@@ -177,7 +182,7 @@ fn provisioning_objects(
     roles: Vec<provisioning::ExtraRole>,
     objects: &mut Vec<Object>,
 ) {
-    let admin = admin_access(scope.cluster, &fullname(scope), &scope.namespace);
+    let admin = admin_access(postgresql_secret(scope), &fullname(scope), &scope.namespace);
     let apps = scope
         .apps_by_role()
         .into_iter()
@@ -292,7 +297,7 @@ fn password_secrets(scope: &Scope<'_>, objects: &mut Vec<Object>) {
     // read instead by chart versions that look the key up, so both carry it.
     let postgresql = credentials::external_secret(
         es,
-        scope.meta(postgresql_secret(cluster), None),
+        scope.meta(postgresql_secret(scope), None),
         BTreeMap::from([
             ("password".to_string(), "{{ .admin }}".to_string()),
             ("postgres-password".to_string(), "{{ .admin }}".to_string()),
@@ -399,7 +404,7 @@ fn release(scope: &Scope<'_>, objects: &mut Vec<Object>) {
 fn values(scope: &Scope<'_>) -> Value {
     let merged = scope.merged;
     let cluster = scope.cluster;
-    let admin = admin_access(cluster, &fullname(scope), &scope.namespace);
+    let admin = admin_access(postgresql_secret(scope), &fullname(scope), &scope.namespace);
     let users: Vec<String> = scope
         .active_apps_by_role()
         .into_iter()
@@ -493,7 +498,7 @@ mod tests {
 
     #[test]
     fn admin_access_goes_through_pgpool() {
-        let admin = admin_access("pg", "pg", "databases");
+        let admin = admin_access("pg-postgresql-credentials".to_string(), "pg", "databases");
         assert_eq!(admin.host, "pg-pgpool.databases");
         assert_eq!(
             (admin.user, admin.secret.as_str(), admin.key),

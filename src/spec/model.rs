@@ -338,6 +338,11 @@ with_layer_settings! {
         /// override gives `<release>-postgresql-ha`: set that to keep an installation's
         /// `StatefulSet`s, volumes and Services (seed 000: `postgresql-postgresql-ha`).
         pub fullname: Option<String>,
+        /// Engine `bitnami`: name of the Secret holding the administrator and replication
+        /// passwords (the chart's `global.postgresql.existingSecret`; default
+        /// `<cluster>-postgresql-credentials`). Set it to keep the Secret an existing
+        /// installation reads (seed 000: `postgresql-credentials`).
+        pub admin_secret: Option<String>,
         /// Engines without an operator (`statefulset`, `bitnami`): where the secret provider
         /// reads the administrator passwords (remote key for External Secrets, folder for
         /// Infisical); may contain `{env}` and `{cluster}` (and `{app}` in

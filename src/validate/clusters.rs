@@ -64,6 +64,25 @@ pub(super) fn check(cx: &mut Context<'_>) {
                 );
             }
         }
+        if let Some(secret) = &entry.spec.admin_secret {
+            if entry.spec.engine == crate::spec::Engine::Bitnami {
+                cx.rule(
+                    cx.at(&path(&at("admin_secret"))),
+                    "Secret name",
+                    secret,
+                    rules::dns1123_subdomain(secret),
+                );
+            } else {
+                cx.push(
+                    Diagnostic::error(
+                        Code::Unsupported,
+                        cx.at(&path(&at("admin_secret"))),
+                        "`admin_secret` names the Bitnami chart's `existingSecret`; it applies to engine `bitnami` only",
+                    )
+                    .with_label("no chart here"),
+                );
+            }
+        }
         // CNPG's image tag is derived from `version`: only versions with a published image.
         if entry.spec.image.is_none()
             && entry.spec.engine == crate::spec::Engine::Cnpg
