@@ -118,16 +118,7 @@ fn every_expected_environment_builds_and_verifies() {
             );
         }
         problems.extend(verifier.verify_tree(&objects));
-        assert!(
-            problems.is_empty(),
-            "{}:\n{}",
-            dir.display(),
-            problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
+        crate::support::assert_verified(&dir, &problems);
     }
 }
 

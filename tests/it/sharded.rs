@@ -154,16 +154,7 @@ fn every_unit_of_the_sharded_goldens_builds_and_verifies() {
         // Cross-object checks see the whole environment, as the cluster does once every
         // unit is synced.
         problems.extend(verifier.verify_tree(&all));
-        assert!(
-            problems.is_empty(),
-            "{}:\n{}",
-            env.display(),
-            problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
+        crate::support::assert_verified(&env, &problems);
         // Every object file of the environment is in exactly one unit.
         let files = yaml_objects_below(&env);
         assert_eq!(all.len(), files, "{}", env.display());

@@ -478,3 +478,17 @@ impl Drop for Redis {
         let _ = self.child.wait();
     }
 }
+
+/// Fails with every verification problem of the tree in `dir`, one per line.
+pub(crate) fn assert_verified(dir: &Path, problems: &[impl std::fmt::Display]) {
+    assert!(
+        problems.is_empty(),
+        "{}:\n{}",
+        dir.display(),
+        problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

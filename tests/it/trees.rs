@@ -8,21 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// Every golden environment directory, sorted.
 pub(crate) fn golden_environments() -> Vec<PathBuf> {
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden");
-    let mut dirs = Vec::new();
-    for case in std::fs::read_dir(golden).unwrap() {
-        let expected = case.unwrap().path().join("expected");
-        if !expected.is_dir() {
-            continue;
-        }
-        for env in std::fs::read_dir(expected).unwrap() {
-            let env = env.unwrap().path();
-            if env.join("kustomization.yaml").is_file() {
-                dirs.push(env);
-            }
-        }
-    }
-    dirs.sort();
+    let dirs = environments_where(|env| env.join("kustomization.yaml").is_file());
     assert!(!dirs.is_empty(), "no expected environment trees found");
     dirs
 }
@@ -30,6 +16,13 @@ pub(crate) fn golden_environments() -> Vec<PathBuf> {
 /// Every golden environment directory of the sharded layout (units below it, no
 /// `kustomization.yaml` of its own), sorted.
 pub(crate) fn sharded_golden_environments() -> Vec<PathBuf> {
+    environments_where(|env| {
+        env.is_dir() && !env.join("kustomization.yaml").exists() && env.join("gitops").is_dir()
+    })
+}
+
+/// The `golden/<case>/expected/<env>` directories that `keep` accepts, sorted.
+fn environments_where(keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden");
     let mut dirs = Vec::new();
     for case in std::fs::read_dir(golden).unwrap() {
@@ -39,10 +32,7 @@ pub(crate) fn sharded_golden_environments() -> Vec<PathBuf> {
         }
         for env in std::fs::read_dir(expected).unwrap() {
             let env = env.unwrap().path();
-            if env.is_dir()
-                && !env.join("kustomization.yaml").exists()
-                && env.join("gitops").is_dir()
-            {
+            if keep(&env) {
                 dirs.push(env);
             }
         }
