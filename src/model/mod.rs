@@ -19,7 +19,7 @@ mod values;
 pub use checked::Checked;
 pub use merged::{
     Merged, MergedBackup, MergedCompute, MergedLogicalBackup, MergedMonitoring, MergedPooler,
-    MergedUpload, RedisBackupEnv, RedisEnv, Sourced,
+    MergedUpload, RedisBackupEnv, RedisEnv, Sourced, Target,
 };
 pub use pattern::{AppVars, Pattern};
 pub use quantity::{Quantity, split as quantity_split};

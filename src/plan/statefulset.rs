@@ -183,13 +183,7 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
 
 /// `<cluster>-admin` (key `admin-password`), read by the provider from `credentials_key`.
 fn admin_secret(scope: &Scope<'_>, objects: &mut Vec<Object>) {
-    let template = scope.entry.spec.credentials_key.clone().unwrap_or_default();
-    let mut vars = BTreeMap::from([("env", scope.env), ("cluster", scope.cluster)]);
-    if let Some(app) = &scope.entry.dedicated_for {
-        vars.insert("app", app);
-    }
-    // validate expanded the same template with the same variables.
-    let remote = naming::expand(&template, &vars).unwrap_or(template);
+    let remote = &scope.merged.admin_credentials_key;
     let name = scope.admin_secret();
     let keys = [ADMIN_PASSWORD_KEY];
     let secret = credentials::opaque_secret(&name, &remote, &keys);

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use crate::defaults;
 use crate::model::{
     CronSchedule, Merged, MergedBackup, MergedCompute, MergedLogicalBackup, MergedMonitoring,
-    MergedPooler, Quantity, Sourced,
+    MergedPooler, Quantity, Sourced, Target,
 };
 use crate::source::{FileId, Span};
 use crate::spec::{Compute, Layer, Monitoring, PoolMode, SpanIndex};
@@ -121,6 +121,8 @@ pub(super) fn merge(layers: &[LayerRef<'_>], defaults: &Layer, production: bool)
             })
             .unwrap_or_else(|| Sourced::builtin(crate::spec::ReclaimPolicy::Retain)),
         logical_backup: logical_backup(layers),
+        // Filled by `expand::resolve` once every check passed.
+        admin_credentials_key: String::new(),
     }
 }
 
@@ -156,6 +158,8 @@ fn logical_backup(layers: &[LayerRef<'_>]) -> Option<MergedLogicalBackup> {
         ),
         storage_class: text(|t| t.storage_class.as_ref()),
         credentials_key: text(|t| t.credentials_key.as_ref()),
+        // Filled by `expand::resolve` once every check passed.
+        remote_key: String::new(),
         upload: super::upload::merge(
             &layers
                 .iter()
@@ -202,6 +206,8 @@ fn backup(layers: &[LayerRef<'_>]) -> Option<MergedBackup> {
         schedule: pick(|b| b.schedule.as_ref(), "schedule")
             .unwrap_or_else(|| Sourced::builtin(defaults::BACKUP_SCHEDULE.to_string()))
             .map(cron),
+        // Filled by `expand::resolve` once every check passed.
+        target: Target::default(),
     })
 }
 

@@ -15,6 +15,7 @@ mod bitnami;
 mod clusters;
 mod context;
 mod derived;
+mod expand;
 mod gitops;
 mod image;
 mod layer;
@@ -64,10 +65,10 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
     statefulset::check(&mut cx);
     apps::check(&mut cx);
     image::check(&mut cx);
-    let merged = clusters::merge_all(&mut cx);
+    let mut merged = clusters::merge_all(&mut cx);
     bitnami::check(&mut cx, &merged);
     derived::check(&mut cx, &merged);
-    let redis = redis::check(&mut cx);
+    let mut redis = redis::check(&mut cx);
     runtime_names::check(&mut cx, &redis);
     shared_keys::check(&mut cx, &merged, &redis);
     acknowledge::check(&mut cx);
@@ -101,6 +102,15 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
             })
         })
         .collect();
+    if let Err(what) = expand::resolve(&clusters, &names, &mut merged, &mut redis) {
+        // Every pattern and required key was checked above; this only guards those checks.
+        diagnostics.push(Diagnostic::error(
+            Code::MissingKey,
+            None,
+            format!("{what} is missing or does not expand"),
+        ));
+        return Err(diagnostics);
+    }
     let Some(secrets) = secrets else {
         // The `[secrets]` checks report every missing required key; this only guards them.
         diagnostics.push(Diagnostic::error(
