@@ -23,6 +23,8 @@ pub struct Checked {
     pub(crate) spec: Spec,
     pub(crate) platform: Platform,
     pub(crate) secrets: Secrets,
+    /// `[gitops]` resolved; `None` without the table.
+    pub(crate) gitops: Option<super::gitops::Gitops>,
     /// The cluster namespace (`platform.namespace` expanded), by environment.
     pub(crate) namespaces: BTreeMap<String, String>,
     /// Each app's namespace (its `namespace` expanded), by (environment, app key).
@@ -52,6 +54,11 @@ impl Checked {
     /// `[platform]` with its defaults applied.
     pub fn platform(&self) -> &Platform {
         &self.platform
+    }
+
+    /// `[gitops]` resolved for its tool, if the spec has the table.
+    pub fn gitops(&self) -> Option<&super::gitops::Gitops> {
+        self.gitops.as_ref()
     }
 
     /// `[secrets]` resolved for its provider.

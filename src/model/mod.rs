@@ -8,6 +8,7 @@
 //! both import from here, so the stages form a line, not a circle.
 
 mod checked;
+mod gitops;
 mod merged;
 pub mod owned;
 mod pattern;
@@ -17,6 +18,7 @@ pub mod topology;
 mod values;
 
 pub use checked::Checked;
+pub use gitops::{Argocd, Flux, Gitops, GitopsTool};
 pub use merged::{
     Merged, MergedBackup, MergedCompute, MergedLogicalBackup, MergedMonitoring, MergedPooler,
     MergedUpload, RedisBackupEnv, RedisEnv, Sourced, Target,

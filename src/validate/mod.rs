@@ -111,6 +111,21 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
         ));
         return Err(diagnostics);
     }
+    let gitops = match &doc.value.gitops {
+        None => None,
+        Some(table) => {
+            let Some(gitops) = resolve::gitops(table) else {
+                // `gitops::check` reports the missing key; this only guards it.
+                diagnostics.push(Diagnostic::error(
+                    Code::MissingKey,
+                    None,
+                    "[gitops] lacks a key its tool requires",
+                ));
+                return Err(diagnostics);
+            };
+            Some(gitops)
+        }
+    };
     let Some(secrets) = secrets else {
         // The `[secrets]` checks report every missing required key; this only guards them.
         diagnostics.push(Diagnostic::error(
@@ -123,6 +138,7 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
     Ok(Checked {
         platform: resolve::platform(&doc.value.platform),
         secrets,
+        gitops,
         namespaces: resolve::namespaces(&doc.value),
         app_namespaces: resolve::app_namespaces(&doc.value),
         spec: doc.value,
