@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use super::merged::{Merged, RedisEnv};
 use super::secrets::Secrets;
 use super::topology::{self, ClusterEntry};
-use super::values::Platform;
+use super::values::{Platform, PostgresVersion};
 use crate::diagnostic::Diagnostic;
 use crate::spec::{App, Spec};
 
@@ -33,6 +33,9 @@ pub struct Checked {
     /// (environment, cluster key) → Cluster object name.
     pub(crate) names: BTreeMap<(String, String), String>,
     pub(crate) merged: BTreeMap<(String, String), Merged>,
+    /// Each cluster's PostgreSQL version, by cluster key: every cluster whose engine reads
+    /// it (validate checked it; a CloudNativePG cluster with its own `image` may be absent).
+    pub(crate) versions: BTreeMap<String, PostgresVersion>,
     /// Redis rendered in each environment, by environment.
     pub(crate) redis: BTreeMap<String, Vec<RedisEnv>>,
     pub(crate) warnings: Vec<Diagnostic>,
@@ -79,6 +82,12 @@ impl Checked {
     /// Settings of `cluster` in `env`; every (environment, cluster) pair is present.
     pub fn merged(&self, env: &str, cluster: &str) -> &Merged {
         &self.merged[&(env.to_string(), cluster.to_string())]
+    }
+
+    /// The PostgreSQL version of `cluster` (a key), for the engines that read it: the
+    /// statefulset engine always has one (validate refuses a spec without).
+    pub fn postgres_version(&self, cluster: &str) -> &PostgresVersion {
+        &self.versions[cluster]
     }
 
     /// The clusters rendered in `env`: shared ones by key, then dedicated ones by app.

@@ -54,7 +54,9 @@ pub struct MergedCompute {
 /// Every size setting of one cluster in one environment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Merged {
-    pub instances: Sourced<u32>,
+    /// At most `rules::INSTANCES_MAX`: a `u16` converts into every Kubernetes count
+    /// (`i32` replicas, CloudNativePG's `instances`) without a fallible cast.
+    pub instances: Sourced<u16>,
     pub storage: Sourced<Quantity>,
     pub storage_class: Option<Sourced<String>>,
     pub requests: MergedCompute,

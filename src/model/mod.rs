@@ -27,4 +27,4 @@ pub use pattern::{AppVars, Pattern};
 pub use quantity::{Quantity, split as quantity_split};
 pub use secrets::{ExternalSecrets, Infisical, Provider, Secrets, Vault};
 pub use topology::ClusterEntry;
-pub use values::{CronSchedule, Platform};
+pub use values::{CronSchedule, Platform, PostgresVersion};

@@ -246,7 +246,7 @@ fn cluster_plan(scope: &Scope<'_>, roles: Vec<RolePlan>) -> ClusterPlan {
     });
     ClusterPlan {
         meta: scope.meta(scope.cluster.to_string(), None),
-        instances: merged.instances.value,
+        instances: u32::from(merged.instances.value),
         image: image(&scope.entry.spec),
         storage: StoragePlan {
             size: merged.storage.value.to_string(),

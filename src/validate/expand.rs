@@ -105,3 +105,23 @@ fn target(
 fn expand(template: Option<&String>, vars: &Vars<'_>) -> Option<String> {
     naming::expand(template?, vars).ok()
 }
+
+/// Every cluster's version that parses; `Err` names a statefulset cluster without one
+/// (the engine reads its major version, `statefulset::statefulset` checked it).
+pub(super) fn versions(
+    clusters: &[ClusterEntry],
+) -> Result<BTreeMap<String, crate::model::PostgresVersion>, String> {
+    let mut out = BTreeMap::new();
+    for entry in clusters {
+        match crate::model::PostgresVersion::parse(&entry.spec.version) {
+            Some(version) => {
+                out.insert(entry.key.clone(), version);
+            }
+            None if entry.spec.engine == Engine::Statefulset => {
+                return Err(format!("the version of {}", entry.describe()));
+            }
+            None => {}
+        }
+    }
+    Ok(out)
+}

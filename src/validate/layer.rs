@@ -68,7 +68,10 @@ pub(super) fn merge(layers: &[LayerRef<'_>], defaults: &Layer, production: bool)
                 .instances
                 .map(|value| l.sourced(value, &["instances"]))
         })
-        .unwrap_or_else(|| Sourced::builtin(defaults.instances.unwrap_or(1)));
+        .unwrap_or_else(|| Sourced::builtin(defaults.instances.unwrap_or(1)))
+        // Above `rules::INSTANCES_MAX` is reported where a layer writes it, and a spec with
+        // errors yields no `Checked`: the saturated count never reaches `plan`.
+        .map(|n| u16::try_from(n).unwrap_or(u16::MAX));
     let storage = pick(&|l| l.storage.clone(), &["storage"])
         .unwrap_or_else(|| Sourced::builtin(defaults.storage.clone().unwrap_or_default()))
         .map(quantity);

@@ -102,15 +102,20 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
             })
         })
         .collect();
-    if let Err(what) = expand::resolve(&clusters, &names, &mut merged, &mut redis) {
-        // Every pattern and required key was checked above; this only guards those checks.
-        diagnostics.push(Diagnostic::error(
-            Code::MissingKey,
-            None,
-            format!("{what} is missing or does not expand"),
-        ));
-        return Err(diagnostics);
-    }
+    let resolved = expand::resolve(&clusters, &names, &mut merged, &mut redis)
+        .and_then(|()| expand::versions(&clusters));
+    let versions = match resolved {
+        Ok(versions) => versions,
+        Err(what) => {
+            // Every pattern and required value was checked above; this only guards those checks.
+            diagnostics.push(Diagnostic::error(
+                Code::MissingKey,
+                None,
+                format!("{what} is missing or does not resolve"),
+            ));
+            return Err(diagnostics);
+        }
+    };
     let gitops = match &doc.value.gitops {
         None => None,
         Some(table) => {
@@ -145,6 +150,7 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
         clusters,
         names,
         merged,
+        versions,
         redis,
         warnings: diagnostics,
         safety,
