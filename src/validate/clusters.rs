@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::context::Context;
 use super::layer::{
-    LayerRef, Names, check_sizes, merge, quantity, requests_within_limits, storage_class,
+    LayerRef, Names, check_quantity, check_sizes, merge, requests_within_limits, storage_class,
 };
 use super::rules;
 use super::topology::{self, ClusterEntry};
@@ -560,7 +560,7 @@ fn logical_backup_values(
         "retention_days must be at least 1",
     );
     if let Some(storage) = &logical.storage {
-        quantity(cx, layer, &["logical_backup", "storage"], storage);
+        check_quantity(cx, layer, &["logical_backup", "storage"], storage);
     }
     if let Some(class) = &logical.storage_class {
         storage_class(cx, layer, &["logical_backup", "storage_class"], class);

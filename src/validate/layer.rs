@@ -19,7 +19,7 @@ use crate::defaults;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{
     CronSchedule, Merged, MergedBackup, MergedCompute, MergedLogicalBackup, MergedMonitoring,
-    MergedPooler, Sourced,
+    MergedPooler, Quantity, Sourced,
 };
 use crate::source::{FileId, Span};
 use crate::spec::{Compute, Layer, Monitoring, PoolMode, RedisLayer, Resources, SpanIndex};
@@ -121,10 +121,12 @@ impl Sizes for RedisLayer {
 pub(super) fn compute<L: Sizes>(layers: &[LayerRef<'_, L>], side: &'static str) -> MergedCompute {
     let get = |l: &L| side_of(l.resources()?, side).cloned();
     MergedCompute {
-        cpu: pick(layers, &["resources", side, "cpu"], |l| get(l)?.cpu.clone()),
+        cpu: pick(layers, &["resources", side, "cpu"], |l| get(l)?.cpu.clone())
+            .map(|s| s.map(quantity)),
         memory: pick(layers, &["resources", side, "memory"], |l| {
             get(l)?.memory.clone()
-        }),
+        })
+        .map(|s| s.map(quantity)),
     }
 }
 
@@ -141,7 +143,7 @@ fn side_of<'r>(resources: &'r Resources, side: &str) -> Option<&'r Compute> {
 pub(super) fn check_sizes<L: Sizes>(cx: &mut Context<'_>, layer: &LayerRef<'_, L>) {
     let values = layer.layer;
     if let Some(storage) = values.storage() {
-        quantity(cx, layer, &["storage"], storage);
+        check_quantity(cx, layer, &["storage"], storage);
     }
     if let Some(class) = values.storage_class() {
         storage_class(cx, layer, &["storage_class"], class);
@@ -149,10 +151,10 @@ pub(super) fn check_sizes<L: Sizes>(cx: &mut Context<'_>, layer: &LayerRef<'_, L
     for side in ["requests", "limits"] {
         let compute = values.resources().and_then(|r| side_of(r, side));
         if let Some(cpu) = compute.and_then(|c| c.cpu.as_ref()) {
-            quantity(cx, layer, &["resources", side, "cpu"], cpu);
+            check_quantity(cx, layer, &["resources", side, "cpu"], cpu);
         }
         if let Some(memory) = compute.and_then(|c| c.memory.as_ref()) {
-            quantity(cx, layer, &["resources", side, "memory"], memory);
+            check_quantity(cx, layer, &["resources", side, "memory"], memory);
         }
     }
 }
@@ -173,7 +175,7 @@ pub(super) fn storage_class<L>(
 }
 
 /// A Kubernetes quantity at `field` of `layer`, within the bounds of what it measures.
-pub(super) fn quantity<L>(
+pub(super) fn check_quantity<L>(
     cx: &mut Context<'_>,
     layer: &LayerRef<'_, L>,
     field: &[&str],
@@ -221,13 +223,7 @@ pub(super) fn requests_within_limits(
         let (Some(request), Some(limit)) = (request, limit) else {
             continue;
         };
-        let (Ok(r), Ok(l)) = (
-            rules::quantity(&request.value),
-            rules::quantity(&limit.value),
-        ) else {
-            continue;
-        };
-        if r <= l {
+        if !request.value.exceeds(&limit.value) {
             continue;
         }
         let pair = (request.span.clone(), limit.span.clone());
@@ -292,7 +288,8 @@ pub(super) fn merge(layers: &[LayerRef<'_>], defaults: &Layer, production: bool)
     let instances = pick(layers, &["instances"], |l| l.instances)
         .unwrap_or_else(|| Sourced::builtin(defaults.instances.unwrap_or(1)));
     let storage = pick(layers, &["storage"], |l| l.storage.clone())
-        .unwrap_or_else(|| Sourced::builtin(defaults.storage.clone().unwrap_or_default()));
+        .unwrap_or_else(|| Sourced::builtin(defaults.storage.clone().unwrap_or_default()))
+        .map(quantity);
     let mut parameters = BTreeMap::new();
     for layer in layers.iter().rev() {
         for (name, value) in &layer.layer.parameters {
@@ -347,8 +344,10 @@ fn logical_backup(layers: &[LayerRef<'_>]) -> Option<MergedLogicalBackup> {
             .iter()
             .find_map(|t| t.retention_days)
             .unwrap_or(defaults::LOGICAL_BACKUP_RETENTION_DAYS),
-        storage: text(|t| t.storage.as_ref())
-            .unwrap_or_else(|| defaults::LOGICAL_BACKUP_STORAGE.to_string()),
+        storage: quantity(
+            text(|t| t.storage.as_ref())
+                .unwrap_or_else(|| defaults::LOGICAL_BACKUP_STORAGE.to_string()),
+        ),
         storage_class: text(|t| t.storage_class.as_ref()),
         credentials_key: text(|t| t.credentials_key.as_ref()),
         upload: super::upload::merge(
@@ -463,4 +462,11 @@ fn cron(text: String) -> CronSchedule {
         Ok(with_seconds) => CronSchedule::new(text, with_seconds),
         Err(_) => CronSchedule::new(text.clone(), text),
     }
+}
+
+/// `text` parsed. An invalid quantity is reported where a layer writes it
+/// (`clusters::check`), and a spec with errors yields no `Checked`, so the unparsed text
+/// kept in its place never reaches `plan`.
+fn quantity(text: String) -> Quantity {
+    Quantity::parse(&text).unwrap_or_else(|| Quantity::unparsed(text))
 }

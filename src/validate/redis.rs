@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 
 use super::context::Context;
 use super::layer::{
-    LayerRef, Names, check_sizes, compute, pick, quantity, requests_within_limits, storage_class,
+    LayerRef, Names, check_quantity, check_sizes, compute, pick, requests_within_limits,
+    storage_class,
 };
 use super::platform::placeholders;
 use super::rules;
@@ -311,7 +312,7 @@ fn layer(cx: &mut Context<'_>, layer: &LayerRef<'_, RedisLayer>, engine: RedisEn
             );
         }
         if let Some(storage) = &backup.storage {
-            quantity(cx, layer, &["backup", "storage"], storage);
+            check_quantity(cx, layer, &["backup", "storage"], storage);
         }
         if let Some(class) = &backup.storage_class {
             storage_class(cx, layer, &["backup", "storage_class"], class);
@@ -483,8 +484,8 @@ fn merge(
         over_limit,
     );
     let plain = |c: MergedCompute| Compute {
-        cpu: c.cpu.map(|s| s.value),
-        memory: c.memory.map(|s| s.value),
+        cpu: c.cpu.map(|s| s.value.to_string()),
+        memory: c.memory.map(|s| s.value.to_string()),
     };
     let sentinel = redis.engine == RedisEngine::BitnamiSentinel;
     let backup = {
