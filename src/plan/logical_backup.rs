@@ -86,7 +86,7 @@ pub(super) fn objects(
     let secret_name = role_secret(t.cluster);
     let secret = super::credentials::role_password_secret(
         &secret_name,
-        &remote,
+        remote,
         defaults::LOGICAL_BACKUP_ROLE,
     );
     out.push(super::credentials::provided_secret(

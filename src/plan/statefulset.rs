@@ -177,7 +177,7 @@ fn admin_secret(scope: &Scope<'_>, objects: &mut Vec<Object>) {
     let remote = &scope.merged.admin_credentials_key;
     let name = scope.admin_secret();
     let keys = [ADMIN_PASSWORD_KEY];
-    let secret = credentials::opaque_secret(&name, &remote, &keys);
+    let secret = credentials::opaque_secret(&name, remote, &keys);
     let data = credentials::provided_secret(
         scope.checked,
         scope.env,
