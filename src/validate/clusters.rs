@@ -832,13 +832,7 @@ fn requests_within_limits(cx: &mut Context<'_>, requests: &MergedCompute, limits
         let (Some(request), Some(limit)) = (request, limit) else {
             continue;
         };
-        let (Ok(r), Ok(l)) = (
-            rules::quantity(&request.value),
-            rules::quantity(&limit.value),
-        ) else {
-            continue;
-        };
-        if r > l {
+        if request.value.exceeds(&limit.value) {
             // Point at the value the user wrote in the spec; the other one is the note.
             let in_spec =
                 |s: &Option<crate::source::Span>| s.as_ref().is_some_and(|s| s.file == cx.doc.file);

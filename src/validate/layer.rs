@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use crate::defaults;
 use crate::model::{
     CronSchedule, Merged, MergedBackup, MergedCompute, MergedLogicalBackup, MergedMonitoring,
-    MergedPooler, Sourced,
+    MergedPooler, Quantity, Sourced,
 };
 use crate::source::{FileId, Span};
 use crate::spec::{Compute, Layer, Monitoring, PoolMode, SpanIndex};
@@ -70,16 +70,19 @@ pub(super) fn merge(layers: &[LayerRef<'_>], defaults: &Layer, production: bool)
         })
         .unwrap_or_else(|| Sourced::builtin(defaults.instances.unwrap_or(1)));
     let storage = pick(&|l| l.storage.clone(), &["storage"])
-        .unwrap_or_else(|| Sourced::builtin(defaults.storage.clone().unwrap_or_default()));
+        .unwrap_or_else(|| Sourced::builtin(defaults.storage.clone().unwrap_or_default()))
+        .map(quantity);
     let compute = |side: &'static str, get: fn(&Layer) -> Option<&Compute>| MergedCompute {
         cpu: pick(
             &|l| get(l).and_then(|c| c.cpu.clone()),
             &["resources", side, "cpu"],
-        ),
+        )
+        .map(|s| s.map(quantity)),
         memory: pick(
             &|l| get(l).and_then(|c| c.memory.clone()),
             &["resources", side, "memory"],
-        ),
+        )
+        .map(|s| s.map(quantity)),
     };
     let mut parameters = BTreeMap::new();
     for layer in layers.iter().rev() {
@@ -147,8 +150,10 @@ fn logical_backup(layers: &[LayerRef<'_>]) -> Option<MergedLogicalBackup> {
             .iter()
             .find_map(|t| t.retention_days)
             .unwrap_or(defaults::LOGICAL_BACKUP_RETENTION_DAYS),
-        storage: text(|t| t.storage.as_ref())
-            .unwrap_or_else(|| defaults::LOGICAL_BACKUP_STORAGE.to_string()),
+        storage: quantity(
+            text(|t| t.storage.as_ref())
+                .unwrap_or_else(|| defaults::LOGICAL_BACKUP_STORAGE.to_string()),
+        ),
         storage_class: text(|t| t.storage_class.as_ref()),
         credentials_key: text(|t| t.credentials_key.as_ref()),
         upload: super::upload::merge(
@@ -264,4 +269,11 @@ fn cron(text: String) -> CronSchedule {
         Ok(with_seconds) => CronSchedule::new(text, with_seconds),
         Err(_) => CronSchedule::new(text.clone(), text),
     }
+}
+
+/// `text` parsed. An invalid quantity is reported where a layer writes it
+/// (`clusters::check`), and a spec with errors yields no `Checked`, so the unparsed text
+/// kept in its place never reaches `plan`.
+fn quantity(text: String) -> Quantity {
+    Quantity::parse(&text).unwrap_or_else(|| Quantity::unparsed(text))
 }
