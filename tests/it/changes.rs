@@ -2,8 +2,8 @@
 //! `before.toml` (what is committed) to `after.toml` must equal `expected.txt` (text, with
 //! the exit code) and `expected.json`. `DBGEN_BLESS=1 cargo test --test changes` rewrites
 //! them. And `render` must refuse, writing nothing, every case with an unacknowledged
-//! `data-loss`/`rejected` change in a protected environment, then pass once the spec
-//! acknowledges each of them.
+//! `data-loss`/`rejected`/`login-kept` change in a protected environment, then pass once
+//! the spec acknowledges each of them.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -179,6 +179,83 @@ fn render_refuses_unacknowledged_dangerous_changes_and_passes_once_acknowledged(
         gated >= 8,
         "only {gated} cases exercise the protected-environment gate"
     );
+}
+
+/// Writes the tree of `case`'s `before.toml` into a fresh `out` directory and renders
+/// `spec` over it: the exit code, stderr, and whether the tree is untouched.
+fn render_over(case: &str, spec: &str, args: &[&str]) -> (Option<i32>, String, bool) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/changes");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    compile(&root.join(case), "before.toml")
+        .tree()
+        .unwrap()
+        .write(&out)
+        .unwrap();
+    let before = snapshot(&out);
+    let spec = root.join(spec);
+    let mut all = vec![
+        "render",
+        "-f",
+        spec.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    let output = dbgen(&all);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code(), stderr, snapshot(&out) == before)
+}
+
+#[test]
+fn a_login_left_behind_is_refused_in_protected_environments_until_acknowledged() {
+    for (case, object) in [
+        (
+            "remove-app-shared-cluster",
+            "DatabaseRole/db-prod/main-catalog",
+        ),
+        ("remove-app-statefulset", "ConfigMap/db-prod/main-provision"),
+    ] {
+        for args in [&["--check"][..], &[][..]] {
+            let (code, stderr, untouched) = render_over(case, &format!("{case}/after.toml"), args);
+            assert_eq!(code, Some(4), "{case} {args:?}: {stderr}");
+            assert!(
+                stderr.contains(&format!("login-kept remove `{object}`"))
+                    || stderr.contains(&format!("login-kept change `{object}`")),
+                "{case}: {stderr}"
+            );
+            assert!(stderr.contains("nothing was written"), "{case}: {stderr}");
+            assert!(untouched, "{case} {args:?}: render wrote files");
+        }
+        // The same edit with its `[[acknowledge]] class = "login-kept"` entry renders.
+        let acknowledged = format!("{case}-acknowledged/after.toml");
+        let (code, stderr, untouched) = render_over(case, &acknowledged, &[]);
+        assert_eq!(code, Some(0), "{case}: {stderr}");
+        assert!(!untouched, "{case}: the acknowledged render wrote nothing");
+    }
+    // Retired first, then removed: the role has no LOGIN any more, nothing to acknowledge.
+    for case in ["remove-retired-app-cnpg", "remove-retired-app-statefulset"] {
+        let (code, stderr, untouched) = render_over(case, &format!("{case}/after.toml"), &[]);
+        assert_eq!(code, Some(0), "{case}: {stderr}");
+        assert!(!untouched, "{case}: render wrote nothing");
+    }
+    // Not protected: `plan` reports it (golden), `render` is not stopped.
+    let case = "unprotected-dev-removal";
+    let (code, stderr, _) = render_over(case, &format!("{case}/after.toml"), &[]);
+    assert_eq!(code, Some(0), "{case}: {stderr}");
+    let plan = plan_of(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("golden/changes")
+            .join(case),
+    );
+    assert!(
+        plan.environments
+            .iter()
+            .flat_map(|e| &e.changes)
+            .any(|c| c.verdict.class == change::Class::LoginKept)
+    );
+    assert_eq!(plan.exit_code(), 1);
 }
 
 #[test]
