@@ -3,7 +3,8 @@
 //! the exit code) and `expected.json`. `DBGEN_BLESS=1 cargo test --test changes` rewrites
 //! them. And `render` must refuse, writing nothing, every case with an unacknowledged
 //! `data-loss`/`rejected`/`login-kept` change in a protected environment, then pass once
-//! the spec acknowledges each of them.
+//! the spec acknowledges each of them. What `login-kept` claims is checked on a real
+//! PostgreSQL server with the provisioning scripts the change cases render.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -256,6 +257,80 @@ fn a_login_left_behind_is_refused_in_protected_environments_until_acknowledged()
             .any(|c| c.verdict.class == change::Class::LoginKept)
     );
     assert_eq!(plan.exit_code(), 1);
+}
+
+/// The provisioning script `case`'s `file` renders for cluster `main` in prod, reading its
+/// password files under `secrets` instead of the Job's mount.
+fn provisioning_script(case: &str, file: &str, secrets: &Path) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/changes");
+    let compiled = compile(&root.join(case), file);
+    let script = compiled
+        .environments
+        .iter()
+        .flat_map(|(_, manifests)| manifests)
+        .find(|m| m.path == "prod/db-prod/configmap-main-provision.yaml")
+        .and_then(|m| m.document["data"]["provision.sql"].as_str())
+        .unwrap_or_else(|| panic!("{case}/{file}: no provisioning script"))
+        .to_owned();
+    script.replace("'/secrets/", &format!("'{}/", secrets.display()))
+}
+
+/// What `login-kept` claims, on a real server, with the scripts the change cases render:
+/// an app removed without retiring keeps a working login; retired first, it has none.
+#[test]
+fn on_a_real_server_a_removed_app_keeps_its_login_unless_retired_first() {
+    let Some(pg) = crate::support::Postgres::start("") else {
+        return;
+    };
+    let secrets = pg.dir.path().join("secrets");
+    for (role, password) in [("orders", "orders-pw"), ("catalog", "catalog-pw")] {
+        let dir = secrets.join(format!("main-{role}-role"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("password"), password).unwrap();
+    }
+    let run = |case: &str, file: &str| {
+        let script = pg.dir.path().join("provision.sql");
+        std::fs::write(&script, provisioning_script(case, file, &secrets)).unwrap();
+        let output = pg
+            .admin_psql("postgres")
+            .arg("-f")
+            .arg(&script)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{case}/{file}: {output:?}");
+    };
+    let catalog_logs_in = || {
+        pg.client("psql", "catalog", "catalog-pw", "catalog")
+            .args(["-X", "-w", "-c", "SELECT 1"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    run("remove-app-statefulset", "before.toml");
+    assert!(catalog_logs_in());
+    // Removed without retiring (`login-kept` in the plan): the login still works.
+    run("remove-app-statefulset", "after.toml");
+    assert!(catalog_logs_in(), "the plan says the login is kept");
+    // Retired (`in-place`), then removed (`in-place`): no login, the database stays.
+    run("remove-retired-app-statefulset", "before.toml");
+    assert!(!catalog_logs_in(), "retiring disables the login");
+    run("remove-retired-app-statefulset", "after.toml");
+    assert!(
+        !catalog_logs_in(),
+        "removing a retired app keeps its login disabled"
+    );
+    let state = pg.query(
+        "postgres",
+        &[],
+        "SELECT rolcanlogin, rolpassword IS NULL, (SELECT count(*) FROM pg_database WHERE datname = 'catalog') \
+         FROM pg_authid WHERE rolname = 'catalog';",
+    );
+    assert_eq!(
+        state.trim(),
+        "f|t|1",
+        "NOLOGIN, no password, the database stays"
+    );
 }
 
 #[test]
