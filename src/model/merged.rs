@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use super::quantity::Quantity;
 use super::values::CronSchedule;
 use crate::source::Span;
 use crate::spec::{Compute, MaxmemoryPolicy, PoolMode, RedisEngine};
@@ -46,15 +47,15 @@ impl<T> Sourced<T> {
 /// CPU and memory after merging, leaf by leaf.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MergedCompute {
-    pub cpu: Option<Sourced<String>>,
-    pub memory: Option<Sourced<String>>,
+    pub cpu: Option<Sourced<Quantity>>,
+    pub memory: Option<Sourced<Quantity>>,
 }
 
 /// Every size setting of one cluster in one environment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Merged {
     pub instances: Sourced<u32>,
-    pub storage: Sourced<String>,
+    pub storage: Sourced<Quantity>,
     pub storage_class: Option<Sourced<String>>,
     pub requests: MergedCompute,
     pub limits: MergedCompute,
@@ -80,7 +81,7 @@ pub struct MergedLogicalBackup {
     /// 5 fields, as Kubernetes CronJobs take it.
     pub schedule: String,
     pub retention_days: u32,
-    pub storage: String,
+    pub storage: Quantity,
     pub storage_class: Option<String>,
     pub credentials_key: Option<String>,
     /// `None` when dumps stay on the volume only.

@@ -11,6 +11,7 @@ mod checked;
 mod merged;
 pub mod owned;
 mod pattern;
+mod quantity;
 mod secrets;
 pub mod topology;
 mod values;
@@ -21,6 +22,7 @@ pub use merged::{
     MergedUpload, RedisBackupEnv, RedisEnv, Sourced,
 };
 pub use pattern::{AppVars, Pattern};
+pub use quantity::{Quantity, split as quantity_split};
 pub use secrets::{ExternalSecrets, Infisical, Provider, Secrets, Vault};
 pub use topology::ClusterEntry;
 pub use values::{CronSchedule, Platform};

@@ -433,7 +433,7 @@ fn values(scope: &Scope<'_>) -> Value {
         pgpool["customUsersSecret"] = Value::String(pgpool_users_secret(cluster));
         pgpool["podAnnotations"] = json!({ USERS_ANNOTATION: users.join(";") });
     }
-    let mut persistence = json!({ "size": merged.storage.value });
+    let mut persistence = json!({ "size": merged.storage.value.as_str() });
     if let Some(class) = &merged.storage_class {
         persistence["storageClass"] = Value::String(class.value.clone());
     }
@@ -463,7 +463,7 @@ fn resources(merged: &Merged) -> Map<String, Value> {
         let mut values = Map::new();
         for (name, value) in [("cpu", &compute.cpu), ("memory", &compute.memory)] {
             if let Some(value) = value {
-                values.insert(name.to_string(), Value::String(value.value.clone()));
+                values.insert(name.to_string(), Value::String(value.value.to_string()));
             }
         }
         if !values.is_empty() {

@@ -249,7 +249,7 @@ fn cluster_plan(scope: &Scope<'_>, roles: Vec<RolePlan>) -> ClusterPlan {
         instances: merged.instances.value,
         image: image(&scope.entry.spec),
         storage: StoragePlan {
-            size: merged.storage.value.clone(),
+            size: merged.storage.value.to_string(),
             storage_class: merged.storage_class.as_ref().map(|s| s.value.clone()),
         },
         resources: resources(&merged.requests, &merged.limits),
@@ -453,7 +453,7 @@ fn resources(
     for (side, compute) in [("requests", requests), ("limits", limits)] {
         let values: BTreeMap<String, String> = [("cpu", &compute.cpu), ("memory", &compute.memory)]
             .into_iter()
-            .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_string(), v.value.clone())))
+            .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_string(), v.value.to_string())))
             .collect();
         if !values.is_empty() {
             out.insert(side.to_string(), values);

@@ -140,7 +140,7 @@ fn job(
         memory_limit: "512Mi",
         schedule: settings.schedule.clone(),
         active_deadline_seconds: 6 * 3600,
-        storage: settings.storage.clone(),
+        storage: settings.storage.to_string(),
         storage_class: settings
             .storage_class
             .clone()

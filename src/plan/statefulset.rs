@@ -493,7 +493,7 @@ fn resources(requests: &MergedCompute, limits: &MergedCompute) -> ResourceRequir
             .into_iter()
             .filter_map(|(k, v)| {
                 v.as_ref()
-                    .map(|v| (k.to_string(), Quantity(v.value.clone())))
+                    .map(|v| (k.to_string(), Quantity(v.value.to_string())))
             })
             .collect();
         (!values.is_empty()).then_some(values)
@@ -692,7 +692,7 @@ fn stateful_set(scope: &Scope<'_>, config_hash: &str) -> StatefulSetSpec {
             resources: Some(VolumeResourceRequirements {
                 requests: Some(BTreeMap::from([(
                     "storage".to_string(),
-                    Quantity(scope.merged.storage.value.clone()),
+                    Quantity(scope.merged.storage.value.to_string()),
                 )])),
                 ..VolumeResourceRequirements::default()
             }),
