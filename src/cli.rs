@@ -5,7 +5,8 @@
 //! 0 success, up to date, no change; 1 drift found by `render --check`/`--diff`, or `plan`
 //! found changes that are all `in-place`/`restart`/`downtime`; 2 usage, I/O, ownership
 //! refusal, lock or internal error; 3 invalid spec (diagnostics) or output that failed
-//! verification; 4 an unacknowledged `data-loss`/`rejected` change in a protected environment.
+//! verification; 4 an unacknowledged `data-loss`/`rejected`/`login-kept` change in a protected
+//! environment.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod discover;
@@ -39,7 +40,7 @@ pub mod exit {
     pub const FAILURE: u8 = 2;
     /// Invalid spec, or generated output that failed verification.
     pub const INVALID: u8 = 3;
-    /// An unacknowledged `data-loss`/`rejected` change in a protected environment.
+    /// An unacknowledged `data-loss`/`rejected`/`login-kept` change in a protected environment.
     pub const DATA_LOSS: u8 = 4;
 }
 
@@ -49,7 +50,7 @@ Exit codes:
   1  drift found by `render --check`/`--diff`; `plan` found changes, all in-place/restart/downtime
   2  usage error, I/O error, ownership refusal, lock held, internal error
   3  invalid spec (diagnostics), or the generated output failed verification
-  4  an unacknowledged data-loss/rejected change in a protected environment";
+  4  an unacknowledged data-loss/rejected/login-kept change in a protected environment";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -1028,8 +1029,8 @@ fn explain(session: &mut Session<'_>, spec: &SpecArg, app: &str, env: Option<&st
 }
 
 /// `dbgen plan`: exit 0 no change, 1 changes needing no acknowledgement, 2 I/O,
-/// 3 invalid spec or output, 4 an unacknowledged `data-loss`/`rejected` change in a
-/// protected environment.
+/// 3 invalid spec or output, 4 an unacknowledged `data-loss`/`rejected`/`login-kept` change
+/// in a protected environment.
 fn plan(session: &mut Session<'_>, args: &PlanArgs) -> u8 {
     let (input, mut prepared) = match session.prepare(&args.spec) {
         Ok(ok) => ok,
@@ -1087,7 +1088,7 @@ fn plan(session: &mut Session<'_>, args: &PlanArgs) -> u8 {
 }
 
 /// `render` in a protected environment: refuses (exit 4, nothing written) while a
-/// `data-loss` or `rejected` change lacks its `[[acknowledge]]` entry.
+/// `data-loss`, `rejected` or `login-kept` change lacks its `[[acknowledge]]` entry.
 fn gate(
     session: &mut Session<'_>,
     input: &discover::SpecInput,

@@ -14,6 +14,7 @@ mod class;
 mod diff;
 pub mod guard;
 mod guc;
+mod login;
 mod report;
 mod table;
 mod transition;
@@ -121,7 +122,8 @@ impl ChangePlan {
     }
 
     /// `plan`'s exit code: 0 no change, 1 changes that need no acknowledgement,
-    /// 4 an unacknowledged `data-loss`/`rejected` change in a protected environment.
+    /// 4 an unacknowledged `data-loss`/`rejected`/`login-kept` change in a protected
+    /// environment.
     pub fn exit_code(&self) -> u8 {
         if self.blocking().next().is_some() {
             4
@@ -282,12 +284,27 @@ fn plan_objects(
         let protected = safety.protected.contains(env)
             || (!rendered.contains(&env.as_str())
                 && crate::defaults::PRODUCTION_ENVIRONMENTS.contains(&env.as_str()));
+        let empty = BTreeMap::new();
+        let kept = login::kept(
+            old.get(env).unwrap_or(&empty),
+            new.get(env).unwrap_or(&empty),
+        );
         let mut changes: Vec<Change> = diffs
             .get(env)
             .map(Vec::as_slice)
             .unwrap_or_default()
             .iter()
-            .map(|(id, d)| classify(id, d))
+            .map(|(id, d)| {
+                let mut change = classify(id, d);
+                // A login left behind outranks what the object's own fields say, unless
+                // they say something worse (which needs an acknowledgement anyway).
+                if let Some(roles) = kept.get(id)
+                    && change.verdict.class < Class::LoginKept
+                {
+                    change.verdict = table::login_kept(&id.kind, roles);
+                }
+                change
+            })
             .collect();
         for change in &mut changes {
             let reference = change.object.reference();
