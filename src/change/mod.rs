@@ -277,6 +277,18 @@ fn plan_objects(
             .filter(|k| !rendered.contains(&k.as_str()))
             .cloned(),
     );
+    let empty = BTreeMap::new();
+    let mut kept_in: BTreeMap<&String, _> = order
+        .iter()
+        .map(|env| {
+            let kept = login::kept(
+                old.get(env).unwrap_or(&empty),
+                new.get(env).unwrap_or(&empty),
+            );
+            (env, kept)
+        })
+        .collect();
+    // The objects move into the differences; nothing reads them after this.
     let diffs = diff::diff(old, new);
     let mut used = vec![false; safety.acknowledgements.len()];
     let mut environments = Vec::new();
@@ -284,11 +296,7 @@ fn plan_objects(
         let protected = safety.protected.contains(env)
             || (!rendered.contains(&env.as_str())
                 && crate::defaults::PRODUCTION_ENVIRONMENTS.contains(&env.as_str()));
-        let empty = BTreeMap::new();
-        let kept = login::kept(
-            old.get(env).unwrap_or(&empty),
-            new.get(env).unwrap_or(&empty),
-        );
+        let kept = kept_in.remove(env).unwrap_or_default();
         let mut changes: Vec<Change> = diffs
             .get(env)
             .map(Vec::as_slice)
