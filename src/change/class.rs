@@ -1,4 +1,4 @@
-//! The five consequence classes and the verdict on one object.
+//! The consequence classes and the verdict on one object.
 //!
 //! Input: nothing (vocabulary). Output: `Class`, ordered from harmless to
 //! dangerous, and `Verdict` (class, reason naming the field, what to do instead).
@@ -16,6 +16,9 @@ pub enum Class {
     Restart,
     /// The service is unavailable for a while.
     Downtime,
+    /// A login stays valid for a role the spec no longer declares: its app was removed
+    /// without being retired first. Nothing breaks, which is why it needs a reviewer.
+    LoginKept,
     /// The API server, a webhook or the operator refuses it.
     Rejected,
     /// Stored data is deleted or replaced, or an app is pointed at an empty database.
@@ -23,9 +26,10 @@ pub enum Class {
 }
 
 impl Class {
-    pub const ALL: [Class; 5] = [
+    pub const ALL: [Class; 6] = [
         Class::DataLoss,
         Class::Rejected,
+        Class::LoginKept,
         Class::Downtime,
         Class::Restart,
         Class::InPlace,
@@ -36,6 +40,7 @@ impl Class {
             Class::InPlace => "in-place",
             Class::Restart => "restart",
             Class::Downtime => "downtime",
+            Class::LoginKept => "login-kept",
             Class::Rejected => "rejected",
             Class::DataLoss => "data-loss",
         }
@@ -43,7 +48,7 @@ impl Class {
 
     /// Whether a protected environment needs an acknowledgement for it.
     pub fn needs_acknowledgement(self) -> bool {
-        matches!(self, Class::Rejected | Class::DataLoss)
+        matches!(self, Class::LoginKept | Class::Rejected | Class::DataLoss)
     }
 }
 
@@ -52,7 +57,7 @@ impl Class {
 pub struct Verdict {
     pub class: Class,
     pub reason: String,
-    /// For `rejected` and `data-loss`: the documented procedure or safer setting.
+    /// For classes that need an acknowledgement: the documented procedure or safer setting.
     pub remedy: Option<String>,
 }
 

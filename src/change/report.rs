@@ -45,6 +45,7 @@ fn paint(color: bool, class: Class, text: &str) -> String {
     let code = match class {
         Class::DataLoss => "1;31",
         Class::Rejected => "31",
+        Class::LoginKept => "35",
         Class::Downtime => "33",
         Class::Restart => "36",
         Class::InPlace => "32",
@@ -54,7 +55,7 @@ fn paint(color: bool, class: Class, text: &str) -> String {
 
 pub(super) fn text(plan: &ChangePlan, color: bool) -> String {
     let mut out = String::new();
-    let mut counts = [0usize; 5];
+    let mut counts = [0usize; Class::ALL.len()];
     for env in &plan.environments {
         let protected = if env.protected { " (protected)" } else { "" };
         if env.changes.is_empty() {

@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::class::{Class, Verdict};
 use super::diff::HELM_VALUES;
 use super::guc::{self, Context};
+use super::login::Script;
 
 /// How a row decides.
 #[derive(Debug, Clone, Copy)]
@@ -515,6 +516,32 @@ const REMEDY_REMOVE: &str = "keep it in the spec until the data is moved or a fi
 const REMEDY_FLUX: &str = "first set `prune: false` on the Flux Kustomizations to be removed (or `flux suspend` them) and let Flux apply that, then remove them; the objects stay and the new units adopt them";
 const REMEDY_BACKUP: &str = "keep `backup` in protected environments; to move backups elsewhere, add the new destination first, then acknowledge";
 
+const REMEDY_LOGIN: &str = "set `retired = true` on the app, render and deploy, then remove it: the role stays without LOGIN and its data stays; if the login is already disabled or the role dropped by hand, acknowledge this change";
+
+/// Verdict for the committed object of `kind` that let `roles` log in, when the fresh
+/// render declares them nowhere on a server that stays (`login::kept`).
+pub(super) fn login_kept(kind: &str, roles: &[String]) -> Verdict {
+    let roles = roles.join(", ");
+    let reason = match kind {
+        // CloudNativePG docs, Database/DatabaseRole reclaim policy: `retain` leaves the
+        // role in PostgreSQL as it is when the object is deleted.
+        "DatabaseRole" => format!(
+            "{roles} keeps LOGIN and a valid password in PostgreSQL (databaseRoleReclaimPolicy retain), though the spec no longer declares it"
+        ),
+        // CloudNativePG docs, Declarative role management: a role removed from
+        // `managed.roles` is left untouched; only `ensure: absent` drops it.
+        "Cluster" => format!(
+            "spec.managed.roles: {roles} leaves managed.roles and keeps LOGIN and a valid password in PostgreSQL (CNPG leaves roles it no longer manages)"
+        ),
+        // `scripts::provision_sql_retiring`: the script only creates, updates and
+        // retires the roles it names; nothing drops the others.
+        _ => format!(
+            "data.provision.sql: the provisioning Job no longer names {roles}, which keeps LOGIN and a valid password in PostgreSQL"
+        ),
+    };
+    Verdict::new(Class::LoginKept, reason).remedy(REMEDY_LOGIN)
+}
+
 /// Verdict for an object that is new.
 pub(super) fn added(kind: &str) -> Verdict {
     Verdict::new(Class::InPlace, format!("new {kind} is created"))
@@ -703,33 +730,29 @@ struct Cx<'a> {
 
 /// The provisioning script (`statefulset`, `bitnami`): which roles it newly retires.
 fn provision_script(old: &Value, new: &Value) -> Verdict {
-    let retired = |data: &Value| -> Vec<String> {
-        let text = data["provision.sql"].as_str().unwrap_or_default();
-        let mut lines = text.lines();
-        let mut roles = Vec::new();
-        while let Some(line) = lines.next() {
-            // The role is set on the line after the comment (`scripts::provision_sql_retiring`).
-            if line.starts_with("-- Retired role ")
-                && let Some(role) = lines
-                    .next()
-                    .and_then(|l| l.strip_prefix("\\set dbgen_role "))
-            {
-                roles.push(role.trim_matches('\'').replace("''", "'"));
-            }
-        }
-        roles
-    };
-    let before = retired(old);
-    let newly: Vec<String> = retired(new)
-        .into_iter()
-        .filter(|r| !before.contains(r))
-        .collect();
-    if newly.is_empty() {
+    let retired =
+        |data: &Value| Script::parse(data["provision.sql"].as_str().unwrap_or_default()).retired;
+    let (before, after) = (retired(old), retired(new));
+    let newly: Vec<&String> = after.iter().filter(|r| !before.contains(r)).collect();
+    // A role retired earlier that the script stops naming: its app has been removed.
+    let gone: Vec<&String> = before.iter().filter(|r| !after.contains(r)).collect();
+    if newly.is_empty() && gone.is_empty() {
         return Verdict::new(
             Class::InPlace,
             "scripts read it on their next run; a running server only at its next restart",
         );
     }
+    if newly.is_empty() {
+        let roles: Vec<&str> = gone.iter().map(|r| r.as_str()).collect();
+        return Verdict::new(
+            Class::InPlace,
+            format!(
+                "the provisioning Job no longer names {roles}, retired before: the role stays in PostgreSQL without LOGIN, its database and data stay",
+                roles = roles.join(", ")
+            ),
+        );
+    }
+    let newly: Vec<&str> = newly.iter().map(|r| r.as_str()).collect();
     Verdict::new(
         Class::InPlace,
         format!(
@@ -1015,6 +1038,35 @@ mod tests {
             &doc("shared_buffers", "2GB"),
         );
         assert_eq!(v.class, Class::Restart);
+    }
+
+    #[test]
+    fn the_provisioning_script_says_which_roles_it_retires_and_which_stay_retired() {
+        use crate::scripts::{ProvisionedDatabase, provision_sql_retiring};
+        let orders = ProvisionedDatabase {
+            database: "orders".to_owned(),
+            role: "orders".to_owned(),
+            password_file: "/secrets/orders".to_owned(),
+            extensions: Vec::new(),
+        };
+        let doc = |retired: &[&str]| {
+            let retired: Vec<String> = retired.iter().map(|r| (*r).to_owned()).collect();
+            json!({"data": {"provision.sql": provision_sql_retiring(std::slice::from_ref(&orders), &[], &retired)}})
+        };
+        let path = "data.provision.sql";
+        let v = field("ConfigMap", path, &doc(&[]), &doc(&["catalog"]));
+        assert!(
+            v.reason.contains("disables the login of catalog"),
+            "{}",
+            v.reason
+        );
+        let v = field("ConfigMap", path, &doc(&["catalog"]), &doc(&[]));
+        assert!(
+            v.reason.contains("no longer names catalog, retired before"),
+            "{}",
+            v.reason
+        );
+        assert_eq!(v.class, Class::InPlace);
     }
 
     #[test]

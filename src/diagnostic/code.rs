@@ -106,7 +106,7 @@ codes! {
     SharedPassword = "shared-password",
     /// An `[[acknowledge]]` entry matches no pending change.
     StaleAcknowledgement = "stale-acknowledgement",
-    /// A data-loss or rejected change in a protected environment has no `[[acknowledge]]` entry.
+    /// A data-loss, rejected or login-kept change in a protected environment has no `[[acknowledge]]` entry.
     UnacknowledgedChange = "unacknowledged-change",
     /// An extension is not shipped by the engine's PostgreSQL image.
     UnknownExtension = "unknown-extension",

@@ -10,6 +10,8 @@ mod backup;
 pub mod bitnami;
 mod cnpg;
 mod credentials;
+#[cfg(test)]
+mod fallbacks;
 mod flux;
 mod gitops;
 pub mod hba;
@@ -155,7 +157,7 @@ impl Plan {
         let mut plan = Plan { environments };
         store::restrict_to_granted_namespaces(&mut plan);
         if spec.output.layout == Some(crate::spec::Layout::Sharded) {
-            shard::apply(spec, &mut plan.environments);
+            shard::apply(spec, checked.gitops(), &mut plan.environments);
         }
         plan
     }

@@ -84,15 +84,6 @@ fn data_paths(major: u32) -> (&'static str, String) {
     }
 }
 
-/// The major version in `major.minor` (validated).
-fn major(version: &str) -> u32 {
-    version
-        .split('.')
-        .next()
-        .and_then(|m| m.parse().ok())
-        .unwrap_or_default()
-}
-
 /// The server image: `image`, else the official image of `version`.
 fn image(cluster: &PostgresCluster) -> String {
     match &cluster.image {
@@ -102,7 +93,7 @@ fn image(cluster: &PostgresCluster) -> String {
 }
 
 /// How many pods run: one primary, unless the spec asks for independent instances.
-fn replicas(cluster: &PostgresCluster, merged: &Merged) -> u32 {
+fn replicas(cluster: &PostgresCluster, merged: &Merged) -> u16 {
     if cluster.independent_instances == Some(true) {
         merged.instances.value
     } else {
@@ -152,12 +143,7 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
     logical_backup_objects(&scope, &apps, &mut roles, &mut objects);
     provisioning_objects(&scope, apps, roles, &mut objects);
     let config = config_map(&scope);
-    // Serialising a map of strings cannot fail.
-    let config_hash = provisioning::short_hash(
-        serde_json::to_string(&config.data)
-            .unwrap_or_default()
-            .as_bytes(),
-    );
+    let config_hash = provisioning::hash_of(&config.data);
     scope.push(&mut objects, ObjectData::ConfigMap(config));
     services(&scope, &mut objects);
     let plan = StatefulSetPlan {
@@ -183,16 +169,10 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
 
 /// `<cluster>-admin` (key `admin-password`), read by the provider from `credentials_key`.
 fn admin_secret(scope: &Scope<'_>, objects: &mut Vec<Object>) {
-    let template = scope.entry.spec.credentials_key.clone().unwrap_or_default();
-    let mut vars = BTreeMap::from([("env", scope.env), ("cluster", scope.cluster)]);
-    if let Some(app) = &scope.entry.dedicated_for {
-        vars.insert("app", app);
-    }
-    // validate expanded the same template with the same variables.
-    let remote = naming::expand(&template, &vars).unwrap_or(template);
+    let remote = &scope.merged.admin_credentials_key;
     let name = scope.admin_secret();
     let keys = [ADMIN_PASSWORD_KEY];
-    let secret = credentials::opaque_secret(&name, &remote, &keys);
+    let secret = credentials::opaque_secret(&name, remote, &keys);
     let data = credentials::provided_secret(
         scope.checked,
         scope.env,
@@ -493,7 +473,7 @@ fn resources(requests: &MergedCompute, limits: &MergedCompute) -> ResourceRequir
             .into_iter()
             .filter_map(|(k, v)| {
                 v.as_ref()
-                    .map(|v| (k.to_string(), Quantity(v.value.clone())))
+                    .map(|v| (k.to_string(), Quantity(v.value.to_string())))
             })
             .collect();
         (!values.is_empty()).then_some(values)
@@ -506,7 +486,8 @@ fn resources(requests: &MergedCompute, limits: &MergedCompute) -> ResourceRequir
 }
 
 fn postgres_container(scope: &Scope<'_>) -> Container {
-    let (mount_path, pgdata) = data_paths(major(&scope.entry.spec.version));
+    let major = scope.checked.postgres_version(&scope.entry.key).major();
+    let (mount_path, pgdata) = data_paths(major);
     Container {
         name: "postgresql".to_string(),
         image: Some(scope.image()),
@@ -692,7 +673,7 @@ fn stateful_set(scope: &Scope<'_>, config_hash: &str) -> StatefulSetSpec {
             resources: Some(VolumeResourceRequirements {
                 requests: Some(BTreeMap::from([(
                     "storage".to_string(),
-                    Quantity(scope.merged.storage.value.clone()),
+                    Quantity(scope.merged.storage.value.to_string()),
                 )])),
                 ..VolumeResourceRequirements::default()
             }),
@@ -701,7 +682,7 @@ fn stateful_set(scope: &Scope<'_>, config_hash: &str) -> StatefulSetSpec {
         ..PersistentVolumeClaim::default()
     };
     StatefulSetSpec {
-        replicas: Some(i32::try_from(replicas(&scope.entry.spec, scope.merged)).unwrap_or(1)),
+        replicas: Some(i32::from(replicas(&scope.entry.spec, scope.merged))),
         service_name: Some(scope.headless()),
         selector: selector(labels),
         // Deleting the StatefulSet or scaling it down never deletes data.
@@ -802,8 +783,6 @@ mod tests {
             assert_eq!(pgdata, "/var/lib/postgresql/data/pgdata");
             assert!(pgdata.starts_with(&format!("{mount}/")));
         }
-        assert_eq!(major("16.11"), 16);
-        assert_eq!(major("18"), 18);
     }
 
     const SPEC: &str = r#"

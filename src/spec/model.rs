@@ -103,7 +103,7 @@ pub struct Spec {
     /// Redis servers, by name; apps name one with `redis = "<name>"`.
     #[serde(default)]
     pub redis: BTreeMap<String, RedisCluster>,
-    /// Reviewed `data-loss` or `rejected` changes a protected environment may render
+    /// Reviewed `data-loss`, `rejected` or `login-kept` changes a protected environment may render
     /// (see `dbgen plan`); each names the environment, the object and the class.
     #[serde(default)]
     pub acknowledge: Vec<Acknowledge>,
@@ -117,7 +117,7 @@ pub struct Acknowledge {
     pub environment: String,
     /// The object as `dbgen plan` names it: `Kind/namespace/name` (`Kind/name` without a namespace).
     pub object: String,
-    /// The class `dbgen plan` gives the change: `data-loss` or `rejected`.
+    /// The class `dbgen plan` gives the change: `data-loss`, `rejected` or `login-kept`.
     pub class: AcknowledgedClass,
     /// Why this is safe or intended; kept for the reviewers.
     pub reason: String,
@@ -129,6 +129,7 @@ pub struct Acknowledge {
 pub enum AcknowledgedClass {
     DataLoss,
     Rejected,
+    LoginKept,
 }
 
 /// Settings shared by every Bitnami chart dbgen renders.
@@ -194,7 +195,7 @@ pub struct Environment {
     /// Whether this is a production environment (default: true for `prod` and `production`);
     /// production turns network policies on by default.
     pub production: Option<bool>,
-    /// Whether `render` refuses `data-loss` and `rejected` changes that no
+    /// Whether `render` refuses `data-loss`, `rejected` and `login-kept` changes that no
     /// `[[acknowledge]]` entry covers (default: the value of `production`).
     pub protected: Option<bool>,
 }

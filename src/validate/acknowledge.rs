@@ -72,6 +72,7 @@ pub(super) fn safety(cx: &Context<'_>, spec: &Spec) -> Safety {
             class: match ack.class {
                 AcknowledgedClass::DataLoss => Class::DataLoss,
                 AcknowledgedClass::Rejected => Class::Rejected,
+                AcknowledgedClass::LoginKept => Class::LoginKept,
             },
             reason: ack.reason.clone(),
             span: cx.at(&["acknowledge", &index.to_string()]),

@@ -2,15 +2,16 @@
 //! merge whose cross-field rules (requests ≤ limits) need all layers at once.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use super::context::Context;
-use super::layer::{LayerRef, merge};
+use super::layer::{
+    LayerRef, Names, check_quantity, check_sizes, merge, requests_within_limits, storage_class,
+};
 use super::rules;
 use super::topology::{self, ClusterEntry};
 use crate::defaults;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Merged, MergedCompute};
+use crate::model::Merged;
 
 /// CNPG's webhook limit: the cluster name prefixes pod, PVC and Service names.
 const CNPG_CLUSTER_NAME_MAX: usize = 50;
@@ -182,13 +183,20 @@ fn names(cx: &mut Context<'_>, entry: &ClusterEntry) {
     }
 }
 
-/// Two clusters of one environment with the same name in the same namespace.
+/// Two clusters of one environment with the same name in the same namespace; each pair
+/// is reported once, for the first environment where it collides (as for Redis).
 fn collisions(cx: &mut Context<'_>) {
+    let mut reported: Vec<(String, String)> = Vec::new();
     for env in cx.spec().environments.keys() {
-        let mut seen: BTreeMap<String, &ClusterEntry> = BTreeMap::new();
+        let mut names = Names::new();
         for entry in cx.clusters.iter().filter(|c| c.in_env(env)) {
             let Ok(name) = entry.name(env) else { continue };
-            if let Some(first) = seen.insert(name.clone(), entry) {
+            if let Some(first) = names.claim(&name, entry) {
+                let pair = (first.describe(), entry.describe());
+                if reported.contains(&pair) {
+                    continue;
+                }
+                reported.push(pair);
                 let at = |e: &ClusterEntry| {
                     cx.key(&["postgres", &e.key])
                         .or_else(|| cx.at(&["postgres_defaults", "name"]))
@@ -360,32 +368,7 @@ fn layer(cx: &mut Context<'_>, layer: &LayerRef<'_>, is_profile: bool) {
             .with_help("CloudNativePG passes it to PostgreSQL's `recovery_target_time`; a time without an offset, or with a zone name, is refused or read in the server's zone"),
         );
     }
-    if let Some(storage) = &values.storage {
-        quantity(cx, layer, &["storage"], storage);
-    }
-    if let Some(class) = &values.storage_class {
-        cx.rule(
-            layer.span(&["storage_class"]),
-            "storage class",
-            class,
-            rules::dns1123_subdomain(class),
-        );
-    }
-    for side in ["requests", "limits"] {
-        let compute = values.resources.as_ref().and_then(|r| {
-            if side == "requests" {
-                r.requests.as_ref()
-            } else {
-                r.limits.as_ref()
-            }
-        });
-        if let Some(cpu) = compute.and_then(|c| c.cpu.as_ref()) {
-            quantity(cx, layer, &["resources", side, "cpu"], cpu);
-        }
-        if let Some(memory) = compute.and_then(|c| c.memory.as_ref()) {
-            quantity(cx, layer, &["resources", side, "memory"], memory);
-        }
-    }
+    check_sizes(cx, layer);
     for name in values.parameters.keys() {
         let valid = !name.is_empty()
             && name
@@ -577,15 +560,10 @@ fn logical_backup_values(
         "retention_days must be at least 1",
     );
     if let Some(storage) = &logical.storage {
-        quantity(cx, layer, &["logical_backup", "storage"], storage);
+        check_quantity(cx, layer, &["logical_backup", "storage"], storage);
     }
     if let Some(class) = &logical.storage_class {
-        cx.rule(
-            layer.span(&["logical_backup", "storage_class"]),
-            "storage class",
-            class,
-            rules::dns1123_subdomain(class),
-        );
+        storage_class(cx, layer, &["logical_backup", "storage_class"], class);
     }
     if let Some(key) = &logical.credentials_key {
         let path = layer.key_path(&["logical_backup", "credentials_key"]);
@@ -750,30 +728,6 @@ fn at_most(
     }
 }
 
-fn quantity(cx: &mut Context<'_>, layer: &LayerRef<'_>, field: &[&str], value: &str) {
-    let what = layer.key_path(field).join(".");
-    if let Err(help) = rules::quantity(value) {
-        cx.push(
-            Diagnostic::error(
-                Code::InvalidQuantity,
-                layer.span(field),
-                format!("`{value}` is not a Kubernetes quantity (`{what}`)"),
-            )
-            .with_label("invalid quantity")
-            .with_help(help.why),
-        );
-    } else if let Err(why) = rules::bounded_quantity(value, rules::Measure::of_field(&what)) {
-        cx.push(
-            Diagnostic::error(
-                Code::OutOfRange,
-                layer.span(field),
-                format!("`{what}` `{value}` {why}"),
-            )
-            .with_label("out of range"),
-        );
-    }
-}
-
 /// Merges the layers of every (environment, cluster) pair and checks the result.
 pub(super) fn merge_all(cx: &mut Context<'_>) -> BTreeMap<(String, String), Merged> {
     let spec = cx.spec();
@@ -781,6 +735,7 @@ pub(super) fn merge_all(cx: &mut Context<'_>) -> BTreeMap<(String, String), Merg
     let mut all = BTreeMap::new();
     let clusters = cx.clusters;
     let mut reported = std::collections::BTreeSet::new();
+    let mut over_limit = Vec::new();
     for (env, environment) in &spec.environments {
         for entry in clusters.iter().filter(|c| c.in_env(env)) {
             let table = entry.spec.layer();
@@ -814,7 +769,14 @@ pub(super) fn merge_all(cx: &mut Context<'_>) -> BTreeMap<(String, String), Merg
                         .with_help(format!("production keeps data: set `reclaim_policy = \"delete\"` only under `[postgres.<cluster>.env.<env>]` of non-production environments, or mark `{env}` with `production = false`")),
                 );
             }
-            requests_within_limits(cx, &merged.requests, &merged.limits);
+            requests_within_limits(
+                cx,
+                &entry.describe(),
+                env,
+                &merged.requests,
+                &merged.limits,
+                &mut over_limit,
+            );
             all.insert((env.clone(), entry.key.clone()), merged);
         }
     }
@@ -822,50 +784,4 @@ pub(super) fn merge_all(cx: &mut Context<'_>) -> BTreeMap<(String, String), Merg
         merged_backup(cx, env, cluster, merged, &all);
     }
     all
-}
-
-fn requests_within_limits(cx: &mut Context<'_>, requests: &MergedCompute, limits: &MergedCompute) {
-    for (what, request, limit) in [
-        ("cpu", &requests.cpu, &limits.cpu),
-        ("memory", &requests.memory, &limits.memory),
-    ] {
-        let (Some(request), Some(limit)) = (request, limit) else {
-            continue;
-        };
-        let (Ok(r), Ok(l)) = (
-            rules::quantity(&request.value),
-            rules::quantity(&limit.value),
-        ) else {
-            continue;
-        };
-        if r > l {
-            // Point at the value the user wrote in the spec; the other one is the note.
-            let in_spec =
-                |s: &Option<crate::source::Span>| s.as_ref().is_some_and(|s| s.file == cx.doc.file);
-            let (primary, other, primary_is) = if in_spec(&request.span) || !in_spec(&limit.span) {
-                (request, limit, "request")
-            } else {
-                (limit, request, "limit")
-            };
-            let other_is = if primary_is == "request" {
-                "limit"
-            } else {
-                "request"
-            };
-            let mut diagnostic = Diagnostic::error(
-                Code::RequestExceedsLimit,
-                primary.span.clone(),
-                format!("{what} request `{}` is larger than its limit `{}`", request.value, limit.value),
-            )
-            .with_label(format!("{primary_is}, from {}", primary.origin))
-            .with_help("Kubernetes rejects a Pod whose request exceeds its limit; raise the limit or lower the request");
-            if let Some(span) = &other.span {
-                let note = format!("the {other_is} comes from {}", other.origin);
-                diagnostic = diagnostic.with_related(span.clone(), note);
-            } else {
-                let _ = write!(diagnostic.label, "; the {other_is} is {}", other.origin);
-            }
-            cx.push(diagnostic);
-        }
-    }
 }

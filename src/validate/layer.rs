@@ -1,24 +1,33 @@
-//! Merging size layers while remembering where each value came from.
+//! The layer-merging engine every database engine shares, and PostgreSQL's use of it.
 //!
-//! Input: layers from most to least specific (`cluster.env.<env>` table, cluster
-//! table, profile, built-in defaults), each with the file and key path it was read from.
-//! Output: `Merged`, every value `Sourced` (its span, or `None` for a built-in default).
-//! Invariant: precedence is decided here and nowhere else; `plan` only reads values.
+//! Input: layers from most to least specific (an environment table, the engine's table, a
+//! profile), each a `LayerRef` over the engine's own layer type (`spec::Layer` for
+//! PostgreSQL, `spec::RedisLayer` for Redis) with the file and key path it was read from.
+//! Output: values folded leaf by leaf into `Sourced` (its span, or `None` for a built-in
+//! default); `merge` builds PostgreSQL's `Merged`, `redis::merge` Redis's settings. The
+//! checks every engine's sizes need (quantities where written, requests ≤ limits after
+//! merging, one name per object in an environment) live here too.
+//! Invariant: precedence is decided here and nowhere else (the first layer that sets a leaf
+//! wins); `plan` only reads values. A third engine implements `Sizes` for its layer type.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
+use super::context::Context;
+use super::rules;
 use crate::defaults;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{
     CronSchedule, Merged, MergedBackup, MergedCompute, MergedLogicalBackup, MergedMonitoring,
-    MergedPooler, Sourced,
+    MergedPooler, Quantity, Sourced, Target,
 };
 use crate::source::{FileId, Span};
-use crate::spec::{Compute, Layer, Monitoring, PoolMode, SpanIndex};
+use crate::spec::{Compute, Layer, Monitoring, PoolMode, RedisLayer, Resources, SpanIndex};
 
 /// A layer together with where it lives, so its values can be located.
-#[derive(Debug, Clone)]
-pub(super) struct LayerRef<'a> {
-    pub(super) layer: &'a Layer,
+#[derive(Debug)]
+pub(super) struct LayerRef<'a, L = Layer> {
+    pub(super) layer: &'a L,
     pub(super) file: FileId,
     pub(super) spans: &'a SpanIndex,
     /// Key path of the layer's table in its file (empty for a profile file).
@@ -27,7 +36,19 @@ pub(super) struct LayerRef<'a> {
     pub(super) description: String,
 }
 
-impl LayerRef<'_> {
+impl<L> Clone for LayerRef<'_, L> {
+    fn clone(&self) -> Self {
+        Self {
+            layer: self.layer,
+            file: self.file,
+            spans: self.spans,
+            prefix: self.prefix.clone(),
+            description: self.description.clone(),
+        }
+    }
+}
+
+impl<L> LayerRef<'_, L> {
     pub(super) fn span(&self, field: &[&str]) -> Option<Span> {
         let mut path: Vec<&str> = self.prefix.iter().map(String::as_str).collect();
         path.extend_from_slice(field);
@@ -53,34 +74,225 @@ impl LayerRef<'_> {
     }
 }
 
+/// The value of the most specific layer that sets `field` (read with `get`), located there.
+pub(super) fn pick<L, T>(
+    layers: &[LayerRef<'_, L>],
+    field: &[&str],
+    get: impl Fn(&L) -> Option<T>,
+) -> Option<Sourced<T>> {
+    layers
+        .iter()
+        .find_map(|l| get(l.layer).map(|value| l.sourced(value, field)))
+}
+
+/// The size settings every engine's layer type has, under the same keys.
+pub(super) trait Sizes {
+    fn storage(&self) -> Option<&String>;
+    fn storage_class(&self) -> Option<&String>;
+    fn resources(&self) -> Option<&Resources>;
+}
+
+impl Sizes for Layer {
+    fn storage(&self) -> Option<&String> {
+        self.storage.as_ref()
+    }
+    fn storage_class(&self) -> Option<&String> {
+        self.storage_class.as_ref()
+    }
+    fn resources(&self) -> Option<&Resources> {
+        self.resources.as_ref()
+    }
+}
+
+impl Sizes for RedisLayer {
+    fn storage(&self) -> Option<&String> {
+        self.storage.as_ref()
+    }
+    fn storage_class(&self) -> Option<&String> {
+        self.storage_class.as_ref()
+    }
+    fn resources(&self) -> Option<&Resources> {
+        self.resources.as_ref()
+    }
+}
+
+/// `resources.<side>` (`requests` or `limits`), CPU and memory each from the most
+/// specific layer that sets it.
+pub(super) fn compute<L: Sizes>(layers: &[LayerRef<'_, L>], side: &'static str) -> MergedCompute {
+    let get = |l: &L| side_of(l.resources()?, side).cloned();
+    MergedCompute {
+        cpu: pick(layers, &["resources", side, "cpu"], |l| get(l)?.cpu.clone())
+            .map(|s| s.map(quantity)),
+        memory: pick(layers, &["resources", side, "memory"], |l| {
+            get(l)?.memory.clone()
+        })
+        .map(|s| s.map(quantity)),
+    }
+}
+
+fn side_of<'r>(resources: &'r Resources, side: &str) -> Option<&'r Compute> {
+    if side == "requests" {
+        resources.requests.as_ref()
+    } else {
+        resources.limits.as_ref()
+    }
+}
+
+/// Checks the size values one layer writes, where it writes them: quantities and the
+/// storage class.
+pub(super) fn check_sizes<L: Sizes>(cx: &mut Context<'_>, layer: &LayerRef<'_, L>) {
+    let values = layer.layer;
+    if let Some(storage) = values.storage() {
+        check_quantity(cx, layer, &["storage"], storage);
+    }
+    if let Some(class) = values.storage_class() {
+        storage_class(cx, layer, &["storage_class"], class);
+    }
+    for side in ["requests", "limits"] {
+        let compute = values.resources().and_then(|r| side_of(r, side));
+        if let Some(cpu) = compute.and_then(|c| c.cpu.as_ref()) {
+            check_quantity(cx, layer, &["resources", side, "cpu"], cpu);
+        }
+        if let Some(memory) = compute.and_then(|c| c.memory.as_ref()) {
+            check_quantity(cx, layer, &["resources", side, "memory"], memory);
+        }
+    }
+}
+
+/// A storage class name at `field` of `layer`.
+pub(super) fn storage_class<L>(
+    cx: &mut Context<'_>,
+    layer: &LayerRef<'_, L>,
+    field: &[&str],
+    class: &str,
+) {
+    cx.rule(
+        layer.span(field),
+        "storage class",
+        class,
+        rules::dns1123_subdomain(class),
+    );
+}
+
+/// A Kubernetes quantity at `field` of `layer`, within the bounds of what it measures.
+pub(super) fn check_quantity<L>(
+    cx: &mut Context<'_>,
+    layer: &LayerRef<'_, L>,
+    field: &[&str],
+    value: &str,
+) {
+    let what = layer.key_path(field).join(".");
+    if let Err(help) = rules::quantity(value) {
+        cx.push(
+            Diagnostic::error(
+                Code::InvalidQuantity,
+                layer.span(field),
+                format!("`{value}` is not a Kubernetes quantity (`{what}`)"),
+            )
+            .with_label("invalid quantity")
+            .with_help(help.why),
+        );
+    } else if let Err(why) = rules::bounded_quantity(value, rules::Measure::of_field(&what)) {
+        cx.push(
+            Diagnostic::error(
+                Code::OutOfRange,
+                layer.span(field),
+                format!("`{what}` `{value}` {why}"),
+            )
+            .with_label("out of range"),
+        );
+    }
+}
+
+/// A merged request above its merged limit, which Kubernetes rejects: reported at the
+/// value written in the spec, with a note at the other one. `subject` names the object
+/// ("cluster `pg`", "Redis `cache`"); a pair of values shared by several environments is
+/// reported once, for the first (`reported` holds the pairs reported).
+pub(super) fn requests_within_limits(
+    cx: &mut Context<'_>,
+    subject: &str,
+    env: &str,
+    requests: &MergedCompute,
+    limits: &MergedCompute,
+    reported: &mut Vec<(Option<Span>, Option<Span>)>,
+) {
+    for (what, request, limit) in [
+        ("cpu", &requests.cpu, &limits.cpu),
+        ("memory", &requests.memory, &limits.memory),
+    ] {
+        let (Some(request), Some(limit)) = (request, limit) else {
+            continue;
+        };
+        if !request.value.exceeds(&limit.value) {
+            continue;
+        }
+        let pair = (request.span.clone(), limit.span.clone());
+        if reported.contains(&pair) {
+            continue;
+        }
+        reported.push(pair);
+        // Point at the value the user wrote in the spec; the other one is the note.
+        let in_spec = |s: &Option<Span>| s.as_ref().is_some_and(|s| s.file == cx.doc.file);
+        let (primary, other, primary_is, other_is) =
+            if in_spec(&request.span) || !in_spec(&limit.span) {
+                (request, limit, "request", "limit")
+            } else {
+                (limit, request, "limit", "request")
+            };
+        let mut diagnostic = Diagnostic::error(
+            Code::RequestExceedsLimit,
+            primary.span.clone(),
+            format!(
+                "{what} request `{}` of {subject} is larger than its limit `{}` in environment `{env}`",
+                request.value, limit.value
+            ),
+        )
+        .with_label(format!("{primary_is}, from {}", primary.origin))
+        .with_help("Kubernetes rejects a Pod whose request exceeds its limit; raise the limit or lower the request");
+        if let Some(span) = &other.span {
+            let note = format!("the {other_is} comes from {}", other.origin);
+            diagnostic = diagnostic.with_related(span.clone(), note);
+        } else {
+            let _ = write!(diagnostic.label, "; the {other_is} is {}", other.origin);
+        }
+        cx.push(diagnostic);
+    }
+}
+
+/// The first holder of each object name in one environment's platform namespace, where
+/// every engine's objects live side by side.
+pub(super) struct Names<K> {
+    seen: BTreeMap<String, K>,
+}
+
+impl<K: Clone> Names<K> {
+    pub(super) fn new() -> Self {
+        Self {
+            seen: BTreeMap::new(),
+        }
+    }
+
+    /// Claims `name` for `holder`; the holder that had it already, if any.
+    pub(super) fn claim(&mut self, name: &str, holder: K) -> Option<K> {
+        if let Some(first) = self.seen.get(name) {
+            return Some(first.clone());
+        }
+        self.seen.insert(name.to_string(), holder);
+        None
+    }
+}
+
 /// Merges `layers` (most specific first) over the built-in `defaults`; network policies
 /// default to `production`.
 pub(super) fn merge(layers: &[LayerRef<'_>], defaults: &Layer, production: bool) -> Merged {
-    let pick = |get: &dyn Fn(&Layer) -> Option<String>, field: &[&str]| {
-        layers
-            .iter()
-            .find_map(|l| get(l.layer).map(|value| l.sourced(value, field)))
-    };
-    let instances = layers
-        .iter()
-        .find_map(|l| {
-            l.layer
-                .instances
-                .map(|value| l.sourced(value, &["instances"]))
-        })
-        .unwrap_or_else(|| Sourced::builtin(defaults.instances.unwrap_or(1)));
-    let storage = pick(&|l| l.storage.clone(), &["storage"])
-        .unwrap_or_else(|| Sourced::builtin(defaults.storage.clone().unwrap_or_default()));
-    let compute = |side: &'static str, get: fn(&Layer) -> Option<&Compute>| MergedCompute {
-        cpu: pick(
-            &|l| get(l).and_then(|c| c.cpu.clone()),
-            &["resources", side, "cpu"],
-        ),
-        memory: pick(
-            &|l| get(l).and_then(|c| c.memory.clone()),
-            &["resources", side, "memory"],
-        ),
-    };
+    let instances = pick(layers, &["instances"], |l| l.instances)
+        .unwrap_or_else(|| Sourced::builtin(defaults.instances.unwrap_or(1)))
+        // Above `rules::INSTANCES_MAX` is reported where a layer writes it, and a spec with
+        // errors yields no `Checked`: the saturated count never reaches `plan`.
+        .map(|n| u16::try_from(n).unwrap_or(u16::MAX));
+    let storage = pick(layers, &["storage"], |l| l.storage.clone())
+        .unwrap_or_else(|| Sourced::builtin(defaults.storage.clone().unwrap_or_default()))
+        .map(quantity);
     let mut parameters = BTreeMap::new();
     for layer in layers.iter().rev() {
         for (name, value) in &layer.layer.parameters {
@@ -91,13 +303,9 @@ pub(super) fn merge(layers: &[LayerRef<'_>], defaults: &Layer, production: bool)
     Merged {
         instances,
         storage,
-        storage_class: pick(&|l| l.storage_class.clone(), &["storage_class"]),
-        requests: compute("requests", |l| {
-            l.resources.as_ref().and_then(|r| r.requests.as_ref())
-        }),
-        limits: compute("limits", |l| {
-            l.resources.as_ref().and_then(|r| r.limits.as_ref())
-        }),
+        storage_class: pick(layers, &["storage_class"], |l| l.storage_class.clone()),
+        requests: compute(layers, "requests"),
+        limits: compute(layers, "limits"),
         parameters,
         monitoring: monitoring(layers),
         network_policy: layers
@@ -106,18 +314,12 @@ pub(super) fn merge(layers: &[LayerRef<'_>], defaults: &Layer, production: bool)
             .unwrap_or(production),
         pooler: pooler(layers),
         backup: backup(layers),
-        restore: layers
-            .iter()
-            .find_map(|l| l.layer.restore.clone().map(|r| l.sourced(r, &["restore"]))),
-        reclaim_policy: layers
-            .iter()
-            .find_map(|l| {
-                l.layer
-                    .reclaim_policy
-                    .map(|p| l.sourced(p, &["reclaim_policy"]))
-            })
+        restore: pick(layers, &["restore"], |l| l.restore.clone()),
+        reclaim_policy: pick(layers, &["reclaim_policy"], |l| l.reclaim_policy)
             .unwrap_or_else(|| Sourced::builtin(crate::spec::ReclaimPolicy::Retain)),
         logical_backup: logical_backup(layers),
+        // Filled by `expand::resolve` once every check passed.
+        admin_credentials_key: String::new(),
     }
 }
 
@@ -147,10 +349,14 @@ fn logical_backup(layers: &[LayerRef<'_>]) -> Option<MergedLogicalBackup> {
             .iter()
             .find_map(|t| t.retention_days)
             .unwrap_or(defaults::LOGICAL_BACKUP_RETENTION_DAYS),
-        storage: text(|t| t.storage.as_ref())
-            .unwrap_or_else(|| defaults::LOGICAL_BACKUP_STORAGE.to_string()),
+        storage: quantity(
+            text(|t| t.storage.as_ref())
+                .unwrap_or_else(|| defaults::LOGICAL_BACKUP_STORAGE.to_string()),
+        ),
         storage_class: text(|t| t.storage_class.as_ref()),
         credentials_key: text(|t| t.credentials_key.as_ref()),
+        // Filled by `expand::resolve` once every check passed.
+        remote_key: String::new(),
         upload: super::upload::merge(
             &layers
                 .iter()
@@ -175,28 +381,29 @@ fn backup(layers: &[LayerRef<'_>]) -> Option<MergedBackup> {
     {
         return None;
     }
-    let pick = |get: fn(&crate::spec::BackupLayer) -> Option<&String>, field: &str| {
-        layers.iter().find_map(|l| {
-            let value = get(l.layer.backup.as_ref()?)?;
-            Some(l.sourced(value.clone(), &["backup", field]))
+    let leaf = |get: fn(&crate::spec::BackupLayer) -> Option<&String>, field: &str| {
+        pick(layers, &["backup", field], |l| {
+            get(l.backup.as_ref()?).cloned()
         })
     };
     Some(MergedBackup {
         table: first.span(&["backup"]),
-        destination: pick(|b| b.destination.as_ref(), "destination"),
-        endpoint: pick(|b| b.endpoint.as_ref(), "endpoint"),
-        credentials: pick(|b| b.credentials.as_ref(), "credentials"),
-        credentials_key: pick(|b| b.credentials_key.as_ref(), "credentials_key"),
-        access_key_id_key: pick(|b| b.access_key_id_key.as_ref(), "access_key_id_key"),
-        secret_access_key_key: pick(
+        destination: leaf(|b| b.destination.as_ref(), "destination"),
+        endpoint: leaf(|b| b.endpoint.as_ref(), "endpoint"),
+        credentials: leaf(|b| b.credentials.as_ref(), "credentials"),
+        credentials_key: leaf(|b| b.credentials_key.as_ref(), "credentials_key"),
+        access_key_id_key: leaf(|b| b.access_key_id_key.as_ref(), "access_key_id_key"),
+        secret_access_key_key: leaf(
             |b| b.secret_access_key_key.as_ref(),
             "secret_access_key_key",
         ),
-        retention: pick(|b| b.retention.as_ref(), "retention")
+        retention: leaf(|b| b.retention.as_ref(), "retention")
             .unwrap_or_else(|| Sourced::builtin(defaults::BACKUP_RETENTION.to_string())),
-        schedule: pick(|b| b.schedule.as_ref(), "schedule")
+        schedule: leaf(|b| b.schedule.as_ref(), "schedule")
             .unwrap_or_else(|| Sourced::builtin(defaults::BACKUP_SCHEDULE.to_string()))
             .map(cron),
+        // Filled by `expand::resolve` once every check passed.
+        target: Target::default(),
     })
 }
 
@@ -264,4 +471,11 @@ fn cron(text: String) -> CronSchedule {
         Ok(with_seconds) => CronSchedule::new(text, with_seconds),
         Err(_) => CronSchedule::new(text.clone(), text),
     }
+}
+
+/// `text` parsed. An invalid quantity is reported where a layer writes it
+/// (`clusters::check`), and a spec with errors yields no `Checked`, so the unparsed text
+/// kept in its place never reaches `plan`.
+fn quantity(text: String) -> Quantity {
+    Quantity::parse(&text).unwrap_or_else(|| Quantity::unparsed(text))
 }

@@ -9,32 +9,46 @@
 use std::collections::BTreeMap;
 
 use super::context::Context;
+use super::layer::{
+    LayerRef, Names, check_quantity, check_sizes, compute, pick, requests_within_limits,
+    storage_class,
+};
 use super::platform::placeholders;
 use super::rules;
+use super::topology::ClusterEntry;
 use crate::defaults;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{RedisBackupEnv, RedisEnv};
+use crate::model::{MergedCompute, RedisBackupEnv, RedisEnv, Sourced};
 use crate::naming;
 use crate::source::Span;
-use crate::spec::{Compute, RedisCluster, RedisEngine, RedisLayer};
+use crate::spec::{Compute, RedisBackup, RedisCluster, RedisEngine, RedisLayer};
 
 /// The longest Redis name: the Bitnami chart names its `StatefulSet` `<name>-node`, whose
 /// pods carry a `controller-revision-hash` label `<name>-node-<10 characters>` that must
 /// stay a 63-character label value; `<name>-backup` CronJobs allow 52.
 const REDIS_NAME_MAX: usize = 45;
 
-fn prefix(key: &str, env: Option<&str>) -> Vec<String> {
-    let mut path = vec!["redis".to_string(), key.to_string()];
+/// `[redis.<key>]` (`env` `None`) or its `env.<env>` table as a layer of the shared
+/// merging engine.
+fn layer_ref<'a>(
+    cx: &Context<'a>,
+    key: &str,
+    env: Option<&str>,
+    values: &'a RedisLayer,
+) -> LayerRef<'a, RedisLayer> {
+    let mut prefix = vec!["redis".to_string(), key.to_string()];
+    let mut description = format!("Redis `{key}`");
     if let Some(env) = env {
-        path.extend(["env".to_string(), env.to_string()]);
+        prefix.extend(["env".to_string(), env.to_string()]);
+        description = format!("{description} in environment `{env}`");
     }
-    path
-}
-
-fn span_at(cx: &Context<'_>, prefix: &[String], field: &[&str]) -> Option<Span> {
-    let mut path: Vec<&str> = prefix.iter().map(String::as_str).collect();
-    path.extend_from_slice(field);
-    cx.at(&path)
+    LayerRef {
+        layer: values,
+        file: cx.doc.file,
+        spans: &cx.doc.spans,
+        prefix,
+        description,
+    }
 }
 
 /// Checks every Redis and every app's `redis`; returns the merged settings by
@@ -43,10 +57,11 @@ pub(super) fn check(cx: &mut Context<'_>) -> BTreeMap<String, Vec<RedisEnv>> {
     let spec = cx.spec();
     for (key, redis) in &spec.redis {
         table(cx, key, redis);
-        layer(cx, &prefix(key, None), &redis.settings(), redis.engine);
+        let settings = redis.settings();
+        layer(cx, &layer_ref(cx, key, None, &settings), redis.engine);
         for (env, overrides) in &redis.env {
             if spec.environments.contains_key(env) {
-                layer(cx, &prefix(key, Some(env)), overrides, redis.engine);
+                layer(cx, &layer_ref(cx, key, Some(env), overrides), redis.engine);
             } else {
                 let names: Vec<&str> = spec.environments.keys().map(String::as_str).collect();
                 cx.unknown_reference(
@@ -232,17 +247,17 @@ fn version(cx: &mut Context<'_>, key: &str, redis: &RedisCluster) {
 }
 
 /// Values one table (`[redis.<key>]` or its `env.<env>`) sets, checked where written.
-fn layer(cx: &mut Context<'_>, prefix: &[String], values: &RedisLayer, engine: RedisEngine) {
-    let at = |cx: &Context<'_>, field: &[&str]| span_at(cx, prefix, field);
+fn layer(cx: &mut Context<'_>, layer: &LayerRef<'_, RedisLayer>, engine: RedisEngine) {
+    let values = layer.layer;
     if let Some(replicas) = values.replicas {
         match engine {
             RedisEngine::Statefulset if replicas != 1 => cx.push(
-                Diagnostic::error(Code::InvalidValue, at(cx, &["replicas"]), format!("engine `statefulset` runs one Redis pod, but `replicas` is {replicas}"))
+                Diagnostic::error(Code::InvalidValue, layer.span(&["replicas"]), format!("engine `statefulset` runs one Redis pod, but `replicas` is {replicas}"))
                     .with_label("must be 1")
                     .with_help("pods of a plain StatefulSet would be independent masters with different data; use engine `bitnami-sentinel` for replicas with failover"),
             ),
             RedisEngine::BitnamiSentinel if replicas == 0 => cx.push(
-                Diagnostic::error(Code::OutOfRange, at(cx, &["replicas"]), "replicas must be at least 1")
+                Diagnostic::error(Code::OutOfRange, layer.span(&["replicas"]), "replicas must be at least 1")
                     .with_label("0"),
             ),
             _ => {}
@@ -252,51 +267,21 @@ fn layer(cx: &mut Context<'_>, prefix: &[String], values: &RedisLayer, engine: R
         cx.push(
             Diagnostic::error(
                 Code::Unsupported,
-                at(cx, &["monitoring"]),
+                layer.span(&["monitoring"]),
                 "engine `statefulset` has no metrics exporter",
             )
             .with_label("monitoring needs engine `bitnami-sentinel`")
             .with_help("drop `monitoring`, or scrape Redis with an exporter of your own"),
         );
     }
-    if let Some(storage) = &values.storage {
-        quantity(cx, at(cx, &["storage"]), prefix, "storage", storage);
-    }
-    if let Some(class) = &values.storage_class {
-        cx.rule(
-            at(cx, &["storage_class"]),
-            "storage class",
-            class,
-            rules::dns1123_subdomain(class),
-        );
-    }
-    for (side, compute) in values
-        .resources
-        .iter()
-        .flat_map(|r| [("requests", &r.requests), ("limits", &r.limits)])
-    {
-        for (what, value) in compute
-            .iter()
-            .flat_map(|c| [("cpu", &c.cpu), ("memory", &c.memory)])
-        {
-            if let Some(value) = value {
-                quantity(
-                    cx,
-                    at(cx, &["resources", side, what]),
-                    prefix,
-                    &format!("resources.{side}.{what}"),
-                    value,
-                );
-            }
-        }
-    }
+    check_sizes(cx, layer);
     if let Some(maxmemory) = &values.maxmemory
         && let Err(help) = redis_memory(maxmemory)
     {
         cx.push(
             Diagnostic::error(
                 Code::InvalidValue,
-                at(cx, &["maxmemory"]),
+                layer.span(&["maxmemory"]),
                 format!("maxmemory `{maxmemory}` is not a Redis memory size"),
             )
             .with_label("not a Redis memory size")
@@ -310,7 +295,7 @@ fn layer(cx: &mut Context<'_>, prefix: &[String], values: &RedisLayer, engine: R
             cx.push(
                 Diagnostic::error(
                     Code::InvalidSchedule,
-                    at(cx, &["backup", "schedule"]),
+                    layer.span(&["backup", "schedule"]),
                     format!("schedule `{schedule}` {why}"),
                 )
                 .with_label("not a valid 5-field cron expression"),
@@ -320,60 +305,21 @@ fn layer(cx: &mut Context<'_>, prefix: &[String], values: &RedisLayer, engine: R
             cx.push(
                 Diagnostic::error(
                     Code::OutOfRange,
-                    at(cx, &["backup", "retention_days"]),
+                    layer.span(&["backup", "retention_days"]),
                     "retention_days must be at least 1",
                 )
                 .with_label("0"),
             );
         }
         if let Some(storage) = &backup.storage {
-            quantity(
-                cx,
-                at(cx, &["backup", "storage"]),
-                prefix,
-                "backup.storage",
-                storage,
-            );
+            check_quantity(cx, layer, &["backup", "storage"], storage);
         }
         if let Some(class) = &backup.storage_class {
-            cx.rule(
-                at(cx, &["backup", "storage_class"]),
-                "storage class",
-                class,
-                rules::dns1123_subdomain(class),
-            );
+            storage_class(cx, layer, &["backup", "storage_class"], class);
         }
         if let Some(upload) = &backup.upload {
-            let mut path = prefix.to_vec();
-            path.extend(["backup".to_string(), "upload".to_string()]);
-            super::upload::values(cx, &path, upload);
+            super::upload::values(cx, &layer.key_path(&["backup", "upload"]), upload);
         }
-    }
-}
-
-fn quantity(cx: &mut Context<'_>, span: Option<Span>, prefix: &[String], field: &str, value: &str) {
-    if let Err(help) = rules::quantity(value) {
-        cx.push(
-            Diagnostic::error(
-                Code::InvalidQuantity,
-                span,
-                format!(
-                    "`{value}` is not a Kubernetes quantity (`{}.{field}`)",
-                    prefix.join(".")
-                ),
-            )
-            .with_label("invalid quantity")
-            .with_help(help.why),
-        );
-    } else if let Err(why) = rules::bounded_quantity(value, rules::Measure::of_field(field)) {
-        cx.push(
-            Diagnostic::error(
-                Code::OutOfRange,
-                span,
-                format!("`{}.{field}` `{value}` {why}", prefix.join(".")),
-            )
-            .with_label("out of range"),
-        );
     }
 }
 
@@ -473,6 +419,7 @@ fn apps(cx: &mut Context<'_>) {
 fn merge_all(cx: &mut Context<'_>) -> BTreeMap<String, Vec<RedisEnv>> {
     let spec = cx.spec();
     let mut all: BTreeMap<String, Vec<RedisEnv>> = BTreeMap::new();
+    let mut over_limit = Vec::new();
     for env in spec.environments.keys() {
         let list = all.entry(env.clone()).or_default();
         for (key, redis) in &spec.redis {
@@ -481,7 +428,7 @@ fn merge_all(cx: &mut Context<'_>) -> BTreeMap<String, Vec<RedisEnv>> {
                 .as_ref()
                 .is_none_or(|envs| envs.iter().any(|e| e == env));
             if rendered {
-                list.push(merge(key, redis, env));
+                list.push(merge(cx, key, redis, env, &mut over_limit));
             }
         }
     }
@@ -491,7 +438,6 @@ fn merge_all(cx: &mut Context<'_>) -> BTreeMap<String, Vec<RedisEnv>> {
             sentinel_size(cx, env, redis, &mut warned);
             upload_complete(cx, env, redis);
             memory_within_limit(cx, env, redis, &mut warned);
-            requests_within_limits(cx, env, redis, &mut warned);
         }
     }
     all
@@ -511,45 +457,71 @@ fn upload_complete(cx: &mut Context<'_>, env: &str, redis: &RedisEnv) {
     super::upload::missing(cx, upload, &what, fallback);
 }
 
-/// `env.<env>` over the table over the built-in defaults, leaf by leaf.
-fn merge(key: &str, redis: &RedisCluster, env: &str) -> RedisEnv {
+/// `env.<env>` over the table over the built-in defaults, folded by the shared engine;
+/// requests above limits are reported here, where their spans are known.
+fn merge(
+    cx: &mut Context<'_>,
+    key: &str,
+    redis: &RedisCluster,
+    env: &str,
+    over_limit: &mut Vec<(Option<Span>, Option<Span>)>,
+) -> RedisEnv {
     let base = redis.settings();
-    let over = redis.env.get(env).cloned().unwrap_or_default();
-    let pick = |f: &dyn Fn(&RedisLayer) -> Option<String>| f(&over).or_else(|| f(&base));
-    let compute = |side: &dyn Fn(&crate::spec::Resources) -> Option<Compute>| {
-        let get = |l: &RedisLayer| l.resources.as_ref().and_then(side).unwrap_or_default();
-        let (o, b) = (get(&over), get(&base));
-        Compute {
-            cpu: o.cpu.or(b.cpu),
-            memory: o.memory.or(b.memory),
-        }
+    let mut layers = Vec::new();
+    if let Some(over) = redis.env.get(env) {
+        layers.push(layer_ref(cx, key, Some(env), over));
+    }
+    layers.push(layer_ref(cx, key, None, &base));
+    let value = |picked: Option<Sourced<String>>| picked.map(|s| s.value);
+    let requests = compute(&layers, "requests");
+    let limits = compute(&layers, "limits");
+    requests_within_limits(
+        cx,
+        &format!("Redis `{key}`"),
+        env,
+        &requests,
+        &limits,
+        over_limit,
+    );
+    let plain = |c: MergedCompute| Compute {
+        cpu: c.cpu.map(|s| s.value.to_string()),
+        memory: c.memory.map(|s| s.value.to_string()),
     };
     let sentinel = redis.engine == RedisEngine::BitnamiSentinel;
     let backup = {
-        let (o, b) = (over.backup.clone(), base.backup.clone());
-        let enabled = o
-            .as_ref()
-            .and_then(|x| x.enabled)
-            .or_else(|| b.as_ref().and_then(|x| x.enabled))
-            .unwrap_or(true);
-        let pick_b = |f: &dyn Fn(&crate::spec::RedisBackup) -> Option<String>| {
-            o.as_ref().and_then(f).or_else(|| b.as_ref().and_then(f))
+        let leaf = |field: &str, get: fn(&RedisBackup) -> Option<&String>| {
+            value(pick(&layers, &["backup", field], |l| {
+                get(l.backup.as_ref()?).cloned()
+            }))
         };
-        (enabled && (o.is_some() || b.is_some())).then(|| RedisBackupEnv {
-            schedule: pick_b(&|x| x.schedule.clone())
+        let given = layers.iter().any(|l| l.layer.backup.is_some());
+        let enabled = pick(&layers, &["backup", "enabled"], |l| {
+            l.backup.as_ref()?.enabled
+        })
+        .is_none_or(|s| s.value);
+        (enabled && given).then(|| RedisBackupEnv {
+            schedule: leaf("schedule", |b| b.schedule.as_ref())
                 .unwrap_or_else(|| defaults::REDIS_BACKUP_SCHEDULE.to_string()),
-            retention_days: o
-                .as_ref()
-                .and_then(|x| x.retention_days)
-                .or_else(|| b.as_ref().and_then(|x| x.retention_days))
-                .unwrap_or(defaults::REDIS_BACKUP_RETENTION_DAYS),
-            storage: pick_b(&|x| x.storage.clone())
+            retention_days: pick(&layers, &["backup", "retention_days"], |l| {
+                l.backup.as_ref()?.retention_days
+            })
+            .map_or(defaults::REDIS_BACKUP_RETENTION_DAYS, |s| s.value),
+            storage: leaf("storage", |b| b.storage.as_ref())
                 .unwrap_or_else(|| defaults::REDIS_BACKUP_STORAGE.to_string()),
-            storage_class: pick_b(&|x| x.storage_class.clone()),
-            upload: super::upload::merge(&[
-                (o.as_ref().and_then(|x| x.upload.as_ref()), None),
-                (b.as_ref().and_then(|x| x.upload.as_ref()), None),
-            ]),
+            storage_class: leaf("storage_class", |b| b.storage_class.as_ref()),
+            upload: super::upload::merge(
+                &layers
+                    .iter()
+                    .map(|l| {
+                        // No span: a Redis upload's "missing key" and shared-Secret
+                        // diagnostics point at its backup or upload table themselves.
+                        (
+                            l.layer.backup.as_ref().and_then(|b| b.upload.as_ref()),
+                            None,
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            ),
         })
     };
     let name = redis_name(key, redis, env);
@@ -559,6 +531,9 @@ fn merge(key: &str, redis: &RedisCluster, env: &str) -> RedisEnv {
         &BTreeMap::from([("env", env), ("cluster", name.as_str())]),
     )
     .unwrap_or(credentials_key);
+    let flag = |field: &str, get: fn(&RedisLayer) -> Option<bool>, default: bool| {
+        pick(&layers, &[field], get).map_or(default, |s| s.value)
+    };
     RedisEnv {
         key: key.to_string(),
         engine: redis.engine,
@@ -569,19 +544,20 @@ fn merge(key: &str, redis: &RedisCluster, env: &str) -> RedisEnv {
             .clone()
             .unwrap_or_else(|| defaults::REDIS_MASTER_SET.to_string()),
         credentials_key,
-        replicas: over
-            .replicas
-            .or(base.replicas)
-            .unwrap_or(if sentinel { 3 } else { 1 }),
-        storage: pick(&|l| l.storage.clone())
+        replicas: pick(&layers, &["replicas"], |l| l.replicas)
+            .map_or(if sentinel { 3 } else { 1 }, |s| s.value),
+        storage: value(pick(&layers, &["storage"], |l| l.storage.clone()))
             .unwrap_or_else(|| defaults::REDIS_STORAGE.to_string()),
-        storage_class: pick(&|l| l.storage_class.clone()),
-        requests: compute(&|r| r.requests.clone()),
-        limits: compute(&|r| r.limits.clone()),
-        maxmemory: pick(&|l| l.maxmemory.clone()),
-        maxmemory_policy: over.maxmemory_policy.or(base.maxmemory_policy),
-        appendonly: over.appendonly.or(base.appendonly).unwrap_or(true),
-        monitoring: over.monitoring.or(base.monitoring).unwrap_or(false),
+        storage_class: value(pick(&layers, &["storage_class"], |l| {
+            l.storage_class.clone()
+        })),
+        requests: plain(requests),
+        limits: plain(limits),
+        maxmemory: value(pick(&layers, &["maxmemory"], |l| l.maxmemory.clone())),
+        maxmemory_policy: pick(&layers, &["maxmemory_policy"], |l| l.maxmemory_policy)
+            .map(|s| s.value),
+        appendonly: flag("appendonly", |l| l.appendonly, true),
+        monitoring: flag("monitoring", |l| l.monitoring, false),
         backup,
         name,
     }
@@ -649,65 +625,34 @@ fn memory_within_limit(
     );
 }
 
-/// A request above its limit, which Kubernetes rejects; reported at the request.
-fn requests_within_limits(
-    cx: &mut Context<'_>,
-    env: &str,
-    redis: &RedisEnv,
-    reported: &mut Vec<Option<Span>>,
-) {
-    let key = &redis.key;
-    for (what, request, limit) in [
-        ("cpu", &redis.requests.cpu, &redis.limits.cpu),
-        ("memory", &redis.requests.memory, &redis.limits.memory),
-    ] {
-        let (Some(request), Some(limit)) = (request, limit) else {
-            continue;
-        };
-        let (Ok(r), Ok(l)) = (rules::quantity(request), rules::quantity(limit)) else {
-            continue;
-        };
-        if r <= l {
-            continue;
-        }
-        let field = ["resources", "requests", what];
-        let span = span_at(cx, &prefix(key, Some(env)), &field)
-            .or_else(|| span_at(cx, &prefix(key, None), &field));
-        if reported.contains(&span) {
-            continue;
-        }
-        reported.push(span.clone());
-        cx.push(
-            Diagnostic::error(Code::RequestExceedsLimit, span, format!("{what} request `{request}` of Redis `{key}` is larger than its limit `{limit}` in environment `{env}`"))
-                .with_label("request above the limit")
-                .with_help("Kubernetes rejects a Pod whose request exceeds its limit; raise the limit or lower the request"),
-        );
-    }
-}
-
 /// Two Redis of one environment with one name, or a Redis named like a PostgreSQL
 /// cluster (both live in the platform namespace); each pair is reported once, for the
-/// first environment where it collides.
+/// first environment where it collides. Clusters colliding with each other are
+/// `clusters::check`'s to report.
 fn collisions(cx: &mut Context<'_>, merged: &BTreeMap<String, Vec<RedisEnv>>) {
+    #[derive(Clone, Copy)]
+    enum Holder<'a> {
+        Postgres(&'a ClusterEntry),
+        Redis(&'a str),
+    }
     let mut reported: Vec<(String, String)> = Vec::new();
     for (env, list) in merged {
-        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut names = Names::new();
+        for cluster in cx.clusters.iter().filter(|c| c.in_env(env)) {
+            if let Ok(name) = cluster.name(env) {
+                names.claim(&name, Holder::Postgres(cluster));
+            }
+        }
         for redis in list {
-            let postgres = cx
-                .clusters
-                .iter()
-                .filter(|c| c.in_env(env))
-                .find(|c| c.name(env).is_ok_and(|n| n == redis.name));
-            let first = seen.insert(redis.name.as_str(), redis.key.as_str());
-            let (pair, message) = match (first, postgres) {
-                (Some(first), _) => (
+            let (pair, message) = match names.claim(&redis.name, Holder::Redis(&redis.key)) {
+                Some(Holder::Redis(first)) => (
                     (first.to_string(), redis.key.clone()),
                     format!(
                         "Redis `{first}` and `{}` are both named `{}` in environment `{env}`",
                         redis.key, redis.name
                     ),
                 ),
-                (None, Some(cluster)) => (
+                Some(Holder::Postgres(cluster)) => (
                     (cluster.key.clone(), redis.key.clone()),
                     format!(
                         "Redis `{}` is named `{}` like {} in environment `{env}`",
@@ -716,7 +661,7 @@ fn collisions(cx: &mut Context<'_>, merged: &BTreeMap<String, Vec<RedisEnv>>) {
                         cluster.describe()
                     ),
                 ),
-                (None, None) => continue,
+                None => continue,
             };
             if reported.contains(&pair) {
                 continue;

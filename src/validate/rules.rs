@@ -128,46 +128,12 @@ pub fn reserved(name: &str) -> Option<&'static str> {
 
 /// A parsed Kubernetes quantity, as a number of base units.
 pub fn quantity(text: &str) -> Result<f64, Problem> {
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, suffix) = text.split_at(split);
-    let valid_number = !number.is_empty()
-        && number.matches('.').count() <= 1
-        && number != "."
-        && number.bytes().any(|b| b.is_ascii_digit());
-    let factor = match suffix {
-        "" => Some(1.0),
-        "n" => Some(1e-9),
-        "u" => Some(1e-6),
-        "m" => Some(1e-3),
-        "k" => Some(1e3),
-        "M" => Some(1e6),
-        "G" => Some(1e9),
-        "T" => Some(1e12),
-        "P" => Some(1e15),
-        "E" => Some(1e18),
-        "Ki" => Some(1024f64),
-        "Mi" => Some(1024f64.powi(2)),
-        "Gi" => Some(1024f64.powi(3)),
-        "Ti" => Some(1024f64.powi(4)),
-        "Pi" => Some(1024f64.powi(5)),
-        "Ei" => Some(1024f64.powi(6)),
-        _ => exponent(suffix),
-    };
-    match (valid_number, factor, number.parse::<f64>()) {
-        (true, Some(factor), Ok(n)) => Ok(n * factor),
-        _ => Err(Problem::new(
-            Code::InvalidQuantity,
-            quantity_hint(number, suffix),
-        )),
-    }
-}
-
-fn exponent(suffix: &str) -> Option<f64> {
-    let digits = suffix.strip_prefix(['e', 'E'])?;
-    let power: i32 = digits.parse().ok()?;
-    Some(10f64.powi(power))
+    crate::model::Quantity::parse(text)
+        .map(|q| q.value())
+        .ok_or_else(|| {
+            let (number, suffix) = crate::model::quantity_split(text);
+            Problem::new(Code::InvalidQuantity, quantity_hint(number, suffix))
+        })
 }
 
 fn quantity_hint(number: &str, suffix: &str) -> String {

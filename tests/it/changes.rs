@@ -2,8 +2,9 @@
 //! `before.toml` (what is committed) to `after.toml` must equal `expected.txt` (text, with
 //! the exit code) and `expected.json`. `DBGEN_BLESS=1 cargo test --test changes` rewrites
 //! them. And `render` must refuse, writing nothing, every case with an unacknowledged
-//! `data-loss`/`rejected` change in a protected environment, then pass once the spec
-//! acknowledges each of them.
+//! `data-loss`/`rejected`/`login-kept` change in a protected environment, then pass once
+//! the spec acknowledges each of them. What `login-kept` claims is checked on a real
+//! PostgreSQL server with the provisioning scripts the change cases render.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -178,6 +179,157 @@ fn render_refuses_unacknowledged_dangerous_changes_and_passes_once_acknowledged(
     assert!(
         gated >= 8,
         "only {gated} cases exercise the protected-environment gate"
+    );
+}
+
+/// Writes the tree of `case`'s `before.toml` into a fresh `out` directory and renders
+/// `spec` over it: the exit code, stderr, and whether the tree is untouched.
+fn render_over(case: &str, spec: &str, args: &[&str]) -> (Option<i32>, String, bool) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/changes");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    compile(&root.join(case), "before.toml")
+        .tree()
+        .unwrap()
+        .write(&out)
+        .unwrap();
+    let before = snapshot(&out);
+    let spec = root.join(spec);
+    let mut all = vec![
+        "render",
+        "-f",
+        spec.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    let output = dbgen(&all);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code(), stderr, snapshot(&out) == before)
+}
+
+#[test]
+fn a_login_left_behind_is_refused_in_protected_environments_until_acknowledged() {
+    for (case, object) in [
+        (
+            "remove-app-shared-cluster",
+            "DatabaseRole/db-prod/main-catalog",
+        ),
+        ("remove-app-statefulset", "ConfigMap/db-prod/main-provision"),
+    ] {
+        for args in [&["--check"][..], &[][..]] {
+            let (code, stderr, untouched) = render_over(case, &format!("{case}/after.toml"), args);
+            assert_eq!(code, Some(4), "{case} {args:?}: {stderr}");
+            assert!(
+                stderr.contains(&format!("login-kept remove `{object}`"))
+                    || stderr.contains(&format!("login-kept change `{object}`")),
+                "{case}: {stderr}"
+            );
+            assert!(stderr.contains("nothing was written"), "{case}: {stderr}");
+            assert!(untouched, "{case} {args:?}: render wrote files");
+        }
+        // The same edit with its `[[acknowledge]] class = "login-kept"` entry renders.
+        let acknowledged = format!("{case}-acknowledged/after.toml");
+        let (code, stderr, untouched) = render_over(case, &acknowledged, &[]);
+        assert_eq!(code, Some(0), "{case}: {stderr}");
+        assert!(!untouched, "{case}: the acknowledged render wrote nothing");
+    }
+    // Retired first, then removed: the role has no LOGIN any more, nothing to acknowledge.
+    for case in ["remove-retired-app-cnpg", "remove-retired-app-statefulset"] {
+        let (code, stderr, untouched) = render_over(case, &format!("{case}/after.toml"), &[]);
+        assert_eq!(code, Some(0), "{case}: {stderr}");
+        assert!(!untouched, "{case}: render wrote nothing");
+    }
+    // Not protected: `plan` reports it (golden), `render` is not stopped.
+    let case = "unprotected-dev-removal";
+    let (code, stderr, _) = render_over(case, &format!("{case}/after.toml"), &[]);
+    assert_eq!(code, Some(0), "{case}: {stderr}");
+    let plan = plan_of(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("golden/changes")
+            .join(case),
+    );
+    assert!(
+        plan.environments
+            .iter()
+            .flat_map(|e| &e.changes)
+            .any(|c| c.verdict.class == change::Class::LoginKept)
+    );
+    assert_eq!(plan.exit_code(), 1);
+}
+
+/// The provisioning script `case`'s `file` renders for cluster `main` in prod, reading its
+/// password files under `secrets` instead of the Job's mount.
+fn provisioning_script(case: &str, file: &str, secrets: &Path) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/changes");
+    let compiled = compile(&root.join(case), file);
+    let script = compiled
+        .environments
+        .iter()
+        .flat_map(|(_, manifests)| manifests)
+        .find(|m| m.path == "prod/db-prod/configmap-main-provision.yaml")
+        .and_then(|m| m.document["data"]["provision.sql"].as_str())
+        .unwrap_or_else(|| panic!("{case}/{file}: no provisioning script"))
+        .to_owned();
+    script.replace("'/secrets/", &format!("'{}/", secrets.display()))
+}
+
+/// What `login-kept` claims, on a real server, with the scripts the change cases render:
+/// an app removed without retiring keeps a working login; retired first, it has none.
+#[test]
+fn on_a_real_server_a_removed_app_keeps_its_login_unless_retired_first() {
+    let Some(pg) = crate::support::Postgres::start("") else {
+        return;
+    };
+    let secrets = pg.dir.path().join("secrets");
+    for (role, password) in [("orders", "orders-pw"), ("catalog", "catalog-pw")] {
+        let dir = secrets.join(format!("main-{role}-role"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("password"), password).unwrap();
+    }
+    let run = |case: &str, file: &str| {
+        let script = pg.dir.path().join("provision.sql");
+        std::fs::write(&script, provisioning_script(case, file, &secrets)).unwrap();
+        let output = pg
+            .admin_psql("postgres")
+            .arg("-f")
+            .arg(&script)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{case}/{file}: {output:?}");
+    };
+    let catalog_logs_in = || {
+        pg.client("psql", "catalog", "catalog-pw", "catalog")
+            .args(["-X", "-w", "-c", "SELECT 1"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    run("remove-app-statefulset", "before.toml");
+    assert!(catalog_logs_in());
+    // Removed without retiring (`login-kept` in the plan): the login still works.
+    run("remove-app-statefulset", "after.toml");
+    assert!(catalog_logs_in(), "the plan says the login is kept");
+    // Retired (`in-place`), then removed (`in-place`): no login, the database stays.
+    run("remove-retired-app-statefulset", "before.toml");
+    assert!(!catalog_logs_in(), "retiring disables the login");
+    run("remove-retired-app-statefulset", "after.toml");
+    assert!(
+        !catalog_logs_in(),
+        "removing a retired app keeps its login disabled"
+    );
+    let state = pg.query(
+        "postgres",
+        &[],
+        "SELECT rolcanlogin, rolpassword IS NULL, (SELECT count(*) FROM pg_database WHERE datname = 'catalog') \
+         FROM pg_authid WHERE rolname = 'catalog';",
+    );
+    assert_eq!(
+        state.trim(),
+        "f|t|1",
+        "NOLOGIN, no password, the database stays"
     );
 }
 
