@@ -18,10 +18,10 @@ use super::rules;
 use super::topology::ClusterEntry;
 use crate::defaults;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{MergedCompute, RedisBackupEnv, RedisEnv, Sourced};
+use crate::model::{RedisBackupEnv, RedisEnv, Sourced};
 use crate::naming;
 use crate::source::Span;
-use crate::spec::{Compute, RedisBackup, RedisCluster, RedisEngine, RedisLayer};
+use crate::spec::{RedisBackup, RedisCluster, RedisEngine, RedisLayer};
 
 /// The longest Redis name: the Bitnami chart names its `StatefulSet` `<name>-node`, whose
 /// pods carry a `controller-revision-hash` label `<name>-node-<10 characters>` that must
@@ -483,10 +483,6 @@ fn merge(
         &limits,
         over_limit,
     );
-    let plain = |c: MergedCompute| Compute {
-        cpu: c.cpu.map(|s| s.value.to_string()),
-        memory: c.memory.map(|s| s.value.to_string()),
-    };
     let sentinel = redis.engine == RedisEngine::BitnamiSentinel;
     let backup = {
         let leaf = |field: &str, get: fn(&RedisBackup) -> Option<&String>| {
@@ -506,8 +502,10 @@ fn merge(
                 l.backup.as_ref()?.retention_days
             })
             .map_or(defaults::REDIS_BACKUP_RETENTION_DAYS, |s| s.value),
-            storage: leaf("storage", |b| b.storage.as_ref())
-                .unwrap_or_else(|| defaults::REDIS_BACKUP_STORAGE.to_string()),
+            storage: super::layer::quantity(
+                leaf("storage", |b| b.storage.as_ref())
+                    .unwrap_or_else(|| defaults::REDIS_BACKUP_STORAGE.to_string()),
+            ),
             storage_class: leaf("storage_class", |b| b.storage_class.as_ref()),
             upload: super::upload::merge(
                 &layers
@@ -546,13 +544,15 @@ fn merge(
         credentials_key,
         replicas: pick(&layers, &["replicas"], |l| l.replicas)
             .map_or(if sentinel { 3 } else { 1 }, |s| s.value),
-        storage: value(pick(&layers, &["storage"], |l| l.storage.clone()))
-            .unwrap_or_else(|| defaults::REDIS_STORAGE.to_string()),
+        storage: super::layer::quantity(
+            value(pick(&layers, &["storage"], |l| l.storage.clone()))
+                .unwrap_or_else(|| defaults::REDIS_STORAGE.to_string()),
+        ),
         storage_class: value(pick(&layers, &["storage_class"], |l| {
             l.storage_class.clone()
         })),
-        requests: plain(requests),
-        limits: plain(limits),
+        requests,
+        limits,
         maxmemory: value(pick(&layers, &["maxmemory"], |l| l.maxmemory.clone())),
         maxmemory_policy: pick(&layers, &["maxmemory_policy"], |l| l.maxmemory_policy)
             .map(|s| s.value),
@@ -603,13 +603,16 @@ fn memory_within_limit(
     let (Some(maxmemory), Some(limit)) = (&redis.maxmemory, &redis.limits.memory) else {
         return;
     };
-    let (Ok(bytes), Ok(limit_bytes)) = (redis_memory(maxmemory), rules::quantity(limit)) else {
+    let Ok(bytes) = redis_memory(maxmemory) else {
         return;
     };
+    let limit_bytes = limit.value.value();
+    // An unparsed limit (NaN) is reported where it is written; it warns about nothing.
     #[allow(clippy::cast_precision_loss)] // byte counts far below 2^52
-    if (bytes as f64) < limit_bytes {
+    if limit_bytes.is_nan() || (bytes as f64) < limit_bytes {
         return;
     }
+    let limit = &limit.value;
     let key = &redis.key;
     let span = cx
         .at(&["redis", key, "env", env, "maxmemory"])
