@@ -81,6 +81,9 @@ step "xtask lint" cargo clippy --manifest-path xtask/Cargo.toml --all-targets --
 # Not `--all-targets`: that also runs the benchmark, unoptimised; clippy above still checks it.
 step "tests" cargo_test --locked --lib --bins --tests
 step "xtask tests" cargo_test --locked --manifest-path xtask/Cargo.toml
+# ARCHITECTURE.md's "Adding a kind", followed for a toy kind on a copy of the crate (a few
+# minutes: the copy's crate is compiled once, its dependencies are shared).
+step "kind recipe" cargo xtask kind-recipe
 step "doc tests" doc_tests
 
 printf '\n'

@@ -47,6 +47,14 @@ pub const READONLY_GRANT: &str = "pg_read_all_data";
 pub const VAULT_KV_PATH: &str = "secret";
 pub const VAULT_KV_VERSION: &str = "v2";
 pub const VAULT_AUTH_MOUNT: &str = "kubernetes";
+/// `[gitops]`: Argo CD's and Flux's (`flux bootstrap`'s) own namespaces and names.
+pub const ARGOCD_NAMESPACE: &str = "argocd";
+pub const ARGOCD_REVISION: &str = "HEAD";
+pub const ARGOCD_PROJECT: &str = "default";
+pub const ARGOCD_SERVER: &str = "https://kubernetes.default.svc";
+pub const FLUX_NAMESPACE: &str = "flux-system";
+pub const FLUX_SOURCE: &str = "flux-system";
+pub const FLUX_INTERVAL: &str = "10m";
 /// Logical backups: nightly at 03:00 (after base backups at 02:00), a week of dumps.
 pub const LOGICAL_BACKUP_SCHEDULE: &str = "0 3 * * *";
 pub const LOGICAL_BACKUP_RETENTION_DAYS: u32 = 7;

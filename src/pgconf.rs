@@ -7,6 +7,8 @@
 //! Invariant: a value `check_value` accepts, written by `quote`, reads back in PostgreSQL
 //! (`postgres -C name`) as exactly the value given, and adds no other setting.
 
+use crate::catalog::guc;
+
 /// Largest parameter value dbgen accepts, in bytes: far above any real setting, and low
 /// enough that a handful of them keep a ConfigMap or Helm values file under the 1 MiB an
 /// object may take.
@@ -16,75 +18,16 @@ pub const MAX_VALUE_BYTES: usize = 8 * 1024;
 /// PostgreSQL read a file of the user's choosing (and fail to start when it is missing).
 const DIRECTIVES: &[&str] = &["include", "include_dir", "include_if_exists"];
 
-/// String-typed parameters, for which an empty value (`''`) is a value: every other type
-/// (bool, integer, real, enum) makes the server refuse to start on `''`. Source: `postgres
-/// --describe-config` of PostgreSQL 15 (vartype `STRING`), plus the string parameters
-/// PostgreSQL 16 to 18 added (their release notes).
-const STRING_PARAMETERS: &[&str] = &[
-    "archive_cleanup_command",
-    "archive_command",
-    "archive_library",
-    "bonjour_name",
-    "client_encoding",
-    "cluster_name",
-    "createrole_self_grant",
-    "datestyle",
-    "debug_io_direct",
-    "default_table_access_method",
-    "default_tablespace",
-    "default_text_search_config",
-    "dynamic_library_path",
-    "event_source",
-    "extension_destdir",
-    "external_pid_file",
-    "jit_provider",
-    "krb_server_keyfile",
-    "lc_messages",
-    "lc_monetary",
-    "lc_numeric",
-    "lc_time",
-    "local_preload_libraries",
-    "log_connections",
-    "log_destination",
-    "log_directory",
-    "log_filename",
-    "log_line_prefix",
-    "log_timezone",
-    "oauth_validator_libraries",
-    "primary_conninfo",
-    "primary_slot_name",
-    "promote_trigger_file",
-    "recovery_end_command",
-    "recovery_target",
-    "recovery_target_lsn",
-    "recovery_target_name",
-    "recovery_target_time",
-    "recovery_target_timeline",
-    "recovery_target_xid",
-    "restore_command",
-    "restrict_nonsystem_relation_kind",
-    "search_path",
-    "session_preload_libraries",
-    "shared_preload_libraries",
-    "ssl_ca_file",
-    "ssl_cert_file",
-    "ssl_ciphers",
-    "ssl_crl_dir",
-    "ssl_crl_file",
-    "ssl_dh_params_file",
-    "ssl_ecdh_curve",
-    "ssl_groups",
-    "ssl_key_file",
-    "ssl_passphrase_command",
-    "ssl_tls13_ciphers",
-    "synchronized_standby_slots",
-    "synchronous_standby_names",
-    "syslog_ident",
-    "temp_tablespaces",
-    "timezone",
-    "timezone_abbreviations",
-    "unix_socket_group",
-];
+/// Whether `name` is a string-typed parameter (`pg_settings.vartype` `string`) in any
+/// PostgreSQL major of the embedded catalog: for those an empty value (`''`) is a value,
+/// while every other type (bool, integer, real, enum) makes the server refuse to start on
+/// `''`. Any major, since the same parameters may be written for every version dbgen runs
+/// (`log_connections` became a string in 18; `promote_trigger_file` left in 16).
+fn string_typed(name: &str) -> bool {
+    guc::MAJORS
+        .iter()
+        .any(|&major| guc::lookup(major, name).is_some_and(|g| g.kind == guc::Type::String))
+}
 
 /// `value` as a `postgresql.conf` string: in single quotes, `'` doubled and `\` doubled
 /// (the file's quoted strings take C-like backslash escapes, so a lone `\` would escape
@@ -119,7 +62,7 @@ pub fn check_value(name: &str, value: &str) -> Result<(), String> {
         ));
     }
     // A name with a `.` is an extension's setting, which PostgreSQL keeps as a string.
-    if value.trim().is_empty() && !name.contains('.') && !STRING_PARAMETERS.contains(&name) {
+    if value.trim().is_empty() && !name.contains('.') && !string_typed(name) {
         return Err(
             "is empty, which PostgreSQL refuses for a parameter that is not a string (the server would not start)"
                 .to_string(),
@@ -148,6 +91,13 @@ mod tests {
         assert!(check_value("work_mem", " ").is_err());
         assert!(check_value("log_line_prefix", "").is_ok());
         assert!(check_value("pg_stat_statements.track", "").is_ok());
+        // String-typed per the catalog, in any case, in any major it knows.
+        assert!(check_value("application_name", "").is_ok());
+        assert!(check_value("DateStyle", "").is_ok());
+        assert!(check_value("log_connections", "").is_ok());
+        assert!(check_value("promote_trigger_file", "").is_ok());
+        assert!(check_value("log_statement", "").is_err());
+        assert!(check_value("no_such_parameter", "").is_err());
         assert!(check_value("log_line_prefix", &"x".repeat(MAX_VALUE_BYTES + 1)).is_err());
         assert!(check_value("log_line_prefix", "a\\'b").is_ok());
         assert!(check_name("include_dir").is_err());

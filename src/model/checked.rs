@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use super::merged::{Merged, RedisEnv};
 use super::secrets::Secrets;
 use super::topology::{self, ClusterEntry};
-use super::values::Platform;
+use super::values::{Platform, PostgresVersion};
 use crate::diagnostic::Diagnostic;
 use crate::spec::{App, Spec};
 
@@ -23,6 +23,8 @@ pub struct Checked {
     pub(crate) spec: Spec,
     pub(crate) platform: Platform,
     pub(crate) secrets: Secrets,
+    /// `[gitops]` resolved; `None` without the table.
+    pub(crate) gitops: Option<super::gitops::Gitops>,
     /// The cluster namespace (`platform.namespace` expanded), by environment.
     pub(crate) namespaces: BTreeMap<String, String>,
     /// Each app's namespace (its `namespace` expanded), by (environment, app key).
@@ -31,6 +33,9 @@ pub struct Checked {
     /// (environment, cluster key) → Cluster object name.
     pub(crate) names: BTreeMap<(String, String), String>,
     pub(crate) merged: BTreeMap<(String, String), Merged>,
+    /// Each cluster's PostgreSQL version, by cluster key: every cluster whose engine reads
+    /// it (validate checked it; a CloudNativePG cluster with its own `image` may be absent).
+    pub(crate) versions: BTreeMap<String, PostgresVersion>,
     /// Redis rendered in each environment, by environment.
     pub(crate) redis: BTreeMap<String, Vec<RedisEnv>>,
     pub(crate) warnings: Vec<Diagnostic>,
@@ -54,6 +59,11 @@ impl Checked {
         &self.platform
     }
 
+    /// `[gitops]` resolved for its tool, if the spec has the table.
+    pub fn gitops(&self) -> Option<&super::gitops::Gitops> {
+        self.gitops.as_ref()
+    }
+
     /// `[secrets]` resolved for its provider.
     pub fn secrets(&self) -> &Secrets {
         &self.secrets
@@ -72,6 +82,12 @@ impl Checked {
     /// Settings of `cluster` in `env`; every (environment, cluster) pair is present.
     pub fn merged(&self, env: &str, cluster: &str) -> &Merged {
         &self.merged[&(env.to_string(), cluster.to_string())]
+    }
+
+    /// The PostgreSQL version of `cluster` (a key), for the engines that read it: the
+    /// statefulset engine always has one (validate refuses a spec without).
+    pub fn postgres_version(&self, cluster: &str) -> &PostgresVersion {
+        &self.versions[cluster]
     }
 
     /// The clusters rendered in `env`: shared ones by key, then dedicated ones by app.

@@ -54,7 +54,9 @@ pub struct MergedCompute {
 /// Every size setting of one cluster in one environment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Merged {
-    pub instances: Sourced<u32>,
+    /// At most `rules::INSTANCES_MAX`: a `u16` converts into every Kubernetes count
+    /// (`i32` replicas, CloudNativePG's `instances`) without a fallible cast.
+    pub instances: Sourced<u16>,
     pub storage: Sourced<Quantity>,
     pub storage_class: Option<Sourced<String>>,
     pub requests: MergedCompute,
@@ -71,6 +73,23 @@ pub struct Merged {
     pub reclaim_policy: Sourced<crate::spec::ReclaimPolicy>,
     /// `None` when logical backups are off.
     pub logical_backup: Option<MergedLogicalBackup>,
+    /// `credentials_key`, expanded: where the secret provider reads the administrator
+    /// password of an engine without an operator. Empty on CloudNativePG, which refuses
+    /// the key and reads no such password.
+    pub admin_credentials_key: String,
+}
+
+/// Where a backup's data and its S3 credentials live in one environment: the spec's
+/// patterns with `{env}`, `{cluster}` (and, where accepted, `{app}`) expanded. `validate`
+/// fills it once every check passed (`validate::expand`); `plan` writes it as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Target {
+    /// The object-store URL.
+    pub destination: String,
+    /// The Secret holding the S3 keys.
+    pub credentials: String,
+    /// Where the secret provider reads that Secret's values.
+    pub credentials_key: String,
 }
 
 /// Logical backup settings after merging.
@@ -84,6 +103,8 @@ pub struct MergedLogicalBackup {
     pub storage: Quantity,
     pub storage_class: Option<String>,
     pub credentials_key: Option<String>,
+    /// `credentials_key`, expanded: where the provider reads the backup role's password.
+    pub remote_key: String,
     /// `None` when dumps stay on the volume only.
     pub upload: Option<MergedUpload>,
 }
@@ -102,6 +123,8 @@ pub struct MergedBackup {
     pub secret_access_key_key: Option<Sourced<String>>,
     pub retention: Sourced<String>,
     pub schedule: Sourced<CronSchedule>,
+    /// `destination`, `credentials` and `credentials_key`, expanded.
+    pub target: Target,
 }
 
 /// Alert thresholds after merging.
@@ -133,6 +156,8 @@ pub struct MergedUpload {
     pub credentials: Option<String>,
     /// As written: may contain `{env}` and `{cluster}`.
     pub credentials_key: Option<String>,
+    /// `destination`, `credentials` and `credentials_key`, expanded.
+    pub target: Target,
 }
 
 /// One Redis in one environment, with every setting decided.

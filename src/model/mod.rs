@@ -8,6 +8,7 @@
 //! both import from here, so the stages form a line, not a circle.
 
 mod checked;
+mod gitops;
 mod merged;
 pub mod owned;
 mod pattern;
@@ -17,12 +18,13 @@ pub mod topology;
 mod values;
 
 pub use checked::Checked;
+pub use gitops::{Argocd, Flux, Gitops, GitopsTool};
 pub use merged::{
     Merged, MergedBackup, MergedCompute, MergedLogicalBackup, MergedMonitoring, MergedPooler,
-    MergedUpload, RedisBackupEnv, RedisEnv, Sourced,
+    MergedUpload, RedisBackupEnv, RedisEnv, Sourced, Target,
 };
 pub use pattern::{AppVars, Pattern};
 pub use quantity::{Quantity, split as quantity_split};
 pub use secrets::{ExternalSecrets, Infisical, Provider, Secrets, Vault};
 pub use topology::ClusterEntry;
-pub use values::{CronSchedule, Platform};
+pub use values::{CronSchedule, Platform, PostgresVersion};

@@ -1,7 +1,7 @@
 //! Typed values `validate` parsed, so `plan` prints them without parsing again.
 //!
 //! Input: nothing (types; `validate` constructs them from checked text).
-//! Output: `CronSchedule`, `Platform`.
+//! Output: `CronSchedule`, `Platform`, `PostgresVersion`.
 //! Invariant: a value of these types was checked; its accessors cannot fail.
 
 use crate::spec::RoleStyle;
@@ -48,4 +48,57 @@ pub struct Platform {
     /// Inline `managed.roles` or `DatabaseRole` objects: the spec's choice, else objects
     /// from CloudNativePG 1.30 on.
     pub roles: RoleStyle,
+}
+
+/// A PostgreSQL version as written (`17`, `17.6`), with its numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostgresVersion {
+    written: String,
+    major: u32,
+    minor: Option<u32>,
+}
+
+impl PostgresVersion {
+    /// `major` or `major.minor`; `None` otherwise (which versions are supported is
+    /// `validate::rules::pg_version`'s decision).
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut parts = text.split('.');
+        let major = parts.next()?.parse().ok()?;
+        let minor = parts.next().map(str::parse).transpose().ok()?;
+        parts.next().is_none().then(|| Self {
+            written: text.to_string(),
+            major,
+            minor,
+        })
+    }
+
+    pub fn as_written(&self) -> &str {
+        &self.written
+    }
+
+    pub fn major(&self) -> u32 {
+        self.major
+    }
+
+    pub fn minor(&self) -> Option<u32> {
+        self.minor
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PostgresVersion;
+
+    #[test]
+    fn versions_parse_into_their_numbers() {
+        let v = PostgresVersion::parse("16.11").unwrap();
+        assert_eq!(
+            (v.major(), v.minor(), v.as_written()),
+            (16, Some(11), "16.11")
+        );
+        assert_eq!(PostgresVersion::parse("18").unwrap().minor(), None);
+        for bad in ["", "x", "17.", "17.6.1", "17.x", ".6"] {
+            assert_eq!(PostgresVersion::parse(bad), None, "{bad}");
+        }
+    }
 }

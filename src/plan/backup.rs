@@ -5,12 +5,9 @@
 
 use serde::Serialize;
 
-use std::collections::BTreeMap;
-
 use super::Meta;
 use crate::defaults;
 use crate::model::MergedBackup;
-use crate::naming;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ObjectStorePlan {
@@ -59,20 +56,12 @@ pub(super) fn store_name(cluster: &str) -> String {
     format!("{cluster}-backup")
 }
 
-/// `vars`: the `{env}`, `{cluster}` and `{app}` values of the destination pattern.
-pub(super) fn object_store(
-    meta: Meta,
-    backup: &MergedBackup,
-    vars: &BTreeMap<&str, &str>,
-) -> ObjectStorePlan {
-    let value = |s: &Option<crate::model::Sourced<String>>| s.as_ref().map(|s| s.value.clone());
-    let destination = value(&backup.destination).unwrap_or_default();
+pub(super) fn object_store(meta: Meta, backup: &MergedBackup) -> ObjectStorePlan {
     ObjectStorePlan {
         meta,
-        // validate checked the pattern with the same variables.
-        destination: naming::expand(&destination, vars).unwrap_or(destination),
-        endpoint: value(&backup.endpoint),
-        credentials: value(&backup.credentials).unwrap_or_default(),
+        destination: backup.target.destination.clone(),
+        endpoint: backup.endpoint.as_ref().map(|s| s.value.clone()),
+        credentials: backup.target.credentials.clone(),
         access_key_id_key: s3_keys(backup)[0].clone(),
         secret_access_key_key: s3_keys(backup)[1].clone(),
         retention: backup.retention.value.clone(),
@@ -123,15 +112,4 @@ pub(super) fn s3_keys(backup: &MergedBackup) -> [String; 2] {
         or(&backup.access_key_id_key, S3_KEYS[0]),
         or(&backup.secret_access_key_key, S3_KEYS[1]),
     ]
-}
-
-/// Where the provider reads the S3 keys: `credentials_key` with `{env}` and `{cluster}`.
-pub(super) fn credentials_key(env: &str, cluster: &str, backup: &MergedBackup) -> String {
-    let template = backup
-        .credentials_key
-        .as_ref()
-        .map(|k| k.value.clone())
-        .unwrap_or_default();
-    let vars = BTreeMap::from([("env", env), ("cluster", cluster)]);
-    naming::expand(&template, &vars).unwrap_or(template)
 }

@@ -94,14 +94,9 @@ impl Scope<'_> {
         apps
     }
 
-    /// `credentials_key` with `{env}` and `{cluster}` expanded (validate checked both).
-    fn credentials_key(&self) -> String {
-        let template = self.entry.spec.credentials_key.clone().unwrap_or_default();
-        naming::expand(
-            &template,
-            &BTreeMap::from([("env", self.env), ("cluster", self.cluster)]),
-        )
-        .unwrap_or(template)
+    /// `credentials_key` with `{env}` and `{cluster}` expanded.
+    fn credentials_key(&self) -> &str {
+        &self.merged.admin_credentials_key
     }
 }
 
@@ -289,7 +284,7 @@ fn password_secrets(scope: &Scope<'_>, objects: &mut Vec<Object>) {
     let remote = scope.credentials_key();
     let read = |secret_key: &str, property: &str| RemoteRef {
         secret_key: secret_key.to_string(),
-        key: remote.clone(),
+        key: remote.to_string(),
         property: property.to_string(),
     };
     let cluster = scope.cluster;

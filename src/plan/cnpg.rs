@@ -246,7 +246,7 @@ fn cluster_plan(scope: &Scope<'_>, roles: Vec<RolePlan>) -> ClusterPlan {
     });
     ClusterPlan {
         meta: scope.meta(scope.cluster.to_string(), None),
-        instances: merged.instances.value,
+        instances: u32::from(merged.instances.value),
         image: image(&scope.entry.spec),
         storage: StoragePlan {
             size: merged.storage.value.to_string(),
@@ -334,25 +334,12 @@ fn backup_objects(scope: &Scope<'_>, objects: &mut Vec<Object>) {
         return;
     };
     let (env, cluster) = (scope.env, scope.cluster);
-    let mut vars = BTreeMap::from([("env", env), ("cluster", cluster)]);
-    if let Some(app) = &scope.entry.dedicated_for {
-        vars.insert("app", app);
-    }
-    let store = backup::object_store(
-        scope.meta(backup::store_name(cluster), None),
-        settings,
-        &vars,
-    );
+    let store = backup::object_store(scope.meta(backup::store_name(cluster), None), settings);
     scope.push(objects, ObjectData::ObjectStore(store));
-    let credentials_name = settings
-        .credentials
-        .as_ref()
-        .map(|c| c.value.clone())
-        .unwrap_or_default();
-    let remote = backup::credentials_key(env, cluster, settings);
+    let target = &settings.target;
     let keys = backup::s3_keys(settings);
     let keys = [keys[0].as_str(), keys[1].as_str()];
-    let secret = credentials::opaque_secret(&credentials_name, &remote, &keys);
+    let secret = credentials::opaque_secret(&target.credentials, &target.credentials_key, &keys);
     let data = credentials::provided_secret(scope.checked, env, cluster, &scope.namespace, &secret);
     scope.push(objects, data);
     let scheduled = backup::scheduled(

@@ -23,16 +23,8 @@ use serde::Serialize;
 
 use super::shard::{APPS_DIR, CLUSTERS_DIR, GITOPS_DIR, PLATFORM_DIR};
 use super::{Meta, Object, ObjectData};
-use crate::spec::{Gitops, GitopsTool, Spec};
-
-/// Defaults of `[gitops]`.
-const ARGOCD_NAMESPACE: &str = "argocd";
-const FLUX_NAMESPACE: &str = "flux-system";
-const REVISION: &str = "HEAD";
-const PROJECT: &str = "default";
-const SERVER: &str = "https://kubernetes.default.svc";
-const FLUX_SOURCE: &str = "flux-system";
-const FLUX_INTERVAL: &str = "10m";
+use crate::model::{Gitops, GitopsTool};
+use crate::spec::Spec;
 /// Buckets of Flux app Kustomizations: fixed, so no app ever changes bucket.
 const BUCKETS: u32 = 256;
 /// The label the progressive sync steps select Applications by.
@@ -180,9 +172,9 @@ pub(super) fn objects(
             data,
         }
     };
-    match settings.tool {
-        GitopsTool::Argocd => {
-            let namespace = settings.namespace.as_deref().unwrap_or(ARGOCD_NAMESPACE);
+    match &settings.tool {
+        GitopsTool::Argocd(argocd) => {
+            let namespace = &argocd.namespace;
             let tiers: BTreeSet<Tier> = units.keys().map(Unit::tier).collect();
             let generators = tiers
                 .iter()
@@ -198,19 +190,10 @@ pub(super) fn objects(
                 .collect();
             let plan = ApplicationSetPlan {
                 meta: meta(format!("{platform}-{env}"), namespace),
-                repository: settings.repository.clone().unwrap_or_default(),
-                revision: settings
-                    .revision
-                    .clone()
-                    .unwrap_or_else(|| REVISION.to_string()),
-                project: settings
-                    .project
-                    .clone()
-                    .unwrap_or_else(|| PROJECT.to_string()),
-                server: settings
-                    .server
-                    .clone()
-                    .unwrap_or_else(|| SERVER.to_string()),
+                repository: argocd.repository.clone(),
+                revision: argocd.revision.clone(),
+                project: argocd.project.clone(),
+                server: argocd.server.clone(),
                 generators,
                 steps: tiers.iter().map(|t| t.name()).collect(),
                 tier_label: TIER_LABEL,
@@ -224,22 +207,16 @@ pub(super) fn objects(
             };
             vec![object(ObjectData::ApplicationSet(Box::new(plan)))]
         }
-        GitopsTool::Flux => {
-            let namespace = settings.namespace.as_deref().unwrap_or(FLUX_NAMESPACE);
+        GitopsTool::Flux(settings) => {
+            let namespace = &settings.namespace;
             let name =
                 |unit: &Unit| format!("{}{}", unit.tier().prefix(platform, env), unit.basename());
             let flux = |name: String, path: String, depends_on: Vec<String>, wait: bool| {
                 FluxKustomizationPlan {
                     meta: meta(name, namespace),
-                    interval: settings
-                        .interval
-                        .clone()
-                        .unwrap_or_else(|| FLUX_INTERVAL.to_string()),
+                    interval: settings.interval.clone(),
                     path,
-                    source: settings
-                        .source
-                        .clone()
-                        .unwrap_or_else(|| FLUX_SOURCE.to_string()),
+                    source: settings.source.clone(),
                     depends_on,
                     wait,
                 }

@@ -82,16 +82,11 @@ pub(super) fn objects(
         .unzip();
     let mut out = script_job::objects(&|name| scope.meta(name, None), job(t, settings, upload));
     out.extend(upload_secret);
-    let template = settings.credentials_key.clone().unwrap_or_default();
-    let remote = crate::naming::expand(
-        &template,
-        &BTreeMap::from([("env", scope.env), ("cluster", t.cluster)]),
-    )
-    .unwrap_or(template);
+    let remote = &settings.remote_key;
     let secret_name = role_secret(t.cluster);
     let secret = super::credentials::role_password_secret(
         &secret_name,
-        &remote,
+        remote,
         defaults::LOGICAL_BACKUP_ROLE,
     );
     out.push(super::credentials::provided_secret(

@@ -155,7 +155,7 @@ impl Plan {
         let mut plan = Plan { environments };
         store::restrict_to_granted_namespaces(&mut plan);
         if spec.output.layout == Some(crate::spec::Layout::Sharded) {
-            shard::apply(spec, &mut plan.environments);
+            shard::apply(spec, checked.gitops(), &mut plan.environments);
         }
         plan
     }

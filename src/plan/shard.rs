@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::gitops::{self, Unit};
 use super::{EnvPlan, Kind, KustomizationPlan, Object, unit_kustomizations};
+use crate::model::Gitops;
 use crate::spec::Spec;
 
 /// Directory of the environment-wide unit.
@@ -36,13 +37,13 @@ const APP_LABEL: &str = "app.kubernetes.io/name";
 const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
 
 /// Regroups every environment of the plan into units.
-pub(super) fn apply(spec: &Spec, environments: &mut [EnvPlan]) {
+pub(super) fn apply(spec: &Spec, gitops: Option<&Gitops>, environments: &mut [EnvPlan]) {
     for env in environments {
-        shard(spec, env);
+        shard(spec, gitops, env);
     }
 }
 
-fn shard(spec: &Spec, env: &mut EnvPlan) {
+fn shard(spec: &Spec, gitops: Option<&Gitops>, env: &mut EnvPlan) {
     let root = format!("{}/", env.name);
     let provisioned = provisioned_by_job(&env.objects);
     let mut units: BTreeMap<Unit, Vec<usize>> = BTreeMap::new();
@@ -61,7 +62,7 @@ fn shard(spec: &Spec, env: &mut EnvPlan) {
         ));
     }
     let dependencies = dependencies(&env.objects, &units);
-    if let Some(settings) = &spec.gitops {
+    if let Some(settings) = gitops {
         let objects = gitops::objects(spec, settings, &env.name, &dependencies);
         // A kustomization per directory: `gitops/` and each of its bucket directories.
         let mut directories: BTreeMap<&str, Vec<&Object>> = BTreeMap::new();

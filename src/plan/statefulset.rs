@@ -84,15 +84,6 @@ fn data_paths(major: u32) -> (&'static str, String) {
     }
 }
 
-/// The major version in `major.minor` (validated).
-fn major(version: &str) -> u32 {
-    version
-        .split('.')
-        .next()
-        .and_then(|m| m.parse().ok())
-        .unwrap_or_default()
-}
-
 /// The server image: `image`, else the official image of `version`.
 fn image(cluster: &PostgresCluster) -> String {
     match &cluster.image {
@@ -102,7 +93,7 @@ fn image(cluster: &PostgresCluster) -> String {
 }
 
 /// How many pods run: one primary, unless the spec asks for independent instances.
-fn replicas(cluster: &PostgresCluster, merged: &Merged) -> u32 {
+fn replicas(cluster: &PostgresCluster, merged: &Merged) -> u16 {
     if cluster.independent_instances == Some(true) {
         merged.instances.value
     } else {
@@ -183,16 +174,10 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
 
 /// `<cluster>-admin` (key `admin-password`), read by the provider from `credentials_key`.
 fn admin_secret(scope: &Scope<'_>, objects: &mut Vec<Object>) {
-    let template = scope.entry.spec.credentials_key.clone().unwrap_or_default();
-    let mut vars = BTreeMap::from([("env", scope.env), ("cluster", scope.cluster)]);
-    if let Some(app) = &scope.entry.dedicated_for {
-        vars.insert("app", app);
-    }
-    // validate expanded the same template with the same variables.
-    let remote = naming::expand(&template, &vars).unwrap_or(template);
+    let remote = &scope.merged.admin_credentials_key;
     let name = scope.admin_secret();
     let keys = [ADMIN_PASSWORD_KEY];
-    let secret = credentials::opaque_secret(&name, &remote, &keys);
+    let secret = credentials::opaque_secret(&name, remote, &keys);
     let data = credentials::provided_secret(
         scope.checked,
         scope.env,
@@ -506,7 +491,8 @@ fn resources(requests: &MergedCompute, limits: &MergedCompute) -> ResourceRequir
 }
 
 fn postgres_container(scope: &Scope<'_>) -> Container {
-    let (mount_path, pgdata) = data_paths(major(&scope.entry.spec.version));
+    let major = scope.checked.postgres_version(&scope.entry.key).major();
+    let (mount_path, pgdata) = data_paths(major);
     Container {
         name: "postgresql".to_string(),
         image: Some(scope.image()),
@@ -701,7 +687,7 @@ fn stateful_set(scope: &Scope<'_>, config_hash: &str) -> StatefulSetSpec {
         ..PersistentVolumeClaim::default()
     };
     StatefulSetSpec {
-        replicas: Some(i32::try_from(replicas(&scope.entry.spec, scope.merged)).unwrap_or(1)),
+        replicas: Some(i32::from(replicas(&scope.entry.spec, scope.merged))),
         service_name: Some(scope.headless()),
         selector: selector(labels),
         // Deleting the StatefulSet or scaling it down never deletes data.
@@ -802,8 +788,6 @@ mod tests {
             assert_eq!(pgdata, "/var/lib/postgresql/data/pgdata");
             assert!(pgdata.starts_with(&format!("{mount}/")));
         }
-        assert_eq!(major("16.11"), 16);
-        assert_eq!(major("18"), 18);
     }
 
     const SPEC: &str = r#"

@@ -7,13 +7,10 @@
 //! Invariant: the keys reach the container only through `env` from that Secret (the keys CNPG
 //! backups use, `backup::S3_KEYS`), and nothing in the step can delete a remote object.
 
-use std::collections::BTreeMap;
-
 use super::ObjectData;
 use super::backup::S3_KEYS;
 use super::credentials;
 use crate::model::MergedUpload;
-use crate::naming;
 
 pub(super) use crate::pins::AWS_CLI_IMAGE;
 
@@ -44,19 +41,13 @@ pub(super) fn step(
     upload: &MergedUpload,
     complete: &'static str,
 ) -> (UploadStep, ObjectData) {
-    let vars = BTreeMap::from([("env", t.env), ("cluster", t.cluster)]);
-    // validate checked both patterns with these placeholders.
-    let expand = |s: &Option<String>| {
-        let s = s.clone().unwrap_or_default();
-        naming::expand(&s, &vars).unwrap_or(s)
-    };
-    let mut destination = expand(&upload.destination);
+    let target = &upload.target;
+    let mut destination = target.destination.clone();
     if !destination.ends_with('/') {
         destination.push('/');
     }
-    let credentials = upload.credentials.clone().unwrap_or_default();
-    let remote = expand(&upload.credentials_key);
-    let secret = credentials::opaque_secret(&credentials, &remote, &S3_KEYS);
+    let credentials = target.credentials.clone();
+    let secret = credentials::opaque_secret(&credentials, &target.credentials_key, &S3_KEYS);
     let object = credentials::provided_secret(t.checked, t.env, t.cluster, t.namespace, &secret);
     let step = UploadStep {
         destination,

@@ -19,7 +19,7 @@ use crate::defaults;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{
     CronSchedule, Merged, MergedBackup, MergedCompute, MergedLogicalBackup, MergedMonitoring,
-    MergedPooler, Quantity, Sourced,
+    MergedPooler, Quantity, Sourced, Target,
 };
 use crate::source::{FileId, Span};
 use crate::spec::{Compute, Layer, Monitoring, PoolMode, RedisLayer, Resources, SpanIndex};
@@ -286,7 +286,10 @@ impl<K: Clone> Names<K> {
 /// default to `production`.
 pub(super) fn merge(layers: &[LayerRef<'_>], defaults: &Layer, production: bool) -> Merged {
     let instances = pick(layers, &["instances"], |l| l.instances)
-        .unwrap_or_else(|| Sourced::builtin(defaults.instances.unwrap_or(1)));
+        .unwrap_or_else(|| Sourced::builtin(defaults.instances.unwrap_or(1)))
+        // Above `rules::INSTANCES_MAX` is reported where a layer writes it, and a spec with
+        // errors yields no `Checked`: the saturated count never reaches `plan`.
+        .map(|n| u16::try_from(n).unwrap_or(u16::MAX));
     let storage = pick(layers, &["storage"], |l| l.storage.clone())
         .unwrap_or_else(|| Sourced::builtin(defaults.storage.clone().unwrap_or_default()))
         .map(quantity);
@@ -315,6 +318,8 @@ pub(super) fn merge(layers: &[LayerRef<'_>], defaults: &Layer, production: bool)
         reclaim_policy: pick(layers, &["reclaim_policy"], |l| l.reclaim_policy)
             .unwrap_or_else(|| Sourced::builtin(crate::spec::ReclaimPolicy::Retain)),
         logical_backup: logical_backup(layers),
+        // Filled by `expand::resolve` once every check passed.
+        admin_credentials_key: String::new(),
     }
 }
 
@@ -350,6 +355,8 @@ fn logical_backup(layers: &[LayerRef<'_>]) -> Option<MergedLogicalBackup> {
         ),
         storage_class: text(|t| t.storage_class.as_ref()),
         credentials_key: text(|t| t.credentials_key.as_ref()),
+        // Filled by `expand::resolve` once every check passed.
+        remote_key: String::new(),
         upload: super::upload::merge(
             &layers
                 .iter()
@@ -395,6 +402,8 @@ fn backup(layers: &[LayerRef<'_>]) -> Option<MergedBackup> {
         schedule: leaf(|b| b.schedule.as_ref(), "schedule")
             .unwrap_or_else(|| Sourced::builtin(defaults::BACKUP_SCHEDULE.to_string()))
             .map(cron),
+        // Filled by `expand::resolve` once every check passed.
+        target: Target::default(),
     })
 }
 

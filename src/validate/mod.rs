@@ -15,6 +15,7 @@ mod bitnami;
 mod clusters;
 mod context;
 mod derived;
+mod expand;
 mod gitops;
 mod image;
 mod layer;
@@ -64,10 +65,10 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
     statefulset::check(&mut cx);
     apps::check(&mut cx);
     image::check(&mut cx);
-    let merged = clusters::merge_all(&mut cx);
+    let mut merged = clusters::merge_all(&mut cx);
     bitnami::check(&mut cx, &merged);
     derived::check(&mut cx, &merged);
-    let redis = redis::check(&mut cx);
+    let mut redis = redis::check(&mut cx);
     runtime_names::check(&mut cx, &redis);
     shared_keys::check(&mut cx, &merged, &redis);
     acknowledge::check(&mut cx);
@@ -101,6 +102,35 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
             })
         })
         .collect();
+    let resolved = expand::resolve(&clusters, &names, &mut merged, &mut redis)
+        .and_then(|()| expand::versions(&clusters));
+    let versions = match resolved {
+        Ok(versions) => versions,
+        Err(what) => {
+            // Every pattern and required value was checked above; this only guards those checks.
+            diagnostics.push(Diagnostic::error(
+                Code::MissingKey,
+                None,
+                format!("{what} is missing or does not resolve"),
+            ));
+            return Err(diagnostics);
+        }
+    };
+    let gitops = match &doc.value.gitops {
+        None => None,
+        Some(table) => {
+            let Some(gitops) = resolve::gitops(table) else {
+                // `gitops::check` reports the missing key; this only guards it.
+                diagnostics.push(Diagnostic::error(
+                    Code::MissingKey,
+                    None,
+                    "[gitops] lacks a key its tool requires",
+                ));
+                return Err(diagnostics);
+            };
+            Some(gitops)
+        }
+    };
     let Some(secrets) = secrets else {
         // The `[secrets]` checks report every missing required key; this only guards them.
         diagnostics.push(Diagnostic::error(
@@ -113,12 +143,14 @@ pub fn check(sources: &mut Sources, file: FileId) -> Result<Checked, Vec<Diagnos
     Ok(Checked {
         platform: resolve::platform(&doc.value.platform),
         secrets,
+        gitops,
         namespaces: resolve::namespaces(&doc.value),
         app_namespaces: resolve::app_namespaces(&doc.value),
         spec: doc.value,
         clusters,
         names,
         merged,
+        versions,
         redis,
         warnings: diagnostics,
         safety,

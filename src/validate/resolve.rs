@@ -1,8 +1,8 @@
-//! Builds the resolved parts of `Checked` from a spec whose checks passed: `[platform]`
-//! and `[secrets]` with their defaults, and every namespace expanded.
+//! Builds the resolved parts of `Checked` from a spec whose checks passed: `[platform]`,
+//! `[secrets]` and `[gitops]` with their defaults, and every namespace expanded.
 //!
 //! Input: the typed spec, after every check ran. Output: `model::Platform`,
-//! `model::Secrets`, namespaces by environment and by (environment, app).
+//! `model::Secrets`, `model::Gitops`, namespaces by environment and by (environment, app).
 //! Invariant: a value that failed its check was reported there, and a spec with errors
 //! yields no `Checked`; so what is kept here in place of such a value (the pinned version,
 //! the text as written) never reaches `plan`.
@@ -117,4 +117,30 @@ pub(super) fn app_namespaces(spec: &Spec) -> BTreeMap<(String, String), String> 
                 .map(move |(key, app)| ((env.clone(), key.clone()), in_env(&app.namespace, env)))
         })
         .collect()
+}
+
+/// `[gitops]` for its tool with its defaults; `None` when Argo CD lacks `repository`
+/// (reported by `gitops::check`).
+pub(super) fn gitops(gitops: &crate::spec::Gitops) -> Option<model::Gitops> {
+    let or = |value: &Option<String>, default: &str| {
+        value.clone().unwrap_or_else(|| default.to_string())
+    };
+    let tool = match gitops.tool {
+        crate::spec::GitopsTool::Argocd => model::GitopsTool::Argocd(model::Argocd {
+            namespace: or(&gitops.namespace, defaults::ARGOCD_NAMESPACE),
+            repository: gitops.repository.clone()?,
+            revision: or(&gitops.revision, defaults::ARGOCD_REVISION),
+            project: or(&gitops.project, defaults::ARGOCD_PROJECT),
+            server: or(&gitops.server, defaults::ARGOCD_SERVER),
+        }),
+        crate::spec::GitopsTool::Flux => model::GitopsTool::Flux(model::Flux {
+            namespace: or(&gitops.namespace, defaults::FLUX_NAMESPACE),
+            source: or(&gitops.source, defaults::FLUX_SOURCE),
+            interval: or(&gitops.interval, defaults::FLUX_INTERVAL),
+        }),
+    };
+    Some(model::Gitops {
+        path: gitops.path.clone(),
+        tool,
+    })
 }

@@ -5,7 +5,8 @@
 //! to locate its values. Output: diagnostics for every value written (`values`), missing keys
 //! after merging (`missing`), and the merged settings (`merge`).
 //! Invariant: a `MergedUpload` that passed `missing` has a destination, credentials and a
-//! credentials key; `plan` expands `{env}`/`{cluster}` in them with the names checked here.
+//! credentials key; `expand` expands `{env}`/`{cluster}` in them with the names checked
+//! here, into `MergedUpload::target`.
 
 use std::collections::BTreeMap;
 
@@ -36,6 +37,8 @@ pub(super) fn merge(tables: &[(Option<&UploadLayer>, Option<Span>)]) -> Option<M
         endpoint: pick(|t| t.endpoint.as_ref()),
         credentials: pick(|t| t.credentials.as_ref()),
         credentials_key: pick(|t| t.credentials_key.as_ref()),
+        // Filled by `expand::resolve` once every check passed.
+        target: crate::model::Target::default(),
     })
 }
 

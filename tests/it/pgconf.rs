@@ -25,6 +25,9 @@ const VALUES: &[(&str, &str)] = &[
     ("application_name", "a\\'b''c"),
     ("search_path", "\"$user\", public"),
     ("work_mem", "65536"),
+    // String-typed in the catalog but not in the hand list `pgconf` used to keep: empty is
+    // a value.
+    ("backtrace_functions", ""),
 ];
 
 /// A TOML basic string holding `value`.

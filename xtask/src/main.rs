@@ -10,6 +10,7 @@
 mod convert;
 mod json;
 mod pins;
+mod recipe;
 #[cfg(test)]
 mod tests;
 
@@ -28,6 +29,10 @@ tasks:
   schemas regenerate UPSTREAM_DIR    rewrite schemas/crds/ from the pinned upstream files,
                                      laid out as UPSTREAM_DIR/<owner>/<repo>/<path>
   schemas check UPSTREAM_DIR         the same, but only report files that would change
+  kind-recipe                        follow ARCHITECTURE.md's `Adding a kind` for a toy
+                                     LimitRange on a copy of the crate (target/kind-recipe/):
+                                     fails unless it touches only the places the recipe names,
+                                     builds without warnings, renders and verifies
 ";
 
 fn main() -> ExitCode {
@@ -38,6 +43,7 @@ fn main() -> ExitCode {
         ["schemas", "urls"] => urls(),
         ["schemas", "regenerate", upstream] => schemas(Path::new(upstream), Mode::Write),
         ["schemas", "check", upstream] => schemas(Path::new(upstream), Mode::Check),
+        ["kind-recipe"] => recipe::run(&repo_root()),
         ["help" | "--help" | "-h"] => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

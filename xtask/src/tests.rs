@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::{convert, json, pins, repo_root};
+use crate::{convert, json, pins, recipe, repo_root};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
@@ -119,4 +119,50 @@ fn tempdir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("xtask-test-{}", std::process::id()));
     fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// The places the kind recipe names, read from ARCHITECTURE.md, and how a changed file
+/// is matched against them (`cargo xtask kind-recipe` does the building).
+#[test]
+fn the_kind_recipe_names_its_places() {
+    let text = fs::read_to_string(repo_root().join("ARCHITECTURE.md")).unwrap();
+    let places = recipe::recipe_places(&text).unwrap();
+    for place in [
+        "src/plan/kind.rs",
+        "src/plan/mod.rs",
+        "src/plan/<module>.rs",
+        "golden/<case>/",
+        "templates/<stem>.yaml.j2",
+    ] {
+        assert!(
+            places.iter().any(|p| p == place),
+            "{place} not in {places:?}"
+        );
+    }
+    // Only the recipe's own section: the engine recipe's places are not the kind's.
+    assert!(
+        !places.iter().any(|p| p == "src/spec/model.rs"),
+        "{places:?}"
+    );
+    assert!(recipe::matches(
+        "src/plan/<module>.rs",
+        "src/plan/statefulset.rs"
+    ));
+    assert!(!recipe::matches(
+        "src/plan/<module>.rs",
+        "src/plan/redis/mod.rs"
+    ));
+    assert!(recipe::matches(
+        "golden/<case>/",
+        "golden/toy/expected/dev/a.yaml"
+    ));
+    assert!(!recipe::matches("golden/<case>/", "golden/toy"));
+    assert!(recipe::matches(
+        "templates/<stem>.yaml.j2",
+        "templates/limitrange.yaml.j2"
+    ));
+    assert!(!recipe::matches(
+        "src/plan/kind.rs",
+        "src/plan/kind.rs.orig"
+    ));
 }
