@@ -8,9 +8,10 @@
 //! serde-saphyr and writes the same tree: no spec, no templates, no verification. It is what
 //! any generator of this output has to pay, so a ratio says how much dbgen adds.
 //!
-//! Each measurement runs in a child process of this binary, so its peak RSS (`VmHWM`) is
+//! Each measurement runs in a child process of this binary, doing what the CLI command does
+//! (`pipeline::prepare`, then `render_against` one environment at a time), so its peak RSS (`VmHWM`) is
 //! its own. Times are CPU times (user + system, from `/proc/self/stat`, every thread
-//! included), not wall time: the machines this runs on are shared. It asserts nothing.
+//! included), not wall time: the machines this runs on are shared. No number is asserted.
 #![allow(clippy::print_stdout, clippy::cast_precision_loss)]
 
 use std::collections::BTreeMap;
@@ -18,9 +19,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use dbgen::pipeline::{Compiled, verify_environments};
-use dbgen::plan::Plan;
-use dbgen::source::Sources;
+use dbgen::emit::Tree;
+use dbgen::pipeline::{Want, prepare};
 use serde::Serialize;
 
 const ENVIRONMENTS: [(&str, &str); 3] =
@@ -341,83 +341,67 @@ fn write_files(root: &Path, files: &[(String, String)]) {
     }
 }
 
-/// One measurement in this process; prints `key=value` pairs for the parent.
+/// One measurement in this process, the way the CLI command does it; prints `key=value`
+/// pairs for the parent (CPU seconds and this process's peak RSS).
 fn child(mode: &str, apps: usize, dir: &Path) {
-    match mode {
-        "floor" => {
-            let (mut build, mut write) = (0.0, 0.0);
-            for (env, _) in ENVIRONMENTS {
-                let mut files = Vec::new();
-                build += timed(|| files = floor_env(apps, env));
-                write += timed(|| write_files(dir, &files));
-            }
-            println!("build={build} write={write} rss={}", peak_rss_mib());
+    let text = spec(apps);
+    if mode == "floor" {
+        let (mut build, mut write) = (0.0, 0.0);
+        for (env, _) in ENVIRONMENTS {
+            let mut files = Vec::new();
+            build += timed(|| files = floor_env(apps, env));
+            write += timed(|| write_files(dir, &files));
         }
-        "render" => {
-            let text = spec(apps);
-            let mut sources = Sources::default();
-            let file = sources.add("bench.toml", &text);
-            let mut checked = None;
-            let validate = timed(|| checked = Some(dbgen::validate::check(&mut sources, file)));
-            let checked = checked.unwrap().expect("bench spec is valid");
-            let mut environments = Vec::new();
-            let plan_render = timed(|| {
-                environments = dbgen::render::render(&Plan::build(&checked)).expect("renders");
-            });
-            let verify = timed(|| assert!(verify_environments(&environments).is_empty()));
-            let compiled = Compiled {
-                sources,
-                warnings: Vec::new(),
-                output_dir: None,
-                environments,
-                safety: checked.safety().clone(),
-                stream_refusal: None,
-            };
-            let write = timed(|| {
-                compiled.tree().expect("tree").write(dir).expect("write");
-            });
-            println!(
-                "validate={validate} compile={plan_render} verify={verify} write={write} rss={}",
-                peak_rss_mib()
-            );
-        }
-        "check" => {
-            let text = spec(apps);
-            let compiled = dbgen::pipeline::compile("bench.toml", &text).expect("compiles");
-            compiled.tree().expect("tree").write(dir).expect("write");
-            drop(compiled);
-            let check = timed(|| {
-                let compiled = dbgen::pipeline::compile("bench.toml", &text).expect("compiles");
-                let drift = compiled.tree().expect("tree").check(dir).expect("check");
-                assert!(drift.is_empty());
-            });
-            println!("check={check}");
-        }
-        "plan" => {
-            let text = spec(apps);
-            let compiled = dbgen::pipeline::compile("bench.toml", &text).expect("compiles");
-            compiled.tree().expect("tree").write(dir).expect("write");
-            drop(compiled);
-            // `dbgen plan`: compile, read the committed tree, classify every change.
-            let plan = timed(|| {
-                let compiled = dbgen::pipeline::compile("bench.toml", &text).expect("compiles");
-                let committed = dbgen::change::read_tree(dir).expect("read tree");
-                let changes =
-                    dbgen::change::plan(&committed, &compiled.environments, &compiled.safety);
-                assert!(changes.is_empty(), "an unchanged tree plans no change");
-            });
-            println!("plan={plan}");
-        }
-        other => panic!("unknown mode {other}"),
+        println!("build={build} write={write} rss={}", peak_rss_mib());
+        return;
     }
+    let mut prepared = None;
+    let prepare =
+        timed(|| prepared = Some(prepare("bench.toml", &text).expect("bench spec is valid")));
+    let mut prepared = prepared.unwrap();
+    let mut rendered = None;
+    let mut written = 0.0;
+    let environments = match mode {
+        // `dbgen validate`: every environment rendered and verified, then dropped.
+        "validate" => timed(|| {
+            let counts = prepared.each_environment(|_, m| m.len()).expect("verifies");
+            assert!(counts.iter().map(|(_, n)| n).sum::<usize>() > apps);
+        }),
+        // `dbgen render` / `render --check`: files kept, the gate's change plan.
+        "render" | "check" => timed(|| {
+            rendered = Some(prepared.render_against(dir, Want::Files).expect("renders"));
+        }),
+        // `dbgen plan`: every environment's change plan, no file kept.
+        "plan" => timed(|| {
+            let plan = prepared
+                .render_against(dir, Want::Changes)
+                .expect("plans")
+                .changes;
+            assert!(plan.is_empty(), "an unchanged tree plans no change");
+        }),
+        other => panic!("unknown mode {other}"),
+    };
+    if let Some(rendered) = rendered {
+        written = timed(|| {
+            let tree = Tree::new(rendered.files).expect("tree");
+            if mode == "check" {
+                assert!(tree.check(dir).expect("check").is_empty(), "unchanged tree");
+            } else {
+                tree.write(dir).expect("write");
+            }
+        });
+    }
+    println!(
+        "prepare={prepare} environments={environments} write={written} rss={}",
+        peak_rss_mib()
+    );
 }
 
-fn run(mode: &str, apps: usize) -> BTreeMap<String, f64> {
-    let dir = tempfile::tempdir().expect("tempdir");
+fn run(mode: &str, apps: usize, dir: &Path) -> BTreeMap<String, f64> {
     let exe = std::env::current_exe().expect("current_exe");
     let out = Command::new(exe)
         .args(["--child", mode, &apps.to_string()])
-        .arg(dir.path())
+        .arg(dir)
         .output()
         .expect("spawn child");
     assert!(
@@ -441,6 +425,13 @@ fn main() {
         child(mode, apps.parse().expect("N"), Path::new(dir));
         return;
     }
+    // `--spec N`: prints the generated spec, to profile the CLI on it (valgrind, heaptrack).
+    if let [flag, apps] = args.as_slice()
+        && flag == "--spec"
+    {
+        print!("{}", spec(apps.parse().expect("N")));
+        return;
+    }
     if cfg!(debug_assertions) {
         // `cargo test --all-targets` builds and runs bench targets unoptimised; numbers from
         // that build would mislead, and the run would take minutes.
@@ -454,33 +445,44 @@ fn main() {
         sizes = vec![100, 1000, 5000];
     }
     println!(
-        "CPU seconds (user+sys) and peak RSS; ratios are to the floor's build+write CPU and RSS"
+        "CPU seconds (user+sys) and peak RSS of each command's own process; ratios are to the floor's build+write CPU and RSS"
     );
     println!(
-        "| N | floor CPU | floor RSS | validate | render (empty dir) | render --check | plan (unchanged) | peak RSS | compile / verify / write |"
+        "| N | floor CPU | floor RSS | validate | render (empty dir) | render --check | plan (unchanged) | peak RSS validate / render / check / plan | render: prepare / environments / write |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     for apps in sizes {
-        let floor = run("floor", apps);
-        let dbgen = run("render", apps);
-        let check = run("check", apps);
-        let plan = run("plan", apps);
+        let floor_dir = tempfile::tempdir().expect("tempdir");
+        let floor = run("floor", apps, floor_dir.path());
+        drop(floor_dir);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let validate = run("validate", apps, dir.path());
+        let render = run("render", apps, dir.path());
+        let check = run("check", apps, dir.path());
+        let plan = run("plan", apps, dir.path());
         let floor_cpu = floor["build"] + floor["write"];
-        let validate = dbgen["validate"] + dbgen["compile"] + dbgen["verify"];
-        let render = validate + dbgen["write"];
+        let cpu = |m: &BTreeMap<String, f64>| m["prepare"] + m["environments"] + m["write"];
         let ratio = |x: f64| format!("{x:.2} s ({:.1}×)", x / floor_cpu);
+        let rss = |m: &BTreeMap<String, f64>| format!("{:.0}", m["rss"]);
         println!(
-            "| {apps} | {floor_cpu:.2} s | {:.0} MiB | {} | {} | {} | {} | {:.0} MiB ({:.1}×) | {:.2} / {:.2} / {:.2} s |",
+            "| {apps} | {floor_cpu:.2} s | {:.0} MiB | {} | {} | {} | {} | {} / {} / {} / {} MiB ({:.1}× at most) | {:.2} / {:.2} / {:.2} s |",
             floor["rss"],
-            ratio(validate),
-            ratio(render),
-            ratio(check["check"]),
-            ratio(plan["plan"]),
-            dbgen["rss"],
-            dbgen["rss"] / floor["rss"],
-            dbgen["validate"] + dbgen["compile"],
-            dbgen["verify"],
-            dbgen["write"],
+            ratio(cpu(&validate)),
+            ratio(cpu(&render)),
+            ratio(cpu(&check)),
+            ratio(cpu(&plan)),
+            rss(&validate),
+            rss(&render),
+            rss(&check),
+            rss(&plan),
+            [&validate, &render, &check, &plan]
+                .iter()
+                .map(|m| m["rss"])
+                .fold(0.0, f64::max)
+                / floor["rss"],
+            render["prepare"],
+            render["environments"],
+            render["write"],
         );
     }
 }

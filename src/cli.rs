@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::emit::{self, Change, Drift, EmitError};
-use crate::pipeline::{self, Compiled, Failure};
+use crate::pipeline::{self, Compiled, Failure, Prepared, RenderStop, Rendered};
 use crate::source::Sources;
 use crate::{change, defaults, inventory, spec, starter, suggest};
 
@@ -469,35 +469,81 @@ impl<'a> Session<'a> {
     /// Reads the spec (`-f` or discovery), then compiles it; on failure everything is
     /// reported and the exit code returned.
     fn compile(&mut self, arg: &SpecArg) -> Result<(discover::SpecInput, Compiled), u8> {
+        let (input, mut prepared) = self.prepare(arg)?;
+        let environments = prepared.each_environment(|_, manifests| manifests);
+        let environments =
+            self.finish_compile(&input, &prepared, environments.map_err(Stopped::Stop))?;
+        Ok((input, prepared.into_compiled(environments)))
+    }
+
+    /// Reads the spec, then validates and plans it; an invalid spec is reported and its
+    /// exit code returned. Warnings wait for `finish_compile`.
+    fn prepare(&mut self, arg: &SpecArg) -> Result<(discover::SpecInput, Prepared), u8> {
         let input = discover::locate(arg.file.as_deref(), &self.cwd)
             .map_err(|message| self.fail(&message, exit::FAILURE))?;
-        match pipeline::compile(&input.name, &input.text) {
-            Ok(compiled) => {
-                self.diagnostics(&input, &compiled.sources, &compiled.warnings);
-                if self.global.deny_warnings && !compiled.warnings.is_empty() {
-                    return Err(self.invalid(
-                        &format!(
-                            "{} warnings denied by --deny-warnings; nothing was written",
-                            compiled.warnings.len()
-                        ),
-                        true,
-                    ));
-                }
-                Ok((input, compiled))
+        match pipeline::prepare(&input.name, &input.text) {
+            Ok(prepared) => Ok((input, prepared)),
+            Err(failure) => Err(self.failure(&input, failure)),
+        }
+    }
+
+    /// Reports how rendering the environments of `prepared` ended: its warnings (denied
+    /// by `--deny-warnings`), or the render or verification failure.
+    fn finish_compile<R>(
+        &mut self,
+        input: &discover::SpecInput,
+        prepared: &Prepared,
+        result: Result<R, Stopped>,
+    ) -> Result<R, u8> {
+        let done = match result {
+            Ok(done) => done,
+            Err(Stopped::Stop(stop)) => {
+                let failure = match stop {
+                    pipeline::Stop::Render(e) => Failure::Render(e),
+                    pipeline::Stop::Output(problems) => Failure::Output {
+                        sources: prepared.sources.clone(),
+                        warnings: prepared.warnings.clone(),
+                        problems,
+                    },
+                };
+                return Err(self.failure(input, failure));
             }
-            Err(Failure::Invalid {
+            Err(Stopped::Committed(out, e)) => {
+                return Err(self.fail(
+                    &format!("cannot read {}: {e}", out.display()),
+                    exit::FAILURE,
+                ));
+            }
+        };
+        self.diagnostics(input, &prepared.sources, &prepared.warnings);
+        if self.global.deny_warnings && !prepared.warnings.is_empty() {
+            return Err(self.invalid(
+                &format!(
+                    "{} warnings denied by --deny-warnings; nothing was written",
+                    prepared.warnings.len()
+                ),
+                true,
+            ));
+        }
+        Ok(done)
+    }
+
+    /// Reports a compile failure; returns the exit code.
+    fn failure(&mut self, input: &discover::SpecInput, failure: Failure) -> u8 {
+        match failure {
+            Failure::Invalid {
                 sources,
                 diagnostics,
-            }) => {
-                self.diagnostics(&input, &sources, &diagnostics);
-                Err(self.invalid("the spec is invalid; nothing was written", false))
+            } => {
+                self.diagnostics(input, &sources, &diagnostics);
+                self.invalid("the spec is invalid; nothing was written", false)
             }
-            Err(Failure::Output {
+            Failure::Output {
                 sources,
                 warnings,
                 problems,
-            }) => {
-                self.diagnostics(&input, &sources, &warnings);
+            } => {
+                self.diagnostics(input, &sources, &warnings);
                 let out = input
                     .dir
                     .clone()
@@ -518,15 +564,15 @@ impl<'a> Session<'a> {
                         );
                     }
                 }
-                Err(self.invalid(
+                self.invalid(
                     &format!(
                         "{} problems in the generated objects; nothing was written",
                         problems.len()
                     ),
                     true,
-                ))
+                )
             }
-            Err(Failure::Render(e)) => Err(self.fail(&e.to_string(), exit::FAILURE)),
+            Failure::Render(e) => self.fail(&e.to_string(), exit::FAILURE),
         }
     }
 
@@ -545,17 +591,40 @@ impl<'a> Session<'a> {
     }
 }
 
+/// Why rendering the environments stopped, as the CLI reports it.
+enum Stopped {
+    Stop(pipeline::Stop),
+    /// The committed tree in this output directory could not be read.
+    Committed(PathBuf, std::io::Error),
+}
+
+impl Stopped {
+    fn from_render(out: &Path, stop: RenderStop) -> Stopped {
+        match stop {
+            RenderStop::Stop(stop) => Stopped::Stop(stop),
+            RenderStop::Committed(e) => Stopped::Committed(out.to_path_buf(), e),
+        }
+    }
+}
+
 fn validate(session: &mut Session<'_>, args: &ValidateArgs) -> u8 {
-    let (input, compiled) = match session.compile(&args.spec) {
+    let (input, mut prepared) = match session.prepare(&args.spec) {
         Ok(ok) => ok,
         Err(code) => return code,
     };
-    let files: usize = compiled.environments.iter().map(|(_, m)| m.len()).sum();
+    // One environment's objects in memory at a time: only their number is kept.
+    let counted = prepared
+        .each_environment(|_, manifests| manifests.len())
+        .map_err(Stopped::Stop);
+    let counts = match session.finish_compile(&input, &prepared, counted) {
+        Ok(counts) => counts,
+        Err(code) => return code,
+    };
+    let files: usize = counts.iter().map(|(_, n)| n).sum();
     if session.json() {
-        let environments: Vec<Value> = compiled
-            .environments
+        let environments: Vec<Value> = counts
             .iter()
-            .map(|(name, manifests)| json!({"name": name, "files": manifests.len()}))
+            .map(|(name, n)| json!({"name": name, "files": n}))
             .collect();
         session.document(
             json!({"status": "valid", "spec": session.spec_path(&input), "environments": environments, "files": files}),
@@ -564,14 +633,14 @@ fn validate(session: &mut Session<'_>, args: &ValidateArgs) -> u8 {
         return exit::OK;
     }
     if session.global.verbose {
-        for (name, manifests) in &compiled.environments {
-            println!("{name}: {} files", manifests.len());
+        for (name, n) in &counts {
+            println!("{name}: {n} files");
         }
     }
     session.status(&format!(
         "{}: valid; {} environments, {files} files verified",
         input.name,
-        compiled.environments.len()
+        counts.len()
     ));
     exit::OK
 }
@@ -583,18 +652,22 @@ fn render(session: &mut Session<'_>, args: &RenderArgs) -> u8 {
             exit::FAILURE,
         );
     }
-    let (input, compiled) = match session.compile(&args.spec) {
-        Ok(ok) => ok,
-        Err(code) => return code,
-    };
     if args.stdout {
+        let (input, compiled) = match session.compile(&args.spec) {
+            Ok(ok) => ok,
+            Err(code) => return code,
+        };
         if let Some(refusal) = &compiled.stream_refusal {
             session.diagnostics(&input, &compiled.sources, std::slice::from_ref(refusal));
             return session.invalid("the spec's layout is sharded; nothing was printed", false);
         }
         return stream(session, &compiled, args.env.as_deref().unwrap_or_default());
     }
-    let Some(out) = output_dir(args.out.as_ref(), &input, &compiled) else {
+    let (input, mut prepared) = match session.prepare(&args.spec) {
+        Ok(ok) => ok,
+        Err(code) => return code,
+    };
+    let Some(out) = output_dir(args.out.as_ref(), &input, prepared.output_dir.as_deref()) else {
         return session.fail(
             &format!(
                 "{} is not a regular file, so there is no directory beside it to default to; pass the output directory with -o",
@@ -603,10 +676,23 @@ fn render(session: &mut Session<'_>, args: &RenderArgs) -> u8 {
             exit::FAILURE,
         );
     };
-    if let Err(code) = gate(session, &input, &compiled, &out) {
+    // Each environment is rendered, verified and planned against its committed files in
+    // turn; only its file texts are kept for the write.
+    let rendered = prepared
+        .render_against(&out, pipeline::Want::Files)
+        .map_err(|stop| Stopped::from_render(&out, stop));
+    let Rendered {
+        files,
+        counts,
+        changes,
+    } = match session.finish_compile(&input, &prepared, rendered) {
+        Ok(rendered) => rendered,
+        Err(code) => return code,
+    };
+    if let Err(code) = gate(session, &input, &prepared, &changes) {
         return code;
     }
-    let tree = match compiled.tree() {
+    let tree = match emit::Tree::new(files) {
         Ok(tree) => tree,
         Err(e) => return emit_error(session, &e),
     };
@@ -670,7 +756,7 @@ fn render(session: &mut Session<'_>, args: &RenderArgs) -> u8 {
             }
             session.status(&format!(
                 "rendered {} environments into {}: {} created, {} updated, {} deleted, {} unchanged",
-                compiled.environments.len(),
+                counts.len(),
                 out.display(),
                 report.created.len(),
                 report.updated.len(),
@@ -720,20 +806,13 @@ fn stream(session: &Session<'_>, compiled: &Compiled, env: &str) -> u8 {
 fn output_dir(
     out: Option<&PathBuf>,
     input: &discover::SpecInput,
-    compiled: &Compiled,
+    spec_dir: Option<&str>,
 ) -> Option<PathBuf> {
     if let Some(out) = out {
         return Some(out.clone());
     }
     let base = input.dir.as_ref()?;
-    Some(
-        base.join(
-            compiled
-                .output_dir
-                .as_deref()
-                .unwrap_or(defaults::OUTPUT_DIR),
-        ),
-    )
+    Some(base.join(spec_dir.unwrap_or(defaults::OUTPUT_DIR)))
 }
 
 fn report_drift(session: &Session<'_>, out: &Path, drift: &[Drift], diff: bool) -> u8 {
@@ -869,9 +948,8 @@ fn init(session: &Session<'_>, args: &InitArgs) -> u8 {
 }
 
 /// Checks `--env` against the compiled environments; the error names them and suggests one.
-fn known_env(session: &Session<'_>, compiled: &Compiled, env: Option<&str>) -> Result<(), u8> {
+fn known_env(session: &Session<'_>, names: &[&str], env: Option<&str>) -> Result<(), u8> {
     let Some(env) = env else { return Ok(()) };
-    let names = compiled.environment_names();
     if names.contains(&env) {
         return Ok(());
     }
@@ -892,7 +970,7 @@ fn list(session: &mut Session<'_>, args: &ListArgs) -> u8 {
         Ok(ok) => ok,
         Err(code) => return code,
     };
-    if let Err(code) = known_env(session, &compiled, args.env.as_deref()) {
+    if let Err(code) = known_env(session, &compiled.environment_names(), args.env.as_deref()) {
         return code;
     }
     let mut environments = inventory::inventory(&compiled.environments);
@@ -913,7 +991,7 @@ fn explain(session: &mut Session<'_>, spec: &SpecArg, app: &str, env: Option<&st
         Ok(ok) => ok,
         Err(code) => return code,
     };
-    if let Err(code) = known_env(session, &compiled, env) {
+    if let Err(code) = known_env(session, &compiled.environment_names(), env) {
         return code;
     }
     let environments = inventory::inventory(&compiled.environments);
@@ -954,16 +1032,16 @@ fn explain(session: &mut Session<'_>, spec: &SpecArg, app: &str, env: Option<&st
 /// 3 invalid spec or output, 4 an unacknowledged `data-loss`/`rejected`/`login-kept` change
 /// in a protected environment.
 fn plan(session: &mut Session<'_>, args: &PlanArgs) -> u8 {
-    let (input, compiled) = match session.compile(&args.spec) {
+    let (input, mut prepared) = match session.prepare(&args.spec) {
         Ok(ok) => ok,
         Err(code) => return code,
     };
     for env in &args.envs {
-        if let Err(code) = known_env(session, &compiled, Some(env)) {
+        if let Err(code) = known_env(session, &prepared.environment_names(), Some(env)) {
             return code;
         }
     }
-    let Some(out) = output_dir(args.out.as_ref(), &input, &compiled) else {
+    let Some(out) = output_dir(args.out.as_ref(), &input, prepared.output_dir.as_deref()) else {
         return session.fail(
             &format!(
                 "{} is not a regular file, so there is no committed tree beside it; pass the output directory with -o",
@@ -972,22 +1050,26 @@ fn plan(session: &mut Session<'_>, args: &PlanArgs) -> u8 {
             exit::FAILURE,
         );
     };
-    let mut plan = match change_plan(session, &compiled, &out) {
-        Ok(plan) => plan,
+    // One environment's objects (rendered and committed) in memory at a time.
+    let rendered = prepared
+        .render_against(&out, pipeline::Want::Changes)
+        .map_err(|stop| Stopped::from_render(&out, stop));
+    let mut plan = match session.finish_compile(&input, &prepared, rendered) {
+        Ok(rendered) => rendered.changes,
         Err(code) => return code,
     };
     if !args.envs.is_empty() {
         plan.environments.retain(|e| args.envs.contains(&e.name));
     }
-    let warnings = plan.stale_warnings(&compiled.safety);
+    let warnings = plan.stale_warnings(&prepared.safety);
     if session.json() {
         // The plan's JSON document is the stable shape; its warnings (a stale
         // acknowledgement) go to stderr as text rather than into a document nobody prints.
         if !warnings.is_empty() {
-            eprint!("{}", diagnostic::render(&compiled.sources, &warnings));
+            eprint!("{}", diagnostic::render(&prepared.sources, &warnings));
         }
     } else {
-        session.diagnostics(&input, &compiled.sources, &warnings);
+        session.diagnostics(&input, &prepared.sources, &warnings);
     }
     let code = plan.exit_code();
     if session.json() {
@@ -1005,37 +1087,18 @@ fn plan(session: &mut Session<'_>, args: &PlanArgs) -> u8 {
     code
 }
 
-fn change_plan(
-    session: &Session<'_>,
-    compiled: &Compiled,
-    out: &Path,
-) -> Result<change::ChangePlan, u8> {
-    let committed = change::read_tree(out).map_err(|e| {
-        session.fail(
-            &format!("cannot read {}: {e}", out.display()),
-            exit::FAILURE,
-        )
-    })?;
-    Ok(change::plan(
-        &committed,
-        &compiled.environments,
-        &compiled.safety,
-    ))
-}
-
 /// `render` in a protected environment: refuses (exit 4, nothing written) while a
 /// `data-loss`, `rejected` or `login-kept` change lacks its `[[acknowledge]]` entry.
 fn gate(
     session: &mut Session<'_>,
     input: &discover::SpecInput,
-    compiled: &Compiled,
-    out: &Path,
+    prepared: &Prepared,
+    plan: &change::ChangePlan,
 ) -> Result<(), u8> {
-    let plan = change_plan(session, compiled, out)?;
     session.diagnostics(
         input,
-        &compiled.sources,
-        &plan.stale_warnings(&compiled.safety),
+        &prepared.sources,
+        &plan.stale_warnings(&prepared.safety),
     );
     let blocking: Vec<_> = plan.blocking().collect();
     if blocking.is_empty() {

@@ -1,13 +1,21 @@
-//! The whole compiler as one call: spec text → validated, planned, rendered and
-//! verified manifests, ready for `emit`. The CLI and the golden tests both use it,
-//! so what the tests check is exactly what users run.
+//! The whole compiler: spec text → validated, planned, rendered and verified manifests,
+//! ready for `emit`. `prepare` validates and plans; `Prepared::each_environment` renders
+//! and verifies one environment at a time, handing it to a consumer that keeps only what
+//! it needs (`render_against`: file texts and the change plan; `validate`: a count), so
+//! memory holds one environment's objects, not all; `compile` keeps everything, for
+//! `--stdout`, `list`, `explain` and the tests. The CLI and the golden tests both use
+//! these, so what the tests check is what users run.
 //!
-//! Input: the spec's display name and text. Output: `Compiled` or a `Failure`.
-//! Invariant: a `Compiled` has passed every output check; nothing is written here.
+//! Input: the spec's display name and text. Output: `Compiled`/`Rendered` or a failure.
+//! Invariant: a consumer only ever sees an environment that passed every output check,
+//! and a failure in any environment fails the whole run; nothing is written here.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::change::{self, ChangePlan};
 use crate::diagnostic::Diagnostic;
 use crate::emit::{EmitError, Tree};
 use crate::plan::{EnvPlan, Plan};
@@ -54,8 +62,35 @@ pub enum Failure {
     },
 }
 
-/// Runs spec → validate → plan → render → verify.
-pub fn compile(name: &str, text: &str) -> Result<Compiled, Failure> {
+/// A validated and planned spec: what is needed to render its environments one at a time.
+#[derive(Debug)]
+pub struct Prepared {
+    pub sources: Sources,
+    pub warnings: Vec<Diagnostic>,
+    /// `[output] dir` from the spec, relative to the spec file.
+    pub output_dir: Option<String>,
+    /// Protected environments and acknowledgements, for `change::plan`.
+    pub safety: crate::change::Safety,
+    /// The located error `render --stdout` reports for this spec (the sharded layout).
+    pub stream_refusal: Option<Diagnostic>,
+    /// The environments, in spec order.
+    names: Vec<String>,
+    plan: Plan,
+    /// Environments rendered at once when `DBGEN_THREADS` does not say: `None` is one per
+    /// core.
+    threads: Option<usize>,
+}
+
+/// Why rendering the environments stopped.
+#[derive(Debug)]
+pub enum Stop {
+    Render(RenderError),
+    /// Objects failed verification, every environment's problems in environment order.
+    Output(Vec<ObjectProblem>),
+}
+
+/// Runs spec → validate → plan.
+pub fn prepare(name: &str, text: &str) -> Result<Prepared, Failure> {
     let mut sources = Sources::default();
     let file = sources.add(name, text);
     let checked = match validate::check(&mut sources, file) {
@@ -68,96 +103,265 @@ pub fn compile(name: &str, text: &str) -> Result<Compiled, Failure> {
         }
     };
     let plan = Plan::build(&checked);
-    let (environments, problems) = render_and_verify(&plan, &checked.safety().protected)?;
-    let warnings = checked.warnings().to_vec();
-    if !problems.is_empty() {
-        return Err(Failure::Output {
-            sources,
-            warnings,
-            problems,
-        });
-    }
-    let output_dir = checked.spec().output.dir.clone();
-    Ok(Compiled {
+    Ok(Prepared {
         sources,
-        warnings,
-        output_dir,
-        environments,
+        warnings: checked.warnings().to_vec(),
+        output_dir: checked.spec().output.dir.clone(),
         safety: checked.safety().clone(),
         stream_refusal: checked.stream_refusal().cloned(),
+        names: plan
+            .environments
+            .iter()
+            .map(|env| env.name.clone())
+            .collect(),
+        plan,
+        threads: Some(1),
     })
 }
 
-/// Renders and verifies every environment. Environments are independent, so they run on up
-/// to as many threads as there are cores; results keep environment order, and problems come
-/// environment by environment, as a single thread would list them.
-fn render_and_verify(
-    plan: &Plan,
-    protected: &BTreeSet<String>,
-) -> Result<(Environments, Vec<ObjectProblem>), RenderError> {
-    let renderer = Renderer::new();
-    let verifier = Verifier::new();
-    let one = |env: &EnvPlan| -> Result<(Vec<Manifest>, Vec<ObjectProblem>), RenderError> {
-        let mut guarded = [(env.name.clone(), renderer.environment(env)?)];
-        // Deletion guards on data-holding objects of protected environments (issue 8).
-        crate::change::guard::apply(&mut guarded, protected)?;
-        let [(_, manifests)] = guarded;
-        let problems = verify_manifests(&verifier, &manifests);
-        Ok((manifests, problems))
-    };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(plan.environments.len());
-    let results: Vec<_> = if threads <= 1 {
-        plan.environments.iter().map(one).collect()
-    } else {
-        // Each worker takes the next environment; no environment waits behind a larger one
-        // that happened to land on the same worker.
-        let next = AtomicUsize::new(0);
-        let mut slots: Vec<_> = plan.environments.iter().map(|_| None).collect();
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut done = Vec::new();
-                        loop {
-                            let index = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(env) = plan.environments.get(index) else {
-                                return done;
-                            };
-                            done.push((index, one(env)));
-                        }
-                    })
-                })
-                .collect();
-            for worker in workers {
-                for (index, result) in worker.join().expect("render worker panicked") {
-                    slots[index] = Some(result);
-                }
-            }
-        });
-        slots
-            .into_iter()
-            .map(|slot| slot.expect("every environment rendered"))
-            .collect()
-    };
-    let mut environments = Vec::with_capacity(results.len());
-    let mut problems = Vec::new();
-    for (env, result) in plan.environments.iter().zip(results) {
-        let (manifests, found) = result?;
-        environments.push((env.name.clone(), manifests));
-        problems.extend(found);
+/// Runs spec → validate → plan → render → verify, holding every environment's manifests.
+pub fn compile(name: &str, text: &str) -> Result<Compiled, Failure> {
+    let mut prepared = prepare(name, text)?;
+    // Every environment is held anyway: render them on every core.
+    prepared.threads = None;
+    match prepared.each_environment(|_, manifests| manifests) {
+        Ok(environments) => Ok(prepared.into_compiled(environments)),
+        Err(stop) => Err(prepared.fail(stop)),
     }
-    Ok((environments, problems))
 }
 
-/// The output checks of `compile` on rendered environments: every object on its own, then
-/// each environment's cross-object checks. Public so the benchmark can time the stage alone.
-pub fn verify_environments(environments: &[(String, Vec<Manifest>)]) -> Vec<ObjectProblem> {
-    let verifier = Verifier::new();
-    environments
-        .iter()
-        .flat_map(|(_, manifests)| verify_manifests(&verifier, manifests))
+impl Prepared {
+    pub fn environment_names(&self) -> Vec<&str> {
+        self.names.iter().map(String::as_str).collect()
+    }
+
+    /// Renders and verifies the environments, handing each environment's verified manifests
+    /// to `each` and keeping only what it returns. Environments are rendered one at a time
+    /// (`DBGEN_THREADS` allows more), and each one's plan and objects are dropped once `each`
+    /// is done with them, so memory holds one environment, not all. Results keep
+    /// environment order; `each` never sees an environment with problems. The plan is
+    /// consumed: a second call renders nothing.
+    pub fn each_environment<R: Send>(
+        &mut self,
+        each: impl Fn(&str, Vec<Manifest>) -> R + Sync,
+    ) -> Result<Vec<(String, R)>, Stop> {
+        let renderer = Renderer::new();
+        let verifier = Verifier::new();
+        let protected = &self.safety.protected;
+        let pending: Vec<Mutex<Option<EnvPlan>>> = std::mem::take(&mut self.plan.environments)
+            .into_iter()
+            .map(|env| Mutex::new(Some(env)))
+            .collect();
+        let one = |slot: &Mutex<Option<EnvPlan>>| {
+            let env = slot
+                .lock()
+                .expect("an environment's plan is taken once")
+                .take()
+                .expect("every environment is rendered once");
+            let mut guarded = [(env.name.clone(), renderer.environment(&env)?)];
+            drop(env);
+            // Deletion guards on data-holding objects of protected environments (issue 8).
+            crate::change::guard::apply(&mut guarded, protected)?;
+            let [(name, manifests)] = guarded;
+            let problems = verify_manifests(&verifier, &manifests);
+            let kept = problems.is_empty().then(|| each(&name, manifests));
+            Ok::<_, RenderError>((name, kept, problems))
+        };
+        let results = on_threads(&pending, threads(self.threads), one);
+        let mut kept = Vec::with_capacity(results.len());
+        let mut problems = Vec::new();
+        for result in results {
+            let (name, result, found) = result.map_err(Stop::Render)?;
+            kept.extend(result.map(|r| (name, r)));
+            problems.extend(found);
+        }
+        if problems.is_empty() {
+            Ok(kept)
+        } else {
+            Err(Stop::Output(problems))
+        }
+    }
+
+    /// The failure `compile` reports for `stop`.
+    pub fn fail(self, stop: Stop) -> Failure {
+        match stop {
+            Stop::Render(error) => Failure::Render(error),
+            Stop::Output(problems) => Failure::Output {
+                sources: self.sources,
+                warnings: self.warnings,
+                problems,
+            },
+        }
+    }
+
+    pub fn into_compiled(self, environments: Environments) -> Compiled {
+        Compiled {
+            sources: self.sources,
+            warnings: self.warnings,
+            output_dir: self.output_dir,
+            environments,
+            safety: self.safety,
+            stream_refusal: self.stream_refusal,
+        }
+    }
+}
+
+/// What `render`, `render --check` and `plan` need of a whole spec, computed one environment
+/// at a time: the files (when kept) and the change plan over the committed tree.
+#[derive(Debug)]
+pub struct Rendered {
+    /// Output path → file text of every environment; empty unless asked for.
+    pub files: BTreeMap<String, String>,
+    /// Files per environment, in environment order.
+    pub counts: Vec<(String, usize)>,
+    /// What applying the render over the committed tree in `out` changes.
+    pub changes: ChangePlan,
+}
+
+/// Why `Prepared::render_against` stopped.
+#[derive(Debug)]
+pub enum RenderStop {
+    Stop(Stop),
+    /// The committed tree could not be read.
+    Committed(std::io::Error),
+}
+
+/// What `Prepared::render_against` keeps besides the file counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// The file texts to write or check, and the changes `render`'s gate needs: those of
+    /// protected environments and of environments an acknowledgement names.
+    Files,
+    /// The change plan of every environment (`dbgen plan`); no file text.
+    Changes,
+}
+
+impl Prepared {
+    /// Renders and verifies every environment, planning its changes against its part of
+    /// the committed tree in `out` while its objects are in memory. The change plan equals
+    /// `change::plan` over all of them, restricted to the environments `want` asks for.
+    pub fn render_against(&mut self, out: &Path, want: Want) -> Result<Rendered, RenderStop> {
+        let safety = self.safety.clone();
+        let planned = |env: &str| {
+            want == Want::Changes
+                || safety.protected.contains(env)
+                || safety.acknowledgements.iter().any(|a| a.environment == env)
+        };
+        let per_env = self
+            .each_environment(|env, manifests| {
+                let count = manifests.len();
+                let mut files = Vec::new();
+                let mut rendered = manifests;
+                if want == Want::Files {
+                    files = rendered
+                        .iter_mut()
+                        .map(|m| (m.path.clone(), std::mem::take(&mut m.text)))
+                        .collect();
+                }
+                if !planned(env) {
+                    return Ok((files, count, None));
+                }
+                let prefix = format!("{env}/");
+                let committed = change::read_tree_where(out, |path| path.starts_with(&prefix))?;
+                let changes = change::plan_environment(&committed, env, rendered, &safety);
+                Ok::<_, std::io::Error>((files, count, Some(changes)))
+            })
+            .map_err(RenderStop::Stop)?;
+        let names: Vec<&str> = per_env.iter().map(|(name, _)| name.as_str()).collect();
+        // Environments only the committed tree still has (removed from the spec).
+        let removed = change::read_tree_where(out, |path| {
+            path.split_once('/')
+                .is_some_and(|(env, _)| !names.contains(&env))
+        })
+        .map_err(RenderStop::Committed)?;
+        let mut parts = Vec::with_capacity(per_env.len() + 1);
+        let mut files = BTreeMap::new();
+        let mut counts = Vec::with_capacity(per_env.len());
+        for (name, result) in per_env {
+            let (kept, count, changes) = result.map_err(RenderStop::Committed)?;
+            files.extend(kept);
+            counts.push((name, count));
+            parts.extend(changes);
+        }
+        parts.push(change::plan(&removed, &[], &safety));
+        Ok(Rendered {
+            files,
+            counts,
+            changes: merge_changes(parts, safety.acknowledgements.len()),
+        })
+    }
+}
+
+/// One change plan from plans of disjoint sets of environments: their environments in
+/// order, and as stale the acknowledgements that none of them used.
+fn merge_changes(parts: Vec<ChangePlan>, acknowledgements: usize) -> ChangePlan {
+    let mut stale_in = vec![0; acknowledgements];
+    let count = parts.len();
+    let mut environments = Vec::new();
+    for part in parts {
+        environments.extend(part.environments);
+        for index in part.stale {
+            stale_in[index] += 1;
+        }
+    }
+    let stale = (0..acknowledgements)
+        .filter(|index| stale_in[*index] == count)
+        .collect();
+    ChangePlan {
+        environments,
+        stale,
+    }
+}
+
+/// How many environments are rendered at once: `DBGEN_THREADS`, else `default`, else one
+/// per core. Each environment in flight holds its documents, so this bounds peak memory.
+fn threads(default: Option<usize>) -> usize {
+    std::env::var("DBGEN_THREADS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n > 0)
+        .or(default)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+}
+
+/// `one` applied to every item on up to `threads` threads; results in item order.
+fn on_threads<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    one: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let threads = threads.min(items.len());
+    if threads <= 1 {
+        return items.iter().map(one).collect();
+    }
+    // Each worker takes the next item; no item waits behind a larger one that happened to
+    // land on the same worker.
+    let next = AtomicUsize::new(0);
+    let mut slots: Vec<Option<R>> = items.iter().map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(index) else {
+                            return done;
+                        };
+                        done.push((index, one(item)));
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            for (index, result) in worker.join().expect("render worker panicked") {
+                slots[index] = Some(result);
+            }
+        }
+    });
+    slots
+        .into_iter()
+        .map(|slot| slot.expect("every item done"))
         .collect()
 }
 

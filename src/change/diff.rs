@@ -132,29 +132,32 @@ pub(super) fn identity(path: &str, document: &Value) -> Option<Identity> {
     })
 }
 
-/// Every difference between `old` and `new`, per environment present in either.
-pub(super) fn diff(old: &Objects, new: &Objects) -> BTreeMap<String, Vec<(Identity, ObjectDiff)>> {
-    let empty = BTreeMap::new();
+/// Every difference between `old` and `new`, per environment present in either; the
+/// objects move into the differences (an unchanged one is dropped), none is copied.
+pub(super) fn diff(
+    mut old: Objects,
+    mut new: Objects,
+) -> BTreeMap<String, Vec<(Identity, ObjectDiff)>> {
+    let mut envs: Vec<String> = old.keys().chain(new.keys()).cloned().collect();
+    envs.sort();
+    envs.dedup();
     let mut out = BTreeMap::new();
-    for env in old.keys().chain(new.keys()) {
-        if out.contains_key(env) {
-            continue;
-        }
-        let before = old.get(env).unwrap_or(&empty);
-        let after = new.get(env).unwrap_or(&empty);
+    for env in envs {
+        let before = old.remove(&env).unwrap_or_default();
+        let mut after = new.remove(&env).unwrap_or_default();
         let mut changes = Vec::new();
         for (id, object) in before {
-            match after.get(id) {
-                None => changes.push((id.clone(), ObjectDiff::Remove(object.clone()))),
+            match after.remove(&id) {
+                None => changes.push((id, ObjectDiff::Remove(object))),
                 Some(next) => {
                     let mut fields = Vec::new();
                     fields_of(&object.document, &next.document, "", &mut fields);
                     if !fields.is_empty() {
                         changes.push((
-                            id.clone(),
+                            id,
                             ObjectDiff::Change {
-                                old: object.clone(),
-                                new: next.clone(),
+                                old: object,
+                                new: next,
                                 fields,
                             },
                         ));
@@ -162,13 +165,14 @@ pub(super) fn diff(old: &Objects, new: &Objects) -> BTreeMap<String, Vec<(Identi
                 }
             }
         }
-        for (id, object) in after {
-            if !before.contains_key(id) {
-                changes.push((id.clone(), ObjectDiff::Add(object.clone())));
-            }
-        }
+        // What is left was not in the committed tree.
+        changes.extend(
+            after
+                .into_iter()
+                .map(|(id, object)| (id, ObjectDiff::Add(object))),
+        );
         changes.sort_by(|a, b| a.0.cmp(&b.0));
-        out.insert(env.clone(), changes);
+        out.insert(env, changes);
     }
     out
 }

@@ -19,11 +19,13 @@ mod report;
 mod table;
 mod transition;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::Path;
 
 use serde::Serialize;
+use serde_json::Value;
 
 pub use self::class::{Class, Verdict};
 pub use self::diff::Identity;
@@ -166,6 +168,15 @@ impl ChangePlan {
 /// The committed tree: every file dbgen's ownership manifest in `out` lists. A
 /// directory without a manifest holds nothing of dbgen's (everything is new).
 pub fn read_tree(out: &Path) -> io::Result<BTreeMap<String, String>> {
+    read_tree_where(out, |_| true)
+}
+
+/// The files of the committed tree whose path `keep` accepts (one environment's, so a
+/// render holds one environment of the committed tree at a time).
+pub fn read_tree_where(
+    out: &Path,
+    keep: impl Fn(&str) -> bool,
+) -> io::Result<BTreeMap<String, String>> {
     let manifest = match std::fs::read_to_string(out.join(crate::emit::MANIFEST)) {
         Ok(text) => text,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
@@ -180,6 +191,7 @@ pub fn read_tree(out: &Path) -> io::Result<BTreeMap<String, String>> {
             || path
                 .split('/')
                 .any(|s| s == ".." || s == "." || s.is_empty())
+            || !keep(path)
         {
             continue;
         }
@@ -195,23 +207,23 @@ pub fn read_tree(out: &Path) -> io::Result<BTreeMap<String, String>> {
     Ok(files)
 }
 
-/// The objects of a freshly compiled render.
-fn rendered_objects(environments: &[(String, Vec<crate::render::Manifest>)]) -> Objects {
+/// The objects of a freshly compiled render; owned documents move, borrowed ones are copied.
+fn rendered_objects<'a>(
+    manifests: impl Iterator<Item = (&'a str, String, crate::plan::Kind, Cow<'a, Value>)>,
+) -> Objects {
     let mut objects: Objects = BTreeMap::new();
-    for (env, manifests) in environments {
-        for m in manifests {
-            if m.kind == crate::plan::Kind::Kustomization {
-                continue;
-            }
-            if let Some(id) = diff::identity(&m.path, &m.document) {
-                objects.entry(env.clone()).or_default().insert(
-                    id,
-                    diff::Object {
-                        file: m.path.clone(),
-                        document: m.document.clone(),
-                    },
-                );
-            }
+    for (env, file, kind, document) in manifests {
+        if kind == crate::plan::Kind::Kustomization {
+            continue;
+        }
+        if let Some(id) = diff::identity(&file, &document) {
+            objects.entry(env.to_owned()).or_default().insert(
+                id,
+                diff::Object {
+                    file,
+                    document: document.into_owned(),
+                },
+            );
         }
     }
     objects
@@ -223,26 +235,68 @@ pub fn plan(
     rendered: &[(String, Vec<crate::render::Manifest>)],
     safety: &Safety,
 ) -> ChangePlan {
+    let names: Vec<&str> = rendered.iter().map(|(name, _)| name.as_str()).collect();
+    let manifests = rendered.iter().flat_map(|(env, manifests)| {
+        manifests.iter().map(|m| {
+            (
+                env.as_str(),
+                m.path.clone(),
+                m.kind,
+                Cow::Borrowed(&m.document),
+            )
+        })
+    });
+    plan_objects(committed, &names, rendered_objects(manifests), safety)
+}
+
+/// `plan` over one rendered environment, which it consumes: the documents move into the
+/// plan rather than being copied.
+pub fn plan_environment(
+    committed: &BTreeMap<String, String>,
+    env: &str,
+    rendered: Vec<crate::render::Manifest>,
+    safety: &Safety,
+) -> ChangePlan {
+    let manifests = rendered
+        .into_iter()
+        .map(|m| (env, m.path, m.kind, Cow::Owned(m.document)));
+    plan_objects(committed, &[env], rendered_objects(manifests), safety)
+}
+
+fn plan_objects(
+    committed: &BTreeMap<String, String>,
+    rendered: &[&str],
+    new: Objects,
+    safety: &Safety,
+) -> ChangePlan {
     let old = diff::objects(committed);
-    let new = rendered_objects(rendered);
-    let diffs = diff::diff(&old, &new);
     // Spec order first, then environments only the committed tree still has.
-    let mut order: Vec<&String> = rendered.iter().map(|(name, _)| name).collect();
+    let mut order: Vec<String> = rendered.iter().map(|name| (*name).to_owned()).collect();
     order.extend(
         old.keys()
-            .filter(|k| !rendered.iter().any(|(n, _)| n == *k)),
+            .filter(|k| !rendered.contains(&k.as_str()))
+            .cloned(),
     );
+    let empty = BTreeMap::new();
+    let mut kept_in: BTreeMap<&String, _> = order
+        .iter()
+        .map(|env| {
+            let kept = login::kept(
+                old.get(env).unwrap_or(&empty),
+                new.get(env).unwrap_or(&empty),
+            );
+            (env, kept)
+        })
+        .collect();
+    // The objects move into the differences; nothing reads them after this.
+    let diffs = diff::diff(old, new);
     let mut used = vec![false; safety.acknowledgements.len()];
     let mut environments = Vec::new();
-    for env in order {
+    for env in &order {
         let protected = safety.protected.contains(env)
-            || (!rendered.iter().any(|(n, _)| n == env)
+            || (!rendered.contains(&env.as_str())
                 && crate::defaults::PRODUCTION_ENVIRONMENTS.contains(&env.as_str()));
-        let empty = BTreeMap::new();
-        let kept = login::kept(
-            old.get(env).unwrap_or(&empty),
-            new.get(env).unwrap_or(&empty),
-        );
+        let kept = kept_in.remove(env).unwrap_or_default();
         let mut changes: Vec<Change> = diffs
             .get(env)
             .map(Vec::as_slice)

@@ -18,7 +18,7 @@ mod typed;
 
 use serde_json::Value;
 
-use crate::plan::{EnvPlan, Kind, KustomizationPlan, Object, Plan, Render};
+use crate::plan::{EnvPlan, Kind, KustomizationPlan, Object, Render};
 use crate::yaml;
 
 /// First line of every generated file.
@@ -103,15 +103,6 @@ impl Renderer {
         let document = from_template(&self.env, template, &plan.path, &context)?;
         finish(kind, &plan.path, document, template)
     }
-}
-
-/// Renders every environment; manifests are grouped per environment, in plan order.
-pub fn render(plan: &Plan) -> Result<Vec<(String, Vec<Manifest>)>, RenderError> {
-    let renderer = Renderer::new();
-    plan.environments
-        .iter()
-        .map(|e| Ok((e.name.clone(), renderer.environment(e)?)))
-        .collect()
 }
 
 fn fail(path: &str, template: &'static str, detail: String) -> RenderError {

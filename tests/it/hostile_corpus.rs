@@ -576,59 +576,19 @@ fn conf_reads_back(
 
 /// A data directory and the server binary, to run `postgres -C` against generated files.
 struct PgCheck {
-    bindir: PathBuf,
-    data: PathBuf,
-    dir: tempfile::TempDir,
-    root: bool,
+    pg: support::PgData,
 }
 
 impl PgCheck {
     fn new() -> Option<Self> {
-        use std::os::unix::fs::PermissionsExt;
-        let bindir = support::require("PostgreSQL (postgres)", support::pg_bindir(), "postgres")?;
-        let root = support::run_ok(Command::new("id").arg("-u")).stdout == b"0\n";
-        if root {
-            support::require("setpriv", support::on_path("setpriv"), "postgres")?;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        let owner = dir.path().join("owner");
-        std::fs::create_dir(&owner).unwrap();
-        if root {
-            support::run_ok(Command::new("chown").arg("nobody:nogroup").arg(&owner));
-        }
-        let check = Self {
-            bindir,
-            data: owner.join("data"),
-            dir,
-            root,
-        };
-        support::run_ok(check.tool("initdb").arg("--pgdata").arg(&check.data).args([
-            "--no-sync",
-            "--auth=trust",
-            "--no-locale",
-        ]));
-        Some(check)
-    }
-
-    fn tool(&self, name: &str) -> Command {
-        let mut command = if self.root {
-            let mut c = support::clean_command("setpriv");
-            c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]);
-            c.arg(self.bindir.join(name));
-            c
-        } else {
-            support::clean_command(self.bindir.join(name))
-        };
-        command.current_dir("/");
-        command
+        support::PgData::init().map(|pg| Self { pg })
     }
 
     /// Each `name = value` line of `conf` (dbgen writes one per parameter), appended to
     /// initdb's file, must read back through `postgres -C name` as the value unquoted.
     fn check(&self, conf: &str) -> Result<(), String> {
-        let base = std::fs::read_to_string(self.data.join("postgresql.conf")).unwrap();
-        let file = self.dir.path().join("check.conf");
+        let base = std::fs::read_to_string(self.pg.data.join("postgresql.conf")).unwrap();
+        let file = self.pg.dir.path().join("check.conf");
         std::fs::write(&file, format!("{base}\n{conf}\n")).unwrap();
         for line in conf
             .lines()
@@ -654,16 +614,9 @@ impl PgCheck {
                 .map(|q| q.replace("''", "'").replace("\\\\", "\\"))
                 .ok_or_else(|| format!("unquoted value in {line:?}"))?;
             let output = self
-                .tool("postgres")
-                .arg("-D")
-                .arg(&self.data)
-                .arg(format!("-cconfig_file={}", file.display()))
-                .arg("-C")
-                .arg(name)
-                .output()
-                .unwrap();
-            let got = String::from_utf8_lossy(&output.stdout);
-            let got = got.strip_suffix('\n').unwrap_or(&got);
+                .pg
+                .show(&[format!("-cconfig_file={}", file.display())], name);
+            let got = support::shown(&output);
             // A value of the wrong type is the catalog's business (validate); the file
             // must still parse, which a refusal of this one value does not contradict.
             let stderr = String::from_utf8_lossy(&output.stderr);
@@ -673,17 +626,7 @@ impl PgCheck {
             // PostgreSQL shows numbers in its own units (`128MB` as `16384`): compare with
             // the value given on the command line, where no file syntax is involved.
             if output.status.success() && got != expected {
-                let direct = self
-                    .tool("postgres")
-                    .arg("-D")
-                    .arg(&self.data)
-                    .arg(format!("-c{name}={expected}"))
-                    .arg("-C")
-                    .arg(name)
-                    .output()
-                    .unwrap();
-                let direct = String::from_utf8_lossy(&direct.stdout);
-                let direct = direct.strip_suffix('\n').unwrap_or(&direct);
+                let direct = support::shown(&self.pg.show(&[format!("-c{name}={expected}")], name));
                 if got != direct {
                     return Err(format!(
                         "{name}: expected {expected:?} ({direct:?}), postgres read {got:?}"

@@ -9,9 +9,7 @@
 use crate::support;
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -98,83 +96,24 @@ fn generated() -> Vec<(&'static str, String)> {
     vec![("statefulset", text(config)), ("bitnami", text(extended))]
 }
 
-/// Who runs `postgres`: it refuses root, so `nobody` through setpriv when we are root.
-fn as_server_user(bindir: &Path, tool: &str) -> Command {
-    let root = support::run_ok(Command::new("id").arg("-u")).stdout == b"0\n";
-    let mut command = if root {
-        let mut c = support::clean_command("setpriv");
-        c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]);
-        c.arg(bindir.join(tool));
-        c
-    } else {
-        support::clean_command(bindir.join(tool))
-    };
-    command.current_dir("/");
-    command
-}
-
-/// An initialised data directory the server user owns.
-fn data_dir(bindir: &Path, dir: &Path) -> PathBuf {
-    let data = dir.join("data");
-    let root = support::run_ok(Command::new("id").arg("-u")).stdout == b"0\n";
-    if root {
-        let owner = dir.join("owner");
-        fs::create_dir(&owner).unwrap();
-        support::run_ok(Command::new("chown").args(["nobody:nogroup"]).arg(&owner));
-        let data = owner.join("data");
-        support::run_ok(
-            as_server_user(bindir, "initdb")
-                .arg("--pgdata")
-                .arg(&data)
-                .args(["--no-sync", "--auth=trust", "--no-locale"]),
-        );
-        return data;
-    }
-    support::run_ok(
-        as_server_user(bindir, "initdb")
-            .arg("--pgdata")
-            .arg(&data)
-            .args(["--no-sync", "--auth=trust", "--no-locale"]),
-    );
-    data
-}
-
 /// What `postgres -C name` prints with `config` as the configuration file.
-fn read_back(bindir: &Path, data: &Path, config: &Path, name: &str) -> String {
-    let output = support::run_ok(
-        as_server_user(bindir, "postgres")
-            .arg("-D")
-            .arg(data)
-            .arg(format!("-cconfig_file={}", config.display()))
-            .arg("-C")
-            .arg(name),
+fn read_back(pg: &support::PgData, config: &Path, name: &str) -> String {
+    let output = pg.show(&[format!("-cconfig_file={}", config.display())], name);
+    assert!(
+        output.status.success(),
+        "postgres -C {name}: {}",
+        String::from_utf8_lossy(&output.stderr)
     );
-    let text = String::from_utf8(output.stdout).unwrap();
-    text.strip_suffix('\n').unwrap_or(&text).to_string()
+    support::shown(&output)
 }
 
 #[test]
 fn postgres_reads_every_parameter_back_unchanged() {
-    let Some(bindir) = support::require("PostgreSQL (postgres)", support::pg_bindir(), "postgres")
-    else {
+    let Some(pg) = support::PgData::init() else {
         return;
     };
-    if support::run_ok(Command::new("id").arg("-u")).stdout == b"0\n" {
-        support::require(
-            "setpriv (util-linux), to run PostgreSQL as nobody",
-            support::on_path("setpriv"),
-            "postgres",
-        );
-    }
-    let dir = tempfile::tempdir().unwrap();
-    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
-    let data = data_dir(&bindir, dir.path());
-    let defaults = read_back(
-        &bindir,
-        &data,
-        &data.join("postgresql.conf"),
-        "log_statement",
-    );
+    let (dir, data) = (&pg.dir, &pg.data);
+    let defaults = read_back(&pg, &data.join("postgresql.conf"), "log_statement");
     for (engine, text) in generated() {
         // The statefulset file is the whole configuration; Bitnami's is included by the
         // chart's own file, here initdb's.
@@ -193,13 +132,13 @@ fn postgres_reads_every_parameter_back_unchanged() {
         }
         for (name, value) in VALUES {
             assert_eq!(
-                read_back(&bindir, &data, &config, name),
+                read_back(&pg, &config, name),
                 *value,
                 "{engine}: {name} read back differently from\n{text}"
             );
         }
         assert_eq!(
-            read_back(&bindir, &data, &config, "log_statement"),
+            read_back(&pg, &config, "log_statement"),
             defaults,
             "{engine}: a value changed another setting"
         );

@@ -1,7 +1,8 @@
 //! What the integration tests share: the one answer to a missing tool ([`require`]), finding
 //! the pinned tools, and real PostgreSQL and Redis servers for the script tests, one per test,
 //! each in its own temp dir on a free 127.0.0.1 port, stopped by a Drop guard (so also when the
-//! test panics).
+//! test panics); and an initialised PostgreSQL data directory ([`PgData`]) for the tests that
+//! read generated configuration back with `postgres -C`.
 //!
 //! Tools: kubectl from `DBGEN_KUBECTL`, else PATH; PostgreSQL from `<repo>/.tools/bin`
 //! (scripts/install-tools.sh postgres), else the newest `/usr/lib/postgresql/<major>/bin`; other
@@ -182,6 +183,95 @@ fn server_user() -> Option<(u32, u32)> {
     (id(&["-u"]) == 0).then(|| (id(&["-u", "nobody"]), id(&["-g", "nobody"])))
 }
 
+/// `tool` of `bindir` run as `user` (`server_user()`), from `cwd`, which that user can enter.
+fn server_tool(bindir: &Path, user: Option<(u32, u32)>, tool: &str, cwd: &Path) -> Command {
+    let program = bindir.join(tool);
+    let mut command = match user {
+        Some((uid, gid)) => {
+            let mut c = clean_command("setpriv");
+            c.arg(format!("--reuid={uid}"))
+                .arg(format!("--regid={gid}"))
+                .args(["--clear-groups", "--"])
+                .arg(program);
+            c
+        }
+        None => clean_command(program),
+    };
+    command.current_dir(cwd);
+    command
+}
+
+/// An initialised PostgreSQL data directory and no server: `postgres -C` reads generated
+/// configuration files against it.
+#[derive(Debug)]
+pub(crate) struct PgData {
+    pub(crate) bindir: PathBuf,
+    /// initdb's data directory; its `postgresql.conf` is initdb's file.
+    pub(crate) data: PathBuf,
+    user: Option<(u32, u32)>,
+    /// Holds the data directory; tests write their configuration files here.
+    pub(crate) dir: TempDir,
+}
+
+impl PgData {
+    /// `None`: skipped (no PostgreSQL, or no setpriv as root).
+    pub(crate) fn init() -> Option<Self> {
+        let bindir = require("PostgreSQL (postgres)", pg_bindir(), "postgres")?;
+        let user = server_user();
+        if user.is_some() {
+            require(
+                "setpriv (util-linux), to run PostgreSQL as nobody",
+                on_path("setpriv"),
+                "postgres",
+            )?;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        // The server user must traverse the temp dir and own the data directory's parent.
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        let owner = dir.path().join("owner");
+        fs::create_dir(&owner).unwrap();
+        if let Some((uid, gid)) = user {
+            std::os::unix::fs::chown(&owner, Some(uid), Some(gid)).unwrap();
+        }
+        let pg = Self {
+            bindir,
+            data: owner.join("data"),
+            user,
+            dir,
+        };
+        run_ok(pg.tool("initdb").arg("--pgdata").arg(&pg.data).args([
+            "--no-sync",
+            "--auth=trust",
+            "--no-locale",
+        ]));
+        Some(pg)
+    }
+
+    /// A PostgreSQL tool run as the server's user.
+    pub(crate) fn tool(&self, name: &str) -> Command {
+        server_tool(&self.bindir, self.user, name, Path::new("/"))
+    }
+
+    /// `postgres -C name` over this data directory with `options` (`-c...` arguments), as
+    /// run; stdout is the value and a newline.
+    pub(crate) fn show(&self, options: &[String], name: &str) -> Output {
+        self.tool("postgres")
+            .arg("-D")
+            .arg(&self.data)
+            .args(options)
+            .arg("-C")
+            .arg(name)
+            .output()
+            .unwrap()
+    }
+}
+
+/// The value `postgres -C` printed, without its newline.
+pub(crate) fn shown(output: &Output) -> String {
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.strip_suffix('\n').unwrap_or(&text).to_string()
+}
+
 /// A throwaway PostgreSQL server on 127.0.0.1 with password (SCRAM) authentication and
 /// superuser `postgres` / [`ADMIN_PASSWORD`].
 #[derive(Debug)]
@@ -285,20 +375,7 @@ impl Postgres {
 
     /// A PostgreSQL tool run as the server's user (cwd: the temp dir, which it can enter).
     fn as_server_user(&self, tool: &str) -> Command {
-        let program = self.bindir.join(tool);
-        let mut command = match self.user {
-            Some((uid, gid)) => {
-                let mut c = clean_command("setpriv");
-                c.arg(format!("--reuid={uid}"))
-                    .arg(format!("--regid={gid}"))
-                    .args(["--clear-groups", "--"])
-                    .arg(program);
-                c
-            }
-            None => clean_command(program),
-        };
-        command.current_dir(self.dir.path());
-        command
+        server_tool(&self.bindir, self.user, tool, self.dir.path())
     }
 
     /// A client tool of this server's version, with PATH leading to the same bin dir (the
