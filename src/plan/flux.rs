@@ -149,10 +149,11 @@ fn repository(release: &HelmValuesPlan, name: String) -> HelmRepositoryPlan {
 fn source_ref(names: &BTreeMap<(String, String), String>, release: &HelmValuesPlan) -> SourceRef {
     let key = (release.meta.namespace.clone(), release.chart.repo.clone());
     SourceRef {
+        // `names` was built from these releases: the lookup always finds the name.
         name: names
             .get(&key)
             .cloned()
-            .unwrap_or_else(|| base_name(&release.chart.repo)),
+            .unwrap_or_else(|| base_name(&release.chart.repo)), // not spec data: plan's own map
         namespace: release.meta.namespace.clone(),
     }
 }
@@ -183,11 +184,8 @@ fn repository_names(releases: &[&HelmValuesPlan]) -> BTreeMap<(String, String), 
 /// characters (room for a `-N` suffix), `charts` if nothing is left.
 fn base_name(url: &str) -> String {
     let path = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let segment = path
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or_default();
+    let path = path.trim_end_matches('/');
+    let segment = path.rsplit_once('/').map_or(path, |(_, last)| last);
     let mut name: String = segment
         .to_ascii_lowercase()
         .chars()

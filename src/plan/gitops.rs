@@ -236,7 +236,7 @@ pub(super) fn objects(
                     object.path = format!(
                         "{env}/{GITOPS_DIR}/{}/{}",
                         bucket_dir(bucket),
-                        object.path.rsplit('/').next().unwrap_or_default()
+                        object.path.rsplit_once('/').map_or("", |(_, file)| file)
                     );
                     buckets.insert(bucket);
                 }

@@ -10,6 +10,8 @@ mod backup;
 pub mod bitnami;
 mod cnpg;
 mod credentials;
+#[cfg(test)]
+mod fallbacks;
 mod flux;
 mod gitops;
 pub mod hba;

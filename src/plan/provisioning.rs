@@ -120,9 +120,14 @@ pub(super) fn objects(p: &Provisioning<'_>) -> Vec<ObjectData> {
 /// `<cluster>-provision-<hash>`: the hash of the script and the Job spec, so any change
 /// (an app added, a new image) names a new Job and an unchanged spec keeps its name.
 fn job_name(cluster: &str, data: &BTreeMap<String, String>, spec: &JobSpec) -> String {
-    // Serialising plain data and k8s-openapi types cannot fail.
-    let text = serde_json::to_string(&(data, spec)).unwrap_or_default();
-    format!("{}-{}", name(cluster), short_hash(text.as_bytes()))
+    format!("{}-{}", name(cluster), hash_of(&(data, spec)))
+}
+
+/// `short_hash` of `value`'s JSON: plan's own maps and k8s-openapi types, whose
+/// serialisation cannot fail (no map with non-string keys, no failing `Serialize`).
+pub(super) fn hash_of(value: &impl serde::Serialize) -> String {
+    let text = serde_json::to_string(value).unwrap_or_default(); // not spec data: plan types
+    short_hash(text.as_bytes())
 }
 
 /// 8 hex digits of FNV-1a (64 bits, folded): stable across Rust versions and platforms,

@@ -49,6 +49,7 @@ fn shard(spec: &Spec, gitops: Option<&Gitops>, env: &mut EnvPlan) {
     let mut units: BTreeMap<Unit, Vec<usize>> = BTreeMap::new();
     for (index, object) in env.objects.iter_mut().enumerate() {
         let unit = unit_of(object, &provisioned);
+        // not spec data: every path plan builds starts with its environment's directory.
         let rest = object.path.strip_prefix(&root).unwrap_or(&object.path);
         object.path = format!("{root}{}/{rest}", unit.dir());
         units.entry(unit).or_default().push(index);

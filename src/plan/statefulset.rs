@@ -143,12 +143,7 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
     logical_backup_objects(&scope, &apps, &mut roles, &mut objects);
     provisioning_objects(&scope, apps, roles, &mut objects);
     let config = config_map(&scope);
-    // Serialising a map of strings cannot fail.
-    let config_hash = provisioning::short_hash(
-        serde_json::to_string(&config.data)
-            .unwrap_or_default()
-            .as_bytes(),
-    );
+    let config_hash = provisioning::hash_of(&config.data);
     scope.push(&mut objects, ObjectData::ConfigMap(config));
     services(&scope, &mut objects);
     let plan = StatefulSetPlan {

@@ -86,7 +86,7 @@ pub(super) fn restrict_to_granted_namespaces(plan: &mut super::Plan) {
             store.namespaces = granted
                 .get(&store.meta.name)
                 .map(|n| n.iter().cloned().collect())
-                .unwrap_or_default();
+                .unwrap_or_default(); // not spec data: no reader, no namespace
         }
     }
 }
