@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use super::context::Context;
 use super::layer::{
-    LayerRef, Names, check_quantity, check_sizes, compute, pick, requests_within_limits,
-    storage_class,
+    LayerRef, Names, at_least_one, check_quantity, check_schedule, check_sizes, compute, pick,
+    requests_within_limits, storage_class,
 };
 use super::platform::placeholders;
 use super::rules;
@@ -289,28 +289,16 @@ fn layer(cx: &mut Context<'_>, layer: &LayerRef<'_, RedisLayer>, engine: RedisEn
         );
     }
     if let Some(backup) = &values.backup {
-        if let Some(schedule) = &backup.schedule
-            && let Err(why) = rules::cron_with_seconds(schedule)
-        {
-            cx.push(
-                Diagnostic::error(
-                    Code::InvalidSchedule,
-                    layer.span(&["backup", "schedule"]),
-                    format!("schedule `{schedule}` {why}"),
-                )
-                .with_label("not a valid 5-field cron expression"),
-            );
+        if let Some(schedule) = &backup.schedule {
+            check_schedule(cx, layer, &["backup", "schedule"], schedule, None);
         }
-        if backup.retention_days == Some(0) {
-            cx.push(
-                Diagnostic::error(
-                    Code::OutOfRange,
-                    layer.span(&["backup", "retention_days"]),
-                    "retention_days must be at least 1",
-                )
-                .with_label("0"),
-            );
-        }
+        at_least_one(
+            cx,
+            layer,
+            &["backup", "retention_days"],
+            backup.retention_days,
+            "retention_days must be at least 1",
+        );
         if let Some(storage) = &backup.storage {
             check_quantity(cx, layer, &["backup", "storage"], storage);
         }
