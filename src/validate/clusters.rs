@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use super::context::Context;
 use super::layer::{
-    LayerRef, Names, check_quantity, check_sizes, merge, requests_within_limits, storage_class,
+    LayerRef, Names, at_least_one, check_quantity, check_schedule, check_sizes, merge,
+    requests_within_limits, storage_class,
 };
 use super::rules;
 use super::topology::{self, ClusterEntry};
@@ -440,19 +441,13 @@ fn backup_values(cx: &mut Context<'_>, layer: &LayerRef<'_>, backup: &crate::spe
             .with_label("not a retention policy"),
         );
     }
-    if let Some(schedule) = &backup.schedule
-        && let Err(why) = rules::cron_with_seconds(schedule)
-    {
-        cx.push(
-            Diagnostic::error(
-                Code::InvalidSchedule,
-                layer.span(&["backup", "schedule"]),
-                format!("schedule `{schedule}` {why}"),
-            )
-            .with_label("not a valid 5-field cron expression")
-            .with_help(
-                "dbgen adds the leading seconds field CloudNativePG's ScheduledBackup needs",
-            ),
+    if let Some(schedule) = &backup.schedule {
+        check_schedule(
+            cx,
+            layer,
+            &["backup", "schedule"],
+            schedule,
+            Some("dbgen adds the leading seconds field CloudNativePG's ScheduledBackup needs"),
         );
     }
     for (field, name) in [
@@ -540,17 +535,8 @@ fn logical_backup_values(
         rules::RETENTION_DAYS_MAX,
         "days of retention (10 years)",
     );
-    if let Some(schedule) = &logical.schedule
-        && let Err(why) = rules::cron_with_seconds(schedule)
-    {
-        cx.push(
-            Diagnostic::error(
-                Code::InvalidSchedule,
-                layer.span(&["logical_backup", "schedule"]),
-                format!("schedule `{schedule}` {why}"),
-            )
-            .with_label("not a valid 5-field cron expression"),
-        );
+    if let Some(schedule) = &logical.schedule {
+        check_schedule(cx, layer, &["logical_backup", "schedule"], schedule, None);
     }
     at_least_one(
         cx,
@@ -690,18 +676,6 @@ fn merged_backup(
                     .with_help(format!("configure `[postgres.{from}.backup]` for `{env}`")),
             );
         }
-    }
-}
-
-fn at_least_one(
-    cx: &mut Context<'_>,
-    layer: &LayerRef<'_>,
-    field: &[&str],
-    value: Option<u32>,
-    message: &str,
-) {
-    if value == Some(0) {
-        cx.push(Diagnostic::error(Code::OutOfRange, layer.span(field), message).with_label("0"));
     }
 }
 

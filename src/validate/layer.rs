@@ -204,6 +204,40 @@ pub(super) fn check_quantity<L>(
     }
 }
 
+/// A 5-field cron expression at `field` of `layer`, with `help` for the engine's use of it.
+pub(super) fn check_schedule<L>(
+    cx: &mut Context<'_>,
+    layer: &LayerRef<'_, L>,
+    field: &[&str],
+    schedule: &str,
+    help: Option<&str>,
+) {
+    if let Err(why) = rules::cron_with_seconds(schedule) {
+        cx.push(
+            Diagnostic::error(
+                Code::InvalidSchedule,
+                layer.span(field),
+                format!("schedule `{schedule}` {why}"),
+            )
+            .with_label("not a valid 5-field cron expression")
+            .with_help_opt(help.map(str::to_string)),
+        );
+    }
+}
+
+/// A count at `field` of `layer` that must be at least 1.
+pub(super) fn at_least_one<L>(
+    cx: &mut Context<'_>,
+    layer: &LayerRef<'_, L>,
+    field: &[&str],
+    value: Option<u32>,
+    message: &str,
+) {
+    if value == Some(0) {
+        cx.push(Diagnostic::error(Code::OutOfRange, layer.span(field), message).with_label("0"));
+    }
+}
+
 /// A merged request above its merged limit, which Kubernetes rejects: reported at the
 /// value written in the spec, with a note at the other one. `subject` names the object
 /// ("cluster `pg`", "Redis `cache`"); a pair of values shared by several environments is
@@ -476,6 +510,6 @@ fn cron(text: String) -> CronSchedule {
 /// `text` parsed. An invalid quantity is reported where a layer writes it
 /// (`clusters::check`), and a spec with errors yields no `Checked`, so the unparsed text
 /// kept in its place never reaches `plan`.
-fn quantity(text: String) -> Quantity {
+pub(super) fn quantity(text: String) -> Quantity {
     Quantity::parse(&text).unwrap_or_else(|| Quantity::unparsed(text))
 }

@@ -10,18 +10,18 @@ use std::collections::BTreeMap;
 
 use super::context::Context;
 use super::layer::{
-    LayerRef, Names, check_quantity, check_sizes, compute, pick, requests_within_limits,
-    storage_class,
+    LayerRef, Names, at_least_one, check_quantity, check_schedule, check_sizes, compute, pick,
+    requests_within_limits, storage_class,
 };
 use super::platform::placeholders;
 use super::rules;
 use super::topology::ClusterEntry;
 use crate::defaults;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{MergedCompute, RedisBackupEnv, RedisEnv, Sourced};
+use crate::model::{Quantity, RedisBackupEnv, RedisEnv, Sourced};
 use crate::naming;
 use crate::source::Span;
-use crate::spec::{Compute, RedisBackup, RedisCluster, RedisEngine, RedisLayer};
+use crate::spec::{RedisBackup, RedisCluster, RedisEngine, RedisLayer};
 
 /// The longest Redis name: the Bitnami chart names its `StatefulSet` `<name>-node`, whose
 /// pods carry a `controller-revision-hash` label `<name>-node-<10 characters>` that must
@@ -289,28 +289,16 @@ fn layer(cx: &mut Context<'_>, layer: &LayerRef<'_, RedisLayer>, engine: RedisEn
         );
     }
     if let Some(backup) = &values.backup {
-        if let Some(schedule) = &backup.schedule
-            && let Err(why) = rules::cron_with_seconds(schedule)
-        {
-            cx.push(
-                Diagnostic::error(
-                    Code::InvalidSchedule,
-                    layer.span(&["backup", "schedule"]),
-                    format!("schedule `{schedule}` {why}"),
-                )
-                .with_label("not a valid 5-field cron expression"),
-            );
+        if let Some(schedule) = &backup.schedule {
+            check_schedule(cx, layer, &["backup", "schedule"], schedule, None);
         }
-        if backup.retention_days == Some(0) {
-            cx.push(
-                Diagnostic::error(
-                    Code::OutOfRange,
-                    layer.span(&["backup", "retention_days"]),
-                    "retention_days must be at least 1",
-                )
-                .with_label("0"),
-            );
-        }
+        at_least_one(
+            cx,
+            layer,
+            &["backup", "retention_days"],
+            backup.retention_days,
+            "retention_days must be at least 1",
+        );
         if let Some(storage) = &backup.storage {
             check_quantity(cx, layer, &["backup", "storage"], storage);
         }
@@ -419,7 +407,7 @@ fn apps(cx: &mut Context<'_>) {
 fn merge_all(cx: &mut Context<'_>) -> BTreeMap<String, Vec<RedisEnv>> {
     let spec = cx.spec();
     let mut all: BTreeMap<String, Vec<RedisEnv>> = BTreeMap::new();
-    let mut over_limit = Vec::new();
+    let mut reported = Reported::default();
     for env in spec.environments.keys() {
         let list = all.entry(env.clone()).or_default();
         for (key, redis) in &spec.redis {
@@ -428,19 +416,26 @@ fn merge_all(cx: &mut Context<'_>) -> BTreeMap<String, Vec<RedisEnv>> {
                 .as_ref()
                 .is_none_or(|envs| envs.iter().any(|e| e == env));
             if rendered {
-                list.push(merge(cx, key, redis, env, &mut over_limit));
+                list.push(merge(cx, key, redis, env, &mut reported));
             }
         }
     }
-    let mut warned = Vec::new();
     for (env, list) in &all {
         for redis in list {
-            sentinel_size(cx, env, redis, &mut warned);
             upload_complete(cx, env, redis);
-            memory_within_limit(cx, env, redis, &mut warned);
         }
     }
     all
+}
+
+/// What the checks of merged values reported already: a value shared by several
+/// environments is reported once, for the first.
+#[derive(Default)]
+struct Reported {
+    /// (request, limit) spans of requests above their limits.
+    over_limit: Vec<(Option<Span>, Option<Span>)>,
+    /// Spans of the values warned about.
+    warned: Vec<Option<Span>>,
 }
 
 /// The merged upload settings of `redis` in `env` name everything the job needs.
@@ -458,13 +453,13 @@ fn upload_complete(cx: &mut Context<'_>, env: &str, redis: &RedisEnv) {
 }
 
 /// `env.<env>` over the table over the built-in defaults, folded by the shared engine;
-/// requests above limits are reported here, where their spans are known.
+/// the checks of merged values run here, where each value's span and origin are known.
 fn merge(
     cx: &mut Context<'_>,
     key: &str,
     redis: &RedisCluster,
     env: &str,
-    over_limit: &mut Vec<(Option<Span>, Option<Span>)>,
+    reported: &mut Reported,
 ) -> RedisEnv {
     let base = redis.settings();
     let mut layers = Vec::new();
@@ -481,12 +476,18 @@ fn merge(
         env,
         &requests,
         &limits,
-        over_limit,
+        &mut reported.over_limit,
     );
-    let plain = |c: MergedCompute| Compute {
-        cpu: c.cpu.map(|s| s.value.to_string()),
-        memory: c.memory.map(|s| s.value.to_string()),
-    };
+    let replicas = pick(&layers, &["replicas"], |l| l.replicas);
+    let maxmemory = pick(&layers, &["maxmemory"], |l| l.maxmemory.clone());
+    if redis.engine == RedisEngine::BitnamiSentinel
+        && let Some(replicas) = &replicas
+    {
+        sentinel_size(cx, key, env, replicas, &mut reported.warned);
+    }
+    if let (Some(maxmemory), Some(limit)) = (&maxmemory, &limits.memory) {
+        memory_within_limit(cx, key, env, maxmemory, limit, &mut reported.warned);
+    }
     let sentinel = redis.engine == RedisEngine::BitnamiSentinel;
     let backup = {
         let leaf = |field: &str, get: fn(&RedisBackup) -> Option<&String>| {
@@ -506,8 +507,10 @@ fn merge(
                 l.backup.as_ref()?.retention_days
             })
             .map_or(defaults::REDIS_BACKUP_RETENTION_DAYS, |s| s.value),
-            storage: leaf("storage", |b| b.storage.as_ref())
-                .unwrap_or_else(|| defaults::REDIS_BACKUP_STORAGE.to_string()),
+            storage: super::layer::quantity(
+                leaf("storage", |b| b.storage.as_ref())
+                    .unwrap_or_else(|| defaults::REDIS_BACKUP_STORAGE.to_string()),
+            ),
             storage_class: leaf("storage_class", |b| b.storage_class.as_ref()),
             upload: super::upload::merge(
                 &layers
@@ -544,16 +547,17 @@ fn merge(
             .clone()
             .unwrap_or_else(|| defaults::REDIS_MASTER_SET.to_string()),
         credentials_key,
-        replicas: pick(&layers, &["replicas"], |l| l.replicas)
-            .map_or(if sentinel { 3 } else { 1 }, |s| s.value),
-        storage: value(pick(&layers, &["storage"], |l| l.storage.clone()))
-            .unwrap_or_else(|| defaults::REDIS_STORAGE.to_string()),
+        replicas: replicas.map_or(if sentinel { 3 } else { 1 }, |s| s.value),
+        storage: super::layer::quantity(
+            value(pick(&layers, &["storage"], |l| l.storage.clone()))
+                .unwrap_or_else(|| defaults::REDIS_STORAGE.to_string()),
+        ),
         storage_class: value(pick(&layers, &["storage_class"], |l| {
             l.storage_class.clone()
         })),
-        requests: plain(requests),
-        limits: plain(limits),
-        maxmemory: value(pick(&layers, &["maxmemory"], |l| l.maxmemory.clone())),
+        requests,
+        limits,
+        maxmemory: value(maxmemory),
         maxmemory_policy: pick(&layers, &["maxmemory_policy"], |l| l.maxmemory_policy)
             .map(|s| s.value),
         appendonly: flag("appendonly", |l| l.appendonly, true),
@@ -564,28 +568,20 @@ fn merge(
 }
 
 /// Sentinel fails over only when a majority of the Sentinels (one per pod) agree, so
-/// fewer than three pods cannot survive losing the master's pod. A value shared by
-/// several environments is reported once (`warned` holds the spans reported).
+/// fewer than three pods cannot survive losing the master's pod.
 fn sentinel_size(
     cx: &mut Context<'_>,
+    key: &str,
     env: &str,
-    redis: &RedisEnv,
+    replicas: &Sourced<u32>,
     warned: &mut Vec<Option<Span>>,
 ) {
-    if redis.engine != RedisEngine::BitnamiSentinel || redis.replicas == 0 || redis.replicas >= 3 {
+    if replicas.value == 0 || replicas.value >= 3 || warned.contains(&replicas.span) {
         return;
     }
-    let key = &redis.key;
-    let span = cx
-        .at(&["redis", key, "env", env, "replicas"])
-        .or_else(|| cx.at(&["redis", key, "replicas"]))
-        .or_else(|| cx.key(&["redis", key]));
-    if warned.contains(&span) {
-        return;
-    }
-    warned.push(span.clone());
+    warned.push(replicas.span.clone());
     cx.push(
-        Diagnostic::warning(Code::SentinelNoFailover, span, format!("Redis `{key}` runs {} pod(s) in environment `{env}`, too few for Sentinel to fail over", redis.replicas))
+        Diagnostic::warning(Code::SentinelNoFailover, replicas.span.clone(), format!("Redis `{key}` runs {} pod(s) in environment `{env}`, too few for Sentinel to fail over", replicas.value))
             .with_label("each pod runs one Redis and one Sentinel")
             .with_help("a failover needs a majority of Sentinels alive once the master's pod is gone: use 3 pods or more"),
     );
@@ -596,30 +592,26 @@ fn sentinel_size(
 /// an AOF rewrite or snapshot, come on top of the data).
 fn memory_within_limit(
     cx: &mut Context<'_>,
+    key: &str,
     env: &str,
-    redis: &RedisEnv,
+    maxmemory: &Sourced<String>,
+    limit: &Sourced<Quantity>,
     warned: &mut Vec<Option<Span>>,
 ) {
-    let (Some(maxmemory), Some(limit)) = (&redis.maxmemory, &redis.limits.memory) else {
+    let Ok(bytes) = redis_memory(&maxmemory.value) else {
         return;
     };
-    let (Ok(bytes), Ok(limit_bytes)) = (redis_memory(maxmemory), rules::quantity(limit)) else {
-        return;
-    };
+    // An unparsed limit (NaN, already reported) is below nothing.
     #[allow(clippy::cast_precision_loss)] // byte counts far below 2^52
-    if (bytes as f64) < limit_bytes {
+    if limit.value.value().is_nan() || (bytes as f64) < limit.value.value() {
         return;
     }
-    let key = &redis.key;
-    let span = cx
-        .at(&["redis", key, "env", env, "maxmemory"])
-        .or_else(|| cx.at(&["redis", key, "maxmemory"]));
-    if warned.contains(&span) {
+    if warned.contains(&maxmemory.span) {
         return;
     }
-    warned.push(span.clone());
+    warned.push(maxmemory.span.clone());
     cx.push(
-        Diagnostic::warning(Code::MaxmemoryAboveLimit, span, format!("Redis `{key}` may use `maxmemory` {maxmemory} in environment `{env}`, not less than its memory limit {limit}"))
+        Diagnostic::warning(Code::MaxmemoryAboveLimit, maxmemory.span.clone(), format!("Redis `{key}` may use `maxmemory` {} in environment `{env}`, not less than its memory limit {}", maxmemory.value, limit.value))
             .with_label("Redis would be OOM-killed before it evicts")
             .with_help("keep `maxmemory` well below `resources.limits.memory` (Redis's overhead and the fork of a rewrite come on top), e.g. three quarters of it"),
     );
