@@ -417,6 +417,15 @@ mod tests {
 
     #[test]
     #[allow(clippy::float_cmp)] // exact binary fractions and integers
+    fn duration_lengths() {
+        assert_eq!(go_duration_seconds("1h30m"), 5400.0);
+        assert_eq!(go_duration_seconds("1.5s"), 1.5);
+        assert_eq!(infisical_interval_seconds("60s"), 60.0);
+        assert_eq!(infisical_interval_seconds("2d"), 172_800.0);
+    }
+
+    #[test]
+    #[allow(clippy::float_cmp)] // exact binary fractions and integers
     fn quantities() {
         assert_eq!(quantity("500m").unwrap(), 0.5);
         assert_eq!(quantity("2").unwrap(), 2.0);
