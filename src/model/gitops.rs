@@ -6,21 +6,21 @@
 //! Invariant: every field is decided; `plan` prints them without defaulting.
 
 /// How Argo CD or Flux syncs the sharded tree.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Gitops {
     /// The output directory inside the repository; `None` for the repository root.
     pub path: Option<String>,
     pub tool: GitopsTool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum GitopsTool {
     Argocd(Argocd),
     Flux(Flux),
 }
 
 /// One `ApplicationSet` per environment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Argocd {
     pub namespace: String,
     pub repository: String,
@@ -30,10 +30,10 @@ pub struct Argocd {
 }
 
 /// One `Kustomization` per unit.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Flux {
     pub namespace: String,
     /// The `GitRepository` holding the output, in `namespace`.
     pub source: String,
-    pub interval: String,
+    pub interval: super::Duration,
 }

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use super::quantity::Quantity;
 use super::values::CronSchedule;
 use crate::source::Span;
-use crate::spec::{Compute, MaxmemoryPolicy, PoolMode, RedisEngine};
+use crate::spec::{MaxmemoryPolicy, PoolMode, RedisEngine};
 
 /// A merged value and where the user (or a profile file) wrote it.
 #[derive(Debug, Clone, PartialEq)]
@@ -174,10 +174,10 @@ pub struct RedisEnv {
     /// Remote key or Infisical folder of the password, placeholders expanded.
     pub credentials_key: String,
     pub replicas: u32,
-    pub storage: String,
+    pub storage: Quantity,
     pub storage_class: Option<String>,
-    pub requests: Compute,
-    pub limits: Compute,
+    pub requests: MergedCompute,
+    pub limits: MergedCompute,
     pub maxmemory: Option<String>,
     pub maxmemory_policy: Option<MaxmemoryPolicy>,
     pub appendonly: bool,
@@ -190,7 +190,7 @@ pub struct RedisEnv {
 pub struct RedisBackupEnv {
     pub schedule: String,
     pub retention_days: u32,
-    pub storage: String,
+    pub storage: Quantity,
     pub storage_class: Option<String>,
     /// `None` when snapshots stay on the volume only.
     pub upload: Option<MergedUpload>,

@@ -8,6 +8,7 @@
 //! both import from here, so the stages form a line, not a circle.
 
 mod checked;
+mod duration;
 mod gitops;
 mod merged;
 pub mod owned;
@@ -18,6 +19,7 @@ pub mod topology;
 mod values;
 
 pub use checked::Checked;
+pub use duration::Duration;
 pub use gitops::{Argocd, Flux, Gitops, GitopsTool};
 pub use merged::{
     Merged, MergedBackup, MergedCompute, MergedLogicalBackup, MergedMonitoring, MergedPooler,

@@ -32,7 +32,7 @@ pub struct ExternalSecrets {
     /// Remote key of each app's credentials.
     pub key: Pattern,
     /// How often the store is re-read (a Go duration).
-    pub refresh: String,
+    pub refresh: super::Duration,
     /// The Vault `ClusterSecretStore` dbgen emits as `store`, if the spec describes one.
     pub vault: Option<Vault>,
 }
@@ -58,7 +58,7 @@ pub struct Infisical {
     pub path: Pattern,
     /// The universal-auth credentials Secret.
     pub credentials: SecretRef,
-    pub resync_interval: String,
+    pub resync_interval: super::Duration,
     pub kind: InfisicalKind,
     /// `infisical_environment` of the environments that set one, by environment.
     pub environments: BTreeMap<String, String>,

@@ -271,7 +271,7 @@ fn external_secrets(
         property,
     }];
     let store = store_ref(es);
-    let refresh = es.refresh.clone();
+    let refresh = es.refresh.to_string();
     let platform = &spec.platform.name;
     let password = PasswordExprs::go_template(".password");
     let role_secret = t.role_secret.clone();
@@ -386,7 +386,7 @@ fn infisical_objects(
                     let plan = InfisicalSecretPlan {
                         meta,
                         host_api: format!("{}/api", infisical.host),
-                        resync_interval: interval.clone(),
+                        resync_interval: interval.to_string(),
                         credentials: credentials_ref(infisical),
                         scope: scope.clone(),
                         target,
@@ -400,7 +400,7 @@ fn infisical_objects(
                             namespace: owner.cluster_namespace.to_string(),
                         },
                         meta,
-                        refresh_interval: interval.clone(),
+                        refresh_interval: interval.to_string(),
                         source: scope.clone(),
                         target,
                     };
@@ -482,7 +482,7 @@ pub(super) fn provided_secret(
         Provider::ExternalSecrets(es) => {
             let plan = ExternalSecretPlan {
                 meta,
-                refresh: es.refresh.clone(),
+                refresh: es.refresh.to_string(),
                 store: store_ref(es),
                 target: secret.name.to_string(),
                 secret_type: secret.secret_type.to_string(),
@@ -554,7 +554,7 @@ pub(super) fn external_secret(
     ExternalSecretPlan {
         target: meta.name.clone(),
         meta,
-        refresh: es.refresh.clone(),
+        refresh: es.refresh.to_string(),
         store: store_ref(es),
         secret_type: "Opaque".to_string(),
         secret_labels: BTreeMap::new(),
@@ -598,7 +598,7 @@ pub(super) fn password_secret(
                     secret.instance,
                     secret.app,
                 ),
-                refresh: es.refresh.clone(),
+                refresh: es.refresh.to_string(),
                 store: store_ref(es),
                 target: secret.name.to_string(),
                 secret_type: "Opaque".to_string(),

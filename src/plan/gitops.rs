@@ -214,7 +214,7 @@ pub(super) fn objects(
             let flux = |name: String, path: String, depends_on: Vec<String>, wait: bool| {
                 FluxKustomizationPlan {
                     meta: meta(name, namespace),
-                    interval: settings.interval.clone(),
+                    interval: settings.interval.to_string(),
                     path,
                     source: settings.source.clone(),
                     depends_on,

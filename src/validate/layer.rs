@@ -510,6 +510,6 @@ fn cron(text: String) -> CronSchedule {
 /// `text` parsed. An invalid quantity is reported where a layer writes it
 /// (`clusters::check`), and a spec with errors yields no `Checked`, so the unparsed text
 /// kept in its place never reaches `plan`.
-fn quantity(text: String) -> Quantity {
+pub(super) fn quantity(text: String) -> Quantity {
     Quantity::parse(&text).unwrap_or_else(|| Quantity::unparsed(text))
 }

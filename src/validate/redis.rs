@@ -18,10 +18,10 @@ use super::rules;
 use super::topology::ClusterEntry;
 use crate::defaults;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{MergedCompute, Quantity, RedisBackupEnv, RedisEnv, Sourced};
+use crate::model::{Quantity, RedisBackupEnv, RedisEnv, Sourced};
 use crate::naming;
 use crate::source::Span;
-use crate::spec::{Compute, RedisBackup, RedisCluster, RedisEngine, RedisLayer};
+use crate::spec::{RedisBackup, RedisCluster, RedisEngine, RedisLayer};
 
 /// The longest Redis name: the Bitnami chart names its `StatefulSet` `<name>-node`, whose
 /// pods carry a `controller-revision-hash` label `<name>-node-<10 characters>` that must
@@ -488,10 +488,6 @@ fn merge(
     if let (Some(maxmemory), Some(limit)) = (&maxmemory, &limits.memory) {
         memory_within_limit(cx, key, env, maxmemory, limit, &mut reported.warned);
     }
-    let plain = |c: MergedCompute| Compute {
-        cpu: c.cpu.map(|s| s.value.to_string()),
-        memory: c.memory.map(|s| s.value.to_string()),
-    };
     let sentinel = redis.engine == RedisEngine::BitnamiSentinel;
     let backup = {
         let leaf = |field: &str, get: fn(&RedisBackup) -> Option<&String>| {
@@ -511,8 +507,10 @@ fn merge(
                 l.backup.as_ref()?.retention_days
             })
             .map_or(defaults::REDIS_BACKUP_RETENTION_DAYS, |s| s.value),
-            storage: leaf("storage", |b| b.storage.as_ref())
-                .unwrap_or_else(|| defaults::REDIS_BACKUP_STORAGE.to_string()),
+            storage: super::layer::quantity(
+                leaf("storage", |b| b.storage.as_ref())
+                    .unwrap_or_else(|| defaults::REDIS_BACKUP_STORAGE.to_string()),
+            ),
             storage_class: leaf("storage_class", |b| b.storage_class.as_ref()),
             upload: super::upload::merge(
                 &layers
@@ -550,13 +548,15 @@ fn merge(
             .unwrap_or_else(|| defaults::REDIS_MASTER_SET.to_string()),
         credentials_key,
         replicas: replicas.map_or(if sentinel { 3 } else { 1 }, |s| s.value),
-        storage: value(pick(&layers, &["storage"], |l| l.storage.clone()))
-            .unwrap_or_else(|| defaults::REDIS_STORAGE.to_string()),
+        storage: super::layer::quantity(
+            value(pick(&layers, &["storage"], |l| l.storage.clone()))
+                .unwrap_or_else(|| defaults::REDIS_STORAGE.to_string()),
+        ),
         storage_class: value(pick(&layers, &["storage_class"], |l| {
             l.storage_class.clone()
         })),
-        requests: plain(requests),
-        limits: plain(limits),
+        requests,
+        limits,
         maxmemory: value(maxmemory),
         maxmemory_policy: pick(&layers, &["maxmemory_policy"], |l| l.maxmemory_policy)
             .map(|s| s.value),

@@ -58,7 +58,7 @@ pub(super) fn secrets(spec: &Spec) -> Option<model::Secrets> {
                 store: secrets.store.clone()?,
                 store_kind: secrets.store_kind.unwrap_or(StoreKind::ClusterSecretStore),
                 key: pattern(secrets.key.as_ref()?),
-                refresh: or(&secrets.refresh, defaults::REFRESH),
+                refresh: go_duration(or(&secrets.refresh, defaults::REFRESH)),
                 vault: secrets.vault.as_ref().map(|vault| model::Vault {
                     server: vault.server.clone(),
                     path: or(&vault.path, defaults::VAULT_KV_PATH),
@@ -75,10 +75,14 @@ pub(super) fn secrets(spec: &Spec) -> Option<model::Secrets> {
             project: secrets.project.clone()?,
             path: pattern(secrets.path.as_ref()?),
             credentials: secrets.credentials.clone()?,
-            resync_interval: or(
-                &secrets.resync_interval,
-                defaults::INFISICAL_RESYNC_INTERVAL,
-            ),
+            resync_interval: {
+                let text = or(
+                    &secrets.resync_interval,
+                    defaults::INFISICAL_RESYNC_INTERVAL,
+                );
+                let seconds = rules::infisical_interval_seconds(&text);
+                model::Duration::new(text, seconds)
+            },
             kind: secrets.kind.unwrap_or(InfisicalKind::InfisicalSecret),
             environments: spec
                 .environments
@@ -136,11 +140,17 @@ pub(super) fn gitops(gitops: &crate::spec::Gitops) -> Option<model::Gitops> {
         crate::spec::GitopsTool::Flux => model::GitopsTool::Flux(model::Flux {
             namespace: or(&gitops.namespace, defaults::FLUX_NAMESPACE),
             source: or(&gitops.source, defaults::FLUX_SOURCE),
-            interval: or(&gitops.interval, defaults::FLUX_INTERVAL),
+            interval: go_duration(or(&gitops.interval, defaults::FLUX_INTERVAL)),
         }),
     };
     Some(model::Gitops {
         path: gitops.path.clone(),
         tool,
     })
+}
+
+/// A Go duration the checks accepted (`rules::go_duration`), with its length.
+fn go_duration(text: String) -> model::Duration {
+    let seconds = rules::go_duration_seconds(&text);
+    model::Duration::new(text, seconds)
 }

@@ -167,7 +167,7 @@ pub fn refresh_interval(text: &str) -> Result<(), Problem> {
 }
 
 /// The length of a duration [`go_duration`] accepted, in seconds.
-fn go_duration_seconds(text: &str) -> f64 {
+pub fn go_duration_seconds(text: &str) -> f64 {
     let mut total = 0.0;
     let mut rest = text;
     while !rest.is_empty() {
@@ -238,6 +238,22 @@ fn go_duration_why(text: &str) -> Result<(), String> {
 /// five seconds. Unlike a Go duration, `1h30m` and `1.5h` are rejected.
 pub fn infisical_interval(text: &str) -> Result<(), Problem> {
     infisical_interval_why(text).map_err(coded(Code::InvalidDuration))
+}
+
+/// The length of an interval [`infisical_interval`] accepted, in seconds.
+pub fn infisical_interval_seconds(text: &str) -> f64 {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let factor = match unit {
+        "m" => 60.0,
+        "h" => 3600.0,
+        "d" => 86_400.0,
+        "w" => 604_800.0,
+        _ => 1.0,
+    };
+    number.parse::<f64>().unwrap_or(0.0) * factor
 }
 
 fn infisical_interval_why(text: &str) -> Result<(), String> {
@@ -397,6 +413,15 @@ mod tests {
             assert!(reserved(name).is_some(), "{name}");
         }
         assert!(reserved("docspell").is_none());
+    }
+
+    #[test]
+    #[allow(clippy::float_cmp)] // exact binary fractions and integers
+    fn duration_lengths() {
+        assert_eq!(go_duration_seconds("1h30m"), 5400.0);
+        assert_eq!(go_duration_seconds("1.5s"), 1.5);
+        assert_eq!(infisical_interval_seconds("60s"), 60.0);
+        assert_eq!(infisical_interval_seconds("2d"), 172_800.0);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Custom resources, checked against the upstream CRD JSON Schemas embedded
-//! from `schemas/crds/` (see `schemas/README.md` for provenance).
+//! from `schemas/crds/` (see `schemas/README.md` for provenance), compressed by
+//! `build.rs` and inflated once per process on first use.
 //! Input: one document whose (apiVersion, kind) is a `crd` row of the kind table
 //! (`plan::kind_table!`), which names its schema file.
 //! Output: issues for unexpected top-level keys and every schema violation,
@@ -18,14 +19,16 @@ use serde_json::Value;
 use super::path::{FieldPath, Issue};
 use crate::plan::{Check, Kind};
 
-/// A row's embedded schema text, or `None` for a kind that is not a custom resource.
+/// A row's embedded (compressed) schema, or `None` for a kind that is not a custom resource.
 macro_rules! schema {
     (crd($group:literal, $version:literal, $scope:ident, $file:literal)) => {
-        Some(include_str!(concat!(
-            "../../schemas/crds/",
+        Some(include_bytes!(concat!(
+            env!("OUT_DIR"),
+            "/crds/",
             $group,
             "/",
-            $file
+            $file,
+            ".deflate"
         )))
     };
     (crd($group:literal, $version:literal, $scope:ident, $file:literal, $name:literal)) => {
@@ -42,8 +45,8 @@ macro_rules! crd_rows {
         $render:ident($($render_args:tt)*),
         $check:ident($($check_args:tt)*);
     )*) => {
-        /// The embedded schema of each custom-resource row of the kind table.
-        pub(super) fn source(kind: Kind) -> Option<&'static str> {
+        /// The compressed schema of each custom-resource row of the kind table.
+        fn compressed(kind: Kind) -> Option<&'static [u8]> {
             match kind {
                 $(Kind::$variant => schema!($check($($check_args)*)),)*
                 Kind::Kustomization => None,
@@ -53,6 +56,22 @@ macro_rules! crd_rows {
 }
 
 crate::plan::kind_table!(crd_rows);
+
+/// The embedded schema text of a custom-resource kind.
+pub(super) fn source(kind: Kind) -> Option<&'static str> {
+    static TEXTS: OnceLock<Vec<OnceLock<String>>> = OnceLock::new();
+    let compressed = compressed(kind)?;
+    let slot = TEXTS
+        .get_or_init(|| Kind::all().map(|_| OnceLock::new()).collect())
+        .get(kind as usize)?;
+    Some(slot.get_or_init(|| {
+        // build.rs wrote these bytes from a UTF-8 file; anything else is a broken build.
+        let bytes = miniz_oxide::inflate::decompress_to_vec(compressed)
+            .unwrap_or_else(|error| panic!("embedded schemas/crds/{}: {error}", file(kind)));
+        String::from_utf8(bytes)
+            .unwrap_or_else(|error| panic!("embedded schemas/crds/{}: {error}", file(kind)))
+    }))
+}
 
 /// The schema file of a custom-resource kind, below `schemas/crds/`.
 pub(super) fn file(kind: Kind) -> &'static str {

@@ -142,6 +142,10 @@ fn files_no_longer_produced_are_deleted_and_reported_as_stale() {
         "",
     );
     assert_ne!(without_docspell, SPEC);
+    // Removed without being retired first, its login is kept: prod needs the acknowledgement.
+    let without_docspell = format!(
+        "{without_docspell}\n[[acknowledge]]\nenvironment = \"prod\"\nobject = \"DatabaseRole/databases/postgresql-shared-docspell\"\nclass = \"login-kept\"\nreason = \"role disabled by hand\"\n"
+    );
     std::fs::write(sandbox.path("dbgen.toml"), without_docspell).unwrap();
     let check = sandbox.dbgen(&["render", "--check"]);
     assert_eq!(code(&check), 1);

@@ -124,7 +124,12 @@ pub(crate) fn run(root: &Path) -> Result<(), String> {
         ));
     }
 
-    let target = root.join("target");
+    // The caller's target directory, where the dependencies are already compiled; absolute,
+    // since the copy is built from its own directory.
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => std::path::absolute(dir).map_err(|e| format!("CARGO_TARGET_DIR: {e}"))?,
+        None => root.join("target"),
+    };
     build(&copy, &target)?;
     let limit_ranges = render_case(&target, &copy)?;
     println!(

@@ -61,7 +61,7 @@ pub(super) fn objects(scope: &Scope<'_>, settings: &RedisBackupEnv) -> Vec<Objec
         memory_limit: "256Mi",
         schedule: settings.schedule.clone(),
         active_deadline_seconds: 3 * 3600,
-        storage: settings.storage.clone(),
+        storage: settings.storage.to_string(),
         storage_class: settings
             .storage_class
             .clone()

@@ -10,9 +10,9 @@
 use serde_json::{Value, json};
 
 use super::{PASSWORD_KEY, Scope};
+use crate::model::MergedCompute;
 use crate::naming;
 use crate::plan::{HelmChartRef, HelmValuesPlan, ImageSource, ObjectData};
-use crate::spec::Compute;
 
 /// Every image block of the chart: (key path of its `image` table, image name).
 const IMAGES: &[(&[&str], &str)] = &[
@@ -31,7 +31,7 @@ const SENTINEL_MEMORY_LIMIT: &str = "128Mi";
 
 pub(super) fn values(scope: &Scope<'_>) -> ObjectData {
     let redis = scope.redis;
-    let mut persistence = json!({ "enabled": true, "size": redis.storage });
+    let mut persistence = json!({ "enabled": true, "size": redis.storage.as_str() });
     if let Some(class) = &redis.storage_class {
         persistence["storageClass"] = json!(class);
     }
@@ -97,15 +97,15 @@ fn configuration(scope: &Scope<'_>) -> String {
 }
 
 /// `requests`/`limits` with only what the spec sets.
-pub(super) fn resources(requests: &Compute, limits: &Compute) -> Value {
+pub(super) fn resources(requests: &MergedCompute, limits: &MergedCompute) -> Value {
     let mut out = serde_json::Map::new();
     for (side, compute) in [("requests", requests), ("limits", limits)] {
         let mut values = serde_json::Map::new();
         if let Some(cpu) = &compute.cpu {
-            values.insert("cpu".to_string(), json!(cpu));
+            values.insert("cpu".to_string(), json!(cpu.value.as_str()));
         }
         if let Some(memory) = &compute.memory {
-            values.insert("memory".to_string(), json!(memory));
+            values.insert("memory".to_string(), json!(memory.value.as_str()));
         }
         if !values.is_empty() {
             out.insert(side.to_string(), Value::Object(values));

@@ -22,10 +22,10 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{PASSWORD_KEY, Scope};
 use crate::defaults;
+use crate::model::MergedCompute;
 use crate::naming;
 use crate::plan::workload::mount;
 use crate::plan::{ConfigMapPlan, ObjectData, ServicePlan, StatefulSetPlan};
-use crate::spec::Compute;
 
 /// The `redis` user and group of the official image.
 pub(super) const REDIS_UID: i64 = 999;
@@ -122,10 +122,13 @@ fn service_spec(name: &str, headless: bool) -> ServiceSpec {
     }
 }
 
-fn quantities(compute: &Compute) -> Option<BTreeMap<String, Quantity>> {
+fn quantities(compute: &MergedCompute) -> Option<BTreeMap<String, Quantity>> {
     let map: BTreeMap<String, Quantity> = [("cpu", &compute.cpu), ("memory", &compute.memory)]
         .into_iter()
-        .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_string(), Quantity(v.clone()))))
+        .filter_map(|(k, v)| {
+            v.as_ref()
+                .map(|v| (k.to_string(), Quantity(v.value.to_string())))
+        })
         .collect();
     (!map.is_empty()).then_some(map)
 }
@@ -246,7 +249,7 @@ fn stateful_set_spec(scope: &Scope<'_>) -> StatefulSetSpec {
                 resources: Some(VolumeResourceRequirements {
                     requests: Some(BTreeMap::from([(
                         "storage".to_string(),
-                        Quantity(redis.storage.clone()),
+                        Quantity(redis.storage.to_string()),
                     )])),
                     ..VolumeResourceRequirements::default()
                 }),
