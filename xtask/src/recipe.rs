@@ -19,6 +19,7 @@ use crate::{read, write};
 const COPIED: &[&str] = &[
     "Cargo.toml",
     "Cargo.lock",
+    "build.rs",
     "src",
     "templates",
     "schemas",
