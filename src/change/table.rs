@@ -822,26 +822,7 @@ fn pod_template(cx: &Cx<'_>, what: &str) -> Verdict {
 
 /// Bytes of a Kubernetes quantity (`10Gi`, `500M`, `1e3`); `None` when unreadable.
 fn quantity(text: &str) -> Option<f64> {
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, suffix) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let factor = match suffix {
-        "" => 1.0,
-        "Ki" => 1024.0,
-        "Mi" => 1024f64.powi(2),
-        "Gi" => 1024f64.powi(3),
-        "Ti" => 1024f64.powi(4),
-        "Pi" => 1024f64.powi(5),
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        _ => return None,
-    };
-    Some(number * factor)
+    crate::model::Quantity::parse(text).map(|q| q.value())
 }
 
 fn storage(cx: &Cx<'_>) -> Verdict {
