@@ -7,7 +7,11 @@
 #  2. when a Docker daemon answers, builds the Dockerfile's final stage (everything from
 #     `FROM scratch` on, the binary copied from step 0 instead of the build stage, which needs
 #     the rust image from Docker Hub) and runs `docker run -v "$spec:/work" -w /work <image>`;
-#     with CI=true a missing daemon is a failure.
+#     with CI=true a missing daemon is a failure, and
+#  3. runs that image through the real pre-commit framework as this repository's
+#     `dbgen-check-docker` hook (`language: docker_image`, its entry pointed at the test image)
+#     on a repository whose spec is in platform/: it passes on the rendered tree and fails on
+#     a hand edit of the output.
 # Each run renders the README example identically to the golden, `render --check` included.
 # Needs the x86_64-unknown-linux-musl Rust target and unshare(1) with user namespaces (or root).
 # Slow the first time (a cold release build for the musl target); reuses $CARGO_TARGET_DIR.
@@ -88,3 +92,37 @@ run_image render
 run_image render --check
 diff -r --exclude=.dbgen-manifest -- "$repo_root/golden/vixens-shared/expected" "$spec/out"
 echo "image-test: the image built from the Dockerfile's final stage renders the README example identically to the golden"
+
+# 3. The image as a pre-commit `docker_image` hook, with the hook definitions of this
+#    repository (committed in a scratch hooks repository, as pre-commit clones one).
+pre_commit=$(command -v pre-commit || true)
+[[ -n $pre_commit ]] || pre_commit=$repo_root/.tools/bin/pre-commit
+[[ -x $pre_commit ]] || { echo "image-test: pre-commit missing (scripts/install-tools.sh pre-commit)" >&2; exit 1; }
+hooks=$spec/hooks
+user_repo=$spec/repo
+mkdir -p -- "$hooks" "$user_repo/platform"
+cp -- "$repo_root/.pre-commit-hooks.yaml" "$hooks/"
+quiet_git() { git -c user.name=image-test -c user.email=image-test@example.invalid -c commit.gpgsign=false "$@"; }
+(cd -- "$hooks" && quiet_git init -q && quiet_git add . && quiet_git commit -qm hooks)
+rev=$(git -C "$hooks" rev-parse HEAD)
+cp -- "$repo_root/golden/vixens-shared/dbgen.toml" "$user_repo/platform/dbgen.toml"
+cat >"$user_repo/.pre-commit-config.yaml" <<CONFIG
+repos:
+  - repo: $hooks
+    rev: $rev
+    hooks:
+      - id: dbgen-check-docker
+        entry: $tag render --check
+        args: [-f, platform/dbgen.toml]
+CONFIG
+(cd -- "$user_repo" && "$dbgen" -f platform/dbgen.toml render --quiet && quiet_git init -q && quiet_git add . && quiet_git commit -qm spec)
+hook() { (cd -- "$user_repo" && PRE_COMMIT_HOME=$spec/pre-commit-cache "$pre_commit" run --all-files); }
+hook >"$spec/hook.log" 2>&1 || { cat -- "$spec/hook.log" >&2; echo "image-test: the docker_image hook failed on a rendered tree" >&2; exit 1; }
+edited=$(find "$user_repo/platform/out" -name '*.yaml' -type f | sort | head -n 1)
+echo "# hand edit" >>"$edited"
+if hook >"$spec/hook.log" 2>&1; then
+    cat -- "$spec/hook.log" >&2
+    echo "image-test: the docker_image hook passed a hand edit of $edited" >&2
+    exit 1
+fi
+echo "image-test: the image as pre-commit's dbgen-check-docker hook passes the rendered tree and refuses a hand edit of it"
