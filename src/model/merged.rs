@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use super::quantity::Quantity;
-use super::values::CronSchedule;
+use super::values::{CronSchedule, RedisMemory, Retention};
 use crate::source::Span;
 use crate::spec::{MaxmemoryPolicy, PoolMode, RedisEngine};
 
@@ -97,8 +97,8 @@ pub struct Target {
 pub struct MergedLogicalBackup {
     /// The table that turned logical backups on, for "missing key" diagnostics.
     pub table: Option<Span>,
-    /// 5 fields, as Kubernetes CronJobs take it.
-    pub schedule: String,
+    /// 5 fields or a descriptor, as Kubernetes CronJobs take it.
+    pub schedule: CronSchedule,
     pub retention_days: u32,
     pub storage: Quantity,
     pub storage_class: Option<String>,
@@ -121,7 +121,7 @@ pub struct MergedBackup {
     /// Key names of the S3 credentials in the `credentials` Secret.
     pub access_key_id_key: Option<Sourced<String>>,
     pub secret_access_key_key: Option<Sourced<String>>,
-    pub retention: Sourced<String>,
+    pub retention: Sourced<Retention>,
     pub schedule: Sourced<CronSchedule>,
     /// `destination`, `credentials` and `credentials_key`, expanded.
     pub target: Target,
@@ -178,7 +178,7 @@ pub struct RedisEnv {
     pub storage_class: Option<String>,
     pub requests: MergedCompute,
     pub limits: MergedCompute,
-    pub maxmemory: Option<String>,
+    pub maxmemory: Option<RedisMemory>,
     pub maxmemory_policy: Option<MaxmemoryPolicy>,
     pub appendonly: bool,
     pub monitoring: bool,
@@ -188,7 +188,7 @@ pub struct RedisEnv {
 /// Backup settings of one Redis in one environment.
 #[derive(Debug, Clone)]
 pub struct RedisBackupEnv {
-    pub schedule: String,
+    pub schedule: CronSchedule,
     pub retention_days: u32,
     pub storage: Quantity,
     pub storage_class: Option<String>,

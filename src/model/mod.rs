@@ -29,4 +29,4 @@ pub use pattern::{AppVars, Pattern};
 pub use quantity::{Quantity, split as quantity_split};
 pub use secrets::{ExternalSecrets, Infisical, Provider, Secrets, Vault};
 pub use topology::ClusterEntry;
-pub use values::{CronSchedule, Platform, PostgresVersion};
+pub use values::{CronSchedule, Platform, PostgresVersion, RedisMemory, Retention, RetentionUnit};

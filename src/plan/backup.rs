@@ -64,7 +64,7 @@ pub(super) fn object_store(meta: Meta, backup: &MergedBackup) -> ObjectStorePlan
         credentials: backup.target.credentials.clone(),
         access_key_id_key: s3_keys(backup)[0].clone(),
         secret_access_key_key: s3_keys(backup)[1].clone(),
-        retention: backup.retention.value.clone(),
+        retention: backup.retention.value.to_string(),
     }
 }
 

@@ -133,7 +133,7 @@ fn job(
         ],
         requests: ("100m", "128Mi"),
         memory_limit: "512Mi",
-        schedule: settings.schedule.clone(),
+        schedule: settings.schedule.as_written().to_string(),
         active_deadline_seconds: 6 * 3600,
         storage: settings.storage.to_string(),
         storage_class: settings

@@ -19,7 +19,7 @@ use crate::defaults;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{
     CronSchedule, Merged, MergedBackup, MergedCompute, MergedLogicalBackup, MergedMonitoring,
-    MergedPooler, Quantity, Sourced, Target,
+    MergedPooler, Quantity, Retention, Sourced, Target,
 };
 use crate::source::{FileId, Span};
 use crate::spec::{Compute, Layer, Monitoring, PoolMode, RedisLayer, Resources, SpanIndex};
@@ -377,8 +377,10 @@ fn logical_backup(layers: &[LayerRef<'_>]) -> Option<MergedLogicalBackup> {
     };
     Some(MergedLogicalBackup {
         table: first.span(&["logical_backup"]),
-        schedule: text(|t| t.schedule.as_ref())
-            .unwrap_or_else(|| defaults::LOGICAL_BACKUP_SCHEDULE.to_string()),
+        schedule: cron(
+            text(|t| t.schedule.as_ref())
+                .unwrap_or_else(|| defaults::LOGICAL_BACKUP_SCHEDULE.to_string()),
+        ),
         retention_days: tables
             .iter()
             .find_map(|t| t.retention_days)
@@ -432,7 +434,8 @@ fn backup(layers: &[LayerRef<'_>]) -> Option<MergedBackup> {
             "secret_access_key_key",
         ),
         retention: leaf(|b| b.retention.as_ref(), "retention")
-            .unwrap_or_else(|| Sourced::builtin(defaults::BACKUP_RETENTION.to_string())),
+            .unwrap_or_else(|| Sourced::builtin(defaults::BACKUP_RETENTION.to_string()))
+            .map(|text| retention(&text)),
         schedule: leaf(|b| b.schedule.as_ref(), "schedule")
             .unwrap_or_else(|| Sourced::builtin(defaults::BACKUP_SCHEDULE.to_string()))
             .map(cron),
@@ -500,7 +503,14 @@ fn pooler(layers: &[LayerRef<'_>]) -> Option<MergedPooler> {
 /// `text` with its seconds form. An invalid expression is reported where a layer writes
 /// it (`clusters::check`), and a spec with errors yields no `Checked`, so the text kept
 /// in its place never reaches `plan`.
-fn cron(text: String) -> CronSchedule {
+/// `text` parsed. An invalid retention is reported where a layer writes it
+/// (`clusters::check`), and a spec with errors yields no `Checked`, so the placeholder kept
+/// in its place never reaches `plan`.
+fn retention(text: &str) -> Retention {
+    super::rules::retention(text).unwrap_or(Retention::days(0))
+}
+
+pub(super) fn cron(text: String) -> CronSchedule {
     match super::rules::cron_with_seconds(&text) {
         Ok(with_seconds) => CronSchedule::new(text, with_seconds),
         Err(_) => CronSchedule::new(text.clone(), text),

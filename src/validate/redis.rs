@@ -18,7 +18,7 @@ use super::rules;
 use super::topology::ClusterEntry;
 use crate::defaults;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Quantity, RedisBackupEnv, RedisEnv, Sourced};
+use crate::model::{Quantity, RedisBackupEnv, RedisEnv, RedisMemory, Sourced};
 use crate::naming;
 use crate::source::Span;
 use crate::spec::{RedisBackup, RedisCluster, RedisEngine, RedisLayer};
@@ -313,6 +313,13 @@ fn layer(cx: &mut Context<'_>, layer: &LayerRef<'_, RedisLayer>, engine: RedisEn
 
 /// A memory size as `redis.conf` reads it: bytes, or a number with `k`, `kb`, `m`, `mb`,
 /// `g` or `gb` (any case). Kubernetes suffixes are the usual mistake, so they get a hint.
+/// `text` parsed. An invalid size is reported where a layer writes it (`check`), and a spec
+/// with errors yields no `Checked`, so the zero kept in its place never reaches `plan`.
+fn memory(text: String) -> RedisMemory {
+    let bytes = redis_memory(&text).unwrap_or(0);
+    RedisMemory::new(text, bytes)
+}
+
 pub fn redis_memory(text: &str) -> Result<u64, String> {
     let split = text
         .find(|c: char| !c.is_ascii_digit())
@@ -479,7 +486,7 @@ fn merge(
         &mut reported.over_limit,
     );
     let replicas = pick(&layers, &["replicas"], |l| l.replicas);
-    let maxmemory = pick(&layers, &["maxmemory"], |l| l.maxmemory.clone());
+    let maxmemory = pick(&layers, &["maxmemory"], |l| l.maxmemory.clone()).map(|s| s.map(memory));
     if redis.engine == RedisEngine::BitnamiSentinel
         && let Some(replicas) = &replicas
     {
@@ -501,8 +508,10 @@ fn merge(
         })
         .is_none_or(|s| s.value);
         (enabled && given).then(|| RedisBackupEnv {
-            schedule: leaf("schedule", |b| b.schedule.as_ref())
-                .unwrap_or_else(|| defaults::REDIS_BACKUP_SCHEDULE.to_string()),
+            schedule: super::layer::cron(
+                leaf("schedule", |b| b.schedule.as_ref())
+                    .unwrap_or_else(|| defaults::REDIS_BACKUP_SCHEDULE.to_string()),
+            ),
             retention_days: pick(&layers, &["backup", "retention_days"], |l| {
                 l.backup.as_ref()?.retention_days
             })
@@ -557,7 +566,7 @@ fn merge(
         })),
         requests,
         limits,
-        maxmemory: value(maxmemory),
+        maxmemory: maxmemory.map(|s| s.value),
         maxmemory_policy: pick(&layers, &["maxmemory_policy"], |l| l.maxmemory_policy)
             .map(|s| s.value),
         appendonly: flag("appendonly", |l| l.appendonly, true),
@@ -594,14 +603,13 @@ fn memory_within_limit(
     cx: &mut Context<'_>,
     key: &str,
     env: &str,
-    maxmemory: &Sourced<String>,
+    maxmemory: &Sourced<RedisMemory>,
     limit: &Sourced<Quantity>,
     warned: &mut Vec<Option<Span>>,
 ) {
-    let Ok(bytes) = redis_memory(&maxmemory.value) else {
-        return;
-    };
-    // An unparsed limit (NaN, already reported) is below nothing.
+    let bytes = maxmemory.value.bytes();
+    // An unparsed limit (NaN, already reported) is below nothing; an unparsed maxmemory
+    // (0 bytes, already reported) is below every limit.
     #[allow(clippy::cast_precision_loss)] // byte counts far below 2^52
     if limit.value.value().is_nan() || (bytes as f64) < limit.value.value() {
         return;
@@ -611,7 +619,7 @@ fn memory_within_limit(
     }
     warned.push(maxmemory.span.clone());
     cx.push(
-        Diagnostic::warning(Code::MaxmemoryAboveLimit, maxmemory.span.clone(), format!("Redis `{key}` may use `maxmemory` {} in environment `{env}`, not less than its memory limit {}", maxmemory.value, limit.value))
+        Diagnostic::warning(Code::MaxmemoryAboveLimit, maxmemory.span.clone(), format!("Redis `{key}` may use `maxmemory` {} in environment `{env}`, not less than its memory limit {}", maxmemory.value.as_written(), limit.value))
             .with_label("Redis would be OOM-killed before it evicts")
             .with_help("keep `maxmemory` well below `resources.limits.memory` (Redis's overhead and the fork of a rewrite come on top), e.g. three quarters of it"),
     );

@@ -9,6 +9,7 @@
 //! (`Problem::at`), so the same rule reports the same code wherever it is applied.
 
 use crate::diagnostic::{Code, Problem};
+use crate::model::{Retention, RetentionUnit};
 
 /// Tags a rule's reason with the code it is reported under.
 fn coded(code: Code) -> impl Fn(String) -> Problem {
@@ -718,32 +719,44 @@ fn rfc3339_why(text: &str) -> Result<(), String> {
 }
 
 /// The longest retention dbgen accepts: 10 years, in each Barman unit.
-pub const RETENTION_MAX: [(&str, u64); 3] = [("d", 3660), ("w", 523), ("m", 120)];
+pub const RETENTION_MAX: [(RetentionUnit, u32); 3] = [
+    (RetentionUnit::Days, 3660),
+    (RetentionUnit::Weeks, 523),
+    (RetentionUnit::Months, 120),
+];
 
 /// A Barman retention policy: `^[1-9][0-9]*[dwm]$`, at most [`RETENTION_MAX`] (a longer one is
 /// a typo, and past `i32` days the operator's arithmetic overflows).
-pub fn retention(text: &str) -> Result<(), Problem> {
+pub fn retention(text: &str) -> Result<Retention, Problem> {
     retention_why(text).map_err(coded(Code::InvalidValue))
 }
 
-fn retention_why(text: &str) -> Result<(), String> {
-    let (number, unit) = text.split_at(text.len().saturating_sub(1));
-    let ok = matches!(unit, "d" | "w" | "m")
-        && !number.is_empty()
-        && !number.starts_with('0')
-        && number.bytes().all(|b| b.is_ascii_digit());
-    if !ok {
-        return Err("must be a number and `d`, `w` or `m`, like `30d`".into());
-    }
+fn retention_why(text: &str) -> Result<Retention, String> {
+    let unit = match text.as_bytes().last() {
+        Some(b'd') => RetentionUnit::Days,
+        Some(b'w') => RetentionUnit::Weeks,
+        Some(b'm') => RetentionUnit::Months,
+        _ => return Err(RETENTION_SYNTAX.into()),
+    };
     let max = RETENTION_MAX
         .iter()
         .find(|(u, _)| *u == unit)
-        .map_or(0, |(_, m)| *m);
-    match number.parse::<u64>() {
-        Ok(n) if n <= max => Ok(()),
-        _ => Err(format!("is longer than 10 years (at most {max}{unit})")),
+        .map_or(0, |(_, max)| *max);
+    let too_long = || format!("is longer than 10 years (at most {max}{})", unit.suffix());
+    let number = &text[..text.len() - 1];
+    let digits = !number.is_empty()
+        && !number.starts_with('0')
+        && number.bytes().all(|b| b.is_ascii_digit());
+    match Retention::parse(text) {
+        Some(parsed) if parsed.count() <= max => Ok(parsed),
+        // Past u32 the syntax holds but the number does not parse: as long as any other.
+        Some(_) => Err(too_long()),
+        None if digits => Err(too_long()),
+        None => Err(RETENTION_SYNTAX.into()),
     }
 }
+
+const RETENTION_SYNTAX: &str = "must be a number and `d`, `w` or `m`, like `30d`";
 
 /// The most PostgreSQL instances (1 primary + replicas) dbgen accepts in one cluster: past a
 /// few replicas, each one adds WAL-sender load on the primary for no gain in availability.

@@ -59,7 +59,7 @@ pub(super) fn objects(scope: &Scope<'_>, settings: &RedisBackupEnv) -> Vec<Objec
         ],
         requests: ("50m", "64Mi"),
         memory_limit: "256Mi",
-        schedule: settings.schedule.clone(),
+        schedule: settings.schedule.as_written().to_string(),
         active_deadline_seconds: 3 * 3600,
         storage: settings.storage.to_string(),
         storage_class: settings

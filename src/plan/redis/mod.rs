@@ -182,7 +182,7 @@ pub(super) fn data_directives(redis: &RedisEnv, no_rdb_with_aof: bool) -> Vec<St
         lines.push("appendonly no".to_string());
     }
     if let Some(maxmemory) = &redis.maxmemory {
-        lines.push(format!("maxmemory {maxmemory}"));
+        lines.push(format!("maxmemory {}", maxmemory.as_written()));
     }
     if let Some(policy) = redis.maxmemory_policy {
         lines.push(format!("maxmemory-policy {}", policy.as_str()));
