@@ -184,7 +184,51 @@ fn convert(schema: &Value, doc: &Value, error: &ValidationError<'_>) -> Vec<Issu
             })
             .collect();
     }
-    vec![Issue::new(path, truncate(&error.to_string()))]
+    let message = plain_message(schema, error).unwrap_or_else(|| error.to_string());
+    vec![Issue::new(path, truncate(&message))]
+}
+
+/// The grammar of a Kubernetes quantity, as controller-gen writes it in the CRDs and
+/// `xtask` in the built-in schemas.
+const QUANTITY_PATTERN: &str = r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$";
+
+const QUANTITY: &str = "a quantity such as \"500m\", \"2\" or \"1Gi\"";
+
+/// A sentence for the errors whose validator wording says nothing to a reader (a failed
+/// `anyOf` over simple types, the quantity regular expression); `None` keeps the validator's.
+fn plain_message(schema: &Value, error: &ValidationError<'_>) -> Option<String> {
+    let value = error.instance();
+    match error.kind() {
+        ValidationErrorKind::Pattern { pattern } if pattern == QUANTITY_PATTERN => {
+            Some(format!("{value} is not {QUANTITY}"))
+        }
+        ValidationErrorKind::AnyOf { .. } => {
+            let node = schema.pointer(error.schema_path().as_str())?;
+            let expected = node
+                .as_array()?
+                .iter()
+                .map(describe)
+                .collect::<Option<Vec<_>>>()?;
+            Some(format!("{value} is not {}", expected.join(" or ")))
+        }
+        _ => None,
+    }
+}
+
+/// "an integer", "a string", ... for an `anyOf` alternative that is a bare type.
+fn describe(alternative: &Value) -> Option<&'static str> {
+    let fields = alternative.as_object()?;
+    let pattern = fields.get("pattern").and_then(Value::as_str);
+    let simple = fields.keys().all(|key| key == "type" || key == "pattern");
+    match (fields.get("type")?.as_str()?, pattern) {
+        _ if !simple => None,
+        ("string", Some(QUANTITY_PATTERN)) => Some(QUANTITY),
+        ("integer", None) => Some("an integer"),
+        ("number", None) => Some("a number"),
+        ("string", None) => Some("a string"),
+        ("boolean", None) => Some("a boolean"),
+        _ => None,
+    }
 }
 
 /// The schema object whose `additionalProperties: false` fired lists the

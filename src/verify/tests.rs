@@ -225,6 +225,18 @@ fn string_instances_is_a_type_error_at_spec_instances() {
 }
 
 #[test]
+fn a_custom_resource_quantity_is_checked_against_the_grammar() {
+    let mut doc = cluster();
+    doc["spec"]["resources"] = json!({"limits": {"memory": "10 GB"}});
+    let found = problems(&doc);
+    assert_eq!(paths(&found), ["spec.resources.limits.memory"]);
+    assert_eq!(
+        found[0].message,
+        r#""10 GB" is not a quantity such as "500m", "2" or "1Gi""#
+    );
+}
+
+#[test]
 fn unknown_spec_field_is_named_with_a_suggestion() {
     let mut doc = cluster();
     doc["spec"]["instancez"] = json!(3);
@@ -407,19 +419,26 @@ fn built_in_schema_refuses_what_the_decoder_refused() {
     let container = &mut doc["spec"]["template"]["spec"]["containers"][0];
     container["resources"] = json!({"limits": {"memory": "1 GiB", "cpu": 2}});
     container["readinessProbe"] = json!({"tcpSocket": {"port": "postgres"}});
+    let found = problems(&doc);
     assert_eq!(
-        paths(&problems(&doc)),
+        paths(&found),
         ["spec.template.spec.containers[0].resources.limits.memory"]
+    );
+    assert_eq!(
+        found[0].message,
+        r#""1 GiB" is not a number or a quantity such as "500m", "2" or "1Gi""#
     );
     doc["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["tcpSocket"]["port"] =
         json!(true);
+    let found = problems(&doc);
     assert_eq!(
-        paths(&problems(&doc)),
+        paths(&found),
         [
             "spec.template.spec.containers[0].readinessProbe.tcpSocket.port",
             "spec.template.spec.containers[0].resources.limits.memory"
         ]
     );
+    assert_eq!(found[0].message, "true is not an integer or a string");
 }
 
 #[test]
