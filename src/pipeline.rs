@@ -240,21 +240,25 @@ impl Prepared {
         let per_env = self
             .each_environment(|env, manifests| {
                 let count = manifests.len();
-                let mut files = Vec::new();
                 let mut rendered = manifests;
-                if want == Want::Files {
-                    files = rendered
-                        .iter_mut()
-                        .map(|m| (m.path.clone(), std::mem::take(&mut m.text)))
-                        .collect();
-                }
-                if !planned(env) {
-                    return Ok((files, count, None));
-                }
-                let prefix = format!("{env}/");
-                let committed = change::read_tree_where(out, |path| path.starts_with(&prefix))?;
-                let changes = change::plan_environment(&committed, env, rendered, &safety);
-                Ok::<_, std::io::Error>((files, count, Some(changes)))
+                let changes = if planned(env) {
+                    let prefix = format!("{env}/");
+                    let committed = change::read_tree_where(out, |path| path.starts_with(&prefix))?;
+                    Some(change::plan_environment(
+                        &committed,
+                        env,
+                        &mut rendered,
+                        &safety,
+                    ))
+                } else {
+                    None
+                };
+                let files = if want == Want::Files {
+                    rendered.into_iter().map(|m| (m.path, m.text)).collect()
+                } else {
+                    Vec::new()
+                };
+                Ok::<_, std::io::Error>((files, count, changes))
             })
             .map_err(RenderStop::Stop)?;
         let names: Vec<&str> = per_env.iter().map(|(name, _)| name.as_str()).collect();
