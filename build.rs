@@ -1,7 +1,9 @@
-//! Build step: compresses the CRD schemas the binary embeds.
-//! Input: `schemas/crds/<group>/<file>.json` (minified JSON, reviewed in the repository).
-//! Output: `$OUT_DIR/crds/<group>/<file>.json.deflate` (raw DEFLATE), which
-//! `src/verify/crd.rs` includes and inflates on first use.
+//! Build step: compresses the JSON Schemas the binary embeds.
+//! Input: `schemas/crds/<group>/<file>.json` and `schemas/builtin/<stem>.json` (minified
+//! JSON, reviewed in the repository).
+//! Output: `$OUT_DIR/crds/<group>/<file>.json.deflate` and
+//! `$OUT_DIR/builtin/<stem>.json.deflate` (raw DEFLATE), which `src/verify/crd.rs` and
+//! `src/verify/builtin.rs` include and inflate on first use.
 //! Invariant: inflating an output gives its input byte for byte; the schemas are about a
 //! tenth of their size in the binary, which keeps the release binary under 12 MiB.
 
@@ -12,10 +14,14 @@ use std::path::Path;
 const LEVEL: u8 = 10;
 
 fn main() {
-    println!("cargo::rerun-if-changed=schemas/crds");
     let out_dir = std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR");
-    let out = Path::new(&out_dir).join("crds");
-    compress_dir(Path::new("schemas/crds"), &out);
+    for dir in ["crds", "builtin"] {
+        println!("cargo::rerun-if-changed=schemas/{dir}");
+        compress_dir(
+            &Path::new("schemas").join(dir),
+            &Path::new(&out_dir).join(dir),
+        );
+    }
 }
 
 fn compress_dir(from: &Path, to: &Path) {

@@ -451,10 +451,14 @@ fn main() {
         "| N | floor CPU | floor RSS | validate | render (empty dir) | render --check | plan (unchanged) | peak RSS validate / render / check / plan | render: prepare / environments / write |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
+    // Every tree is deleted only at the end: on ext4 without a journal (the CI-class
+    // machine), creating a file right after many were deleted scans the recently freed
+    // inodes, so a tree deleted between two measurements would slow the next one's writes.
+    let mut trees = Vec::new();
     for apps in sizes {
         let floor_dir = tempfile::tempdir().expect("tempdir");
         let floor = run("floor", apps, floor_dir.path());
-        drop(floor_dir);
+        trees.push(floor_dir);
         let dir = tempfile::tempdir().expect("tempdir");
         let validate = run("validate", apps, dir.path());
         let render = run("render", apps, dir.path());
@@ -484,5 +488,6 @@ fn main() {
             render["environments"],
             render["write"],
         );
+        trees.push(dir);
     }
 }

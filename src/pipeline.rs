@@ -1,5 +1,5 @@
 //! The whole compiler: spec text → validated, planned, rendered and verified manifests,
-//! ready for `emit`. `prepare` validates and plans; `Prepared::each_environment` renders
+//! ready for `emit`. `prepare` validates; `Prepared::each_environment` plans, renders
 //! and verifies one environment at a time, handing it to a consumer that keeps only what
 //! it needs (`render_against`: file texts and the change plan; `validate`: a count), so
 //! memory holds one environment's objects, not all; `compile` keeps everything, for
@@ -12,13 +12,13 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::change::{self, ChangePlan};
 use crate::diagnostic::Diagnostic;
 use crate::emit::{EmitError, Tree};
-use crate::plan::{EnvPlan, Plan};
+use crate::model::Checked;
+use crate::plan::{EnvPlan, Granted};
 use crate::render::{self, Manifest, RenderError, Renderer};
 use crate::source::Sources;
 use crate::validate;
@@ -62,7 +62,7 @@ pub enum Failure {
     },
 }
 
-/// A validated and planned spec: what is needed to render its environments one at a time.
+/// A validated spec: what is needed to plan and render its environments one at a time.
 #[derive(Debug)]
 pub struct Prepared {
     pub sources: Sources,
@@ -75,7 +75,9 @@ pub struct Prepared {
     pub stream_refusal: Option<Diagnostic>,
     /// The environments, in spec order.
     names: Vec<String>,
-    plan: Plan,
+    /// The resolved spec each environment is planned from, when it is rendered.
+    checked: Checked,
+    granted: Granted,
     /// Environments rendered at once when `DBGEN_THREADS` does not say: `None` is one per
     /// core.
     threads: Option<usize>,
@@ -89,7 +91,7 @@ pub enum Stop {
     Output(Vec<ObjectProblem>),
 }
 
-/// Runs spec → validate → plan.
+/// Runs spec → validate, and the one pass planning needs over every environment.
 pub fn prepare(name: &str, text: &str) -> Result<Prepared, Failure> {
     let mut sources = Sources::default();
     let file = sources.add(name, text);
@@ -102,19 +104,15 @@ pub fn prepare(name: &str, text: &str) -> Result<Prepared, Failure> {
             });
         }
     };
-    let plan = Plan::build(&checked);
     Ok(Prepared {
         sources,
         warnings: checked.warnings().to_vec(),
         output_dir: checked.spec().output.dir.clone(),
         safety: checked.safety().clone(),
         stream_refusal: checked.stream_refusal().cloned(),
-        names: plan
-            .environments
-            .iter()
-            .map(|env| env.name.clone())
-            .collect(),
-        plan,
+        names: checked.spec().environments.keys().cloned().collect(),
+        granted: Granted::of(&checked),
+        checked,
         threads: Some(1),
     })
 }
@@ -135,12 +133,11 @@ impl Prepared {
         self.names.iter().map(String::as_str).collect()
     }
 
-    /// Renders and verifies the environments, handing each environment's verified manifests
-    /// to `each` and keeping only what it returns. Environments are rendered one at a time
-    /// (`DBGEN_THREADS` allows more), and each one's plan and objects are dropped once `each`
-    /// is done with them, so memory holds one environment, not all. Results keep
-    /// environment order; `each` never sees an environment with problems. The plan is
-    /// consumed: a second call renders nothing.
+    /// Plans, renders and verifies the environments, handing each environment's verified
+    /// manifests to `each` and keeping only what it returns. Environments are planned and
+    /// rendered one at a time (`DBGEN_THREADS` allows more), and each one's plan and objects
+    /// are dropped once `each` is done with them, so memory holds one environment, not all.
+    /// Results keep environment order; `each` never sees an environment with problems.
     pub fn each_environment<R: Send>(
         &mut self,
         each: impl Fn(&str, Vec<Manifest>) -> R + Sync,
@@ -148,16 +145,9 @@ impl Prepared {
         let renderer = Renderer::new();
         let verifier = Verifier::new();
         let protected = &self.safety.protected;
-        let pending: Vec<Mutex<Option<EnvPlan>>> = std::mem::take(&mut self.plan.environments)
-            .into_iter()
-            .map(|env| Mutex::new(Some(env)))
-            .collect();
-        let one = |slot: &Mutex<Option<EnvPlan>>| {
-            let env = slot
-                .lock()
-                .expect("an environment's plan is taken once")
-                .take()
-                .expect("every environment is rendered once");
+        let (checked, granted) = (&self.checked, &self.granted);
+        let one = |name: &String| {
+            let env = EnvPlan::build(checked, name, granted);
             let mut guarded = [(env.name.clone(), renderer.environment(&env)?)];
             drop(env);
             // Deletion guards on data-holding objects of protected environments (issue 8).
@@ -167,7 +157,7 @@ impl Prepared {
             let kept = problems.is_empty().then(|| each(&name, manifests));
             Ok::<_, RenderError>((name, kept, problems))
         };
-        let results = on_threads(&pending, threads(self.threads), one);
+        let results = on_threads(&self.names, threads(self.threads), one);
         let mut kept = Vec::with_capacity(results.len());
         let mut problems = Vec::new();
         for result in results {
@@ -250,21 +240,25 @@ impl Prepared {
         let per_env = self
             .each_environment(|env, manifests| {
                 let count = manifests.len();
-                let mut files = Vec::new();
                 let mut rendered = manifests;
-                if want == Want::Files {
-                    files = rendered
-                        .iter_mut()
-                        .map(|m| (m.path.clone(), std::mem::take(&mut m.text)))
-                        .collect();
-                }
-                if !planned(env) {
-                    return Ok((files, count, None));
-                }
-                let prefix = format!("{env}/");
-                let committed = change::read_tree_where(out, |path| path.starts_with(&prefix))?;
-                let changes = change::plan_environment(&committed, env, rendered, &safety);
-                Ok::<_, std::io::Error>((files, count, Some(changes)))
+                let changes = if planned(env) {
+                    let prefix = format!("{env}/");
+                    let committed = change::read_tree_where(out, |path| path.starts_with(&prefix))?;
+                    Some(change::plan_environment(
+                        &committed,
+                        env,
+                        &mut rendered,
+                        &safety,
+                    ))
+                } else {
+                    None
+                };
+                let files = if want == Want::Files {
+                    rendered.into_iter().map(|m| (m.path, m.text)).collect()
+                } else {
+                    Vec::new()
+                };
+                Ok::<_, std::io::Error>((files, count, changes))
             })
             .map_err(RenderStop::Stop)?;
         let names: Vec<&str> = per_env.iter().map(|(name, _)| name.as_str()).collect();

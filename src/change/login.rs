@@ -18,6 +18,12 @@ use super::diff::{Identity, Object};
 /// The objects of one environment.
 type Env = BTreeMap<Identity, Object>;
 
+/// Whether `kept` reads objects of `kind` (even unchanged ones): every other kind's
+/// unchanged objects can be left out of its input.
+pub(super) fn reads(kind: &str) -> bool {
+    matches!(kind, "Cluster" | "DatabaseRole" | "ConfigMap")
+}
+
 /// Per committed object, the roles it let log in that nothing declares any more.
 pub(super) fn kept(old: &Env, new: &Env) -> BTreeMap<Identity, Vec<String>> {
     let mut out: BTreeMap<Identity, Vec<String>> = BTreeMap::new();

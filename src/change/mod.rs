@@ -246,30 +246,66 @@ pub fn plan(
             )
         })
     });
-    plan_objects(committed, &names, rendered_objects(manifests), safety)
+    plan_objects(
+        diff::objects(committed),
+        &names,
+        rendered_objects(manifests),
+        safety,
+    )
 }
 
-/// `plan` over one rendered environment, which it consumes: the documents move into the
-/// plan rather than being copied.
+/// `plan` over one rendered environment. The documents move out of `rendered` into the
+/// plan rather than being copied (each manifest keeps its path and text). An object
+/// whose committed file holds exactly its rendered text is unchanged, so neither side
+/// of it is parsed or kept, unless another object's change reads it (`login::reads`)
+/// or the committed tree declares the same object in another file as well (then
+/// everything is compared, as `plan` does).
 pub fn plan_environment(
     committed: &BTreeMap<String, String>,
     env: &str,
-    rendered: Vec<crate::render::Manifest>,
+    rendered: &mut [crate::render::Manifest],
     safety: &Safety,
 ) -> ChangePlan {
-    let manifests = rendered
-        .into_iter()
-        .map(|m| (env, m.path, m.kind, Cow::Owned(m.document)));
-    plan_objects(committed, &[env], rendered_objects(manifests), safety)
+    // Identity of each skipped object → its file.
+    let mut skipped: BTreeMap<Identity, &str> = BTreeMap::new();
+    let mut manifests = Vec::with_capacity(rendered.len());
+    for m in rendered.iter_mut() {
+        let document = std::mem::take(&mut m.document);
+        if m.kind != crate::plan::Kind::Kustomization
+            && committed.get(&m.path) == Some(&m.text)
+            && let Some(id) = diff::identity(&m.path, &document)
+            && !login::reads(&id.kind)
+        {
+            skipped.insert(id, &m.path);
+            continue;
+        }
+        manifests.push((env, m.path.clone(), m.kind, Cow::Owned(document)));
+    }
+    let files: BTreeSet<&str> = skipped.values().copied().collect();
+    let old = diff::objects(
+        committed
+            .iter()
+            .filter(|(path, _)| !files.contains(path.as_str())),
+    );
+    let mut new = rendered_objects(manifests.into_iter());
+    if !old
+        .values()
+        .flat_map(BTreeMap::keys)
+        .any(|id| skipped.contains_key(id))
+    {
+        return plan_objects(old, &[env], new, safety);
+    }
+    // The skipped objects' committed texts are their rendered texts.
+    let again = skipped
+        .values()
+        .filter_map(|path| committed.get_key_value(*path));
+    for (env, objects) in diff::objects(again) {
+        new.entry(env).or_default().extend(objects);
+    }
+    plan_objects(diff::objects(committed), &[env], new, safety)
 }
 
-fn plan_objects(
-    committed: &BTreeMap<String, String>,
-    rendered: &[&str],
-    new: Objects,
-    safety: &Safety,
-) -> ChangePlan {
-    let old = diff::objects(committed);
+fn plan_objects(old: Objects, rendered: &[&str], new: Objects, safety: &Safety) -> ChangePlan {
     // Spec order first, then environments only the committed tree still has.
     let mut order: Vec<String> = rendered.iter().map(|name| (*name).to_owned()).collect();
     order.extend(

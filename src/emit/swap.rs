@@ -2,8 +2,9 @@
 //! Input: the output root (locked by the caller), the wanted files and the plan.
 //! Output: the changed files staged in `<out>/.dbgen-staging`, made durable by
 //! one filesystem sync, committed by renaming that directory to
-//! `<out>/.dbgen-commit`, then moved into place one atomic rename per file;
-//! files no longer produced are deleted with the directories they leave empty.
+//! `<out>/.dbgen-commit`, then moved into place one atomic rename per file (or
+//! per directory that `out` does not have yet); files no longer produced are
+//! deleted with the directories they leave empty.
 //! Invariant: only files the plan owns or creates are replaced or removed; the
 //! output directory itself and every foreign entry keep their inode, mode and
 //! owner. A crash before the commit rename leaves the old tree; after it, the
@@ -106,11 +107,16 @@ fn free_staging(out: &Path) -> Result<PathBuf, EmitError> {
 
 fn stage(staging: &Path, wanted: &BTreeMap<String, String>, plan: &Plan) -> Result<(), EmitError> {
     let files = staging.join(FILES);
+    // Files come in path order, so most share the directory of the one before.
+    let mut made: Option<PathBuf> = None;
     for rel in plan.created.iter().chain(plan.updated.keys()) {
         let dest = files.join(rel);
-        if let Some(parent) = dest.parent() {
+        if let Some(parent) = dest.parent()
+            && made.as_deref() != Some(parent)
+        {
             crash::step()?;
             fs::create_dir_all(parent).map_err(io_error("create directory", parent))?;
+            made = Some(parent.to_path_buf());
         }
         crash::step()?;
         write_file(&dest, &wanted[rel])?;
@@ -125,13 +131,15 @@ fn stage(staging: &Path, wanted: &BTreeMap<String, String>, plan: &Plan) -> Resu
 }
 
 /// Moves every staged file into place (the manifest last), deletes the listed
-/// files and retires the journal. Running it again after a crash is harmless:
-/// moved files are no longer in the journal and deleted ones are gone.
+/// files and retires the journal. A staged directory whose place in `out` is
+/// free moves whole, in one rename (a render into an empty directory moves
+/// each environment at once). Running it again after a crash is harmless:
+/// moved entries are no longer in the journal and deleted ones are gone.
 fn roll_forward(out: &Path, commit: &Path) -> Result<Vec<String>, EmitError> {
     let files = commit.join(FILES);
     let mut staged = Vec::new();
     if fs::symlink_metadata(&files).is_ok_and(|m| m.is_dir()) {
-        list_files(&files, "", &mut staged)?;
+        list_moves(out, &files, "", &mut staged)?;
     }
     // The manifest moves last so it never names a file that is not in place yet.
     staged.sort_by_key(|rel| rel == MANIFEST);
@@ -238,7 +246,43 @@ fn ensure_parent_dirs(out: &Path, rel: &str) -> Result<(), EmitError> {
     Ok(())
 }
 
+/// What moves out of the journal directory `dir`, as `/`-separated paths
+/// relative to it: each regular file, or a whole directory where `out` has
+/// nothing at its path yet (below it every file is new).
+fn list_moves(out: &Path, dir: &Path, rel: &str, moves: &mut Vec<String>) -> Result<(), EmitError> {
+    let here = dir.join(rel);
+    for entry in fs::read_dir(&here).map_err(io_error("list", &here))? {
+        let entry = entry.map_err(io_error("list", &here))?;
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
+        let child = if rel.is_empty() {
+            name
+        } else {
+            format!("{rel}/{name}")
+        };
+        if invalid_reason(&child).is_some() {
+            continue;
+        }
+        let kind = entry
+            .file_type()
+            .map_err(io_error("inspect", &entry.path()))?;
+        if kind.is_dir() {
+            match fs::symlink_metadata(out.join(&child)) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => moves.push(child),
+                // Whatever is there (a directory, or something `ensure_parent_dirs`
+                // refuses to write into) is dealt with file by file.
+                _ => list_moves(out, dir, &child, moves)?,
+            }
+        } else if kind.is_file() {
+            moves.push(child);
+        }
+    }
+    Ok(())
+}
+
 /// Every regular file below `dir`, as `/`-separated paths relative to it.
+#[cfg(not(unix))]
 fn list_files(dir: &Path, rel: &str, files: &mut Vec<String>) -> Result<(), EmitError> {
     let here = dir.join(rel);
     for entry in fs::read_dir(&here).map_err(io_error("list", &here))? {

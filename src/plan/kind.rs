@@ -3,7 +3,7 @@
 //! Input: the rows of `kind_table!` below. Output: the `Kind` enum, the `ObjectData` enum
 //! (one plan type per kind), and each kind's `KindSpec` (apiVersion, Kubernetes kind,
 //! scope, file stem, how it is rendered, how it is verified). `render` and `verify` expand
-//! the same rows for their own tables (templates, k8s-openapi decoders, embedded schemas),
+//! the same rows for their own tables (templates, embedded schemas),
 //! so nothing about a kind is written twice.
 //! Invariant: a `Kind` is derived from its `ObjectData` variant, never passed beside it, so
 //! a kind and data that disagree cannot be constructed.
@@ -18,8 +18,9 @@ use serde::Serialize;
 /// - render: `template("<name>.yaml.j2")` prints the object through `templates/<name>`;
 ///   `typed()` serializes the plan's k8s-openapi types directly; `values()` writes the
 ///   plan's values tree as the file (see ARCHITECTURE.md, "Templates or typed builders").
-/// - verify: `builtin(<k8s-openapi type>, <NameRule>)` decodes strictly into that type
-///   (apiVersion, kind and scope come from the type itself); `crd("<group>", "<version>",
+/// - verify: `builtin(<k8s-openapi type>, <NameRule>)` validates against
+///   `schemas/builtin/<file stem>.json`, generated from that type by `cargo xtask schemas
+///   builtin` (apiVersion, kind and scope come from the type itself); `crd("<group>", "<version>",
 ///   <Scope>, "<schema file under schemas/crds/<group>/>")` validates against the embedded
 ///   schema; `values()` marks a Helm values file, which is not a Kubernetes object.
 ///
@@ -130,7 +131,7 @@ pub enum Render {
 /// How a kind's document is verified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Check {
-    /// Decoded strictly into its k8s-openapi type.
+    /// Validated against `schemas/builtin/<file stem>.json`, generated from its k8s-openapi type.
     Builtin,
     /// Validated against `schemas/crds/<file>`.
     Crd { file: &'static str },

@@ -109,58 +109,86 @@ pub struct KustomizationPlan {
 impl Plan {
     /// Decides everything; cannot fail because `Checked` already holds only valid input.
     pub fn build(checked: &Checked) -> Plan {
-        let spec = checked.spec();
-        let environments = spec
+        let granted = Granted::of(checked);
+        let environments = checked
+            .spec()
             .environments
             .keys()
-            .map(|env| {
-                let mut objects = Vec::new();
-                for cluster in checked.clusters_in(env) {
-                    objects.extend(match cluster.spec.engine {
-                        crate::spec::Engine::Cnpg => cnpg::objects(checked, env, cluster),
-                        crate::spec::Engine::Statefulset => {
-                            statefulset::objects(checked, env, cluster)
-                        }
-                        crate::spec::Engine::Bitnami => bitnami::objects(checked, env, cluster),
-                    });
-                }
-                for redis in checked.redis_in(env) {
-                    objects.extend(redis::objects(checked, env, redis));
-                }
-                if let Some(data) = store::cluster_secret_store(checked) {
-                    objects.push(Object::new(env, data));
-                }
-                for data in credentials::environment_objects(checked, env) {
-                    objects.push(Object::new(env, data));
-                }
-                if spec.bitnami.as_ref().and_then(|b| b.delivery)
-                    == Some(crate::spec::HelmDelivery::Flux)
-                {
-                    objects = flux::deliver(env, objects);
-                }
-                objects.sort_by(|a, b| a.path.cmp(&b.path));
-                // Clusters sharing one namespace may ask for the same object (a shared
-                // backup credentials Secret); identical requests become one file, and
-                // conflicting ones stay for `verify` to report as duplicates.
-                objects.dedup_by(|a, b| {
-                    a.path == b.path
-                        && serde_json::to_value(&a.data).ok() == serde_json::to_value(&b.data).ok()
-                });
-                let kustomizations = kustomizations(env, &objects);
-                EnvPlan {
-                    name: env.clone(),
-                    objects,
-                    kustomizations,
-                }
-            })
+            .map(|env| EnvPlan::build(checked, env, &granted))
             .collect();
-        let mut plan = Plan { environments };
-        store::restrict_to_granted_namespaces(&mut plan);
-        if spec.output.layout == Some(crate::spec::Layout::Sharded) {
-            shard::apply(spec, checked.gitops(), &mut plan.environments);
+        Plan { environments }
+    }
+}
+
+/// What planning one environment needs from the others: the namespaces each generated
+/// `ClusterSecretStore` serves (those of the `ExternalSecret`s of every environment reading it).
+#[derive(Debug, Clone, Default)]
+pub struct Granted(store::Granted);
+
+impl Granted {
+    /// One pass over every environment's objects, kept only when the spec generates a store.
+    pub fn of(checked: &Checked) -> Granted {
+        if store::cluster_secret_store(checked).is_none() {
+            return Granted::default();
+        }
+        let mut granted = store::Granted::default();
+        for env in checked.spec().environments.keys() {
+            granted.add(&environment_objects(checked, env));
+        }
+        Granted(granted)
+    }
+}
+
+impl EnvPlan {
+    /// The plan of environment `env` alone: equal to its part of `Plan::build`, so
+    /// environments can be planned, rendered and dropped one at a time.
+    pub fn build(checked: &Checked, env: &str, granted: &Granted) -> EnvPlan {
+        let mut objects = environment_objects(checked, env);
+        granted.0.restrict(&mut objects);
+        let kustomizations = kustomizations(env, &objects);
+        let mut plan = EnvPlan {
+            name: env.to_owned(),
+            objects,
+            kustomizations,
+        };
+        if checked.spec().output.layout == Some(crate::spec::Layout::Sharded) {
+            shard::apply(checked.spec(), checked.gitops(), &mut plan);
         }
         plan
     }
+}
+
+/// Every object of environment `env`, in path order, before any store is restricted.
+fn environment_objects(checked: &Checked, env: &str) -> Vec<Object> {
+    let spec = checked.spec();
+    let mut objects = Vec::new();
+    for cluster in checked.clusters_in(env) {
+        objects.extend(match cluster.spec.engine {
+            crate::spec::Engine::Cnpg => cnpg::objects(checked, env, cluster),
+            crate::spec::Engine::Statefulset => statefulset::objects(checked, env, cluster),
+            crate::spec::Engine::Bitnami => bitnami::objects(checked, env, cluster),
+        });
+    }
+    for redis in checked.redis_in(env) {
+        objects.extend(redis::objects(checked, env, redis));
+    }
+    if let Some(data) = store::cluster_secret_store(checked) {
+        objects.push(Object::new(env, data));
+    }
+    for data in credentials::environment_objects(checked, env) {
+        objects.push(Object::new(env, data));
+    }
+    if spec.bitnami.as_ref().and_then(|b| b.delivery) == Some(crate::spec::HelmDelivery::Flux) {
+        objects = flux::deliver(env, objects);
+    }
+    objects.sort_by(|a, b| a.path.cmp(&b.path));
+    // Clusters sharing one namespace may ask for the same object (a shared
+    // backup credentials Secret); identical requests become one file, and
+    // conflicting ones stay for `verify` to report as duplicates.
+    objects.dedup_by(|a, b| {
+        a.path == b.path && serde_json::to_value(&a.data).ok() == serde_json::to_value(&b.data).ok()
+    });
+    objects
 }
 
 /// The environment's kustomization, and one for its cluster-scoped objects: Kustomize's

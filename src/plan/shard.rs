@@ -36,14 +36,8 @@ pub(super) const GITOPS_DIR: &str = "gitops";
 const APP_LABEL: &str = "app.kubernetes.io/name";
 const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
 
-/// Regroups every environment of the plan into units.
-pub(super) fn apply(spec: &Spec, gitops: Option<&Gitops>, environments: &mut [EnvPlan]) {
-    for env in environments {
-        shard(spec, gitops, env);
-    }
-}
-
-fn shard(spec: &Spec, gitops: Option<&Gitops>, env: &mut EnvPlan) {
+/// Regroups one planned environment into units.
+pub(super) fn apply(spec: &Spec, gitops: Option<&Gitops>, env: &mut EnvPlan) {
     let root = format!("{}/", env.name);
     let provisioned = provisioned_by_job(&env.objects);
     let mut units: BTreeMap<Unit, Vec<usize>> = BTreeMap::new();

@@ -67,26 +67,36 @@ pub(super) fn cluster_secret_store(checked: &Checked) -> Option<super::ObjectDat
     ))
 }
 
-/// Fills every generated store's `namespaces` with those of the `ExternalSecret`s reading it.
-pub(super) fn restrict_to_granted_namespaces(plan: &mut super::Plan) {
-    let mut granted: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
-    for object in plan.environments.iter().flat_map(|e| &e.objects) {
-        if let super::ObjectData::ExternalSecret(es) = &object.data
-            && es.store.kind == "ClusterSecretStore"
-        {
-            granted
-                .entry(es.store.name.clone())
-                .or_default()
-                .insert(es.meta.namespace.clone());
+/// Store name → the namespaces of the generated `ExternalSecret`s reading it.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Granted(BTreeMap<String, std::collections::BTreeSet<String>>);
+
+impl Granted {
+    /// Adds the namespaces of the `ExternalSecret`s among `objects`.
+    pub(super) fn add(&mut self, objects: &[super::Object]) {
+        for object in objects {
+            if let super::ObjectData::ExternalSecret(es) = &object.data
+                && es.store.kind == "ClusterSecretStore"
+            {
+                self.0
+                    .entry(es.store.name.clone())
+                    .or_default()
+                    .insert(es.meta.namespace.clone());
+            }
         }
     }
-    for object in plan.environments.iter_mut().flat_map(|e| &mut e.objects) {
-        if let super::ObjectData::ClusterSecretStore(store) = &mut object.data {
-            // A store no generated ExternalSecret reads grants no namespace.
-            store.namespaces = granted
-                .get(&store.meta.name)
-                .map(|n| n.iter().cloned().collect())
-                .unwrap_or_default(); // not spec data: no reader, no namespace
+
+    /// Fills every generated store's `namespaces` among `objects` with those granted.
+    pub(super) fn restrict(&self, objects: &mut [super::Object]) {
+        for object in objects {
+            if let super::ObjectData::ClusterSecretStore(store) = &mut object.data {
+                // A store no generated ExternalSecret reads grants no namespace.
+                store.namespaces = self
+                    .0
+                    .get(&store.meta.name)
+                    .map(|n| n.iter().cloned().collect())
+                    .unwrap_or_default(); // not spec data: no reader, no namespace
+            }
         }
     }
 }

@@ -5,7 +5,7 @@
 //! Output: `meta` + typed `spec`, printed as is by one template per kind; and the pieces
 //! every pod dbgen writes shares (security contexts, volumes, mounts).
 //! Invariant: the spec is a k8s-openapi type, so a field name cannot be misspelled here;
-//! `verify` still decodes the rendered object to catch anything the template adds.
+//! `verify` still checks the rendered object against its schema to catch anything else.
 
 use k8s_openapi::api::apps::v1::StatefulSetSpec;
 use k8s_openapi::api::batch::v1::JobSpec;

@@ -1,21 +1,23 @@
-//! Built-in Kubernetes kinds, checked by decoding into k8s-openapi types.
+//! Built-in Kubernetes kinds, checked against JSON Schemas generated from k8s-openapi's
+//! types (`schemas/builtin/`, `cargo xtask schemas builtin`; provenance in
+//! `schemas/README.md`), embedded compressed like the CRD schemas.
 //! Input: one document whose (apiVersion, kind) is a `builtin` row of the kind table
 //! (`plan::kind_table!`), or `Secret`.
-//! Output: issues for unknown fields (`serde_ignored`), type errors
-//! (`serde_path_to_error`) and dbgen policy (no `status`, no plaintext Secret
-//! payloads).
-//! Invariant: each row takes apiVersion, kind and scope from the k8s-openapi type
-//! itself, and that type's deserializer rejects any other apiVersion/kind, so the
-//! table cannot drift from the decoded type. Only emitted kinds have a decoder (each is
-//! a large monomorphization: an unused one costs build time for nothing).
+//! Output: issues for unknown fields, type errors and missing required fields (the schema),
+//! and dbgen policy (no `status`, no plaintext Secret payloads).
+//! Invariant: each row takes apiVersion, kind and scope from the k8s-openapi type itself,
+//! and its schema, generated from the same type, admits only that apiVersion and kind, so
+//! the table cannot drift from what is checked (`every_embedded_schema_compiles_and_declares_its_kind`).
+//! Only emitted kinds have a schema; no k8s-openapi `Deserialize` is instantiated (the
+//! strict decoding into the types runs in the tests, over every golden tree).
 
 use k8s_openapi::Resource;
 use k8s_openapi::api::core::v1::Secret;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::meta::NameRule;
 use super::path::{FieldPath, Issue};
+use super::schema::{SchemaCache, SchemaId};
 use crate::plan::{Kind, Scope};
 
 /// A built-in kind dbgen may emit.
@@ -25,18 +27,27 @@ pub(super) struct BuiltinKind {
     pub(super) kind: &'static str,
     pub(super) scope: Scope,
     pub(super) name_rule: NameRule,
-    decode: fn(&Value) -> Vec<Issue>,
+    schema: SchemaId,
 }
 
-/// A row's decoder and name rule, or `None` for a kind that is not built in.
-macro_rules! decoder {
-    (builtin($ty:ty, $rule:ident)) => {
-        Some((
-            decode_without_metadata::<$ty> as fn(&Value) -> Vec<Issue>,
-            NameRule::$rule,
+/// The embedded schema of a stem under `schemas/builtin/`.
+macro_rules! embedded {
+    ($stem:expr) => {
+        include_bytes!(concat!(
+            env!("OUT_DIR"),
+            "/builtin/",
+            $stem,
+            ".json.deflate"
         ))
     };
-    ($other:ident($($args:tt)*)) => {
+}
+
+/// A row's name rule and compressed schema, or `None` for a kind that is not built in.
+macro_rules! row {
+    ($stem:literal, builtin($ty:ty, $rule:ident)) => {
+        Some((NameRule::$rule, embedded!($stem).as_slice()))
+    };
+    ($stem:literal, $other:ident($($args:tt)*)) => {
         None
     };
 }
@@ -47,10 +58,10 @@ macro_rules! builtin_rows {
         $render:ident($($render_args:tt)*),
         $check:ident($($check_args:tt)*);
     )*) => {
-        /// The k8s-openapi decoder and name rule of each built-in row of the kind table.
-        fn decoder_of(kind: Kind) -> Option<(fn(&Value) -> Vec<Issue>, NameRule)> {
+        /// The name rule and compressed schema of each built-in row of the kind table.
+        fn row_of(kind: Kind) -> Option<(NameRule, &'static [u8])> {
             match kind {
-                $(Kind::$variant => decoder!($check($($check_args)*)),)*
+                $(Kind::$variant => row!($stem, $check($($check_args)*)),)*
                 Kind::Kustomization => None,
             }
         }
@@ -59,18 +70,26 @@ macro_rules! builtin_rows {
 
 crate::plan::kind_table!(builtin_rows);
 
+/// The compressed schema of a built-in row.
+pub(super) fn compressed(kind: Kind) -> Option<&'static [u8]> {
+    row_of(kind).map(|(_, schema)| schema)
+}
+
+/// `schemas/builtin/secret.json` and `objectmeta.json`, which no row names.
+pub(super) const SECRET_SCHEMA: &[u8] = embedded!("secret");
+pub(super) const OBJECT_META_SCHEMA: &[u8] = embedded!("objectmeta");
+
 /// The built-in row of `kind`, whose apiVersion, kind and scope the kind table took from
-/// the decoded k8s-openapi type itself (and that type's deserializer rejects any other
-/// apiVersion/kind), so the table cannot drift from the decoded type.
+/// the k8s-openapi type its schema was generated from.
 pub(super) fn of(kind: Kind) -> Option<BuiltinKind> {
     let spec = kind.spec();
-    let (decode, name_rule) = decoder_of(kind)?;
+    let (name_rule, _) = row_of(kind)?;
     Some(BuiltinKind {
         api_version: spec.api_version?,
         kind: spec.name,
         scope: spec.scope,
         name_rule,
-        decode,
+        schema: SchemaId::Kind(kind),
     })
 }
 
@@ -81,12 +100,13 @@ pub(super) const SECRET: BuiltinKind = BuiltinKind {
     kind: Secret::KIND,
     scope: Scope::Namespaced,
     name_rule: NameRule::Dns1123Subdomain,
-    decode: decode_without_metadata::<Secret>,
+    schema: SchemaId::Secret,
 };
 
-/// All checks for a built-in object except `metadata`, which `meta` owns.
-pub(super) fn check(kind: &BuiltinKind, doc: &Value) -> Vec<Issue> {
-    let mut issues = (kind.decode)(doc);
+/// All checks for a built-in object except `metadata`, which `meta` owns (the schemas
+/// declare it a bare object, as the CRD schemas do).
+pub(super) fn check(cache: &SchemaCache, kind: &BuiltinKind, doc: &Value) -> Vec<Issue> {
+    let mut issues = cache.check(kind.schema, doc, &FieldPath::root());
     if doc.get("status").is_some() {
         issues.push(Issue::at(
             "status",
@@ -95,47 +115,6 @@ pub(super) fn check(kind: &BuiltinKind, doc: &Value) -> Vec<Issue> {
     }
     if kind.kind == Secret::KIND && kind.api_version == Secret::API_VERSION {
         issues.extend(secret_payload(doc));
-    }
-    issues
-}
-
-/// `metadata` is checked once, by `meta`, for every kind; leaving it in here
-/// would report its problems twice and let a metadata type error stop the
-/// decoder before it reaches `spec`.
-fn decode_without_metadata<T: DeserializeOwned>(doc: &Value) -> Vec<Issue> {
-    let body = match doc {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .filter(|(key, _)| key.as_str() != "metadata")
-                .map(|(key, value)| (key.clone(), value.clone()))
-                .collect(),
-        ),
-        other => other.clone(),
-    };
-    decode_strict::<T>(&body, &FieldPath::root())
-}
-
-/// Decodes `value` as `T`, reporting every field `T` does not know and the
-/// first type error, all with paths prefixed by `prefix`.
-pub(super) fn decode_strict<T: DeserializeOwned>(value: &Value, prefix: &FieldPath) -> Vec<Issue> {
-    let mut unknown = Vec::new();
-    let mut on_ignored =
-        |path: serde_ignored::Path<'_>| unknown.push(FieldPath::from_ignored(&path));
-    let outcome: Result<T, _> =
-        serde_path_to_error::deserialize(serde_ignored::Deserializer::new(value, &mut on_ignored));
-    let mut issues: Vec<Issue> = unknown
-        .into_iter()
-        .map(|path| {
-            let message = path.last_key().map_or_else(
-                || "unknown field".to_owned(),
-                |key| format!("unknown field `{key}`"),
-            );
-            Issue::new(prefix.clone().join(path), message)
-        })
-        .collect();
-    if let Err(error) = outcome {
-        let path = prefix.clone().join(FieldPath::from_tracked(error.path()));
-        issues.push(Issue::new(path, error.inner().to_string()));
     }
     issues
 }

@@ -1,15 +1,15 @@
 //! Strict `metadata` checks shared by every kind.
 //! Input: the top-level mapping of one object, its kind's scope and name rule.
-//! Output: issues for unknown metadata fields, invalid names, namespaces,
+//! Output: issues for unknown metadata fields and type errors (`schemas/builtin/objectmeta.json`),
+//! invalid names, namespaces,
 //! label keys/values and annotation keys, and scope violations.
 //! Invariant: CRD schemas declare `metadata` as a bare `type: object`, so this
 //! module is the only thing standing between a typo in metadata and the cluster.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::{Map, Value};
 
-use super::builtin::decode_strict;
 use super::path::{FieldPath, Issue};
+use super::schema::{SchemaCache, SchemaId};
 use crate::plan::Scope;
 
 /// Which name syntax the API server enforces for `metadata.name`.
@@ -31,6 +31,7 @@ const LABEL_VALUE_RULE: &str = "at most 63 alphanumerics, '-', '_' or '.', start
      with an alphanumeric (or empty)";
 
 pub(super) fn check(
+    cache: &SchemaCache,
     object: &Map<String, Value>,
     kind: &str,
     scope: Scope,
@@ -42,7 +43,7 @@ pub(super) fn check(
     let Some(fields) = metadata.as_object() else {
         return vec![Issue::at("metadata", "`metadata` must be a mapping")];
     };
-    let mut issues = decode_strict::<ObjectMeta>(metadata, &FieldPath::keys("metadata"));
+    let mut issues = cache.check(SchemaId::ObjectMeta, metadata, &FieldPath::keys("metadata"));
     issues.extend(check_name(fields, rule));
     issues.extend(check_namespace(fields, kind, scope));
     issues.extend(check_string_map(fields, "labels", true));
@@ -54,7 +55,7 @@ fn check_name(fields: &Map<String, Value>, rule: NameRule) -> Option<Issue> {
     let Some(name) = fields.get("name") else {
         return Some(Issue::at("metadata.name", "missing field `name`"));
     };
-    // A non-string name is already reported by the ObjectMeta decoder.
+    // A non-string name is already reported by the ObjectMeta schema.
     let name = name.as_str()?;
     let (valid, description) = match rule {
         NameRule::Dns1123Subdomain => (is_dns1123_subdomain(name), SUBDOMAIN_RULE),

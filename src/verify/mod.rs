@@ -4,8 +4,8 @@
 //! Output: `ObjectProblem`s naming file, object and field path, in file order
 //! then path order; an empty list means the documents may be written.
 //! Invariant: no (apiVersion, kind) is accepted without a schema: the kind table
-//! (`plan::kind_table!`) says how each is checked: built-ins decoded into k8s-openapi
-//! types, custom resources validated against embedded CRDs.
+//! (`plan::kind_table!`) says how each is checked: built-ins against JSON Schemas
+//! generated from their k8s-openapi types, custom resources against embedded CRD schemas.
 
 mod builtin;
 pub(crate) mod cel;
@@ -13,6 +13,7 @@ mod crd;
 mod kustomize;
 mod meta;
 mod path;
+mod schema;
 mod tree;
 
 #[cfg(test)]
@@ -24,9 +25,9 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use self::builtin::BuiltinKind;
-use self::crd::SchemaCache;
 use self::meta::NameRule;
 use self::path::Issue;
+use self::schema::SchemaCache;
 use crate::plan::{Check, Kind};
 
 /// One problem found in one rendered object.
@@ -143,8 +144,14 @@ impl Verifier {
             None => vec![Issue::at("", unsupported_message(api_version, kind))],
             Some(Checker::Kustomization) => kustomize::check(doc),
             Some(Checker::Builtin(builtin)) => {
-                let mut issues = builtin::check(&builtin, doc);
-                issues.extend(meta::check(object, kind, builtin.scope, builtin.name_rule));
+                let mut issues = builtin::check(&self.schemas, &builtin, doc);
+                issues.extend(meta::check(
+                    &self.schemas,
+                    object,
+                    kind,
+                    builtin.scope,
+                    builtin.name_rule,
+                ));
                 issues
             }
             Some(Checker::Crd(crd)) => {
@@ -154,6 +161,7 @@ impl Verifier {
                     issues = cel::check(crd, doc);
                 }
                 issues.extend(meta::check(
+                    &self.schemas,
                     object,
                     kind,
                     crd.spec().scope,

@@ -1,6 +1,5 @@
 //! Field paths inside one rendered document, and the problems attached to them.
-//! Input: path segments from `serde_ignored`, `serde_path_to_error`, JSON Schema
-//! instance locations, or built by hand.
+//! Input: JSON Schema instance locations, or paths built by hand.
 //! Output: `FieldPath` (ordered segment list) and `Issue` (path + message).
 //! Invariant: the rendered form is `spec.roles[0].name`, with keys that are not
 //! plain identifiers quoted (`metadata.labels["app.kubernetes.io/name"]`).
@@ -51,35 +50,6 @@ impl FieldPath {
         self
     }
 
-    pub(crate) fn last_key(&self) -> Option<&str> {
-        match self.0.last() {
-            Some(Segment::Key(key)) => Some(key),
-            _ => None,
-        }
-    }
-
-    /// `serde_ignored` marks `Option`/newtype layers with `?`; they are not fields,
-    /// so they are dropped to keep paths identical to the YAML the user reads.
-    pub(crate) fn from_ignored(path: &serde_ignored::Path<'_>) -> Self {
-        let mut segments = Vec::new();
-        collect_ignored(path, &mut segments);
-        Self(segments)
-    }
-
-    pub(crate) fn from_tracked(path: &serde_path_to_error::Path) -> Self {
-        use serde_path_to_error::Segment as Tracked;
-        Self(
-            path.iter()
-                .filter_map(|segment| match segment {
-                    Tracked::Seq { index } => Some(Segment::Index(*index)),
-                    Tracked::Map { key } => Some(Segment::Key(key.clone())),
-                    Tracked::Enum { variant } => Some(Segment::Key(variant.clone())),
-                    Tracked::Unknown => None,
-                })
-                .collect(),
-        )
-    }
-
     /// JSON pointers cannot tell `/0` the key from `/0` the index, so the
     /// document itself decides: an array parent means an index.
     pub(crate) fn from_pointer<'a>(doc: &Value, tokens: impl Iterator<Item = &'a str>) -> Self {
@@ -98,24 +68,6 @@ impl FieldPath {
             segments.push(index.map_or_else(|| Segment::Key(token.to_owned()), Segment::Index));
         }
         Self(segments)
-    }
-}
-
-fn collect_ignored(path: &serde_ignored::Path<'_>, out: &mut Vec<Segment>) {
-    use serde_ignored::Path as Ignored;
-    match path {
-        Ignored::Root => {}
-        Ignored::Seq { parent, index } => {
-            collect_ignored(parent, out);
-            out.push(Segment::Index(*index));
-        }
-        Ignored::Map { parent, key } => {
-            collect_ignored(parent, out);
-            out.push(Segment::Key(key.clone()));
-        }
-        Ignored::Some { parent }
-        | Ignored::NewtypeStruct { parent }
-        | Ignored::NewtypeVariant { parent } => collect_ignored(parent, out),
     }
 }
 

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use super::schema::SchemaId;
 use super::{ObjectProblem, Verifier, supported_kinds};
 use crate::plan::{Check, Kind};
 
@@ -224,6 +225,18 @@ fn string_instances_is_a_type_error_at_spec_instances() {
 }
 
 #[test]
+fn a_custom_resource_quantity_is_checked_against_the_grammar() {
+    let mut doc = cluster();
+    doc["spec"]["resources"] = json!({"limits": {"memory": "10 GB"}});
+    let found = problems(&doc);
+    assert_eq!(paths(&found), ["spec.resources.limits.memory"]);
+    assert_eq!(
+        found[0].message,
+        r#""10 GB" is not a quantity such as "500m", "2" or "1Gi""#
+    );
+}
+
+#[test]
 fn unknown_spec_field_is_named_with_a_suggestion() {
     let mut doc = cluster();
     doc["spec"]["instancez"] = json!(3);
@@ -259,7 +272,10 @@ fn unknown_metadata_field_fails() {
     doc["metadata"]["labelz"] = json!({"a": "b"});
     let found = problems(&doc);
     assert_eq!(paths(&found), ["metadata.labelz"]);
-    assert_eq!(found[0].message, "unknown field `labelz`");
+    assert_eq!(
+        found[0].message,
+        "unknown field `labelz` (did you mean `labels`?)"
+    );
 }
 
 #[test]
@@ -363,7 +379,66 @@ fn stateful_set_unknown_fields_have_full_paths() {
             "spec.template.spec.containers[0].resourcez"
         ]
     );
-    assert_eq!(found[1].message, "unknown field `resourcez`");
+    assert_eq!(
+        found[1].message,
+        "unknown field `resourcez` (did you mean `resources`?)"
+    );
+}
+
+/// The checks the k8s-openapi decoder made, now by schema, on a built-in kind: an unknown
+/// field, a wrong type and a missing required field, each at its path; and the schema
+/// types int-or-string and quantity fields as the API server does.
+#[test]
+fn built_in_schema_refuses_what_the_decoder_refused() {
+    let mut doc = stateful_set();
+    let container = &mut doc["spec"]["template"]["spec"]["containers"][0];
+    container["imagePullPolice"] = json!("Always");
+    container["ports"] = json!([{"containerPort": "5432"}]);
+    container.as_object_mut().unwrap().remove("name");
+    let found = problems(&doc);
+    let at = "spec.template.spec.containers[0]";
+    assert_eq!(
+        found
+            .iter()
+            .map(|p| (p.path.as_str(), p.message.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            (at, r#""name" is a required property"#),
+            (
+                &*format!("{at}.imagePullPolice"),
+                "unknown field `imagePullPolice` (did you mean `imagePullPolicy`?)"
+            ),
+            (
+                &*format!("{at}.ports[0].containerPort"),
+                r#""5432" is not of type "integer""#
+            ),
+        ]
+    );
+
+    let mut doc = stateful_set();
+    let container = &mut doc["spec"]["template"]["spec"]["containers"][0];
+    container["resources"] = json!({"limits": {"memory": "1 GiB", "cpu": 2}});
+    container["readinessProbe"] = json!({"tcpSocket": {"port": "postgres"}});
+    let found = problems(&doc);
+    assert_eq!(
+        paths(&found),
+        ["spec.template.spec.containers[0].resources.limits.memory"]
+    );
+    assert_eq!(
+        found[0].message,
+        r#""1 GiB" is not a number or a quantity such as "500m", "2" or "1Gi""#
+    );
+    doc["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["tcpSocket"]["port"] =
+        json!(true);
+    let found = problems(&doc);
+    assert_eq!(
+        paths(&found),
+        [
+            "spec.template.spec.containers[0].readinessProbe.tcpSocket.port",
+            "spec.template.spec.containers[0].resources.limits.memory"
+        ]
+    );
+    assert_eq!(found[0].message, "true is not an integer or a string");
 }
 
 #[test]
@@ -372,11 +447,29 @@ fn stateful_set_type_error_has_its_path() {
     doc["spec"]["replicas"] = json!("3");
     let found = problems(&doc);
     assert_eq!(paths(&found), ["spec.replicas"]);
-    assert!(
-        found[0].message.contains("invalid type"),
-        "{}",
-        found[0].message
+    assert_eq!(found[0].message, r#""3" is not of type "integer""#);
+}
+
+/// Helm charts write `null` for optional fields; the API server reads it as absent (and the
+/// k8s-openapi decoder accepted it). A required field still refuses it.
+#[test]
+fn built_in_optional_fields_admit_null_and_required_ones_do_not() {
+    let mut doc = stateful_set();
+    doc["spec"]["template"]["metadata"]["annotations"] = Value::Null;
+    doc["spec"]["template"]["spec"]["affinity"] = json!({"nodeAffinity": null});
+    doc["spec"]["template"]["spec"]["containers"][0]["ports"][0]["hostPort"] = Value::Null;
+    assert_clean(&doc);
+    doc["spec"]["template"]["spec"]["containers"][0]["name"] = Value::Null;
+    doc["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] = Value::Null;
+    let found = problems(&doc);
+    assert_eq!(
+        paths(&found),
+        [
+            "spec.template.spec.containers[0].name",
+            "spec.template.spec.containers[0].ports[0].containerPort"
+        ]
     );
+    assert_eq!(found[0].message, r#"null is not of type "string""#);
 }
 
 #[test]
@@ -602,26 +695,40 @@ fn same_name_in_other_group_is_not_a_duplicate() {
     assert!(found.is_empty(), "{found:#?}");
 }
 
+/// Every embedded schema compiles and admits exactly its row's apiVersion and kind; for a
+/// built-in row, those came from the k8s-openapi type (`plan::kind`), so this is what keeps
+/// the table, the type and the schema generated from it in step.
 #[test]
 fn every_embedded_schema_compiles_and_declares_its_kind() {
     let verifier = Verifier::new();
-    for kind in crd_kinds() {
-        let file = super::crd::file(kind);
-        let compiled = verifier.schemas.get(kind);
+    let rows = schema_kinds()
+        .into_iter()
+        .map(|kind| {
+            (
+                SchemaId::Kind(kind),
+                kind.spec().api_version,
+                kind.spec().name,
+            )
+        })
+        .chain([(SchemaId::Secret, Some("v1"), "Secret")]);
+    for (id, api_version, name) in rows {
+        let file = id.file();
+        let compiled = verifier.schemas.get(id);
         assert!(compiled.is_ok(), "{file}: {:?}", compiled.err());
-        let source = super::crd::source(kind).unwrap_or_default();
+        let source = id.source().unwrap_or_default();
         let schema: Value = serde_json::from_str(source).unwrap_or_default();
         assert_eq!(
-            schema.pointer("/properties/apiVersion/enum/0"),
-            Some(&json!(kind.spec().api_version)),
+            schema.pointer("/properties/apiVersion/enum"),
+            Some(&json!([api_version])),
             "{file}"
         );
         assert_eq!(
-            schema.pointer("/properties/kind/enum/0"),
-            Some(&json!(kind.spec().name)),
+            schema.pointer("/properties/kind/enum"),
+            Some(&json!([name])),
             "{file}"
         );
     }
+    assert!(verifier.schemas.get(SchemaId::ObjectMeta).is_ok());
 }
 
 /// Every row of the kind table has the checker it names, agreeing with the row.
@@ -631,11 +738,12 @@ fn every_kind_table_row_has_its_checker() {
         let spec = kind.spec();
         match spec.check {
             Check::Builtin => {
-                let builtin = super::builtin::of(kind).expect("a decoder");
+                let builtin = super::builtin::of(kind).expect("a built-in row");
                 assert_eq!(
                     (Some(builtin.api_version), builtin.kind, builtin.scope),
                     (spec.api_version, spec.name, spec.scope)
                 );
+                assert!(SchemaId::Kind(kind).source().is_some(), "{kind:?}");
             }
             Check::Crd { .. } => assert!(super::crd::source(kind).is_some(), "{kind:?}"),
             Check::Kustomization | Check::NotAnObject => {}
@@ -647,6 +755,13 @@ fn every_kind_table_row_has_its_checker() {
             "{kind:?}"
         );
     }
+}
+
+/// The rows of the kind table checked by an embedded schema.
+fn schema_kinds() -> Vec<Kind> {
+    Kind::all()
+        .filter(|kind| matches!(kind.spec().check, Check::Crd { .. } | Check::Builtin))
+        .collect()
 }
 
 /// The custom-resource rows of the kind table.
@@ -688,6 +803,21 @@ fn schema_directory_matches_the_table() {
     );
 }
 
+/// `schemas/builtin/` holds the schema of each built-in row, `Secret`'s and `ObjectMeta`'s:
+/// nothing copied but unused (`cargo xtask schemas builtin` writes exactly these).
+#[test]
+fn builtin_schema_directory_matches_the_table() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/builtin");
+    let mut on_disk = BTreeSet::new();
+    files_under(&root, &root, &mut on_disk);
+    let expected: BTreeSet<String> = Kind::all()
+        .filter(|kind| kind.spec().check == Check::Builtin)
+        .map(|kind| format!("{}.json", kind.file_stem()))
+        .chain(["secret.json".to_owned(), "objectmeta.json".to_owned()])
+        .collect();
+    assert_eq!(on_disk, expected);
+}
+
 #[test]
 fn supported_kinds_are_unique_and_resolvable() {
     let kinds = supported_kinds();
@@ -710,7 +840,8 @@ fn verifier_caches_compiled_schemas() {
     assert!(format!("{verifier:?}").contains("compiled: 0"));
     verifier.verify_object(FILE, &cluster());
     verifier.verify_object(FILE, &cluster());
-    assert!(format!("{verifier:?}").contains("compiled: 1"));
+    // The Cluster's schema and ObjectMeta's, each once.
+    assert!(format!("{verifier:?}").contains("compiled: 2"));
 }
 
 fn object_store(credentials: &str) -> Value {

@@ -71,6 +71,35 @@ fn change_plans_match() {
     );
 }
 
+/// `dbgen plan` and `render` plan one environment at a time against the tree on disk,
+/// leaving out objects whose file is unchanged (`Prepared::render_against`): every case
+/// must plan exactly what the whole-tree plan says.
+#[test]
+fn per_environment_plans_equal_the_whole_tree_plan() {
+    for case in cases() {
+        let whole = plan_of(&case);
+        let dir = tempfile::tempdir().unwrap();
+        compile(&case, "before.toml")
+            .tree()
+            .unwrap()
+            .write(dir.path())
+            .unwrap();
+        let text = std::fs::read_to_string(case.join("after.toml")).unwrap();
+        let mut prepared = pipeline::prepare("after.toml", &text).unwrap();
+        let per_env = prepared
+            .render_against(dir.path(), pipeline::Want::Changes)
+            .unwrap_or_else(|e| panic!("{}: {e:?}", case.display()))
+            .changes;
+        assert_eq!(
+            per_env.to_text(false),
+            whole.to_text(false),
+            "{}",
+            case.display()
+        );
+        assert_eq!(per_env.exit_code(), whole.exit_code(), "{}", case.display());
+    }
+}
+
 #[test]
 fn an_unchanged_spec_plans_nothing() {
     let plan = plan_of(&Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/changes/unchanged"));

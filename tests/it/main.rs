@@ -28,5 +28,6 @@ mod scripts_postgres;
 mod scripts_redis;
 mod scripts_s3;
 mod sharded;
+mod strict_decode;
 mod support;
 mod trees;

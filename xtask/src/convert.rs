@@ -69,7 +69,11 @@ pub fn convert(text: &str) -> Result<Vec<Converted>, String> {
 }
 
 /// `apiVersion` and `kind` admit only this version's values, and both are required first.
-fn pin_type_meta(schema: &mut Value, api_version: &str, kind: &str) -> Result<(), String> {
+pub(crate) fn pin_type_meta(
+    schema: &mut Value,
+    api_version: &str,
+    kind: &str,
+) -> Result<(), String> {
     let root = schema
         .as_object_mut()
         .ok_or("openAPIV3Schema is not a mapping")?;
@@ -124,7 +128,7 @@ fn subschemas(node: &mut Map<String, Value>) -> Vec<&mut Value> {
 
 /// Closes every object node below the root that lists its properties, so a misspelt field
 /// fails verification instead of being pruned by the API server.
-fn close_objects(schema: &mut Value, is_root: bool) {
+pub(crate) fn close_objects(schema: &mut Value, is_root: bool) {
     let Value::Object(node) = schema else { return };
     let preserves_unknown = node.get("x-kubernetes-preserve-unknown-fields") == Some(&json!(true));
     if !is_root

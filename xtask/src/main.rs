@@ -7,6 +7,7 @@
 //! `schemas/upstream.toml` as not reproducible, with the reason.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod builtin;
 mod convert;
 mod json;
 mod pins;
@@ -29,6 +30,9 @@ tasks:
   schemas regenerate UPSTREAM_DIR    rewrite schemas/crds/ from the pinned upstream files,
                                      laid out as UPSTREAM_DIR/<owner>/<repo>/<path>
   schemas check UPSTREAM_DIR         the same, but only report files that would change
+  schemas builtin [--check]          rewrite schemas/builtin/ (the built-in kinds of the kind
+                                     table, Secret, ObjectMeta) from k8s-openapi's types;
+                                     --check only reports files that would change
   kind-recipe                        follow ARCHITECTURE.md's `Adding a kind` for a toy
                                      LimitRange on a copy of the crate (target/kind-recipe/):
                                      fails unless it touches only the places the recipe names,
@@ -43,6 +47,8 @@ fn main() -> ExitCode {
         ["schemas", "urls"] => urls(),
         ["schemas", "regenerate", upstream] => schemas(Path::new(upstream), Mode::Write),
         ["schemas", "check", upstream] => schemas(Path::new(upstream), Mode::Check),
+        ["schemas", "builtin"] => builtin_schemas(&repo_root(), Mode::Write),
+        ["schemas", "builtin", "--check"] => builtin_schemas(&repo_root(), Mode::Check),
         ["kind-recipe"] => recipe::run(&repo_root()),
         ["help" | "--help" | "-h"] => {
             print!("{USAGE}");
@@ -111,7 +117,7 @@ fn urls() -> Result<(), String> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub(crate) enum Mode {
     Write,
     Check,
 }
@@ -140,6 +146,57 @@ fn schemas(upstream: &Path, mode: Mode) -> Result<(), String> {
     } else {
         Err(format!(
             "not as pinned upstream converts them: {}",
+            stale.join(", ")
+        ))
+    }
+}
+
+/// `schemas/builtin/` of the crate at `root` made what its kind table needs: every file
+/// generated, nothing else (a kind no longer emitted loses its schema).
+pub(crate) fn builtin_schemas(root: &Path, mode: Mode) -> Result<(), String> {
+    let generated = builtin::generate(&read(&root.join("src/plan/kind.rs"))?)?;
+    let dir = root.join("schemas/builtin");
+    let mut stale = Vec::new();
+    let mut wanted = Vec::new();
+    for schema in &generated {
+        let name = format!("{}.json", schema.stem);
+        let text = json::to_embedded(&schema.schema);
+        let target = dir.join(&name);
+        if fs::read_to_string(&target).ok().as_deref() != Some(text.as_str()) {
+            match mode {
+                Mode::Write => {
+                    write(&target, &text)?;
+                    println!("wrote schemas/builtin/{name}");
+                }
+                Mode::Check => stale.push(name.clone()),
+            }
+        }
+        wanted.push(name);
+    }
+    let present = fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for entry in present {
+        let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if path.extension().is_some_and(|e| e == "json") && !wanted.contains(&name) {
+            match mode {
+                Mode::Write => {
+                    fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                    println!("removed schemas/builtin/{name}");
+                }
+                Mode::Check => stale.push(name),
+            }
+        }
+    }
+    if stale.is_empty() {
+        println!("{} built-in schemas as generated", generated.len());
+        Ok(())
+    } else {
+        Err(format!(
+            "schemas/builtin/ is not what `cargo xtask schemas builtin` generates: {}",
             stale.join(", ")
         ))
     }

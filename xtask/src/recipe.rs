@@ -3,8 +3,8 @@
 //!
 //! Input: the repository (ARCHITECTURE.md, the crate's sources). Output: a copy under
 //! `target/kind-recipe/` where a built-in `LimitRange` has been added exactly as the recipe
-//! says (its row in `kind_table!`, its plan type, produced by the `statefulset` engine, a
-//! golden case), built, rendered and verified by the copy's own `dbgen`.
+//! says (its row in `kind_table!`, its plan type, its schema from `cargo xtask schemas
+//! builtin`, produced by the `statefulset` engine, a golden case), built, rendered and verified by the copy's own `dbgen`.
 //! Invariant: every file the copy changes is a place the recipe names; the copy builds
 //! without warnings; the new kind reaches the output through the typed builder and passes
 //! strict verification; nothing in the repository itself is modified.
@@ -108,6 +108,8 @@ pub(crate) fn run(root: &Path) -> Result<(), String> {
     for edit in EDITS {
         apply(&copy, edit)?;
     }
+    // 2. A built-in kind: its schema, generated from the row.
+    crate::builtin_schemas(&copy, crate::Mode::Write)?;
     write(
         &copy.join(CASE).join("dbgen.toml"),
         &read(&root.join(CASE_SPEC_FROM))?,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::{convert, json, pins, recipe, repo_root};
+use crate::{builtin, convert, json, pins, recipe, repo_root};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
@@ -133,6 +133,7 @@ fn the_kind_recipe_names_its_places() {
         "src/plan/<module>.rs",
         "golden/<case>/",
         "templates/<stem>.yaml.j2",
+        "schemas/builtin/<stem>.json",
     ] {
         assert!(
             places.iter().any(|p| p == place),
@@ -165,4 +166,99 @@ fn the_kind_recipe_names_its_places() {
         "src/plan/kind.rs",
         "src/plan/kind.rs.orig"
     ));
+}
+
+/// `schemas/builtin/` is exactly what `cargo xtask schemas builtin` generates from the kind
+/// table and the pinned k8s-openapi (the check `schemas builtin --check` makes).
+#[test]
+fn builtin_schemas_are_as_generated() {
+    let root = repo_root();
+    let generated =
+        builtin::generate(&fs::read_to_string(root.join("src/plan/kind.rs")).unwrap()).unwrap();
+    let mut names = BTreeSet::new();
+    for schema in &generated {
+        let name = format!("{}.json", schema.stem);
+        let embedded = fs::read_to_string(root.join("schemas/builtin").join(&name)).unwrap();
+        assert_eq!(json::to_embedded(&schema.schema), embedded, "{name}");
+        names.insert(name);
+    }
+    let present: BTreeSet<String> = fs::read_dir(root.join("schemas/builtin"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, present);
+}
+
+#[test]
+fn builtin_rows_are_read_from_the_kind_table() {
+    let table = r#"
+        $then! {
+            ConfigMap(ConfigMapPlan) "configmap", typed(),
+                builtin(k8s_openapi::api::core::v1::ConfigMap, Dns1123Subdomain);
+            // Services are DNS-1035 labels; "quoted" in a comment is no stem.
+            Service(ServicePlan) "service", typed(),
+                builtin(k8s_openapi::api::core::v1::Service, Dns1035Label);
+            Pooler(PoolerPlan) "pooler", template("pooler.yaml.j2"),
+                crd("postgresql.cnpg.io", "v1", Namespaced, "pooler_v1.json");
+        }
+    "#;
+    let rows = builtin::builtin_rows(table).unwrap();
+    assert_eq!(
+        rows,
+        [
+            builtin::Row {
+                stem: "configmap".into(),
+                type_path: "k8s_openapi::api::core::v1::ConfigMap".into()
+            },
+            builtin::Row {
+                stem: "service".into(),
+                type_path: "k8s_openapi::api::core::v1::Service".into()
+            },
+        ]
+    );
+}
+
+/// The conversion keeps the decoder's strictness: closed objects, required fields, typed
+/// int-or-string and quantities, and pins apiVersion and kind.
+#[test]
+fn a_builtin_schema_is_strict() {
+    let table = "$then! {\n            Service(ServicePlan) \"service\", typed(),\n                builtin(k8s_openapi::api::core::v1::Service, Dns1035Label);\n        }\n";
+    let generated = builtin::generate(table).unwrap();
+    let stems: Vec<&str> = generated.iter().map(|g| g.stem.as_str()).collect();
+    assert_eq!(stems, ["objectmeta", "secret", "service"]);
+    let service = &generated[2].schema;
+    let port = service
+        .pointer("/properties/spec/properties/ports/items")
+        .unwrap();
+    assert_eq!(port["additionalProperties"], Value::Bool(false));
+    assert_eq!(port["required"], serde_json::json!(["port"]));
+    // Optional fields admit null (as the API server and the decoder did), required ones not.
+    assert_eq!(
+        port.pointer("/properties/targetPort/anyOf").unwrap(),
+        &serde_json::json!([{ "type": "integer" }, { "type": "string" }, { "type": "null" }])
+    );
+    assert_eq!(port["properties"]["port"]["type"], "integer");
+    assert_eq!(
+        port["properties"]["name"]["type"],
+        serde_json::json!(["string", "null"])
+    );
+    assert_eq!(
+        service.pointer("/properties/apiVersion/enum").unwrap(),
+        &serde_json::json!(["v1"])
+    );
+    assert_eq!(service["additionalProperties"], Value::Bool(false));
+    assert_eq!(
+        service["properties"]["metadata"],
+        serde_json::json!({ "type": "object" })
+    );
+    assert!(!json::to_embedded(service).contains("description"));
+    let meta = &generated[0].schema;
+    assert_eq!(meta["additionalProperties"], Value::Bool(false));
+    let limits = generated[1].schema.pointer("/properties/data").unwrap();
+    assert!(
+        limits["additionalProperties"].is_object(),
+        "a free-form map stays open"
+    );
+    let unknown = builtin::generate(&table.replace("core::v1::Service", "core::v1::Pod"));
+    assert!(unknown.unwrap_err().contains("known_types!"));
 }
