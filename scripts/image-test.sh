@@ -115,7 +115,7 @@ repos:
         entry: $tag render --check
         args: [-f, platform/dbgen.toml]
 CONFIG
-(cd -- "$user_repo" && "$dbgen" -f platform/dbgen.toml render --quiet && quiet_git init -q && quiet_git add . && quiet_git commit -qm spec)
+(cd -- "$user_repo" && "$dbgen" render -f platform/dbgen.toml --quiet && quiet_git init -q && quiet_git add . && quiet_git commit -qm spec)
 hook() { (cd -- "$user_repo" && PRE_COMMIT_HOME=$spec/pre-commit-cache "$pre_commit" run --all-files); }
 hook >"$spec/hook.log" 2>&1 || { cat -- "$spec/hook.log" >&2; echo "image-test: the docker_image hook failed on a rendered tree" >&2; exit 1; }
 edited=$(find "$user_repo/platform/out" -name '*.yaml' -type f | sort | head -n 1)
@@ -125,4 +125,10 @@ if hook >"$spec/hook.log" 2>&1; then
     echo "image-test: the docker_image hook passed a hand edit of $edited" >&2
     exit 1
 fi
+# It failed for the edit: dbgen names the edited file (not a pre-commit or docker error).
+grep -qF -- "${edited#"$user_repo/platform/"}" "$spec/hook.log" || {
+    cat -- "$spec/hook.log" >&2
+    echo "image-test: the docker_image hook failed without naming the edited file" >&2
+    exit 1
+}
 echo "image-test: the image as pre-commit's dbgen-check-docker hook passes the rendered tree and refuses a hand edit of it"
