@@ -207,12 +207,28 @@ fn plain_message(schema: &Value, error: &ValidationError<'_>) -> Option<String> 
             let expected = node
                 .as_array()?
                 .iter()
+                .filter(|alternative| !is_null_type(alternative))
                 .map(describe)
                 .collect::<Option<Vec<_>>>()?;
             Some(format!("{value} is not {}", expected.join(" or ")))
         }
+        // `type: [integer, "null"]` (an optional field of a built-in kind): saying the value
+        // is not null either tells the reader nothing.
+        ValidationErrorKind::Type { .. } => {
+            let types = schema.pointer(error.schema_path().as_str())?.as_array()?;
+            match types.as_slice() {
+                [Value::String(kind), Value::String(null)] if null == "null" => {
+                    Some(format!("{value} is not of type \"{kind}\""))
+                }
+                _ => None,
+            }
+        }
         _ => None,
     }
+}
+
+fn is_null_type(alternative: &Value) -> bool {
+    alternative.get("type").and_then(Value::as_str) == Some("null")
 }
 
 /// "an integer", "a string", ... for an `anyOf` alternative that is a bare type.

@@ -450,6 +450,28 @@ fn stateful_set_type_error_has_its_path() {
     assert_eq!(found[0].message, r#""3" is not of type "integer""#);
 }
 
+/// Helm charts write `null` for optional fields; the API server reads it as absent (and the
+/// k8s-openapi decoder accepted it). A required field still refuses it.
+#[test]
+fn built_in_optional_fields_admit_null_and_required_ones_do_not() {
+    let mut doc = stateful_set();
+    doc["spec"]["template"]["metadata"]["annotations"] = Value::Null;
+    doc["spec"]["template"]["spec"]["affinity"] = json!({"nodeAffinity": null});
+    doc["spec"]["template"]["spec"]["containers"][0]["ports"][0]["hostPort"] = Value::Null;
+    assert_clean(&doc);
+    doc["spec"]["template"]["spec"]["containers"][0]["name"] = Value::Null;
+    doc["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] = Value::Null;
+    let found = problems(&doc);
+    assert_eq!(
+        paths(&found),
+        [
+            "spec.template.spec.containers[0].name",
+            "spec.template.spec.containers[0].ports[0].containerPort"
+        ]
+    );
+    assert_eq!(found[0].message, r#"null is not of type "string""#);
+}
+
 #[test]
 fn builtin_status_is_rejected() {
     let mut doc = stateful_set();

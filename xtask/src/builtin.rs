@@ -211,8 +211,52 @@ pub fn convert_schema(mut raw: Value) -> Result<Value, String> {
         return Err("an int-or-string field that is neither IntOrString nor Quantity".to_owned());
     }
     strip(&mut schema);
+    nullable_optionals(&mut schema);
     convert::close_objects(&mut schema, false);
     Ok(schema)
+}
+
+/// Every optional field also admits `null`, which the API server reads as absent and Helm
+/// charts write (`nodePort: null`, `annotations: null`); the k8s-openapi decoder accepted it
+/// too. A required field, a list item and a map value still refuse it.
+fn nullable_optionals(node: &mut Value) {
+    let Value::Object(map) = node else { return };
+    let required: Vec<String> = map
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(Value::Object(properties)) = map.get_mut("properties") {
+        for (name, property) in properties.iter_mut() {
+            nullable_optionals(property);
+            if !required.contains(name) {
+                admit_null(property);
+            }
+        }
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(value @ Value::Object(_)) = map.get_mut(key) {
+            nullable_optionals(value);
+        }
+    }
+    if let Some(Value::Array(list)) = map.get_mut("anyOf") {
+        list.iter_mut().for_each(nullable_optionals);
+    }
+}
+
+fn admit_null(property: &mut Value) {
+    let Value::Object(map) = property else { return };
+    if let Some(Value::String(kind)) = map.get("type") {
+        let kind = kind.clone();
+        map.insert("type".into(), json!([kind, "null"]));
+    } else if let Some(Value::Array(list)) = map.get_mut("anyOf") {
+        list.push(json!({ "type": "null" }));
+    }
 }
 
 /// Replaces every `$ref` by the definition it names (merged with its sibling keywords),

@@ -232,9 +232,15 @@ fn a_builtin_schema_is_strict() {
         .unwrap();
     assert_eq!(port["additionalProperties"], Value::Bool(false));
     assert_eq!(port["required"], serde_json::json!(["port"]));
+    // Optional fields admit null (as the API server and the decoder did), required ones not.
     assert_eq!(
         port.pointer("/properties/targetPort/anyOf").unwrap(),
-        &serde_json::json!([{ "type": "integer" }, { "type": "string" }])
+        &serde_json::json!([{ "type": "integer" }, { "type": "string" }, { "type": "null" }])
+    );
+    assert_eq!(port["properties"]["port"]["type"], "integer");
+    assert_eq!(
+        port["properties"]["name"]["type"],
+        serde_json::json!(["string", "null"])
     );
     assert_eq!(
         service.pointer("/properties/apiVersion/enum").unwrap(),
