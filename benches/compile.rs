@@ -364,7 +364,7 @@ fn child(mode: &str, apps: usize, dir: &Path) {
     let environments = match mode {
         // `dbgen validate`: every environment rendered and verified, then dropped.
         "validate" => timed(|| {
-            let counts = prepared.each_environment(|_, m| m.len()).expect("verifies");
+            let counts = prepared.verify_environments().expect("verifies");
             assert!(counts.iter().map(|(_, n)| n).sum::<usize>() > apps);
         }),
         // `dbgen render` / `render --check`: files kept, the gate's change plan.

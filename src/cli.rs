@@ -613,9 +613,7 @@ fn validate(session: &mut Session<'_>, args: &ValidateArgs) -> u8 {
         Err(code) => return code,
     };
     // One environment's objects in memory at a time: only their number is kept.
-    let counted = prepared
-        .each_environment(|_, manifests| manifests.len())
-        .map_err(Stopped::Stop);
+    let counted = prepared.verify_environments().map_err(Stopped::Stop);
     let counts = match session.finish_compile(&input, &prepared, counted) {
         Ok(counts) => counts,
         Err(code) => return code,

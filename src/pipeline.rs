@@ -142,7 +142,21 @@ impl Prepared {
         &mut self,
         each: impl Fn(&str, Vec<Manifest>) -> R + Sync,
     ) -> Result<Vec<(String, R)>, Stop> {
-        let renderer = Renderer::new();
+        self.environments_with(&Renderer::new(), each)
+    }
+
+    /// What `dbgen validate` does: every environment planned, rendered and verified, one at
+    /// a time, and only its number of files kept. The documents are verified without
+    /// being written out as text (verification reads documents, never text).
+    pub fn verify_environments(&mut self) -> Result<Vec<(String, usize)>, Stop> {
+        self.environments_with(&Renderer::documents(), |_, manifests| manifests.len())
+    }
+
+    fn environments_with<R: Send>(
+        &mut self,
+        renderer: &Renderer,
+        each: impl Fn(&str, Vec<Manifest>) -> R + Sync,
+    ) -> Result<Vec<(String, R)>, Stop> {
         let verifier = Verifier::new();
         let protected = &self.safety.protected;
         let (checked, granted) = (&self.checked, &self.granted);

@@ -57,6 +57,10 @@ pub fn apply(
                 let values = entry(entry(&mut manifest.document, "spec"), "values");
                 annotate(entry(values, "commonAnnotations"));
             }
+            // A manifest rendered without its text (`validate`) keeps none.
+            if manifest.text.is_empty() {
+                continue;
+            }
             let body = crate::yaml::emit(&manifest.document).map_err(|e| RenderError {
                 path: manifest.path.clone(),
                 template: "deletion guard",

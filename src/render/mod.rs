@@ -30,7 +30,7 @@ pub struct Manifest {
     pub path: String,
     pub kind: Kind,
     pub document: Value,
-    /// The file's bytes: header + canonical YAML.
+    /// The file's bytes: header + canonical YAML; empty from a `Renderer::documents`.
     pub text: String,
 }
 
@@ -50,6 +50,8 @@ pub struct RenderError {
 #[derive(Debug)]
 pub struct Renderer {
     env: minijinja::Environment<'static>,
+    /// Whether manifests get their text (`validate` only verifies the documents).
+    texts: bool,
 }
 
 impl Default for Renderer {
@@ -62,6 +64,15 @@ impl Renderer {
     pub fn new() -> Self {
         Self {
             env: templates::environment(),
+            texts: true,
+        }
+    }
+
+    /// A renderer of documents alone: every manifest's `text` stays empty.
+    pub fn documents() -> Self {
+        Self {
+            texts: false,
+            ..Self::new()
         }
     }
 
@@ -91,7 +102,7 @@ impl Renderer {
                 (document, typed::SOURCE)
             }
         };
-        finish(kind, &object.path, document, source)
+        self.finish(kind, &object.path, document, source)
     }
 
     fn kustomization(&self, plan: &KustomizationPlan) -> Result<Manifest, RenderError> {
@@ -101,7 +112,28 @@ impl Renderer {
         };
         let context = minijinja::context! { k => minijinja::value::Serde(plan) };
         let document = from_template(&self.env, template, &plan.path, &context)?;
-        finish(kind, &plan.path, document, template)
+        self.finish(kind, &plan.path, document, template)
+    }
+
+    fn finish(
+        &self,
+        kind: Kind,
+        path: &str,
+        document: Value,
+        template: &'static str,
+    ) -> Result<Manifest, RenderError> {
+        let text = if self.texts {
+            let body = yaml::emit(&document).map_err(|e| fail(path, template, e.to_string()))?;
+            format!("{HEADER}{body}")
+        } else {
+            String::new()
+        };
+        Ok(Manifest {
+            path: path.to_string(),
+            kind,
+            document,
+            text,
+        })
     }
 }
 
@@ -129,20 +161,5 @@ fn from_template(
             template,
             format!("rendered text is not YAML: {e}\n{text}"),
         )
-    })
-}
-
-fn finish(
-    kind: Kind,
-    path: &str,
-    document: Value,
-    template: &'static str,
-) -> Result<Manifest, RenderError> {
-    let body = yaml::emit(&document).map_err(|e| fail(path, template, e.to_string()))?;
-    Ok(Manifest {
-        path: path.to_string(),
-        kind,
-        document,
-        text: format!("{HEADER}{body}"),
     })
 }
