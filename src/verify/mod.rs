@@ -15,6 +15,7 @@ mod meta;
 mod path;
 mod schema;
 mod tree;
+mod validator;
 
 #[cfg(test)]
 mod tests;

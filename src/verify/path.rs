@@ -1,12 +1,10 @@
 //! Field paths inside one rendered document, and the problems attached to them.
-//! Input: JSON Schema instance locations, or paths built by hand.
+//! Input: segments pushed by the schema validator's walk, or paths built by hand.
 //! Output: `FieldPath` (ordered segment list) and `Issue` (path + message).
 //! Invariant: the rendered form is `spec.roles[0].name`, with keys that are not
 //! plain identifiers quoted (`metadata.labels["app.kubernetes.io/name"]`).
 
 use std::fmt;
-
-use serde_json::Value;
 
 /// One step from a value into a child value.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -43,31 +41,6 @@ impl FieldPath {
     pub(crate) fn index(mut self, index: usize) -> Self {
         self.0.push(Segment::Index(index));
         self
-    }
-
-    pub(crate) fn join(mut self, other: Self) -> Self {
-        self.0.extend(other.0);
-        self
-    }
-
-    /// JSON pointers cannot tell `/0` the key from `/0` the index, so the
-    /// document itself decides: an array parent means an index.
-    pub(crate) fn from_pointer<'a>(doc: &Value, tokens: impl Iterator<Item = &'a str>) -> Self {
-        let mut segments = Vec::new();
-        let mut current = Some(doc);
-        for token in tokens {
-            let index = match current {
-                Some(Value::Array(_)) => token.parse::<usize>().ok(),
-                _ => None,
-            };
-            current = match (current, index) {
-                (Some(Value::Array(items)), Some(i)) => items.get(i),
-                (Some(Value::Object(map)), _) => map.get(token),
-                _ => None,
-            };
-            segments.push(index.map_or_else(|| Segment::Key(token.to_owned()), Segment::Index));
-        }
-        Self(segments)
     }
 }
 
