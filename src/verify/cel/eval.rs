@@ -101,7 +101,14 @@ pub(super) fn eval<'a>(expr: &'a Expr, scope: &Scope<'_, 'a>) -> Result<Val<'a>,
             var,
             filter,
             body,
-        } => comprehension(*kind, &eval(range, scope)?, var, filter.as_deref(), body, scope),
+        } => comprehension(
+            *kind,
+            &eval(range, scope)?,
+            var,
+            filter.as_deref(),
+            body,
+            scope,
+        ),
     }
 }
 
@@ -293,7 +300,9 @@ fn to_int<'a>(value: &Val<'a>) -> Result<Val<'a>, Error> {
         Val::Int(i) => Ok(Val::Int(*i)),
         Val::Uint(u) => i64::try_from(*u).map(Val::Int).map_err(|_| overflow()),
         // cel-go truncates toward zero and refuses what int64 cannot hold.
-        Val::Double(d) if d.is_finite() && *d > -9.223_372_036_854_776e18 && *d < 9.223_372_036_854_776e18 => {
+        Val::Double(d)
+            if d.is_finite() && *d > -9.223_372_036_854_776e18 && *d < 9.223_372_036_854_776e18 =>
+        {
             format!("{:.0}", d.trunc())
                 .parse()
                 .map(Val::Int)
@@ -341,9 +350,12 @@ fn comprehension<'a>(
 ) -> Result<Val<'a>, Error> {
     let items = match range {
         Val::Object(map) => map.keys().map(|key| Val::Str(Cow::Borrowed(key))).collect(),
-        _ => range
-            .list_items()
-            .ok_or_else(|| format!("expression of type {} cannot be range of a comprehension", range.type_name()))?,
+        _ => range.list_items().ok_or_else(|| {
+            format!(
+                "expression of type {} cannot be range of a comprehension",
+                range.type_name()
+            )
+        })?,
     };
     let run = |expr: &'a Expr, item: Val<'a>| {
         let inner = Scope {

@@ -44,15 +44,29 @@ impl std::fmt::Display for SyntaxError {
 }
 
 /// Longest first, so `<=` is not read as `<` then `=`.
-const OPERATORS: [&str; 23] = [
+const OPERATORS: [&str; 24] = [
     "&&", "||", "==", "!=", "<=", ">=", "<", ">", "!", "+", "-", "*", "/", "%", "?", ":", ".", ",",
-    "(", ")", "[", "]", "{",
+    "(", ")", "[", "]", "{", "}",
 ];
 
 /// Words CEL reserves: a rule using one does not parse in the API server either.
 const RESERVED: [&str; 16] = [
-    "as", "break", "const", "continue", "else", "for", "function", "if", "import", "let", "loop",
-    "package", "namespace", "return", "var", "while",
+    "as",
+    "break",
+    "const",
+    "continue",
+    "else",
+    "for",
+    "function",
+    "if",
+    "import",
+    "let",
+    "loop",
+    "package",
+    "namespace",
+    "return",
+    "var",
+    "while",
 ];
 
 /// The tokens of `source`.
@@ -111,10 +125,11 @@ pub(super) fn lex(source: &str) -> Result<Vec<Token>, SyntaxError> {
                 _ => Tok::Ident(word),
             };
             tokens.push(Token { tok, column });
-        } else if let Some(op) = OPERATORS
-            .iter()
-            .find(|op| op.chars().enumerate().all(|(k, o)| chars.get(i + k) == Some(&o)))
-        {
+        } else if let Some(op) = OPERATORS.iter().find(|op| {
+            op.chars()
+                .enumerate()
+                .all(|(k, o)| chars.get(i + k) == Some(&o))
+        }) {
             tokens.push(Token {
                 tok: Tok::Op(op),
                 column,
@@ -136,50 +151,53 @@ fn number(chars: &[char], start: usize) -> Result<(Tok, usize), String> {
         i
     };
     let text = |from: usize, to: usize| chars[from..to].iter().collect::<String>();
-    let (magnitude, mut i) = if chars[start] == '0' && matches!(chars.get(start + 1), Some('x' | 'X'))
-    {
-        let end = digits_end(start + 2, 16);
-        let value = u64::from_str_radix(&text(start + 2, end), 16)
-            .map_err(|_| "invalid hexadecimal literal".to_owned())?;
-        (value, end)
-    } else {
-        let end = digits_end(start, 10);
-        let is_double = (chars.get(end) == Some(&'.')
-            && chars.get(end + 1).is_some_and(char::is_ascii_digit))
-            || matches!(chars.get(end), Some('e' | 'E'));
-        if is_double {
-            let mut i = end;
-            if chars.get(i) == Some(&'.') {
-                i = digits_end(i + 1, 10);
-            }
-            if matches!(chars.get(i), Some('e' | 'E')) {
-                i += 1;
-                if matches!(chars.get(i), Some('+' | '-')) {
+    let (magnitude, mut i) =
+        if chars[start] == '0' && matches!(chars.get(start + 1), Some('x' | 'X')) {
+            let end = digits_end(start + 2, 16);
+            let value = u64::from_str_radix(&text(start + 2, end), 16)
+                .map_err(|_| "invalid hexadecimal literal".to_owned())?;
+            (value, end)
+        } else {
+            let end = digits_end(start, 10);
+            let is_double = (chars.get(end) == Some(&'.')
+                && chars.get(end + 1).is_some_and(char::is_ascii_digit))
+                || matches!(chars.get(end), Some('e' | 'E'));
+            if is_double {
+                let mut i = end;
+                if chars.get(i) == Some(&'.') {
+                    i = digits_end(i + 1, 10);
+                }
+                if matches!(chars.get(i), Some('e' | 'E')) {
                     i += 1;
+                    if matches!(chars.get(i), Some('+' | '-')) {
+                        i += 1;
+                    }
+                    let exponent = digits_end(i, 10);
+                    if exponent == i {
+                        return Err("the exponent of a double literal has no digits".to_owned());
+                    }
+                    i = exponent;
                 }
-                let exponent = digits_end(i, 10);
-                if exponent == i {
-                    return Err("the exponent of a double literal has no digits".to_owned());
-                }
-                i = exponent;
+                let value: f64 = text(start, i)
+                    .parse()
+                    .map_err(|_| "invalid double literal".to_owned())?;
+                return Ok((Tok::Double(value), i));
             }
-            let value: f64 = text(start, i)
-                .parse()
-                .map_err(|_| "invalid double literal".to_owned())?;
-            return Ok((Tok::Double(value), i));
-        }
-        let value = text(start, end)
-            .parse::<u64>()
-            .map_err(|_| "integer literal out of range".to_owned())?;
-        (value, end)
-    };
+            let value = text(start, end)
+                .parse::<u64>()
+                .map_err(|_| "integer literal out of range".to_owned())?;
+            (value, end)
+        };
     let tok = if matches!(chars.get(i), Some('u' | 'U')) {
         i += 1;
         Tok::Uint(magnitude)
     } else {
         Tok::Int(magnitude)
     };
-    if chars.get(i).is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_') {
+    if chars
+        .get(i)
+        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_')
+    {
         return Err("invalid number literal".to_owned());
     }
     Ok((tok, i))
@@ -218,7 +236,11 @@ fn string(chars: &[char], start: usize, raw: bool) -> Result<(String, usize), St
 /// The character an escape sequence (after its backslash, at `i`) stands for.
 fn escape(chars: &[char], i: usize) -> Result<(char, usize), String> {
     let hex = |from: usize, count: usize| -> Result<(char, usize), String> {
-        let digits: String = chars.get(from..from + count).unwrap_or_default().iter().collect();
+        let digits: String = chars
+            .get(from..from + count)
+            .unwrap_or_default()
+            .iter()
+            .collect();
         u32::from_str_radix(&digits, 16)
             .ok()
             .filter(|_| digits.len() == count)

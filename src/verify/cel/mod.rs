@@ -35,7 +35,14 @@ use crate::plan::Kind;
 /// `map`) are evaluated too. Kubernetes' own libraries (`quantity`, `url`,
 /// `isSorted`, regex `matches`, ...) are left out on purpose: a rule calling one
 /// is listed by `unsupported()` rather than evaluated wrongly.
-const SUPPORTED_FUNCTIONS: [&str; 6] = ["size", "startsWith", "endsWith", "contains", "int", "string"];
+const SUPPORTED_FUNCTIONS: [&str; 6] = [
+    "size",
+    "startsWith",
+    "endsWith",
+    "contains",
+    "int",
+    "string",
+];
 
 /// One step from a schema node to the node a rule sits on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,7 +212,10 @@ pub(crate) fn evaluate(rule: &Rule, value: &Value, old: Option<&Value>) -> Outco
     match eval::eval(program, scope) {
         Ok(Val::Bool(true)) => Outcome::Holds,
         Ok(Val::Bool(false)) => Outcome::Broken,
-        Ok(other) => Outcome::Failed(format!("it gives a {}, not a boolean", other.type_name())),
+        Ok(other) => Outcome::Failed(format!(
+            "it gives a value of type {}, not a boolean",
+            other.type_name()
+        )),
         Err(error) => Outcome::Failed(format!("evaluating it fails: {error}")),
     }
 }

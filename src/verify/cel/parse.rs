@@ -124,7 +124,10 @@ impl Expr {
             | Self::Str(_)
             | Self::Ident(_) => {}
             Self::List(items) => items.iter().for_each(|item| item.calls(out)),
-            Self::Select(operand, _) | Self::Has(operand, _) | Self::Not(operand) | Self::Neg(operand) => {
+            Self::Select(operand, _)
+            | Self::Has(operand, _)
+            | Self::Not(operand)
+            | Self::Neg(operand) => {
                 operand.calls(out);
             }
             Self::Index(a, b) | Self::Binary(_, a, b) | Self::And(a, b) | Self::Or(a, b) => {
@@ -146,7 +149,10 @@ impl Expr {
                 }
             }
             Self::Comprehension {
-                range, filter, body, ..
+                range,
+                filter,
+                body,
+                ..
             } => {
                 range.calls(out);
                 if let Some(filter) = filter {
@@ -361,7 +367,9 @@ impl Parser {
             }
             // A minus directly before a number is part of the literal (CEL's grammar),
             // so the smallest int64 can be written.
-            Some(Tok::Op("-")) if !matches!(self.peek_at(1), Some(Tok::Int(_) | Tok::Double(_))) => {
+            Some(Tok::Op("-"))
+                if !matches!(self.peek_at(1), Some(Tok::Int(_) | Tok::Double(_))) =>
+            {
                 self.pos += 1;
                 Ok(Expr::Neg(Box::new(self.unary()?)))
             }
@@ -454,12 +462,9 @@ impl Parser {
                     Expr::Ident(name)
                 }
             }
-            other @ Tok::Op(_) => {
+            Tok::Op(_) => {
                 self.pos -= 1;
-                return Err(self.error(&format!(
-                    "expected an expression, not {}",
-                    describe(&other)
-                )));
+                return Err(self.error("expected an expression"));
             }
         })
     }
@@ -514,7 +519,9 @@ fn method(target: Expr, name: String, mut args: Vec<Expr>) -> Result<Expr, Strin
         }
     };
     let body = args.pop().map(Box::new);
-    let filter = (args.len() == 2).then(|| args.pop().map(Box::new)).flatten();
+    let filter = (args.len() == 2)
+        .then(|| args.pop().map(Box::new))
+        .flatten();
     let Some(Expr::Ident(var)) = args.pop() else {
         return Err(format!(
             "the first argument of {name}() must be a variable name"

@@ -39,9 +39,10 @@ impl<'a> Val<'a> {
             Value::Bool(b) => Self::Bool(*b),
             Value::Number(number) => number.as_i64().map_or_else(
                 || {
-                    number
-                        .as_u64()
-                        .map_or_else(|| Self::Double(number.as_f64().unwrap_or(f64::NAN)), Self::Uint)
+                    number.as_u64().map_or_else(
+                        || Self::Double(number.as_f64().unwrap_or(f64::NAN)),
+                        Self::Uint,
+                    )
                 },
                 Self::Int,
             ),
@@ -173,7 +174,11 @@ fn compare_double(d: f64, n: &Val<'_>) -> Option<Ordering> {
         reason = "bounded above; the fraction is compared next"
     )]
     let whole = d.trunc() as i128;
-    Some(whole.cmp(&n).then_with(|| d.fract().partial_cmp(&0.0).unwrap_or(Ordering::Equal)))
+    Some(
+        whole
+            .cmp(&n)
+            .then_with(|| d.fract().partial_cmp(&0.0).unwrap_or(Ordering::Equal)),
+    )
 }
 
 /// `string(double)` as the API server writes it: Go's shortest `%g` form
