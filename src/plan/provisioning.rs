@@ -17,13 +17,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use k8s_openapi::api::batch::v1::JobSpec;
-use k8s_openapi::api::core::v1::{
-    Container, EnvVar, EnvVarSource, PodSpec, PodTemplateSpec, ResourceRequirements,
-    SecretKeySelector, VolumeMount,
+use super::k8s::{
+    Container, EnvVar, EnvVarSource, JobSpec, ObjectMeta, PodSpec, PodTemplateSpec, Quantity,
+    ResourceRequirements, SecretKeySelector, VolumeMount,
 };
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::logical_backup::ConfigMapPlan;
 use super::{JobPlan, Meta, ObjectData};
@@ -254,7 +251,6 @@ fn job_spec(p: &Provisioning<'_>) -> JobSpec {
                     secret_key_ref: Some(SecretKeySelector {
                         name: p.admin_secret.to_string(),
                         key: p.admin_secret_key.to_string(),
-                        optional: None,
                     }),
                     ..EnvVarSource::default()
                 }),
@@ -262,12 +258,12 @@ fn job_spec(p: &Provisioning<'_>) -> JobSpec {
         ]),
         resources: Some(ResourceRequirements {
             requests: Some(BTreeMap::from([
-                ("cpu".to_string(), Quantity("50m".to_string())),
-                ("memory".to_string(), Quantity("64Mi".to_string())),
+                ("cpu".to_string(), Quantity::fixed("50m")),
+                ("memory".to_string(), Quantity::fixed("64Mi")),
             ])),
             limits: Some(BTreeMap::from([(
                 "memory".to_string(),
-                Quantity("256Mi".to_string()),
+                Quantity::fixed("256Mi"),
             )])),
             ..ResourceRequirements::default()
         }),

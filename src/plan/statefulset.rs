@@ -15,19 +15,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use k8s_openapi::api::apps::v1::{
-    StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetSpec,
+use super::k8s::{
+    Affinity, Container, ContainerPort, EnvVar, ExecAction, IntOrString, LabelSelector, Lifecycle,
+    LifecycleHandler, ObjectMeta, PersistentVolumeClaim, PersistentVolumeClaimSpec,
+    PodAffinityTerm, PodAntiAffinity, PodDisruptionBudgetSpec, PodSecurityContext, PodSpec,
+    PodTemplateSpec, Probe, Quantity, ResourceRequirements, SecurityContext, ServicePort,
+    ServiceSpec, StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetSpec, Volume,
+    VolumeResourceRequirements, WeightedPodAffinityTerm,
 };
-use k8s_openapi::api::core::v1::{
-    Affinity, Container, ContainerPort, EnvVar, ExecAction, Lifecycle, LifecycleHandler,
-    PersistentVolumeClaim, PersistentVolumeClaimSpec, PodAffinityTerm, PodAntiAffinity,
-    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SecurityContext,
-    ServicePort, ServiceSpec, Volume, VolumeResourceRequirements, WeightedPodAffinityTerm,
-};
-use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::logical_backup::ConfigMapPlan;
 use super::monitoring::PodMonitorPlan;
@@ -473,7 +468,7 @@ fn resources(requests: &MergedCompute, limits: &MergedCompute) -> ResourceRequir
             .into_iter()
             .filter_map(|(k, v)| {
                 v.as_ref()
-                    .map(|v| (k.to_string(), Quantity(v.value.to_string())))
+                    .map(|v| (k.to_string(), Quantity::from(&v.value)))
             })
             .collect();
         (!values.is_empty()).then_some(values)
@@ -559,10 +554,10 @@ fn postgres_container(scope: &Scope<'_>) -> Container {
 /// postgres-exporter, logged in as the administrator over the pod's loopback (the only
 /// role that sees every statistic without extra grants), password from the mounted file.
 fn exporter_container() -> Container {
-    let quantity = |cpu: &str, memory: &str| {
+    let quantity = |cpu: &'static str, memory: &'static str| {
         BTreeMap::from([
-            ("cpu".to_string(), Quantity(cpu.to_string())),
-            ("memory".to_string(), Quantity(memory.to_string())),
+            ("cpu".to_string(), Quantity::fixed(cpu)),
+            ("memory".to_string(), Quantity::fixed(memory)),
         ])
     };
     Container {
@@ -673,13 +668,12 @@ fn stateful_set(scope: &Scope<'_>, config_hash: &str) -> StatefulSetSpec {
             resources: Some(VolumeResourceRequirements {
                 requests: Some(BTreeMap::from([(
                     "storage".to_string(),
-                    Quantity(scope.merged.storage.value.to_string()),
+                    Quantity::from(&scope.merged.storage.value),
                 )])),
                 ..VolumeResourceRequirements::default()
             }),
             ..PersistentVolumeClaimSpec::default()
         }),
-        ..PersistentVolumeClaim::default()
     };
     StatefulSetSpec {
         replicas: Some(i32::from(replicas(&scope.entry.spec, scope.merged))),

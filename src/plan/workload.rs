@@ -7,14 +7,11 @@
 //! Invariant: the spec is a k8s-openapi type, so a field name cannot be misspelled here;
 //! `verify` still checks the rendered object against its schema to catch anything else.
 
-use k8s_openapi::api::apps::v1::StatefulSetSpec;
-use k8s_openapi::api::batch::v1::JobSpec;
-use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapVolumeSource, EmptyDirVolumeSource, KeyToPath,
-    PersistentVolumeClaimVolumeSource, PodSecurityContext, SeccompProfile, SecretVolumeSource,
-    SecurityContext, ServiceSpec, Volume, VolumeMount,
+use super::k8s::{
+    Capabilities, ConfigMapVolumeSource, EmptyDirVolumeSource, JobSpec, KeyToPath,
+    PersistentVolumeClaimVolumeSource, PodDisruptionBudgetSpec, PodSecurityContext, SeccompProfile,
+    SecretVolumeSource, SecurityContext, ServiceSpec, StatefulSetSpec, Volume, VolumeMount,
 };
-use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
 use serde::Serialize;
 
 use super::Meta;
@@ -54,7 +51,6 @@ pub(super) fn restricted_pod(uid: i64) -> PodSecurityContext {
         fs_group: Some(uid),
         seccomp_profile: Some(SeccompProfile {
             type_: "RuntimeDefault".to_string(),
-            localhost_profile: None,
         }),
         ..PodSecurityContext::default()
     }
@@ -68,7 +64,6 @@ pub(super) fn restricted_container() -> SecurityContext {
         read_only_root_filesystem: Some(true),
         capabilities: Some(Capabilities {
             drop: Some(vec!["ALL".to_string()]),
-            add: None,
         }),
         ..SecurityContext::default()
     }
@@ -107,7 +102,6 @@ pub(super) fn claim_volume(volume: &str, claim: &str) -> Volume {
         name: volume.to_string(),
         persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
             claim_name: claim.to_string(),
-            read_only: None,
         }),
         ..Volume::default()
     }
@@ -123,10 +117,8 @@ pub(super) fn secret_file_volume(volume: &str, secret: &str, key: &str) -> Volum
             items: Some(vec![KeyToPath {
                 key: key.to_string(),
                 path: key.to_string(),
-                mode: None,
             }]),
             default_mode: Some(0o440),
-            optional: None,
         }),
         ..Volume::default()
     }
