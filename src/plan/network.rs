@@ -1,5 +1,5 @@
 //! `NetworkPolicy` objects isolating one cluster (and its pooler), built as typed
-//! k8s-openapi values. What they allow, from CNPG's "Exposed ports" and networking docs:
+//! `plan::k8s` values. What they allow, from CNPG's "Exposed ports" and networking docs:
 //! the operator reaches instances on 8000 (status) and 5432; instances reach each other
 //! (replication) on 5432 and 8000; each app namespace reaches only its cluster, or its
 //! pooler, on 5432; Prometheus reaches 9187 (instances) and 9127 (PgBouncer); pods reach
@@ -126,7 +126,6 @@ fn pooler_labels(pooler: &str) -> BTreeMap<String, String> {
 fn selector(labels: BTreeMap<String, String>) -> LabelSelector {
     LabelSelector {
         match_labels: Some(labels),
-        ..LabelSelector::default()
     }
 }
 
@@ -157,7 +156,6 @@ fn operator(namespace_name: &str) -> NetworkPolicyPeer {
     NetworkPolicyPeer {
         namespace_selector: Some(selector(ns)),
         pod_selector: Some(selector(pods)),
-        ..NetworkPolicyPeer::default()
     }
 }
 
@@ -167,7 +165,6 @@ fn ports(numbers: &[i32], protocol: &str) -> Vec<NetworkPolicyPort> {
         .map(|n| NetworkPolicyPort {
             port: Some(IntOrString::Int(*n)),
             protocol: Some(protocol.to_string()),
-            ..NetworkPolicyPort::default()
         })
         .collect()
 }

@@ -120,7 +120,7 @@ fn job_name(cluster: &str, data: &BTreeMap<String, String>, spec: &JobSpec) -> S
     format!("{}-{}", name(cluster), hash_of(&(data, spec)))
 }
 
-/// `short_hash` of `value`'s JSON: plan's own maps and k8s-openapi types, whose
+/// `short_hash` of `value`'s JSON: plan's own maps and `plan::k8s` types, whose
 /// serialisation cannot fail (no map with non-string keys, no failing `Serialize`).
 pub(super) fn hash_of(value: &impl serde::Serialize) -> String {
     let text = serde_json::to_string(value).unwrap_or_default(); // not spec data: plan types
@@ -229,7 +229,6 @@ fn job_spec(p: &Provisioning<'_>) -> JobSpec {
             name: volume.clone(),
             mount_path: format!("{SECRETS_DIR}/{secret}"),
             read_only: Some(true),
-            ..VolumeMount::default()
         });
         volumes.push(super::workload::secret_file_volume(
             &volume, secret, "password",
@@ -252,7 +251,6 @@ fn job_spec(p: &Provisioning<'_>) -> JobSpec {
                         name: p.admin_secret.to_string(),
                         key: p.admin_secret_key.to_string(),
                     }),
-                    ..EnvVarSource::default()
                 }),
             },
         ]),
@@ -265,7 +263,6 @@ fn job_spec(p: &Provisioning<'_>) -> JobSpec {
                 "memory".to_string(),
                 Quantity::fixed("256Mi"),
             )])),
-            ..ResourceRequirements::default()
         }),
         security_context: Some(super::workload::restricted_container()),
         volume_mounts: Some(mounts),
@@ -295,7 +292,6 @@ fn job_spec(p: &Provisioning<'_>) -> JobSpec {
             }),
             spec: Some(pod),
         },
-        ..JobSpec::default()
     }
 }
 

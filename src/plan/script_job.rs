@@ -72,7 +72,6 @@ pub(super) fn secret_env(name: &str, secret: &str, key: &str) -> EnvVar {
                 name: secret.to_string(),
                 key: key.to_string(),
             }),
-            ..EnvVarSource::default()
         }),
     }
 }
@@ -100,9 +99,7 @@ pub(super) fn objects(meta: &dyn Fn(String) -> Meta, job: ScriptCronJob) -> Vec<
                     "storage".to_string(),
                     job.storage.clone(),
                 )])),
-                ..VolumeResourceRequirements::default()
             }),
-            ..PersistentVolumeClaimSpec::default()
         },
     };
     let cron_job = CronJobPlan {
@@ -130,7 +127,6 @@ fn resources(
             "memory".to_string(),
             quantity(memory_limit),
         )])),
-        ..ResourceRequirements::default()
     }
 }
 
@@ -224,9 +220,7 @@ fn cron_job_spec(job: ScriptCronJob) -> CronJobSpec {
                     }),
                     spec: Some(pod),
                 },
-                ..JobSpec::default()
             }),
         },
-        ..CronJobSpec::default()
     }
 }

@@ -153,7 +153,6 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
         spec: PodDisruptionBudgetSpec {
             max_unavailable: Some(IntOrString::Int(1)),
             selector: Some(selector(scope.server_labels())),
-            ..PodDisruptionBudgetSpec::default()
         },
     };
     scope.push(&mut objects, ObjectData::PodDisruptionBudget(pdb));
@@ -378,7 +377,6 @@ fn config_map(scope: &Scope<'_>) -> ConfigMapPlan {
 fn selector(labels: BTreeMap<String, String>) -> LabelSelector {
     LabelSelector {
         match_labels: Some(labels),
-        ..LabelSelector::default()
     }
 }
 
@@ -388,7 +386,6 @@ fn postgres_port() -> ServicePort {
         port: i32::from(defaults::POSTGRES_PORT),
         target_port: Some(IntOrString::String("postgresql".to_string())),
         protocol: Some("TCP".to_string()),
-        ..ServicePort::default()
     }
 }
 
@@ -476,7 +473,6 @@ fn resources(requests: &MergedCompute, limits: &MergedCompute) -> ResourceRequir
     ResourceRequirements {
         requests: side(requests),
         limits: side(limits),
-        ..ResourceRequirements::default()
     }
 }
 
@@ -515,7 +511,6 @@ fn postgres_container(scope: &Scope<'_>) -> Container {
             name: Some("postgresql".to_string()),
             container_port: i32::from(defaults::POSTGRES_PORT),
             protocol: Some("TCP".to_string()),
-            ..ContainerPort::default()
         }]),
         // First boot (initdb) and crash recovery may take long: up to 15 minutes.
         startup_probe: Some(ready_probe(10, 5, 90)),
@@ -534,9 +529,7 @@ fn postgres_container(scope: &Scope<'_>) -> Container {
                     "--wait",
                     "--timeout=50",
                 ])),
-                ..LifecycleHandler::default()
             }),
-            ..Lifecycle::default()
         }),
         resources: Some(resources(&scope.merged.requests, &scope.merged.limits)),
         security_context: Some(restricted()),
@@ -582,12 +575,10 @@ fn exporter_container() -> Container {
             name: Some("metrics".to_string()),
             container_port: METRICS_PORT,
             protocol: Some("TCP".to_string()),
-            ..ContainerPort::default()
         }]),
         resources: Some(ResourceRequirements {
             requests: Some(quantity("100m", "128Mi")),
             limits: Some(quantity("500m", "256Mi")),
-            ..ResourceRequirements::default()
         }),
         security_context: Some(restricted()),
         volume_mounts: Some(vec![mount("admin", ADMIN_SECRET_DIR, true)]),
@@ -603,7 +594,6 @@ fn affinity(labels: &BTreeMap<String, String>) -> Affinity {
         pod_affinity_term: PodAffinityTerm {
             label_selector: Some(selector(labels.clone())),
             topology_key: topology.to_string(),
-            ..PodAffinityTerm::default()
         },
     };
     Affinity {
@@ -612,9 +602,7 @@ fn affinity(labels: &BTreeMap<String, String>) -> Affinity {
                 term(100, "kubernetes.io/hostname"),
                 term(50, "topology.kubernetes.io/zone"),
             ]),
-            ..PodAntiAffinity::default()
         }),
-        ..Affinity::default()
     }
 }
 
@@ -670,9 +658,7 @@ fn stateful_set(scope: &Scope<'_>, config_hash: &str) -> StatefulSetSpec {
                     "storage".to_string(),
                     Quantity::from(&scope.merged.storage.value),
                 )])),
-                ..VolumeResourceRequirements::default()
             }),
-            ..PersistentVolumeClaimSpec::default()
         }),
     };
     StatefulSetSpec {
@@ -702,7 +688,6 @@ fn stateful_set(scope: &Scope<'_>, config_hash: &str) -> StatefulSetSpec {
             spec: Some(pod),
         },
         volume_claim_templates: Some(vec![storage]),
-        ..StatefulSetSpec::default()
     }
 }
 

@@ -1,10 +1,11 @@
 //! Plan types of the built-in workload kinds the operator-less engines emit
 //! (`StatefulSet`, `Service`, `PodDisruptionBudget`, `Job`).
 //!
-//! Input: specs already built from k8s-openapi types by the engine modules.
-//! Output: `meta` + typed `spec`, printed as is by one template per kind; and the pieces
-//! every pod dbgen writes shares (security contexts, volumes, mounts).
-//! Invariant: the spec is a k8s-openapi type, so a field name cannot be misspelled here;
+//! Input: specs already built from `plan::k8s` types by the engine modules.
+//! Output: `meta` + typed `spec`, serialized as is by the typed builder
+//! (`render/typed.rs`); and the pieces every pod dbgen writes shares (security contexts,
+//! volumes, mounts).
+//! Invariant: the spec is a `plan::k8s` type, so a field name cannot be misspelled here;
 //! `verify` still checks the rendered object against its schema to catch anything else.
 
 use super::k8s::{
@@ -74,7 +75,6 @@ pub(super) fn mount(volume: &str, path: &str, read_only: bool) -> VolumeMount {
         name: volume.to_string(),
         mount_path: path.to_string(),
         read_only: read_only.then_some(true),
-        ..VolumeMount::default()
     }
 }
 
@@ -83,7 +83,6 @@ pub(super) fn config_map_volume(volume: &str, config_map: &str) -> Volume {
         name: volume.to_string(),
         config_map: Some(ConfigMapVolumeSource {
             name: config_map.to_string(),
-            ..ConfigMapVolumeSource::default()
         }),
         ..Volume::default()
     }

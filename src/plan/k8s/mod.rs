@@ -2,8 +2,8 @@
 //! dbgen sets, nothing else (a field nobody sets does not exist here).
 //!
 //! Input: values the plan decides (names, labels, images, checked quantities). Output: the
-//! bodies of the `typed()` rows of the kind table (`spec` of StatefulSet, Job, CronJob,
-//! Service, PodDisruptionBudget, NetworkPolicy and PersistentVolumeClaim, with their pod
+//! bodies of the `typed()` rows of the kind table (`spec` of `StatefulSet`, `Job`, `CronJob`,
+//! `Service`, `PodDisruptionBudget`, `NetworkPolicy` and `PersistentVolumeClaim`, with their pod
 //! template pieces), serialized by `render/typed.rs` like the Kubernetes API types: field
 //! names in camelCase, an unset optional field absent, `Some(vec![])` written as `[]`,
 //! quantities as strings, int-or-string untagged.

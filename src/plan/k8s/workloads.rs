@@ -1,4 +1,4 @@
-//! The object bodies dbgen writes around the pods: StatefulSet, Job and CronJob specs,
+//! The object bodies dbgen writes around the pods: `StatefulSet`, `Job` and `CronJob` specs,
 //! claims, Services, disruption budgets and network policies.
 //!
 //! Input: values from the engine modules. Output: serialisable structs with only the

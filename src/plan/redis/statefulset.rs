@@ -144,7 +144,6 @@ fn ping_probe(initial_delay: i32) -> Probe {
         period_seconds: Some(10),
         timeout_seconds: Some(5),
         failure_threshold: Some(3),
-        ..Probe::default()
     }
 }
 
@@ -167,13 +166,11 @@ fn container(scope: &Scope<'_>) -> Container {
                     name: naming::redis_credentials_secret(&redis.name),
                     key: PASSWORD_KEY.to_string(),
                 }),
-                ..EnvVarSource::default()
             }),
         }]),
         resources: Some(ResourceRequirements {
             requests: quantities(&redis.requests),
             limits: quantities(&redis.limits),
-            ..ResourceRequirements::default()
         }),
         readiness_probe: Some(ping_probe(5)),
         liveness_probe: Some(ping_probe(30)),
@@ -245,9 +242,7 @@ fn stateful_set_spec(scope: &Scope<'_>) -> StatefulSetSpec {
                         "storage".to_string(),
                         Quantity::from(&redis.storage),
                     )])),
-                    ..VolumeResourceRequirements::default()
                 }),
-                ..PersistentVolumeClaimSpec::default()
             }),
         }]),
         ..StatefulSetSpec::default()
