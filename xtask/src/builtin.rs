@@ -112,11 +112,11 @@ pub fn builtin_rows(kind_rs: &str) -> Result<Vec<Row>, String> {
             .split('"')
             .nth(1)
             .ok_or_else(|| format!("a built-in row without a file stem: {}", row.trim()))?;
+        // The variant, the row's first word (the first row follows the table's opening).
         let kind = row
-            .trim()
             .split('(')
             .next()
-            .map(str::trim)
+            .and_then(|head| head.split_whitespace().last())
             .unwrap_or_default();
         let api_version = row[at + "builtin(".len()..]
             .split('"')

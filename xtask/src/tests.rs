@@ -134,6 +134,7 @@ fn the_kind_recipe_names_its_places() {
         "golden/<case>/",
         "templates/<stem>.yaml.j2",
         "schemas/builtin/<stem>.json",
+        "src/plan/k8s/",
     ] {
         assert!(
             places.iter().any(|p| p == place),
@@ -158,6 +159,10 @@ fn the_kind_recipe_names_its_places() {
         "golden/toy/expected/dev/a.yaml"
     ));
     assert!(!recipe::matches("golden/<case>/", "golden/toy"));
+    assert!(recipe::matches(
+        "src/plan/k8s/",
+        "src/plan/k8s/workloads.rs"
+    ));
     assert!(recipe::matches(
         "templates/<stem>.yaml.j2",
         "templates/limitrange.yaml.j2"
@@ -261,6 +266,6 @@ fn a_builtin_schema_is_strict() {
         limits["additionalProperties"].is_object(),
         "a free-form map stays open"
     );
-    let unknown = builtin::generate(&table.replace("core::v1::Service", "core::v1::Pod"));
+    let unknown = builtin::generate(&table.replace("Service(ServicePlan)", "Pod(PodPlan)"));
     assert!(unknown.unwrap_err().contains("known_types!"));
 }
