@@ -5,7 +5,7 @@
 //! dbgen.toml ──spec──▶ Document<Spec> ──validate──▶ Checked ──plan──▶ Plan
 //!   (+ profiles/*.toml, same loader)     (all problems,         (infallible: every
 //!                                          with spans)           name and path decided)
-//!            ──render──▶ Vec<Manifest> ──verify──▶ (k8s-openapi + CRD schemas) ──emit──▶ out/<env>/…
+//!            ──render──▶ Vec<Manifest> ──verify──▶ (built-in and CRD schemas)  ──emit──▶ out/<env>/…
 //!               (one template per kind,                                   (owned dir: write,
 //!                JSON-escaped, re-emitted canonically)                     check, diff)
 //! ```

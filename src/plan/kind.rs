@@ -8,7 +8,6 @@
 //! Invariant: a `Kind` is derived from its `ObjectData` variant, never passed beside it, so
 //! a kind and data that disagree cannot be constructed.
 
-use k8s_openapi::{ClusterResourceScope, NamespaceResourceScope, Resource};
 use serde::Serialize;
 
 /// Every kind dbgen writes, one row each (plus the kustomization, which indexes them):
@@ -16,11 +15,13 @@ use serde::Serialize;
 /// `Variant(plan type) "file stem", render(..), verify(..);`
 ///
 /// - render: `template("<name>.yaml.j2")` prints the object through `templates/<name>`;
-///   `typed()` serializes the plan's k8s-openapi types directly; `values()` writes the
-///   plan's values tree as the file (see ARCHITECTURE.md, "Templates or typed builders").
-/// - verify: `builtin(<k8s-openapi type>, <NameRule>)` validates against
-///   `schemas/builtin/<file stem>.json`, generated from that type by `cargo xtask schemas
-///   builtin` (apiVersion, kind and scope come from the type itself); `crd("<group>", "<version>",
+///   `typed()` serializes the plan's typed body (structs of `plan::k8s`) directly;
+///   `values()` writes the plan's values tree as the file (see ARCHITECTURE.md, "Templates
+///   or typed builders").
+/// - verify: `builtin("<apiVersion>", <Scope>, <NameRule>)` validates against
+///   `schemas/builtin/<file stem>.json`, which `cargo xtask schemas builtin` generates from
+///   the k8s-openapi type of that apiVersion and kind (`tests/it/strict_decode.rs` checks
+///   the row's apiVersion, kind and scope against that type); `crd("<group>", "<version>",
 ///   <Scope>, "<schema file under schemas/crds/<group>/>")` validates against the embedded
 ///   schema; `values()` marks a Helm values file, which is not a Kubernetes object.
 ///
@@ -35,9 +36,9 @@ macro_rules! kind_table {
                 template("clustersecretstore.yaml.j2"),
                 crd("external-secrets.io", "v1", Cluster, "clustersecretstore_v1.json");
             ConfigMap(ConfigMapPlan) "configmap", typed(),
-                builtin(k8s_openapi::api::core::v1::ConfigMap, Dns1123Subdomain);
+                builtin("v1", Namespaced, Dns1123Subdomain);
             CronJob(Box<CronJobPlan>) "cronjob", typed(),
-                builtin(k8s_openapi::api::batch::v1::CronJob, Dns1123Subdomain);
+                builtin("batch/v1", Namespaced, Dns1123Subdomain);
             Database(DatabasePlan) "database", template("database.yaml.j2"),
                 crd("postgresql.cnpg.io", "v1", Namespaced, "database_v1.json");
             DatabaseRole(DatabaseRolePlan) "databaserole", template("databaserole.yaml.j2"),
@@ -60,12 +61,12 @@ macro_rules! kind_table {
                 crd("secrets.infisical.com", "v1beta1", Namespaced,
                     "infisicalstaticsecret_v1beta1.json");
             NetworkPolicy(NetworkPolicyPlan) "networkpolicy", typed(),
-                builtin(k8s_openapi::api::networking::v1::NetworkPolicy, Dns1123Subdomain);
+                builtin("networking.k8s.io/v1", Namespaced, Dns1123Subdomain);
             ObjectStore(ObjectStorePlan) "objectstore", template("objectstore.yaml.j2"),
                 crd("barmancloud.cnpg.io", "v1", Namespaced, "objectstore_v1.json");
             PersistentVolumeClaim(PersistentVolumeClaimPlan) "persistentvolumeclaim",
                 typed(),
-                builtin(k8s_openapi::api::core::v1::PersistentVolumeClaim, Dns1123Subdomain);
+                builtin("v1", Namespaced, Dns1123Subdomain);
             PodMonitor(PodMonitorPlan) "podmonitor", template("podmonitor.yaml.j2"),
                 crd("monitoring.coreos.com", "v1", Namespaced, "podmonitor_v1.json");
             Pooler(PoolerPlan) "pooler", template("pooler.yaml.j2"),
@@ -77,15 +78,15 @@ macro_rules! kind_table {
                 template("scheduledbackup.yaml.j2"),
                 crd("postgresql.cnpg.io", "v1", Namespaced, "scheduledbackup_v1.json");
             StatefulSet(Box<StatefulSetPlan>) "statefulset", typed(),
-                builtin(k8s_openapi::api::apps::v1::StatefulSet, Dns1123Subdomain);
+                builtin("apps/v1", Namespaced, Dns1123Subdomain);
             // Services are DNS-1035 labels in the API server.
             Service(ServicePlan) "service", typed(),
-                builtin(k8s_openapi::api::core::v1::Service, Dns1035Label);
+                builtin("v1", Namespaced, Dns1035Label);
             PodDisruptionBudget(PodDisruptionBudgetPlan) "poddisruptionbudget",
                 typed(),
-                builtin(k8s_openapi::api::policy::v1::PodDisruptionBudget, Dns1123Subdomain);
+                builtin("policy/v1", Namespaced, Dns1123Subdomain);
             Job(Box<JobPlan>) "job", typed(),
-                builtin(k8s_openapi::api::batch::v1::Job, Dns1123Subdomain);
+                builtin("batch/v1", Namespaced, Dns1123Subdomain);
             // A Helm chart's values file, inflated by `kustomize --enable-helm`.
             HelmValues(HelmValuesPlan) "values", values(), values();
             // Flux delivery of the Helm charts (`[bitnami] delivery = "flux"`).
@@ -121,7 +122,7 @@ pub enum Scope {
 pub enum Render {
     /// Through `templates/<name>` (custom resources and other hand-shaped documents).
     Template(&'static str),
-    /// By serializing the plan's typed fields (built-in kinds whose body is a k8s-openapi
+    /// By serializing the plan's typed fields (built-in kinds whose body is a `plan::k8s`
     /// type) under the kind's apiVersion, kind and metadata; no template.
     Typed,
     /// The plan's `values` tree is the whole file (a Helm values file).
@@ -131,7 +132,8 @@ pub enum Render {
 /// How a kind's document is verified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Check {
-    /// Validated against `schemas/builtin/<file stem>.json`, generated from its k8s-openapi type.
+    /// Validated against `schemas/builtin/<file stem>.json`, generated from the k8s-openapi
+    /// type of its apiVersion and kind.
     Builtin,
     /// Validated against `schemas/crds/<file>`.
     Crd { file: &'static str },
@@ -156,34 +158,13 @@ pub struct KindSpec {
     pub check: Check,
 }
 
-/// Maps k8s-openapi's scope marker types onto `Scope`, so a built-in row's scope comes
-/// from its type.
-trait ScopeOf {
-    const SCOPE: Scope;
-}
-
-impl ScopeOf for NamespaceResourceScope {
-    const SCOPE: Scope = Scope::Namespaced;
-}
-
-impl ScopeOf for ClusterResourceScope {
-    const SCOPE: Scope = Scope::Cluster;
-}
-
-const fn scope_of<T: Resource>() -> Scope
-where
-    T::Scope: ScopeOf,
-{
-    <T::Scope as ScopeOf>::SCOPE
-}
-
 /// The `KindSpec` fields a row's verify column decides.
 macro_rules! verify_fields {
-    ($variant:ident, builtin($ty:ty, $rule:ident)) => {
+    ($variant:ident, builtin($api_version:literal, $scope:ident, $rule:ident)) => {
         (
-            Some(<$ty as Resource>::API_VERSION),
-            <$ty as Resource>::KIND,
-            scope_of::<$ty>(),
+            Some($api_version),
+            stringify!($variant),
+            Scope::$scope,
             Check::Builtin,
         )
     };

@@ -9,8 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::batch::v1::CronJobSpec;
-use k8s_openapi::api::core::v1::PersistentVolumeClaimSpec;
+use super::k8s::{CronJobSpec, PersistentVolumeClaimSpec};
 use serde::Serialize;
 
 use super::Meta;
@@ -135,7 +134,7 @@ fn job(
         memory_limit: "512Mi",
         schedule: settings.schedule.as_written().to_string(),
         active_deadline_seconds: 6 * 3600,
-        storage: settings.storage.to_string(),
+        storage: super::k8s::Quantity::from(&settings.storage),
         storage_class: settings
             .storage_class
             .clone()

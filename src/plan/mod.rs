@@ -16,6 +16,7 @@ mod flux;
 mod gitops;
 pub mod hba;
 mod helm;
+pub mod k8s;
 mod kind;
 pub(crate) mod logical_backup;
 mod meta;

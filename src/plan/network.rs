@@ -1,5 +1,5 @@
 //! `NetworkPolicy` objects isolating one cluster (and its pooler), built as typed
-//! k8s-openapi values. What they allow, from CNPG's "Exposed ports" and networking docs:
+//! `plan::k8s` values. What they allow, from CNPG's "Exposed ports" and networking docs:
 //! the operator reaches instances on 8000 (status) and 5432; instances reach each other
 //! (replication) on 5432 and 8000; each app namespace reaches only its cluster, or its
 //! pooler, on 5432; Prometheus reaches 9187 (instances) and 9127 (PgBouncer); pods reach
@@ -8,12 +8,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::networking::v1::{
-    NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
-    NetworkPolicySpec,
+use super::k8s::{
+    IntOrString, LabelSelector, NetworkPolicyEgressRule, NetworkPolicyIngressRule,
+    NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
 use super::Meta;
@@ -128,7 +126,6 @@ fn pooler_labels(pooler: &str) -> BTreeMap<String, String> {
 fn selector(labels: BTreeMap<String, String>) -> LabelSelector {
     LabelSelector {
         match_labels: Some(labels),
-        ..LabelSelector::default()
     }
 }
 
@@ -159,7 +156,6 @@ fn operator(namespace_name: &str) -> NetworkPolicyPeer {
     NetworkPolicyPeer {
         namespace_selector: Some(selector(ns)),
         pod_selector: Some(selector(pods)),
-        ..NetworkPolicyPeer::default()
     }
 }
 
@@ -169,7 +165,6 @@ fn ports(numbers: &[i32], protocol: &str) -> Vec<NetworkPolicyPort> {
         .map(|n| NetworkPolicyPort {
             port: Some(IntOrString::Int(*n)),
             protocol: Some(protocol.to_string()),
-            ..NetworkPolicyPort::default()
         })
         .collect()
 }

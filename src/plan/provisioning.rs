@@ -17,13 +17,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use k8s_openapi::api::batch::v1::JobSpec;
-use k8s_openapi::api::core::v1::{
-    Container, EnvVar, EnvVarSource, PodSpec, PodTemplateSpec, ResourceRequirements,
-    SecretKeySelector, VolumeMount,
+use super::k8s::{
+    Container, EnvVar, EnvVarSource, JobSpec, ObjectMeta, PodSpec, PodTemplateSpec, Quantity,
+    ResourceRequirements, SecretKeySelector, VolumeMount,
 };
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::logical_backup::ConfigMapPlan;
 use super::{JobPlan, Meta, ObjectData};
@@ -123,7 +120,7 @@ fn job_name(cluster: &str, data: &BTreeMap<String, String>, spec: &JobSpec) -> S
     format!("{}-{}", name(cluster), hash_of(&(data, spec)))
 }
 
-/// `short_hash` of `value`'s JSON: plan's own maps and k8s-openapi types, whose
+/// `short_hash` of `value`'s JSON: plan's own maps and `plan::k8s` types, whose
 /// serialisation cannot fail (no map with non-string keys, no failing `Serialize`).
 pub(super) fn hash_of(value: &impl serde::Serialize) -> String {
     let text = serde_json::to_string(value).unwrap_or_default(); // not spec data: plan types
@@ -232,7 +229,6 @@ fn job_spec(p: &Provisioning<'_>) -> JobSpec {
             name: volume.clone(),
             mount_path: format!("{SECRETS_DIR}/{secret}"),
             read_only: Some(true),
-            ..VolumeMount::default()
         });
         volumes.push(super::workload::secret_file_volume(
             &volume, secret, "password",
@@ -254,22 +250,19 @@ fn job_spec(p: &Provisioning<'_>) -> JobSpec {
                     secret_key_ref: Some(SecretKeySelector {
                         name: p.admin_secret.to_string(),
                         key: p.admin_secret_key.to_string(),
-                        optional: None,
                     }),
-                    ..EnvVarSource::default()
                 }),
             },
         ]),
         resources: Some(ResourceRequirements {
             requests: Some(BTreeMap::from([
-                ("cpu".to_string(), Quantity("50m".to_string())),
-                ("memory".to_string(), Quantity("64Mi".to_string())),
+                ("cpu".to_string(), Quantity::fixed("50m")),
+                ("memory".to_string(), Quantity::fixed("64Mi")),
             ])),
             limits: Some(BTreeMap::from([(
                 "memory".to_string(),
-                Quantity("256Mi".to_string()),
+                Quantity::fixed("256Mi"),
             )])),
-            ..ResourceRequirements::default()
         }),
         security_context: Some(super::workload::restricted_container()),
         volume_mounts: Some(mounts),
@@ -299,7 +292,6 @@ fn job_spec(p: &Provisioning<'_>) -> JobSpec {
             }),
             spec: Some(pod),
         },
-        ..JobSpec::default()
     }
 }
 

@@ -11,13 +11,11 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::batch::v1::{CronJobSpec, JobSpec, JobTemplateSpec};
-use k8s_openapi::api::core::v1::{
-    Container, EnvVar, EnvVarSource, PersistentVolumeClaimSpec, PodSpec, PodTemplateSpec,
-    ResourceRequirements, SecretKeySelector, VolumeResourceRequirements,
+use super::k8s::{
+    Container, CronJobSpec, EnvVar, EnvVarSource, JobSpec, JobTemplateSpec, ObjectMeta,
+    PersistentVolumeClaimSpec, PodSpec, PodTemplateSpec, Quantity, ResourceRequirements,
+    SecretKeySelector, VolumeResourceRequirements,
 };
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::upload::{AWS_CLI_IMAGE, UploadStep};
 use super::workload::{
@@ -49,7 +47,7 @@ pub(super) struct ScriptCronJob {
     pub(super) schedule: String,
     /// A hung run must not block the next one forever.
     pub(super) active_deadline_seconds: i64,
-    pub(super) storage: String,
+    pub(super) storage: Quantity,
     pub(super) storage_class: Option<String>,
     /// Copy the volume's complete backups to an object store after each successful run.
     pub(super) upload: Option<UploadStep>,
@@ -73,9 +71,7 @@ pub(super) fn secret_env(name: &str, secret: &str, key: &str) -> EnvVar {
             secret_key_ref: Some(SecretKeySelector {
                 name: secret.to_string(),
                 key: key.to_string(),
-                optional: None,
             }),
-            ..EnvVarSource::default()
         }),
     }
 }
@@ -101,11 +97,9 @@ pub(super) fn objects(meta: &dyn Fn(String) -> Meta, job: ScriptCronJob) -> Vec<
             resources: Some(VolumeResourceRequirements {
                 requests: Some(BTreeMap::from([(
                     "storage".to_string(),
-                    Quantity(job.storage.clone()),
+                    job.storage.clone(),
                 )])),
-                ..VolumeResourceRequirements::default()
             }),
-            ..PersistentVolumeClaimSpec::default()
         },
     };
     let cron_job = CronJobPlan {
@@ -119,8 +113,11 @@ pub(super) fn objects(meta: &dyn Fn(String) -> Meta, job: ScriptCronJob) -> Vec<
     ]
 }
 
-fn resources(requests: (&str, &str), memory_limit: &str) -> ResourceRequirements {
-    let quantity = |q: &str| Quantity(q.to_string());
+fn resources(
+    requests: (&'static str, &'static str),
+    memory_limit: &'static str,
+) -> ResourceRequirements {
+    let quantity = Quantity::fixed;
     ResourceRequirements {
         requests: Some(BTreeMap::from([
             ("cpu".to_string(), quantity(requests.0)),
@@ -130,7 +127,6 @@ fn resources(requests: (&str, &str), memory_limit: &str) -> ResourceRequirements
             "memory".to_string(),
             quantity(memory_limit),
         )])),
-        ..ResourceRequirements::default()
     }
 }
 
@@ -214,7 +210,6 @@ fn cron_job_spec(job: ScriptCronJob) -> CronJobSpec {
         successful_jobs_history_limit: Some(3),
         failed_jobs_history_limit: Some(3),
         job_template: JobTemplateSpec {
-            metadata: None,
             spec: Some(JobSpec {
                 backoff_limit: Some(2),
                 active_deadline_seconds: Some(job.active_deadline_seconds),
@@ -225,9 +220,7 @@ fn cron_job_spec(job: ScriptCronJob) -> CronJobSpec {
                     }),
                     spec: Some(pod),
                 },
-                ..JobSpec::default()
             }),
         },
-        ..CronJobSpec::default()
     }
 }

@@ -15,19 +15,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use k8s_openapi::api::apps::v1::{
-    StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetSpec,
+use super::k8s::{
+    Affinity, Container, ContainerPort, EnvVar, ExecAction, IntOrString, LabelSelector, Lifecycle,
+    LifecycleHandler, ObjectMeta, PersistentVolumeClaim, PersistentVolumeClaimSpec,
+    PodAffinityTerm, PodAntiAffinity, PodDisruptionBudgetSpec, PodSecurityContext, PodSpec,
+    PodTemplateSpec, Probe, Quantity, ResourceRequirements, SecurityContext, ServicePort,
+    ServiceSpec, StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetSpec, Volume,
+    VolumeResourceRequirements, WeightedPodAffinityTerm,
 };
-use k8s_openapi::api::core::v1::{
-    Affinity, Container, ContainerPort, EnvVar, ExecAction, Lifecycle, LifecycleHandler,
-    PersistentVolumeClaim, PersistentVolumeClaimSpec, PodAffinityTerm, PodAntiAffinity,
-    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SecurityContext,
-    ServicePort, ServiceSpec, Volume, VolumeResourceRequirements, WeightedPodAffinityTerm,
-};
-use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::logical_backup::ConfigMapPlan;
 use super::monitoring::PodMonitorPlan;
@@ -158,7 +153,6 @@ pub(super) fn objects(checked: &Checked, env: &str, entry: &ClusterEntry) -> Vec
         spec: PodDisruptionBudgetSpec {
             max_unavailable: Some(IntOrString::Int(1)),
             selector: Some(selector(scope.server_labels())),
-            ..PodDisruptionBudgetSpec::default()
         },
     };
     scope.push(&mut objects, ObjectData::PodDisruptionBudget(pdb));
@@ -383,7 +377,6 @@ fn config_map(scope: &Scope<'_>) -> ConfigMapPlan {
 fn selector(labels: BTreeMap<String, String>) -> LabelSelector {
     LabelSelector {
         match_labels: Some(labels),
-        ..LabelSelector::default()
     }
 }
 
@@ -393,7 +386,6 @@ fn postgres_port() -> ServicePort {
         port: i32::from(defaults::POSTGRES_PORT),
         target_port: Some(IntOrString::String("postgresql".to_string())),
         protocol: Some("TCP".to_string()),
-        ..ServicePort::default()
     }
 }
 
@@ -473,7 +465,7 @@ fn resources(requests: &MergedCompute, limits: &MergedCompute) -> ResourceRequir
             .into_iter()
             .filter_map(|(k, v)| {
                 v.as_ref()
-                    .map(|v| (k.to_string(), Quantity(v.value.to_string())))
+                    .map(|v| (k.to_string(), Quantity::from(&v.value)))
             })
             .collect();
         (!values.is_empty()).then_some(values)
@@ -481,7 +473,6 @@ fn resources(requests: &MergedCompute, limits: &MergedCompute) -> ResourceRequir
     ResourceRequirements {
         requests: side(requests),
         limits: side(limits),
-        ..ResourceRequirements::default()
     }
 }
 
@@ -520,7 +511,6 @@ fn postgres_container(scope: &Scope<'_>) -> Container {
             name: Some("postgresql".to_string()),
             container_port: i32::from(defaults::POSTGRES_PORT),
             protocol: Some("TCP".to_string()),
-            ..ContainerPort::default()
         }]),
         // First boot (initdb) and crash recovery may take long: up to 15 minutes.
         startup_probe: Some(ready_probe(10, 5, 90)),
@@ -539,9 +529,7 @@ fn postgres_container(scope: &Scope<'_>) -> Container {
                     "--wait",
                     "--timeout=50",
                 ])),
-                ..LifecycleHandler::default()
             }),
-            ..Lifecycle::default()
         }),
         resources: Some(resources(&scope.merged.requests, &scope.merged.limits)),
         security_context: Some(restricted()),
@@ -559,10 +547,10 @@ fn postgres_container(scope: &Scope<'_>) -> Container {
 /// postgres-exporter, logged in as the administrator over the pod's loopback (the only
 /// role that sees every statistic without extra grants), password from the mounted file.
 fn exporter_container() -> Container {
-    let quantity = |cpu: &str, memory: &str| {
+    let quantity = |cpu: &'static str, memory: &'static str| {
         BTreeMap::from([
-            ("cpu".to_string(), Quantity(cpu.to_string())),
-            ("memory".to_string(), Quantity(memory.to_string())),
+            ("cpu".to_string(), Quantity::fixed(cpu)),
+            ("memory".to_string(), Quantity::fixed(memory)),
         ])
     };
     Container {
@@ -587,12 +575,10 @@ fn exporter_container() -> Container {
             name: Some("metrics".to_string()),
             container_port: METRICS_PORT,
             protocol: Some("TCP".to_string()),
-            ..ContainerPort::default()
         }]),
         resources: Some(ResourceRequirements {
             requests: Some(quantity("100m", "128Mi")),
             limits: Some(quantity("500m", "256Mi")),
-            ..ResourceRequirements::default()
         }),
         security_context: Some(restricted()),
         volume_mounts: Some(vec![mount("admin", ADMIN_SECRET_DIR, true)]),
@@ -608,7 +594,6 @@ fn affinity(labels: &BTreeMap<String, String>) -> Affinity {
         pod_affinity_term: PodAffinityTerm {
             label_selector: Some(selector(labels.clone())),
             topology_key: topology.to_string(),
-            ..PodAffinityTerm::default()
         },
     };
     Affinity {
@@ -617,9 +602,7 @@ fn affinity(labels: &BTreeMap<String, String>) -> Affinity {
                 term(100, "kubernetes.io/hostname"),
                 term(50, "topology.kubernetes.io/zone"),
             ]),
-            ..PodAntiAffinity::default()
         }),
-        ..Affinity::default()
     }
 }
 
@@ -673,13 +656,10 @@ fn stateful_set(scope: &Scope<'_>, config_hash: &str) -> StatefulSetSpec {
             resources: Some(VolumeResourceRequirements {
                 requests: Some(BTreeMap::from([(
                     "storage".to_string(),
-                    Quantity(scope.merged.storage.value.to_string()),
+                    Quantity::from(&scope.merged.storage.value),
                 )])),
-                ..VolumeResourceRequirements::default()
             }),
-            ..PersistentVolumeClaimSpec::default()
         }),
-        ..PersistentVolumeClaim::default()
     };
     StatefulSetSpec {
         replicas: Some(i32::from(replicas(&scope.entry.spec, scope.merged))),
@@ -708,7 +688,6 @@ fn stateful_set(scope: &Scope<'_>, config_hash: &str) -> StatefulSetSpec {
             spec: Some(pod),
         },
         volume_claim_templates: Some(vec![storage]),
-        ..StatefulSetSpec::default()
     }
 }
 

@@ -1,20 +1,18 @@
 //! Plan types of the built-in workload kinds the operator-less engines emit
 //! (`StatefulSet`, `Service`, `PodDisruptionBudget`, `Job`).
 //!
-//! Input: specs already built from k8s-openapi types by the engine modules.
-//! Output: `meta` + typed `spec`, printed as is by one template per kind; and the pieces
-//! every pod dbgen writes shares (security contexts, volumes, mounts).
-//! Invariant: the spec is a k8s-openapi type, so a field name cannot be misspelled here;
+//! Input: specs already built from `plan::k8s` types by the engine modules.
+//! Output: `meta` + typed `spec`, serialized as is by the typed builder
+//! (`render/typed.rs`); and the pieces every pod dbgen writes shares (security contexts,
+//! volumes, mounts).
+//! Invariant: the spec is a `plan::k8s` type, so a field name cannot be misspelled here;
 //! `verify` still checks the rendered object against its schema to catch anything else.
 
-use k8s_openapi::api::apps::v1::StatefulSetSpec;
-use k8s_openapi::api::batch::v1::JobSpec;
-use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapVolumeSource, EmptyDirVolumeSource, KeyToPath,
-    PersistentVolumeClaimVolumeSource, PodSecurityContext, SeccompProfile, SecretVolumeSource,
-    SecurityContext, ServiceSpec, Volume, VolumeMount,
+use super::k8s::{
+    Capabilities, ConfigMapVolumeSource, EmptyDirVolumeSource, JobSpec, KeyToPath,
+    PersistentVolumeClaimVolumeSource, PodDisruptionBudgetSpec, PodSecurityContext, SeccompProfile,
+    SecretVolumeSource, SecurityContext, ServiceSpec, StatefulSetSpec, Volume, VolumeMount,
 };
-use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
 use serde::Serialize;
 
 use super::Meta;
@@ -54,7 +52,6 @@ pub(super) fn restricted_pod(uid: i64) -> PodSecurityContext {
         fs_group: Some(uid),
         seccomp_profile: Some(SeccompProfile {
             type_: "RuntimeDefault".to_string(),
-            localhost_profile: None,
         }),
         ..PodSecurityContext::default()
     }
@@ -68,7 +65,6 @@ pub(super) fn restricted_container() -> SecurityContext {
         read_only_root_filesystem: Some(true),
         capabilities: Some(Capabilities {
             drop: Some(vec!["ALL".to_string()]),
-            add: None,
         }),
         ..SecurityContext::default()
     }
@@ -79,7 +75,6 @@ pub(super) fn mount(volume: &str, path: &str, read_only: bool) -> VolumeMount {
         name: volume.to_string(),
         mount_path: path.to_string(),
         read_only: read_only.then_some(true),
-        ..VolumeMount::default()
     }
 }
 
@@ -88,7 +83,6 @@ pub(super) fn config_map_volume(volume: &str, config_map: &str) -> Volume {
         name: volume.to_string(),
         config_map: Some(ConfigMapVolumeSource {
             name: config_map.to_string(),
-            ..ConfigMapVolumeSource::default()
         }),
         ..Volume::default()
     }
@@ -107,7 +101,6 @@ pub(super) fn claim_volume(volume: &str, claim: &str) -> Volume {
         name: volume.to_string(),
         persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
             claim_name: claim.to_string(),
-            read_only: None,
         }),
         ..Volume::default()
     }
@@ -123,10 +116,8 @@ pub(super) fn secret_file_volume(volume: &str, secret: &str, key: &str) -> Volum
             items: Some(vec![KeyToPath {
                 key: key.to_string(),
                 path: key.to_string(),
-                mode: None,
             }]),
             default_mode: Some(0o440),
-            optional: None,
         }),
         ..Volume::default()
     }

@@ -6,7 +6,7 @@
 //!   value prints as a quoted JSON scalar, which is valid YAML and cannot inject
 //!   structure) and strict undefined (a missing plan field is an error, never an empty
 //!   string); the rendered text is parsed back into a document.
-//! - Typed kinds (built-in kinds whose body is a k8s-openapi type, Helm values) are
+//! - Typed kinds (built-in kinds whose body is a `plan::k8s` type, Helm values) are
 //!   serialized straight into a document: no template, no text to re-read.
 //!
 //! Either way the document is emitted canonically, so output formatting never depends on

@@ -5,14 +5,13 @@
 //! (`plan::kind_table!`), or `Secret`.
 //! Output: issues for unknown fields, type errors and missing required fields (the schema),
 //! and dbgen policy (no `status`, no plaintext Secret payloads).
-//! Invariant: each row takes apiVersion, kind and scope from the k8s-openapi type itself,
-//! and its schema, generated from the same type, admits only that apiVersion and kind, so
-//! the table cannot drift from what is checked (`every_embedded_schema_compiles_and_declares_its_kind`).
-//! Only emitted kinds have a schema; no k8s-openapi `Deserialize` is instantiated (the
+//! Invariant: each row's schema, generated from the k8s-openapi type of the row's
+//! apiVersion and kind, admits only that apiVersion and kind, so the table cannot drift
+//! from what is checked (`every_embedded_schema_compiles_and_declares_its_kind`; the tests'
+//! `strict_decode::` compares the rows with the types themselves).
+//! Only emitted kinds have a schema; the library does not depend on k8s-openapi (the
 //! strict decoding into the types runs in the tests, over every golden tree).
 
-use k8s_openapi::Resource;
-use k8s_openapi::api::core::v1::Secret;
 use serde_json::Value;
 
 use super::meta::NameRule;
@@ -44,7 +43,7 @@ macro_rules! embedded {
 
 /// A row's name rule and compressed schema, or `None` for a kind that is not built in.
 macro_rules! row {
-    ($stem:literal, builtin($ty:ty, $rule:ident)) => {
+    ($stem:literal, builtin($api_version:literal, $scope:ident, $rule:ident)) => {
         Some((NameRule::$rule, embedded!($stem).as_slice()))
     };
     ($stem:literal, $other:ident($($args:tt)*)) => {
@@ -79,8 +78,7 @@ pub(super) fn compressed(kind: Kind) -> Option<&'static [u8]> {
 pub(super) const SECRET_SCHEMA: &[u8] = embedded!("secret");
 pub(super) const OBJECT_META_SCHEMA: &[u8] = embedded!("objectmeta");
 
-/// The built-in row of `kind`, whose apiVersion, kind and scope the kind table took from
-/// the k8s-openapi type its schema was generated from.
+/// The built-in row of `kind`: apiVersion, kind and scope as the kind table declares them.
 pub(super) fn of(kind: Kind) -> Option<BuiltinKind> {
     let spec = kind.spec();
     let (name_rule, _) = row_of(kind)?;
@@ -96,8 +94,8 @@ pub(super) fn of(kind: Kind) -> Option<BuiltinKind> {
 /// `Secret`: dbgen never writes one (it is not in the kind table), but if it ever does, the
 /// no-payload policy below applies rather than a bare "no schema".
 pub(super) const SECRET: BuiltinKind = BuiltinKind {
-    api_version: Secret::API_VERSION,
-    kind: Secret::KIND,
+    api_version: "v1",
+    kind: "Secret",
     scope: Scope::Namespaced,
     name_rule: NameRule::Dns1123Subdomain,
     schema: SchemaId::Secret,
@@ -113,7 +111,7 @@ pub(super) fn check(cache: &SchemaCache, kind: &BuiltinKind, doc: &Value) -> Vec
             "dbgen must not write `status`: the controller owns it",
         ));
     }
-    if kind.kind == Secret::KIND && kind.api_version == Secret::API_VERSION {
+    if kind.kind == SECRET.kind && kind.api_version == SECRET.api_version {
         issues.extend(secret_payload(doc));
     }
     issues

@@ -5,7 +5,7 @@
 //! then path order; an empty list means the documents may be written.
 //! Invariant: no (apiVersion, kind) is accepted without a schema: the kind table
 //! (`plan::kind_table!`) says how each is checked: built-ins against JSON Schemas
-//! generated from their k8s-openapi types, custom resources against embedded CRD schemas.
+//! generated from the k8s-openapi types of their apiVersion and kind, custom resources against embedded CRD schemas.
 
 mod builtin;
 pub(crate) mod cel;

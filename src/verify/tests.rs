@@ -696,8 +696,9 @@ fn same_name_in_other_group_is_not_a_duplicate() {
 }
 
 /// Every embedded schema compiles and admits exactly its row's apiVersion and kind; for a
-/// built-in row, those came from the k8s-openapi type (`plan::kind`), so this is what keeps
-/// the table, the type and the schema generated from it in step.
+/// built-in row, the table declares them and the schema was generated from the k8s-openapi
+/// type of that apiVersion and kind, so this (with `strict_decode::`, which compares the
+/// rows with the types) keeps the table, the type and the schema in step.
 #[test]
 fn every_embedded_schema_compiles_and_declares_its_kind() {
     let verifier = Verifier::new();

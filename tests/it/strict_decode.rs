@@ -5,8 +5,9 @@
 //! object's kind and the field path of every unknown field (`serde_ignored`) and of the
 //! first type error (`serde_path_to_error`). Invariant: dbgen itself checks built-in kinds
 //! against the JSON Schemas of `schemas/builtin/` (no k8s-openapi `Deserialize` in the
-//! binary); this keeps what it writes checked against the real types as well, and keeps the
-//! kind table's built-in rows equal to the types they name.
+//! binary, which builds them from its own structs, `plan::k8s`, and does not depend on
+//! k8s-openapi); this keeps what it writes checked against the real types as well, and keeps
+//! the apiVersion, kind and scope the kind table's built-in rows declare equal to the types'.
 
 use std::any::TypeId;
 use std::fs;

@@ -1,7 +1,7 @@
 //! The JSON Schemas of the built-in Kubernetes kinds dbgen emits, from k8s-openapi's types.
 //!
-//! Input: the `builtin(<k8s-openapi type>, ..)` rows of `src/plan/kind.rs` (with their file
-//! stems), plus `Secret` and `ObjectMeta`, which dbgen's verifier checks without a row. Output:
+//! Input: the `builtin("<apiVersion>", ..)` rows of `src/plan/kind.rs` (with their variant,
+//! which is the Kubernetes kind, and their file stems), plus `Secret` and `ObjectMeta`, which dbgen's verifier checks without a row. Output:
 //! `schemas/builtin/<stem>.json` for each, minified, as k8s-openapi 0.29.0 (Kubernetes v1.33,
 //! the pin in `xtask/Cargo.toml`) describes the type, changed only by the rules in
 //! `schemas/README.md` ("Built-in kinds"). Invariant: the schemas are as strict as decoding
@@ -34,48 +34,44 @@ pub struct Generated {
     pub schema: Value,
 }
 
-/// The k8s-openapi types xtask can describe, by the path the kind table writes. A new
-/// built-in row needs its type here (one line) before `cargo xtask schemas builtin` runs.
+/// The k8s-openapi types xtask can describe, found by the apiVersion and kind a row
+/// declares. A new built-in row needs its type here (one line) before `cargo xtask schemas
+/// builtin` runs.
 macro_rules! known_types {
-    ($($path:literal => $ty:ty,)*) => {
-        /// The raw schema and (apiVersion, kind) of the object type at `path`, or `None`
-        /// when xtask does not know it.
-        fn object_schema(path: &str) -> Option<(Schema, &'static str, &'static str)> {
-            match path {
-                $($path => Some((
-                    root_schema::<$ty>(),
-                    <$ty as Resource>::API_VERSION,
-                    <$ty as Resource>::KIND,
-                )),)*
-                _ => None,
-            }
+    ($($ty:ty,)*) => {
+        /// The raw schema of the object type with this apiVersion and kind, or `None` when
+        /// xtask does not know it.
+        fn object_schema(api_version: &str, kind: &str) -> Option<Schema> {
+            $(if <$ty as Resource>::API_VERSION == api_version && <$ty as Resource>::KIND == kind {
+                return Some(root_schema::<$ty>());
+            })*
+            None
         }
 
-        /// Every path `object_schema` knows (for the error naming them).
-        const KNOWN: &[&str] = &[$($path,)*];
+        /// Every `apiVersion kind` `object_schema` knows (for the error naming them).
+        fn known() -> Vec<String> {
+            vec![$(format!("{} {}", <$ty as Resource>::API_VERSION, <$ty as Resource>::KIND),)*]
+        }
     };
 }
 
 known_types! {
-    "k8s_openapi::api::apps::v1::DaemonSet" => k8s_openapi::api::apps::v1::DaemonSet,
-    "k8s_openapi::api::apps::v1::Deployment" => k8s_openapi::api::apps::v1::Deployment,
-    "k8s_openapi::api::apps::v1::StatefulSet" => k8s_openapi::api::apps::v1::StatefulSet,
-    "k8s_openapi::api::batch::v1::CronJob" => k8s_openapi::api::batch::v1::CronJob,
-    "k8s_openapi::api::batch::v1::Job" => k8s_openapi::api::batch::v1::Job,
-    "k8s_openapi::api::core::v1::ConfigMap" => k8s_openapi::api::core::v1::ConfigMap,
-    "k8s_openapi::api::core::v1::LimitRange" => k8s_openapi::api::core::v1::LimitRange,
-    "k8s_openapi::api::core::v1::PersistentVolumeClaim" =>
-        k8s_openapi::api::core::v1::PersistentVolumeClaim,
-    "k8s_openapi::api::core::v1::ResourceQuota" => k8s_openapi::api::core::v1::ResourceQuota,
-    "k8s_openapi::api::core::v1::Secret" => k8s_openapi::api::core::v1::Secret,
-    "k8s_openapi::api::core::v1::Service" => k8s_openapi::api::core::v1::Service,
-    "k8s_openapi::api::core::v1::ServiceAccount" => k8s_openapi::api::core::v1::ServiceAccount,
-    "k8s_openapi::api::networking::v1::NetworkPolicy" =>
-        k8s_openapi::api::networking::v1::NetworkPolicy,
-    "k8s_openapi::api::policy::v1::PodDisruptionBudget" =>
-        k8s_openapi::api::policy::v1::PodDisruptionBudget,
-    "k8s_openapi::api::rbac::v1::Role" => k8s_openapi::api::rbac::v1::Role,
-    "k8s_openapi::api::rbac::v1::RoleBinding" => k8s_openapi::api::rbac::v1::RoleBinding,
+    k8s_openapi::api::apps::v1::DaemonSet,
+    k8s_openapi::api::apps::v1::Deployment,
+    k8s_openapi::api::apps::v1::StatefulSet,
+    k8s_openapi::api::batch::v1::CronJob,
+    k8s_openapi::api::batch::v1::Job,
+    k8s_openapi::api::core::v1::ConfigMap,
+    k8s_openapi::api::core::v1::LimitRange,
+    k8s_openapi::api::core::v1::PersistentVolumeClaim,
+    k8s_openapi::api::core::v1::ResourceQuota,
+    k8s_openapi::api::core::v1::Secret,
+    k8s_openapi::api::core::v1::Service,
+    k8s_openapi::api::core::v1::ServiceAccount,
+    k8s_openapi::api::networking::v1::NetworkPolicy,
+    k8s_openapi::api::policy::v1::PodDisruptionBudget,
+    k8s_openapi::api::rbac::v1::Role,
+    k8s_openapi::api::rbac::v1::RoleBinding,
 }
 
 fn root_schema<T: JsonSchema>() -> Schema {
@@ -84,11 +80,13 @@ fn root_schema<T: JsonSchema>() -> Schema {
         .into_root_schema_for::<T>()
 }
 
-/// One `builtin(..)` row of the kind table: its file stem and k8s-openapi type path.
+/// One `builtin(..)` row of the kind table: its file stem, apiVersion and kind (the
+/// row's variant name).
 #[derive(Debug, PartialEq, Eq)]
 pub struct Row {
     pub stem: String,
-    pub type_path: String,
+    pub api_version: String,
+    pub kind: String,
 }
 
 /// The built-in rows of the kind table in `kind_rs` (the text of `src/plan/kind.rs`).
@@ -114,14 +112,20 @@ pub fn builtin_rows(kind_rs: &str) -> Result<Vec<Row>, String> {
             .split('"')
             .nth(1)
             .ok_or_else(|| format!("a built-in row without a file stem: {}", row.trim()))?;
-        let type_path = row[at + "builtin(".len()..]
-            .split(',')
+        // The variant, the row's first word (the first row follows the table's opening).
+        let kind = row
+            .split('(')
             .next()
-            .map(str::trim)
+            .and_then(|head| head.split_whitespace().last())
             .unwrap_or_default();
+        let api_version = row[at + "builtin(".len()..]
+            .split('"')
+            .nth(1)
+            .ok_or_else(|| format!("a built-in row without an apiVersion: {}", row.trim()))?;
         rows.push(Row {
             stem: stem.to_owned(),
-            type_path: type_path.to_owned(),
+            api_version: api_version.to_owned(),
+            kind: kind.to_owned(),
         });
     }
     if rows.is_empty() {
@@ -132,25 +136,25 @@ pub fn builtin_rows(kind_rs: &str) -> Result<Vec<Row>, String> {
 
 /// Every schema `schemas/builtin/` must hold for this kind table, in stem order.
 pub fn generate(kind_rs: &str) -> Result<Vec<Generated>, String> {
-    let mut wanted: BTreeMap<String, String> = builtin_rows(kind_rs)?
+    let mut wanted: BTreeMap<String, (String, String)> = builtin_rows(kind_rs)?
         .into_iter()
-        .map(|row| (row.stem, row.type_path))
+        .map(|row| (row.stem, (row.api_version, row.kind)))
         .collect();
     wanted.insert(
         SECRET_STEM.to_owned(),
-        "k8s_openapi::api::core::v1::Secret".to_owned(),
+        ("v1".to_owned(), "Secret".to_owned()),
     );
     let mut generated = Vec::new();
-    for (stem, path) in wanted {
-        let (raw, api_version, kind) = object_schema(&path).ok_or_else(|| {
+    for (stem, (api_version, kind)) in wanted {
+        let raw = object_schema(&api_version, &kind).ok_or_else(|| {
             format!(
-                "{path} (row `{stem}`): xtask does not know this type; add it to \
-                 `known_types!` in xtask/src/builtin.rs (known: {})",
-                KNOWN.join(", ")
+                "{api_version} {kind} (row `{stem}`): xtask does not know this type; add it \
+                 to `known_types!` in xtask/src/builtin.rs (known: {})",
+                known().join(", ")
             )
         })?;
-        let schema = convert_object(raw.to_value(), api_version, kind)
-            .map_err(|e| format!("{path}: {e}"))?;
+        let schema = convert_object(raw.to_value(), &api_version, &kind)
+            .map_err(|e| format!("{api_version} {kind}: {e}"))?;
         generated.push(Generated { stem, schema });
     }
     let meta = root_schema::<ObjectMeta>().to_value();

@@ -3,8 +3,8 @@
 //!
 //! Input: the repository (ARCHITECTURE.md, the crate's sources). Output: a copy under
 //! `target/kind-recipe/` where a built-in `LimitRange` has been added exactly as the recipe
-//! says (its row in `kind_table!`, its plan type, its schema from `cargo xtask schemas
-//! builtin`, produced by the `statefulset` engine, a golden case), built, rendered and verified by the copy's own `dbgen`.
+//! says (its row in `kind_table!`, its body's structs in `plan::k8s`, its plan type, its
+//! schema from `cargo xtask schemas builtin`, produced by the `statefulset` engine, a golden case), built, rendered and verified by the copy's own `dbgen`.
 //! Invariant: every file the copy changes is a place the recipe names; the copy builds
 //! without warnings; the new kind reaches the output through the typed builder and passes
 //! strict verification; nothing in the repository itself is modified.
@@ -46,7 +46,7 @@ const EDITS: &[Edit] = &[
         path: "src/plan/kind.rs",
         anchor: "            Job(Box<JobPlan>) \"job\", typed(),",
         after: false,
-        text: "            LimitRange(LimitRangePlan) \"limitrange\", typed(),\n                builtin(k8s_openapi::api::core::v1::LimitRange, Dns1123Subdomain);\n",
+        text: "            LimitRange(LimitRangePlan) \"limitrange\", typed(),\n                builtin(\"v1\", Namespaced, Dns1123Subdomain);\n",
     },
     Edit {
         path: "src/plan/kind.rs",
@@ -54,12 +54,25 @@ const EDITS: &[Edit] = &[
         after: false,
         text: "use super::LimitRangePlan;\n\n",
     },
+    // 1. The body's structs, with only the fields the plan sets, in `src/plan/k8s/`.
+    Edit {
+        path: "src/plan/k8s/workloads.rs",
+        anchor: "/// Traffic out: to these peers",
+        after: false,
+        text: "/// The kind recipe's toy: a `LimitRange`'s body.\n#[derive(Debug, Clone, Default, Serialize)]\npub struct LimitRangeSpec {\n    pub limits: Vec<LimitRangeItem>,\n}\n\n#[derive(Debug, Clone, Default, Serialize)]\npub struct LimitRangeItem {\n    #[serde(skip_serializing_if = \"Option::is_none\")]\n    pub max: Option<Quantities>,\n    #[serde(rename = \"type\")]\n    pub type_: String,\n}\n\n",
+    },
+    Edit {
+        path: "src/plan/k8s/mod.rs",
+        anchor: "pub use workloads::{",
+        after: false,
+        text: "pub use workloads::{LimitRangeItem, LimitRangeSpec};\n",
+    },
     // 1. The plan type, in the module producing it, exported beside the other plan types.
     Edit {
         path: "src/plan/statefulset.rs",
         anchor: "#[cfg(test)]",
         after: false,
-        text: "/// A `LimitRange` of the namespace (the kind recipe's toy).\n#[derive(Debug, Clone, serde::Serialize)]\npub struct LimitRangePlan {\n    pub meta: crate::plan::Meta,\n    pub spec: k8s_openapi::api::core::v1::LimitRangeSpec,\n}\n\n",
+        text: "/// A `LimitRange` of the namespace (the kind recipe's toy).\n#[derive(Debug, Clone, serde::Serialize)]\npub struct LimitRangePlan {\n    pub meta: crate::plan::Meta,\n    pub spec: crate::plan::k8s::LimitRangeSpec,\n}\n\n",
     },
     Edit {
         path: "src/plan/mod.rs",
@@ -72,7 +85,7 @@ const EDITS: &[Edit] = &[
         path: "src/plan/statefulset.rs",
         anchor: "    scope.push(&mut objects, ObjectData::PodDisruptionBudget(pdb));",
         after: true,
-        text: "    let limit_range = LimitRangePlan {\n        meta: scope.meta(scope.cluster.to_string(), None),\n        spec: k8s_openapi::api::core::v1::LimitRangeSpec {\n            limits: vec![k8s_openapi::api::core::v1::LimitRangeItem {\n                type_: \"Container\".to_owned(),\n                max: Some(std::collections::BTreeMap::from([(\n                    \"memory\".to_owned(),\n                    k8s_openapi::apimachinery::pkg::api::resource::Quantity(\"4Gi\".to_owned()),\n                )])),\n                ..Default::default()\n            }],\n        },\n    };\n    scope.push(&mut objects, ObjectData::LimitRange(limit_range));\n",
+        text: "    let limit_range = LimitRangePlan {\n        meta: scope.meta(scope.cluster.to_string(), None),\n        spec: crate::plan::k8s::LimitRangeSpec {\n            limits: vec![crate::plan::k8s::LimitRangeItem {\n                type_: \"Container\".to_owned(),\n                max: Some(std::collections::BTreeMap::from([(\n                    \"memory\".to_owned(),\n                    crate::plan::k8s::Quantity::fixed(\"4Gi\"),\n                )])),\n            }],\n        },\n    };\n    scope.push(&mut objects, ObjectData::LimitRange(limit_range));\n",
     },
 ];
 

@@ -134,6 +134,7 @@ fn the_kind_recipe_names_its_places() {
         "golden/<case>/",
         "templates/<stem>.yaml.j2",
         "schemas/builtin/<stem>.json",
+        "src/plan/k8s/",
     ] {
         assert!(
             places.iter().any(|p| p == place),
@@ -158,6 +159,10 @@ fn the_kind_recipe_names_its_places() {
         "golden/toy/expected/dev/a.yaml"
     ));
     assert!(!recipe::matches("golden/<case>/", "golden/toy"));
+    assert!(recipe::matches(
+        "src/plan/k8s/",
+        "src/plan/k8s/workloads.rs"
+    ));
     assert!(recipe::matches(
         "templates/<stem>.yaml.j2",
         "templates/limitrange.yaml.j2"
@@ -194,10 +199,10 @@ fn builtin_rows_are_read_from_the_kind_table() {
     let table = r#"
         $then! {
             ConfigMap(ConfigMapPlan) "configmap", typed(),
-                builtin(k8s_openapi::api::core::v1::ConfigMap, Dns1123Subdomain);
+                builtin("v1", Namespaced, Dns1123Subdomain);
             // Services are DNS-1035 labels; "quoted" in a comment is no stem.
             Service(ServicePlan) "service", typed(),
-                builtin(k8s_openapi::api::core::v1::Service, Dns1035Label);
+                builtin("v1", Namespaced, Dns1035Label);
             Pooler(PoolerPlan) "pooler", template("pooler.yaml.j2"),
                 crd("postgresql.cnpg.io", "v1", Namespaced, "pooler_v1.json");
         }
@@ -208,11 +213,13 @@ fn builtin_rows_are_read_from_the_kind_table() {
         [
             builtin::Row {
                 stem: "configmap".into(),
-                type_path: "k8s_openapi::api::core::v1::ConfigMap".into()
+                api_version: "v1".into(),
+                kind: "ConfigMap".into()
             },
             builtin::Row {
                 stem: "service".into(),
-                type_path: "k8s_openapi::api::core::v1::Service".into()
+                api_version: "v1".into(),
+                kind: "Service".into()
             },
         ]
     );
@@ -222,7 +229,7 @@ fn builtin_rows_are_read_from_the_kind_table() {
 /// int-or-string and quantities, and pins apiVersion and kind.
 #[test]
 fn a_builtin_schema_is_strict() {
-    let table = "$then! {\n            Service(ServicePlan) \"service\", typed(),\n                builtin(k8s_openapi::api::core::v1::Service, Dns1035Label);\n        }\n";
+    let table = "$then! {\n            Service(ServicePlan) \"service\", typed(),\n                builtin(\"v1\", Namespaced, Dns1035Label);\n        }\n";
     let generated = builtin::generate(table).unwrap();
     let stems: Vec<&str> = generated.iter().map(|g| g.stem.as_str()).collect();
     assert_eq!(stems, ["objectmeta", "secret", "service"]);
@@ -259,6 +266,6 @@ fn a_builtin_schema_is_strict() {
         limits["additionalProperties"].is_object(),
         "a free-form map stays open"
     );
-    let unknown = builtin::generate(&table.replace("core::v1::Service", "core::v1::Pod"));
+    let unknown = builtin::generate(&table.replace("Service(ServicePlan)", "Pod(PodPlan)"));
     assert!(unknown.unwrap_err().contains("known_types!"));
 }

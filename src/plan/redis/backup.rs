@@ -61,7 +61,7 @@ pub(super) fn objects(scope: &Scope<'_>, settings: &RedisBackupEnv) -> Vec<Objec
         memory_limit: "256Mi",
         schedule: settings.schedule.as_written().to_string(),
         active_deadline_seconds: 3 * 3600,
-        storage: settings.storage.to_string(),
+        storage: crate::plan::k8s::Quantity::from(&settings.storage),
         storage_class: settings
             .storage_class
             .clone()

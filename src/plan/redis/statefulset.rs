@@ -9,16 +9,12 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::apps::v1::StatefulSetSpec;
-use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource, ExecAction,
-    PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSpec, PodTemplateSpec, Probe,
-    ResourceRequirements, SecretKeySelector, ServicePort, ServiceSpec, Volume,
-    VolumeResourceRequirements,
+use crate::plan::k8s::{
+    Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource, ExecAction, IntOrString,
+    LabelSelector, ObjectMeta, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSpec,
+    PodTemplateSpec, Probe, Quantity, ResourceRequirements, SecretKeySelector, ServicePort,
+    ServiceSpec, StatefulSetSpec, Volume, VolumeResourceRequirements,
 };
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{PASSWORD_KEY, Scope};
 use crate::defaults;
@@ -127,7 +123,7 @@ fn quantities(compute: &MergedCompute) -> Option<BTreeMap<String, Quantity>> {
         .into_iter()
         .filter_map(|(k, v)| {
             v.as_ref()
-                .map(|v| (k.to_string(), Quantity(v.value.to_string())))
+                .map(|v| (k.to_string(), Quantity::from(&v.value)))
         })
         .collect();
     (!map.is_empty()).then_some(map)
@@ -148,7 +144,6 @@ fn ping_probe(initial_delay: i32) -> Probe {
         period_seconds: Some(10),
         timeout_seconds: Some(5),
         failure_threshold: Some(3),
-        ..Probe::default()
     }
 }
 
@@ -170,15 +165,12 @@ fn container(scope: &Scope<'_>) -> Container {
                 secret_key_ref: Some(SecretKeySelector {
                     name: naming::redis_credentials_secret(&redis.name),
                     key: PASSWORD_KEY.to_string(),
-                    optional: None,
                 }),
-                ..EnvVarSource::default()
             }),
         }]),
         resources: Some(ResourceRequirements {
             requests: quantities(&redis.requests),
             limits: quantities(&redis.limits),
-            ..ResourceRequirements::default()
         }),
         readiness_probe: Some(ping_probe(5)),
         liveness_probe: Some(ping_probe(30)),
@@ -212,7 +204,7 @@ fn pod_spec(scope: &Scope<'_>) -> PodSpec {
                 name: "run".to_string(),
                 empty_dir: Some(EmptyDirVolumeSource {
                     medium: Some("Memory".to_string()),
-                    size_limit: Some(Quantity("1Mi".to_string())),
+                    size_limit: Some(Quantity::fixed("1Mi")),
                 }),
                 ..Volume::default()
             },
@@ -229,7 +221,6 @@ fn stateful_set_spec(scope: &Scope<'_>) -> StatefulSetSpec {
         service_name: Some(headless_name(name)),
         selector: LabelSelector {
             match_labels: Some(selector(name)),
-            match_expressions: None,
         },
         template: PodTemplateSpec {
             metadata: Some(ObjectMeta {
@@ -249,13 +240,10 @@ fn stateful_set_spec(scope: &Scope<'_>) -> StatefulSetSpec {
                 resources: Some(VolumeResourceRequirements {
                     requests: Some(BTreeMap::from([(
                         "storage".to_string(),
-                        Quantity(redis.storage.to_string()),
+                        Quantity::from(&redis.storage),
                     )])),
-                    ..VolumeResourceRequirements::default()
                 }),
-                ..PersistentVolumeClaimSpec::default()
             }),
-            status: None,
         }]),
         ..StatefulSetSpec::default()
     }
