@@ -5,7 +5,8 @@
 //! - Templates (custom resources, the kustomization) run with JSON auto-escaping (every
 //!   value prints as a quoted JSON scalar, which is valid YAML and cannot inject
 //!   structure) and strict undefined (a missing plan field is an error, never an empty
-//!   string); the rendered text is parsed back into a document.
+//!   string); the rendered text is read back into a document, by `restricted` when it is
+//!   in the subset the templates print (always, for ASCII values), else by `yaml::parse`.
 //! - Typed kinds (built-in kinds whose body is a `plan::k8s` type, Helm values) are
 //!   serialized straight into a document: no template, no text to re-read.
 //!
@@ -13,6 +14,7 @@
 //! template whitespace. Invariant: same plan → same bytes. A failure here is a dbgen bug,
 //! not a user error.
 
+mod restricted;
 mod templates;
 mod typed;
 
@@ -155,11 +157,69 @@ fn from_template(
         .get_template(template)
         .and_then(|t| t.render(context))
         .map_err(|e| fail(path, template, format!("{e:#}")))?;
-    yaml::parse(&text).map_err(|e| {
-        fail(
-            path,
-            template,
-            format!("rendered text is not YAML: {e}\n{text}"),
-        )
-    })
+    let general = || {
+        yaml::parse(&text).map_err(|e| {
+            fail(
+                path,
+                template,
+                format!("rendered text is not YAML: {e}\n{text}"),
+            )
+        })
+    };
+    let Some(document) = restricted::parse(&text) else {
+        #[cfg(test)]
+        tests::DECLINED.with(|declined| declined.set(declined.get() + 1));
+        return general();
+    };
+    // Every test that renders checks the restricted reader against the general one.
+    debug_assert_eq!(
+        general().ok().as_ref(),
+        Some(&document),
+        "restricted YAML reader disagrees on {path}:\n{text}"
+    );
+    Ok(document)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::path::Path;
+
+    thread_local! {
+        /// Template texts the restricted reader left to `yaml::parse`, on this thread.
+        pub(super) static DECLINED: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// The restricted reader takes every template text of every golden case (whose values
+    /// are ASCII), so the fast path is the one users get; debug builds check that it reads
+    /// each text as `yaml::parse` does.
+    #[test]
+    fn restricted_reader_takes_every_golden_template_text() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden");
+        let mut cases = 0;
+        for entry in std::fs::read_dir(&root).expect("golden dir") {
+            let spec = entry.expect("entry").path().join("dbgen.toml");
+            let Ok(text) = std::fs::read_to_string(&spec) else {
+                continue;
+            };
+            let Ok(mut prepared) = crate::pipeline::prepare("dbgen.toml", &text) else {
+                continue;
+            };
+            DECLINED.with(|declined| declined.set(0));
+            // `prepare` renders on this thread, so the count is this case's.
+            let rendered = prepared.each_environment(|_, manifests| manifests.len());
+            let count: usize = rendered
+                .expect("golden case renders")
+                .iter()
+                .map(|r| r.1)
+                .sum();
+            assert!(count > 0, "{}", spec.display());
+            if !text.is_ascii() {
+                continue;
+            }
+            assert_eq!(DECLINED.with(Cell::get), 0, "{}", spec.display());
+            cases += 1;
+        }
+        assert!(cases >= 10, "only {cases} golden cases rendered");
+    }
 }
