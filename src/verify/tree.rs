@@ -5,11 +5,11 @@
 //! Secrets that no secret-provider object of the tree produces, and pods (of
 //! `StatefulSet`s, `Job`s and `CronJob`s) mounting a Secret the tree does not produce or a
 //! ConfigMap it does not declare.
-//! Invariant: read-only over the documents; indexes are BTreeMap/BTreeSet so
-//! the result depends only on the input order.
+//! Invariant: read-only over the documents; the indexes are hash sets and maps
+//! that are only probed, never iterated, so the result depends only on the input order.
 
 use std::borrow::Borrow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -63,12 +63,22 @@ impl<'a> Header<'a> {
     }
 }
 
+/// The value at a JSON pointer made of plain object keys (every pointer of this
+/// module): unlike `Value::pointer`, which unescapes each token into a new `String`,
+/// it allocates nothing, and this runs several times per object of the tree.
+fn at<'a>(doc: &'a Value, pointer: &str) -> Option<&'a Value> {
+    pointer
+        .strip_prefix('/')?
+        .split('/')
+        .try_fold(doc, |value, key| value.as_object()?.get(key))
+}
+
 fn text<'a>(doc: &'a Value, pointer: &str) -> Option<&'a str> {
-    doc.pointer(pointer)?.as_str()
+    at(doc, pointer)?.as_str()
 }
 
 fn items<'a>(doc: &'a Value, pointer: &str) -> &'a [Value] {
-    doc.pointer(pointer)
+    at(doc, pointer)
         .and_then(Value::as_array)
         .map_or(&[], Vec::as_slice)
 }
@@ -79,13 +89,15 @@ fn ensures_present(role: &Value) -> bool {
 }
 
 /// What the tree declares, keyed by namespace so lookups never cross namespaces.
+/// Hashed rather than ordered: the keys share long prefixes (one namespace, app-named
+/// objects), which made every ordered probe a chain of long `memcmp`s.
 #[derive(Default)]
 struct Declared<'a> {
-    clusters: BTreeSet<(&'a str, &'a str)>,
-    roles: BTreeSet<(&'a str, &'a str, &'a str)>,
-    secrets: BTreeSet<(&'a str, &'a str)>,
-    object_stores: BTreeSet<(&'a str, &'a str)>,
-    config_maps: BTreeSet<(&'a str, &'a str)>,
+    clusters: HashSet<(&'a str, &'a str)>,
+    roles: HashSet<(&'a str, &'a str, &'a str)>,
+    secrets: HashSet<(&'a str, &'a str)>,
+    object_stores: HashSet<(&'a str, &'a str)>,
+    config_maps: HashSet<(&'a str, &'a str)>,
 }
 
 impl<'a> Declared<'a> {
@@ -143,7 +155,7 @@ fn produced_secrets<'a>(header: &Header<'a>) -> Vec<(&'a str, &'a str)> {
         };
     }
     if header.is(INFISICAL_SECRET.0, INFISICAL_SECRET.1) {
-        let single = doc.pointer("/spec/managedSecretReference").into_iter();
+        let single = at(doc, "/spec/managedSecretReference").into_iter();
         return items(doc, "/spec/managedKubeSecretReferences")
             .iter()
             .chain(single)
@@ -185,7 +197,8 @@ fn duplicates<F: AsRef<str>, D>(
     objects: &[(F, D)],
     headers: &[Option<Header<'_>>],
 ) -> Vec<(usize, Issue)> {
-    let mut first_seen: BTreeMap<(&str, &str, &str, &str), usize> = BTreeMap::new();
+    let mut first_seen: HashMap<(&str, &str, &str, &str), usize> =
+        HashMap::with_capacity(headers.len());
     let mut issues = Vec::new();
     for (index, header) in headers.iter().enumerate() {
         let Some(header) = header else { continue };
@@ -312,7 +325,7 @@ fn object_store_references(header: &Header<'_>, declared: &Declared<'_>) -> Vec<
                     .index(i)
                     .key("parameters")
                     .key("barmanObjectName"),
-                p.pointer("/parameters/barmanObjectName"),
+                at(p, "/parameters/barmanObjectName"),
             )
         });
     let sources = items(header.doc, "/spec/externalClusters")
@@ -325,7 +338,7 @@ fn object_store_references(header: &Header<'_>, declared: &Declared<'_>) -> Vec<
                     .key("plugin")
                     .key("parameters")
                     .key("barmanObjectName"),
-                c.pointer("/plugin/parameters/barmanObjectName"),
+                at(c, "/plugin/parameters/barmanObjectName"),
             )
         });
     plugins
@@ -357,7 +370,7 @@ fn pod_template<'a>(header: &Header<'a>) -> Option<(&'static str, &'a Value)> {
     } else {
         return None;
     };
-    Some((dotted, header.doc.pointer(pointer)?))
+    Some((dotted, at(header.doc, pointer)?))
 }
 
 /// Secrets (volumes, `secretKeyRef`s) and `ConfigMap`s (volumes) a pod needs: a pod whose
