@@ -206,6 +206,20 @@ fn binary<'a>(op: BinOp, a: &Val<'a>, b: &Val<'a>) -> Result<Val<'a>, Error> {
     }
 }
 
+/// Integer arithmetic that reports overflow as `None`, for `i64` and `u64` alike (std has
+/// no trait for the `checked_*` methods).
+macro_rules! checked {
+    ($op:expr, $x:expr, $y:expr) => {
+        match $op {
+            BinOp::Add => $x.checked_add($y),
+            BinOp::Sub => $x.checked_sub($y),
+            BinOp::Mul => $x.checked_mul($y),
+            BinOp::Div => $x.checked_div($y),
+            _ => $x.checked_rem($y),
+        }
+    };
+}
+
 fn arithmetic<'a>(op: BinOp, a: &Val<'a>, b: &Val<'a>) -> Result<Val<'a>, Error> {
     let function = match op {
         BinOp::Add => "_+_",
@@ -224,27 +238,13 @@ fn arithmetic<'a>(op: BinOp, a: &Val<'a>, b: &Val<'a>) -> Result<Val<'a>, Error>
             if let Some(error) = zero(*y == 0) {
                 return Err(error);
             }
-            let result = match op {
-                BinOp::Add => x.checked_add(*y),
-                BinOp::Sub => x.checked_sub(*y),
-                BinOp::Mul => x.checked_mul(*y),
-                BinOp::Div => x.checked_div(*y),
-                _ => x.checked_rem(*y),
-            };
-            result.map(Val::Int).ok_or_else(overflow)
+            checked!(op, x, *y).map(Val::Int).ok_or_else(overflow)
         }
         (Val::Uint(x), Val::Uint(y)) => {
             if let Some(error) = zero(*y == 0) {
                 return Err(error);
             }
-            let result = match op {
-                BinOp::Add => x.checked_add(*y),
-                BinOp::Sub => x.checked_sub(*y),
-                BinOp::Mul => x.checked_mul(*y),
-                BinOp::Div => x.checked_div(*y),
-                _ => x.checked_rem(*y),
-            };
-            result.map(Val::Uint).ok_or_else(overflow)
+            checked!(op, x, *y).map(Val::Uint).ok_or_else(overflow)
         }
         (Val::Double(x), Val::Double(y)) if op != BinOp::Rem => Ok(Val::Double(match op {
             BinOp::Add => x + y,
