@@ -256,8 +256,7 @@ impl Prepared {
                 let count = manifests.len();
                 let mut rendered = manifests;
                 let changes = if planned(env) {
-                    let prefix = format!("{env}/");
-                    let committed = change::read_tree_where(out, |path| path.starts_with(&prefix))?;
+                    let committed = change::read_environment(out, env, &rendered)?;
                     Some(change::plan_environment(
                         &committed,
                         env,
