@@ -125,8 +125,7 @@ impl Renderer {
         template: &'static str,
     ) -> Result<Manifest, RenderError> {
         let text = if self.texts {
-            let body = yaml::emit(&document).map_err(|e| fail(path, template, e.to_string()))?;
-            format!("{HEADER}{body}")
+            file_text(path, &document, template)?
         } else {
             String::new()
         };
@@ -137,6 +136,21 @@ impl Renderer {
             text,
         })
     }
+}
+
+/// The file text of a manifest rendered by `Renderer::documents`: what `Renderer::new`
+/// would have given it.
+pub fn text(manifest: &Manifest) -> Result<String, RenderError> {
+    let source = match manifest.kind.spec().render {
+        Render::Template(template) => template,
+        Render::Typed | Render::Values => typed::SOURCE,
+    };
+    file_text(&manifest.path, &manifest.document, source)
+}
+
+fn file_text(path: &str, document: &Value, template: &'static str) -> Result<String, RenderError> {
+    let body = yaml::emit(document).map_err(|e| fail(path, template, e.to_string()))?;
+    Ok(format!("{HEADER}{body}"))
 }
 
 fn fail(path: &str, template: &'static str, detail: String) -> RenderError {
