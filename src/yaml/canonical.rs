@@ -14,20 +14,29 @@
 //! Invariant: `Some(t)` only when serde-saphyr writes `t` for the same document; debug
 //! builds check it on every document emitted (`yaml::emit`).
 
+use std::cell::RefCell;
 use std::fmt::Write;
 
 use serde_json::{Map, Value};
 
 /// Writes `document`, or `None` when it is not in the subset.
 pub(super) fn emit(document: &Value) -> Option<String> {
-    // Most documents are a few hundred bytes to a few KiB: one or two growths at most.
-    let mut out = String::with_capacity(1024);
-    match document {
-        Value::Object(map) if !map.is_empty() => mapping(map, 0, false, &mut out)?,
-        Value::Array(items) if !items.is_empty() => sequence(items, 0, false, &mut out)?,
-        _ => return None,
+    thread_local! {
+        /// Where documents are written before their text is copied out at its exact size:
+        /// no growth per document, and the manifests held for an environment waste no
+        /// capacity.
+        static SCRATCH: RefCell<String> = const { RefCell::new(String::new()) };
     }
-    Some(out)
+    SCRATCH.with(|scratch| {
+        let mut out = scratch.borrow_mut();
+        out.clear();
+        match document {
+            Value::Object(map) if !map.is_empty() => mapping(map, 0, false, &mut out)?,
+            Value::Array(items) if !items.is_empty() => sequence(items, 0, false, &mut out)?,
+            _ => return None,
+        }
+        Some(out.as_str().to_owned())
+    })
 }
 
 /// The entries of a non-empty mapping, keys at `column`; the first key already has its
@@ -109,10 +118,8 @@ fn write_scalar(value: &Value, column: usize, out: &mut String) -> Option<()> {
 }
 
 fn write_string(s: &str, column: usize, out: &mut String) -> Option<()> {
-    if !s.bytes().all(|b| b == b'\n' || is_printable(b)) {
-        return None;
-    }
-    if s.contains('\n') {
+    let scan = Scan::of(s)?;
+    if scan.newline {
         literal(s, column + 2, out);
         return Some(());
     }
@@ -123,18 +130,71 @@ fn write_string(s: &str, column: usize, out: &mut String) -> Option<()> {
         out.push_str("'\n");
         return Some(());
     }
-    if plain_value_shape(s) {
-        if resolves_to_non_string(s)? {
-            double_quoted(s, out);
-        } else {
-            out.push_str(s);
-        }
+    if plain_shape(s, scan.breaks_plain) && !resolves_to_non_string(s)? {
+        out.push_str(s);
     } else {
         double_quoted(s, out);
     }
     out.push('\n');
     Some(())
 }
+
+/// What one pass over a string's bytes tells.
+struct Scan {
+    /// A line break: a literal block for a value, outside the subset for a key.
+    newline: bool,
+    /// `: ` (a mapping) or ` #` (a comment) inside.
+    breaks_plain: bool,
+    /// `:`, `,`, `[`, `]`, `{` or `}`: structure in a flow mapping, where serde-saphyr
+    /// wants keys to stay readable too.
+    flow_indicator: bool,
+}
+
+impl Scan {
+    /// `None` for a byte other than printable ASCII and `\n`.
+    fn of(s: &str) -> Option<Scan> {
+        // Most strings hold none of the bytes that matter: one table look-up per byte, and
+        // the pairs are looked for only when both of their bytes occur.
+        let found = s.bytes().fold(0, |found, b| found | CLASS[usize::from(b)]);
+        if found & UNPRINTABLE != 0 {
+            return None;
+        }
+        let pairs = found & SPACE != 0 && found & (COLON | HASH) != 0;
+        Some(Scan {
+            newline: found & NEWLINE != 0,
+            breaks_plain: pairs
+                && s.as_bytes()
+                    .windows(2)
+                    .any(|pair| matches!(pair, b": " | b" #")),
+            flow_indicator: found & (COLON | FLOW) != 0,
+        })
+    }
+}
+
+const UNPRINTABLE: u8 = 1;
+const NEWLINE: u8 = 2;
+const COLON: u8 = 4;
+const SPACE: u8 = 8;
+const HASH: u8 = 16;
+const FLOW: u8 = 32;
+
+/// The `Scan` classes of each byte; 0 for the bytes that need no look.
+static CLASS: [u8; 256] = {
+    let mut class = [UNPRINTABLE; 256];
+    let mut b = b' ';
+    while b <= b'~' {
+        class[b as usize] = match b {
+            b':' => COLON,
+            b' ' => SPACE,
+            b'#' => HASH,
+            b',' | b'[' | b']' | b'{' | b'}' => FLOW,
+            _ => 0,
+        };
+        b += 1;
+    }
+    class[b'\n' as usize] = NEWLINE;
+    class
+};
 
 /// A multi-line string as a literal block whose body starts at `body`: chomping `-` without
 /// a final newline, none with exactly one, `+` with more (or only newlines); an explicit
@@ -172,17 +232,15 @@ fn literal(s: &str, body: usize, out: &mut String) {
 }
 
 fn write_key(key: &str, out: &mut String) -> Option<()> {
-    // Longer keys become explicit `? key` entries; tabs, control and non-ASCII characters
-    // have their own escapes: outside the subset.
-    if key.len() > 512 || !key.bytes().all(is_printable) {
+    // Longer keys become explicit `? key` entries; line breaks, tabs, control and non-ASCII
+    // characters have their own escapes: outside the subset.
+    let scan = Scan::of(key)?;
+    if key.len() > 512 || scan.newline {
         return None;
     }
     // A key is plain only where both a block and a flow mapping could read it back.
-    let plain = plain_value_shape(key)
-        && !key
-            .bytes()
-            .any(|b| matches!(b, b':' | b',' | b'[' | b']' | b'{' | b'}'));
-    if plain && !resolves_to_non_string(key)? {
+    if plain_shape(key, scan.breaks_plain) && !scan.flow_indicator && !resolves_to_non_string(key)?
+    {
         out.push_str(key);
     } else {
         double_quoted(key, out);
@@ -205,15 +263,15 @@ fn double_quoted(s: &str, out: &mut String) {
     out.push('"');
 }
 
-fn is_printable(b: u8) -> bool {
-    (b' '..=b'~').contains(&b)
-}
-
 /// Whether a single line of printable ASCII can be a plain scalar in a block mapping's
 /// value as far as its characters go: not a document marker, no edge spaces, no indicator
-/// where it would start a node, no `: ` or final `:` (a mapping) and no ` #` (a comment).
-/// Its type under YAML 1.1 resolution is `resolves_to_non_string`'s question.
-fn plain_value_shape(s: &str) -> bool {
+/// where it would start a node, no final `:` and, as `Scan` found, no `: ` (a mapping) or
+/// ` #` (a comment). Its type under YAML 1.1 resolution is `resolves_to_non_string`'s
+/// question.
+fn plain_shape(s: &str, breaks_plain: bool) -> bool {
+    if breaks_plain {
+        return false;
+    }
     let bytes = s.as_bytes();
     let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
         return false;
@@ -225,12 +283,11 @@ fn plain_value_shape(s: &str) -> bool {
         return false;
     }
     match first {
-        b'-' | b'?' if bytes.get(1).is_none_or(|&b| b == b' ') => return false,
+        b'-' | b'?' => bytes.get(1).is_some_and(|&b| b != b' '),
         b',' | b':' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>'
-        | b'\'' | b'"' | b'%' | b'@' | b'`' => return false,
-        _ => {}
+        | b'\'' | b'"' | b'%' | b'@' | b'`' => false,
+        _ => true,
     }
-    !s.contains(": ") && !s.contains(" #")
 }
 
 /// Whether a YAML 1.1 reader (or a YAML 1.2 one, for keys) would read the plain scalar `s`
@@ -244,7 +301,9 @@ fn resolves_to_non_string(s: &str) -> Option<bool> {
     let bytes = s.as_bytes();
     match bytes.first()? {
         // Only the words above: numbers and dates start with a digit, a sign, `.` or `_`.
-        b'a'..=b'z' | b'A'..=b'Z' => Some(WORDS.iter().any(|w| s.eq_ignore_ascii_case(w))),
+        b'a'..=b'z' | b'A'..=b'Z' => {
+            Some(s.len() <= 5 && WORDS.iter().any(|w| s.eq_ignore_ascii_case(w)))
+        }
         b'0'..=b'9' => digit_first_is_number(s),
         // `.5`, `.e5` and `.` are floats to YAML 1.1, `.inf`/`.nan` special floats;
         // `./path` and `.dockerconfigjson` are strings.
