@@ -27,18 +27,24 @@ pub fn parse(text: &str) -> Result<Value, YamlError> {
 }
 
 /// Writes one document canonically (no `---`, trailing newline).
+pub fn emit(value: &Value) -> Result<String, YamlError> {
+    emit_after("", value)
+}
+
+/// `prefix` (a file's header comment) and then the document, as `emit` writes it, in one
+/// string written once.
 ///
 /// dbgen's own writer (`canonical`) takes the documents it prints; serde-saphyr writes any
 /// other, and debug builds check that the two agree on every document.
-pub fn emit(value: &Value) -> Result<String, YamlError> {
-    let Some(text) = canonical::emit(value) else {
+pub fn emit_after(prefix: &str, value: &Value) -> Result<String, YamlError> {
+    let Some(text) = canonical::emit(prefix, value) else {
         #[cfg(test)]
         canonical::tests::DECLINED.with(|declined| declined.set(declined.get() + 1));
-        return emit_general(value);
+        return emit_general(value).map(|body| format!("{prefix}{body}"));
     };
     debug_assert_eq!(
         emit_general(value).ok().as_deref(),
-        Some(text.as_str()),
+        text.strip_prefix(prefix),
         "canonical YAML writer disagrees with serde-saphyr on {value}"
     );
     Ok(text)

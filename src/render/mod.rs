@@ -125,8 +125,7 @@ impl Renderer {
         template: &'static str,
     ) -> Result<Manifest, RenderError> {
         let text = if self.texts {
-            let body = yaml::emit(&document).map_err(|e| fail(path, template, e.to_string()))?;
-            format!("{HEADER}{body}")
+            yaml::emit_after(HEADER, &document).map_err(|e| fail(path, template, e.to_string()))?
         } else {
             String::new()
         };

@@ -1,9 +1,10 @@
 //! dbgen's own writer of canonical YAML, so emitting a document does not pay for a general
 //! serializer.
 //!
-//! Input: a `serde_json::Value` document. Output: `Some(text)`, exactly the bytes
-//! serde-saphyr writes with the options of `yaml::emit`, or `None` as soon as the document
-//! leaves the subset below, and the caller emits it with serde-saphyr instead.
+//! Input: a `serde_json::Value` document (and a prefix, the file's header comment).
+//! Output: `Some(text)`, the prefix and exactly the bytes serde-saphyr writes with the options
+//! of `yaml::emit`, or `None` as soon as the document leaves the subset below, and the
+//! caller emits it with serde-saphyr instead.
 //! The subset: a top-level non-empty mapping or sequence; block mappings (keys in order)
 //! and kubectl-style sequences (`- ` at the parent key's column, nested items inline after
 //! the dash), `{}`/`[]` when empty, `null`, booleans, integers; strings of printable ASCII,
@@ -19,8 +20,8 @@ use std::fmt::Write;
 
 use serde_json::{Map, Value};
 
-/// Writes `document`, or `None` when it is not in the subset.
-pub(super) fn emit(document: &Value) -> Option<String> {
+/// Writes `prefix` and then `document`, or `None` when the document is not in the subset.
+pub(super) fn emit(prefix: &str, document: &Value) -> Option<String> {
     thread_local! {
         /// Where documents are written before their text is copied out at its exact size:
         /// no growth per document, and the manifests held for an environment waste no
@@ -30,6 +31,7 @@ pub(super) fn emit(document: &Value) -> Option<String> {
     SCRATCH.with(|scratch| {
         let mut out = scratch.borrow_mut();
         out.clear();
+        out.push_str(prefix);
         match document {
             Value::Object(map) if !map.is_empty() => mapping(map, 0, false, &mut out)?,
             Value::Array(items) if !items.is_empty() => sequence(items, 0, false, &mut out)?,
@@ -616,7 +618,7 @@ pub(super) mod tests {
         /// Whenever the canonical writer takes a document, its bytes are serde-saphyr's.
         #[test]
         fn accepted_documents_are_written_as_serde_saphyr_writes_them(document in value()) {
-            if let Some(text) = emit(&document) {
+            if let Some(text) = emit("", &document) {
                 prop_assert_eq!(Some(text), emit_general(&document).ok());
             }
         }
@@ -631,7 +633,7 @@ pub(super) mod tests {
         let accepted = (0..1000)
             .filter(|_| {
                 let document = strategy.new_tree(&mut runner).expect("value").current();
-                emit(&document).is_some()
+                emit("", &document).is_some()
             })
             .count();
         assert!(accepted >= 200, "only {accepted} of 1000 documents taken");
@@ -649,7 +651,7 @@ pub(super) mod tests {
                 json!({ "k": { *s: [s] } }),
                 json!([s, { "k": s, *s: { "n": s } }, [s, [s]]]),
             ] {
-                if let Some(text) = emit(&document) {
+                if let Some(text) = emit("", &document) {
                     assert_eq!(Some(&text), emit_general(&document).ok().as_ref(), "{s:?}");
                     taken += 1;
                 }
@@ -682,7 +684,7 @@ pub(super) mod tests {
             "a:b": "key",
             "true": false,
         });
-        let text = emit(&document).expect("in the subset");
+        let text = emit("", &document).expect("in the subset");
         assert_eq!(Some(&text), emit_general(&document).ok().as_ref());
     }
 
@@ -699,7 +701,7 @@ pub(super) mod tests {
             json!("top-level scalar"),
             json!({}),
         ] {
-            assert_eq!(emit(&document), None, "{document}");
+            assert_eq!(emit("", &document), None, "{document}");
         }
     }
 
