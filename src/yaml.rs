@@ -4,9 +4,13 @@
 //! Output: `serde_json::Value` with Kubernetes' YAML 1.1 reading (`on` is a bool, as
 //! go-yaml v2 reads it), or canonical block YAML: 2-space indent, kubectl-style lists,
 //! keys sorted, every string a YAML 1.1 reader could retype quoted, no folding.
+//! `emit` writes with `canonical`, dbgen's own writer, when the document is in its subset,
+//! and with serde-saphyr otherwise: the same bytes either way.
 //! Invariant: `parse(emit(v)) == v` for every value dbgen emits.
 
 use serde_json::Value;
+
+mod canonical;
 
 /// A YAML text that could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +28,30 @@ pub fn parse(text: &str) -> Result<Value, YamlError> {
 
 /// Writes one document canonically (no `---`, trailing newline).
 pub fn emit(value: &Value) -> Result<String, YamlError> {
+    emit_after("", value)
+}
+
+/// `prefix` (a file's header comment) and then the document, as `emit` writes it, in one
+/// string written once.
+///
+/// dbgen's own writer (`canonical`) takes the documents it prints; serde-saphyr writes any
+/// other, and debug builds check that the two agree on every document.
+pub fn emit_after(prefix: &str, value: &Value) -> Result<String, YamlError> {
+    let Some(text) = canonical::emit(prefix, value) else {
+        #[cfg(test)]
+        canonical::tests::DECLINED.with(|declined| declined.set(declined.get() + 1));
+        return emit_general(value).map(|body| format!("{prefix}{body}"));
+    };
+    debug_assert_eq!(
+        emit_general(value).ok().as_deref(),
+        text.strip_prefix(prefix),
+        "canonical YAML writer disagrees with serde-saphyr on {value}"
+    );
+    Ok(text)
+}
+
+/// serde-saphyr's writing of `value`, the reference `canonical` reproduces.
+fn emit_general(value: &Value) -> Result<String, YamlError> {
     let options = serde_saphyr::ser_options! {
         indent_step: 2,
         compact_list_indent: true,
@@ -41,13 +69,13 @@ pub fn emit(value: &Value) -> Result<String, YamlError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use serde_json::json;
 
     /// Strings that YAML 1.1 readers (Kubernetes' go-yaml v2, PyYAML) would retype
     /// when unquoted: each must survive emit → parse as the same string.
-    const RETYPABLE: &[&str] = &[
+    pub(super) const RETYPABLE: &[&str] = &[
         "on",
         "off",
         "On",

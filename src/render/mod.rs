@@ -149,8 +149,7 @@ pub fn text(manifest: &Manifest) -> Result<String, RenderError> {
 }
 
 fn file_text(path: &str, document: &Value, template: &'static str) -> Result<String, RenderError> {
-    let body = yaml::emit(document).map_err(|e| fail(path, template, e.to_string()))?;
-    Ok(format!("{HEADER}{body}"))
+    yaml::emit_after(HEADER, document).map_err(|e| fail(path, template, e.to_string()))
 }
 
 fn fail(path: &str, template: &'static str, detail: String) -> RenderError {
