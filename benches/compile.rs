@@ -23,6 +23,10 @@ use dbgen::emit::Tree;
 use dbgen::pipeline::{Want, prepare};
 use serde::Serialize;
 
+// The allocator the `dbgen` binary uses (`src/main.rs`), for dbgen and the floor alike.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ENVIRONMENTS: [(&str, &str); 3] =
     [("dev", "small"), ("staging", "medium"), ("prod", "large")];
 

@@ -142,19 +142,26 @@ impl Prepared {
         &mut self,
         each: impl Fn(&str, Vec<Manifest>) -> R + Sync,
     ) -> Result<Vec<(String, R)>, Stop> {
-        self.environments_with(&Renderer::new(), each)
+        self.environments_with(&Renderer::new(), |_| false, each)
     }
 
     /// What `dbgen validate` does: every environment planned, rendered and verified, one at
     /// a time, and only its number of files kept. The documents are verified without
     /// being written out as text (verification reads documents, never text).
     pub fn verify_environments(&mut self) -> Result<Vec<(String, usize)>, Stop> {
-        self.environments_with(&Renderer::documents(), |_, manifests| manifests.len())
+        self.environments_with(
+            &Renderer::documents(),
+            |_| false,
+            |_, manifests| manifests.len(),
+        )
     }
 
+    /// Renders the environments `first` accepts before the others (then in spec order),
+    /// and returns the results in spec order.
     fn environments_with<R: Send>(
         &mut self,
         renderer: &Renderer,
+        first: impl Fn(&str) -> bool,
         each: impl Fn(&str, Vec<Manifest>) -> R + Sync,
     ) -> Result<Vec<(String, R)>, Stop> {
         let verifier = Verifier::new();
@@ -171,8 +178,14 @@ impl Prepared {
             let kept = problems.is_empty().then(|| each(&name, manifests));
             Ok::<_, RenderError>((name, kept, problems))
         };
-        let results = on_threads(&self.names, threads(self.threads), one);
-        let mut kept = Vec::with_capacity(results.len());
+        let mut order: Vec<usize> = (0..self.names.len()).collect();
+        order.sort_by_key(|index| !first(&self.names[*index]));
+        let mut results: Vec<_> = on_threads(&order, threads(self.threads), |index| {
+            (*index, one(&self.names[*index]))
+        });
+        results.sort_by_key(|(index, _)| *index);
+        let results = results.into_iter().map(|(_, result)| result);
+        let mut kept = Vec::with_capacity(self.names.len());
         let mut problems = Vec::new();
         for result in results {
             let (name, result, found) = result.map_err(Stop::Render)?;
@@ -251,28 +264,38 @@ impl Prepared {
                 || safety.protected.contains(env)
                 || safety.acknowledgements.iter().any(|a| a.environment == env)
         };
+        // Documents first, file texts only once an environment has passed verification: an
+        // environment that is not planned turns each document into its text and drops it,
+        // so memory never holds its documents and texts together. Planned environments,
+        // which need both, go first, before other environments' texts accumulate.
         let per_env = self
-            .each_environment(|env, manifests| {
+            .environments_with(&Renderer::documents(), planned, |env, manifests| {
                 let count = manifests.len();
+                if !planned(env) {
+                    let files = if want == Want::Files {
+                        manifests
+                            .into_iter()
+                            .map(|m| render::text(&m).map(|text| (m.path, text)))
+                            .collect::<Result<_, RenderError>>()
+                            .map_err(|e| RenderStop::Stop(Stop::Render(e)))?
+                    } else {
+                        Vec::new()
+                    };
+                    return Ok((files, count, None));
+                }
                 let mut rendered = manifests;
-                let changes = if planned(env) {
-                    let prefix = format!("{env}/");
-                    let committed = change::read_tree_where(out, |path| path.starts_with(&prefix))?;
-                    Some(change::plan_environment(
-                        &committed,
-                        env,
-                        &mut rendered,
-                        &safety,
-                    ))
-                } else {
-                    None
-                };
+                for m in &mut rendered {
+                    m.text = render::text(m).map_err(|e| RenderStop::Stop(Stop::Render(e)))?;
+                }
+                let committed =
+                    change::read_environment(out, env, &rendered).map_err(RenderStop::Committed)?;
+                let changes = change::plan_environment(&committed, env, &mut rendered, &safety);
                 let files = if want == Want::Files {
                     rendered.into_iter().map(|m| (m.path, m.text)).collect()
                 } else {
                     Vec::new()
                 };
-                Ok::<_, std::io::Error>((files, count, changes))
+                Ok((files, count, Some(changes)))
             })
             .map_err(RenderStop::Stop)?;
         let names: Vec<&str> = per_env.iter().map(|(name, _)| name.as_str()).collect();
@@ -286,7 +309,7 @@ impl Prepared {
         let mut files = BTreeMap::new();
         let mut counts = Vec::with_capacity(per_env.len());
         for (name, result) in per_env {
-            let (kept, count, changes) = result.map_err(RenderStop::Committed)?;
+            let (kept, count, changes) = result?;
             files.extend(kept);
             counts.push((name, count));
             parts.extend(changes);

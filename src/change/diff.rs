@@ -70,30 +70,48 @@ pub(super) type Objects = BTreeMap<String, BTreeMap<Identity, Object>>;
 pub(super) fn objects<'a>(files: impl IntoIterator<Item = (&'a String, &'a String)>) -> Objects {
     let mut out: Objects = BTreeMap::new();
     for (path, text) in files {
-        let Some((env, _)) = path.split_once('/') else {
-            continue;
-        };
-        let yaml = std::path::Path::new(path)
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("yaml"));
-        if !yaml || path.ends_with("/kustomization.yaml") {
-            continue;
+        if let Some(document) = parsed(path, text) {
+            insert(&mut out, path, document);
         }
-        let Ok(document) = crate::yaml::parse(text) else {
-            continue;
-        };
-        let Some(identity) = identity(path, &document) else {
-            continue;
-        };
-        out.entry(env.to_owned()).or_default().insert(
-            identity,
-            Object {
-                file: path.clone(),
-                document,
-            },
-        );
     }
     out
+}
+
+/// The document of file `path` when it can hold an applied object and is YAML.
+pub(super) fn parsed(path: &str, text: &str) -> Option<Value> {
+    takes_part(path)
+        .then(|| crate::yaml::parse(text).ok())
+        .flatten()
+}
+
+/// Adds the object of file `path`, already read into `document`, as `objects` does.
+pub(super) fn insert(out: &mut Objects, path: &str, document: Value) {
+    let Some((env, _)) = path.split_once('/') else {
+        return;
+    };
+    if !takes_part(path) {
+        return;
+    }
+    let Some(identity) = identity(path, &document) else {
+        return;
+    };
+    out.entry(env.to_owned()).or_default().insert(
+        identity,
+        Object {
+            file: path.to_owned(),
+            document,
+        },
+    );
+}
+
+/// Whether the file at `path` can hold an applied object: a YAML file of an environment
+/// that is not a kustomization.
+fn takes_part(path: &str) -> bool {
+    path.contains('/')
+        && std::path::Path::new(path)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("yaml"))
+        && !path.ends_with("/kustomization.yaml")
 }
 
 /// The identity of the object in file `path`.

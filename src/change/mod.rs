@@ -171,18 +171,73 @@ pub fn read_tree(out: &Path) -> io::Result<BTreeMap<String, String>> {
     read_tree_where(out, |_| true)
 }
 
-/// The files of the committed tree whose path `keep` accepts (one environment's, so a
-/// render holds one environment of the committed tree at a time).
+/// The files of the committed tree whose path `keep` accepts.
 pub fn read_tree_where(
     out: &Path,
     keep: impl Fn(&str) -> bool,
 ) -> io::Result<BTreeMap<String, String>> {
+    let mut files = BTreeMap::new();
+    read_listed(out, keep, |path, bytes| {
+        files.insert(path.to_owned(), into_text(bytes.to_vec())?);
+        Ok(())
+    })?;
+    Ok(files)
+}
+
+/// One environment of the committed tree, read against its fresh render.
+#[derive(Debug, Default)]
+pub struct CommittedEnv {
+    /// Files whose committed text is exactly their rendered text; that text is not kept.
+    same: BTreeSet<String>,
+    /// The text of every other committed file of the environment.
+    texts: BTreeMap<String, String>,
+}
+
+/// The committed files of environment `env`, each compared with its file in `rendered`
+/// as it is read: a render holds only the committed files that differ, not the whole
+/// environment twice.
+pub fn read_environment(
+    out: &Path,
+    env: &str,
+    rendered: &[crate::render::Manifest],
+) -> io::Result<CommittedEnv> {
+    let prefix = format!("{env}/");
+    let texts: BTreeMap<&str, &str> = rendered
+        .iter()
+        .map(|m| (m.path.as_str(), m.text.as_str()))
+        .collect();
+    let mut committed = CommittedEnv::default();
+    read_listed(
+        out,
+        |path| path.starts_with(&prefix),
+        |path, bytes| {
+            if texts.get(path).is_some_and(|t| t.as_bytes() == bytes) {
+                committed.same.insert(path.to_owned());
+            } else {
+                committed
+                    .texts
+                    .insert(path.to_owned(), into_text(bytes.to_vec())?);
+            }
+            Ok(())
+        },
+    )?;
+    Ok(committed)
+}
+
+/// Hands every file that the ownership manifest in `out` lists and `keep` accepts to
+/// `each`, as bytes read into one reused buffer.
+fn read_listed(
+    out: &Path,
+    keep: impl Fn(&str) -> bool,
+    mut each: impl FnMut(&str, &[u8]) -> io::Result<()>,
+) -> io::Result<()> {
+    use std::io::Read as _;
     let manifest = match std::fs::read_to_string(out.join(crate::emit::MANIFEST)) {
         Ok(text) => text,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
     };
-    let mut files = BTreeMap::new();
+    let mut buffer = Vec::new();
     for line in manifest.lines().skip(1) {
         let path = line.trim_end_matches('\r');
         // Only plain relative paths: the manifest may have been edited by hand.
@@ -195,16 +250,25 @@ pub fn read_tree_where(
         {
             continue;
         }
-        match std::fs::read_to_string(out.join(path)) {
-            Ok(text) => {
-                files.insert(path.to_owned(), text);
-            }
+        buffer.clear();
+        match std::fs::File::open(out.join(path)).and_then(|mut f| f.read_to_end(&mut buffer)) {
+            Ok(_) => each(path, &buffer)?,
             // Listed but deleted by hand: GitOps no longer applies it either.
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
     }
-    Ok(files)
+    Ok(())
+}
+
+/// A committed file's text; not UTF-8 fails as `read_to_string` does.
+fn into_text(bytes: Vec<u8>) -> io::Result<String> {
+    String::from_utf8(bytes).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
 }
 
 /// The objects of a freshly compiled render; owned documents move, borrowed ones are copied.
@@ -261,32 +325,45 @@ pub fn plan(
 /// or the committed tree declares the same object in another file as well (then
 /// everything is compared, as `plan` does).
 pub fn plan_environment(
-    committed: &BTreeMap<String, String>,
+    committed: &CommittedEnv,
     env: &str,
     rendered: &mut [crate::render::Manifest],
     safety: &Safety,
 ) -> ChangePlan {
-    // Identity of each skipped object → its file.
-    let mut skipped: BTreeMap<Identity, &str> = BTreeMap::new();
+    // Identity of each skipped object → its index in `rendered`.
+    let mut skipped: BTreeMap<Identity, usize> = BTreeMap::new();
+    // The committed document of every file that takes part, by path: the order in which
+    // `diff::objects` reads them, so that the last of two files declaring one object wins
+    // as it does there.
+    let mut committed_documents: BTreeMap<String, Value> = BTreeMap::new();
     let mut manifests = Vec::with_capacity(rendered.len());
-    for m in rendered.iter_mut() {
+    for (index, m) in rendered.iter_mut().enumerate() {
         let document = std::mem::take(&mut m.document);
+        let same = committed.same.contains(&m.path);
         if m.kind != crate::plan::Kind::Kustomization
-            && committed.get(&m.path) == Some(&m.text)
+            && same
             && let Some(id) = diff::identity(&m.path, &document)
             && !login::reads(&id.kind)
         {
-            skipped.insert(id, &m.path);
+            skipped.insert(id, index);
             continue;
+        }
+        if same {
+            // The committed text is the rendered text, and `yaml::parse(yaml::emit(v)) == v`:
+            // the committed object is this document, with no text to parse.
+            committed_documents.insert(m.path.clone(), document.clone());
         }
         manifests.push((env, m.path.clone(), m.kind, Cow::Owned(document)));
     }
-    let files: BTreeSet<&str> = skipped.values().copied().collect();
-    let old = diff::objects(
-        committed
-            .iter()
-            .filter(|(path, _)| !files.contains(path.as_str())),
-    );
+    for (path, text) in &committed.texts {
+        if let Some(document) = diff::parsed(path, text) {
+            committed_documents.insert(path.clone(), document);
+        }
+    }
+    let mut old: diff::Objects = BTreeMap::new();
+    for (path, document) in committed_documents {
+        diff::insert(&mut old, &path, document);
+    }
     let mut new = rendered_objects(manifests.into_iter());
     if !old
         .values()
@@ -295,14 +372,25 @@ pub fn plan_environment(
     {
         return plan_objects(old, &[env], new, safety);
     }
-    // The skipped objects' committed texts are their rendered texts.
-    let again = skipped
-        .values()
-        .filter_map(|path| committed.get_key_value(*path));
+    // The committed tree also declares a skipped object in another file: compare
+    // everything, as `plan` does. The skipped objects' committed texts are their
+    // rendered texts.
+    let again = skipped.values().map(|index| {
+        let m = &rendered[*index];
+        (&m.path, &m.text)
+    });
     for (env, objects) in diff::objects(again) {
         new.entry(env).or_default().extend(objects);
     }
-    plan_objects(diff::objects(committed), &[env], new, safety)
+    let same = rendered
+        .iter()
+        .filter(|m| committed.same.contains(&m.path))
+        .map(|m| (&m.path, &m.text));
+    let mut all = diff::objects(same);
+    for (env, objects) in diff::objects(&committed.texts) {
+        all.entry(env).or_default().extend(objects);
+    }
+    plan_objects(all, &[env], new, safety)
 }
 
 fn plan_objects(old: Objects, rendered: &[&str], new: Objects, safety: &Safety) -> ChangePlan {

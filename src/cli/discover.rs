@@ -54,20 +54,26 @@ pub(super) fn locate(arg: Option<&Path>, cwd: &Path) -> Result<SpecInput, String
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    // A pipe or a device (`/dev/stdin`, even redirected from a file) has no directory of
-    // its own to write beside: `/dev/out` is nobody's output directory.
     let pseudo = std::fs::canonicalize(if dir.as_os_str().is_empty() {
         Path::new(".")
     } else {
         &dir
     })
-    .is_ok_and(|d| d.starts_with("/dev") || d.starts_with("/proc"));
+    .is_ok_and(|d| is_pseudo_dir(&d));
     let regular = !pseudo && std::fs::metadata(&path).is_ok_and(|m| m.is_file());
     Ok(SpecInput {
         name: path.display().to_string(),
         text,
         dir: regular.then_some(dir),
     })
+}
+
+/// Whether a spec in the (canonical) directory `dir` is a pipe or a device rather than a
+/// file with a directory of its own to write beside: `/dev/stdin` (even redirected from a
+/// file) and `/dev/fd/N` (which resolves under `/proc`); `/dev/out` or `/proc/self/out` is
+/// nobody's output directory. Real directories under `/dev` (`/dev/shm`, a tmpfs) are not.
+fn is_pseudo_dir(dir: &Path) -> bool {
+    dir == Path::new("/dev") || dir.starts_with("/proc")
 }
 
 /// `dbgen.toml` in `cwd` or the nearest parent that has one, named relative to `cwd`
@@ -135,6 +141,15 @@ mod tests {
         std::fs::create_dir_all(&deep).unwrap();
         assert_eq!(search(&deep).unwrap(), Path::new("../../dbgen.toml"));
         assert_eq!(search(dir.path()).unwrap(), Path::new("dbgen.toml"));
+    }
+
+    #[test]
+    fn only_device_and_proc_directories_are_pseudo() {
+        assert!(is_pseudo_dir(Path::new("/dev")));
+        assert!(is_pseudo_dir(Path::new("/proc/self/fd")));
+        assert!(!is_pseudo_dir(Path::new("/dev/shm/platform")));
+        assert!(!is_pseudo_dir(Path::new("/devices/platform")));
+        assert!(!is_pseudo_dir(Path::new("/home/dev")));
     }
 
     #[test]

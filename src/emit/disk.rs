@@ -72,16 +72,33 @@ fn scan_dir(
 }
 
 /// Contents of a regular file the scan found, as text a generated file is
-/// compared with: CRLF becomes LF so a Windows checkout does not read as drift,
-/// and bytes that are not UTF-8 become U+FFFD (the file then differs anyway).
+/// compared with (`text_of`).
 pub(super) fn read_text(path: &Path) -> Result<String, EmitError> {
-    let bytes = fs::read(path).map_err(io_error("read", path))?;
-    let text = String::from_utf8_lossy(&bytes);
-    Ok(if text.contains("\r\n") {
+    let mut bytes = Vec::new();
+    read_bytes(path, &mut bytes)?;
+    Ok(text_of(&bytes))
+}
+
+/// Reads the regular file at `path` into `buffer`, replacing what it held: one buffer
+/// serves a whole tree, so comparing an unchanged file allocates nothing.
+pub(super) fn read_bytes(path: &Path, buffer: &mut Vec<u8>) -> Result<(), EmitError> {
+    buffer.clear();
+    fs::File::open(path)
+        .and_then(|mut file| file.read_to_end(buffer))
+        .map_err(io_error("read", path))?;
+    Ok(())
+}
+
+/// A file's bytes as text a generated file is compared with: CRLF becomes LF so a
+/// Windows checkout does not read as drift, and bytes that are not UTF-8 become U+FFFD
+/// (the file then differs anyway).
+pub(super) fn text_of(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    if text.contains("\r\n") {
         text.replace("\r\n", "\n")
     } else {
         text.into_owned()
-    })
+    }
 }
 
 /// Whether the regular file at `path` starts with the header line every file

@@ -46,13 +46,19 @@ impl Plan {
             ..Plan::default()
         };
         plan.reject_conflicts(out, wanted)?;
+        let mut bytes = Vec::new();
         for (path, content) in wanted {
             if owned.contains(path) {
-                let old = disk::read_text(&root.join(path))?;
-                if old == *content {
-                    plan.unchanged.insert(path.clone());
-                } else {
-                    plan.updated.insert(path.clone(), old);
+                disk::read_bytes(&root.join(path), &mut bytes)?;
+                // Byte-equal is the common case; only a differing file becomes text.
+                let old = (bytes != content.as_bytes()).then(|| disk::text_of(&bytes));
+                match old {
+                    Some(old) if old != *content => {
+                        plan.updated.insert(path.clone(), old);
+                    }
+                    _ => {
+                        plan.unchanged.insert(path.clone());
+                    }
                 }
             } else {
                 plan.created.insert(path.clone());

@@ -125,7 +125,7 @@ impl Renderer {
         template: &'static str,
     ) -> Result<Manifest, RenderError> {
         let text = if self.texts {
-            yaml::emit_after(HEADER, &document).map_err(|e| fail(path, template, e.to_string()))?
+            file_text(path, &document, template)?
         } else {
             String::new()
         };
@@ -136,6 +136,20 @@ impl Renderer {
             text,
         })
     }
+}
+
+/// The file text of a manifest rendered by `Renderer::documents`: what `Renderer::new`
+/// would have given it.
+pub fn text(manifest: &Manifest) -> Result<String, RenderError> {
+    let source = match manifest.kind.spec().render {
+        Render::Template(template) => template,
+        Render::Typed | Render::Values => typed::SOURCE,
+    };
+    file_text(&manifest.path, &manifest.document, source)
+}
+
+fn file_text(path: &str, document: &Value, template: &'static str) -> Result<String, RenderError> {
+    yaml::emit_after(HEADER, document).map_err(|e| fail(path, template, e.to_string()))
 }
 
 fn fail(path: &str, template: &'static str, detail: String) -> RenderError {
