@@ -5,12 +5,14 @@
 //! go-yaml v2 reads it), or canonical block YAML: 2-space indent, kubectl-style lists,
 //! keys sorted, every string a YAML 1.1 reader could retype quoted, no folding.
 //! `emit` writes with `canonical`, dbgen's own writer, when the document is in its subset,
-//! and with serde-saphyr otherwise: the same bytes either way.
+//! and with serde-saphyr otherwise: the same bytes either way. `parse` reads a text
+//! `canonical` wrote with `reader`, and any other with serde-saphyr: the same document.
 //! Invariant: `parse(emit(v)) == v` for every value dbgen emits.
 
 use serde_json::Value;
 
 mod canonical;
+mod reader;
 
 /// A YAML text that could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -18,7 +20,23 @@ mod canonical;
 pub struct YamlError(String);
 
 /// Reads one YAML document the way the Kubernetes API server would.
+///
+/// A text dbgen wrote (`reader`: exactly what `canonical` writes) is read without the
+/// general parser; debug builds check that the general parser reads it the same.
 pub fn parse(text: &str) -> Result<Value, YamlError> {
+    let Some(document) = reader::read(text) else {
+        return parse_general(text);
+    };
+    debug_assert_eq!(
+        parse_general(text).ok().as_ref(),
+        Some(&document),
+        "canonical YAML reader disagrees with serde-saphyr on:\n{text}"
+    );
+    Ok(document)
+}
+
+/// serde-saphyr's reading of `text`.
+fn parse_general(text: &str) -> Result<Value, YamlError> {
     let options = serde_saphyr::options! {
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
         with_snippet: false,

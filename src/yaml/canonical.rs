@@ -602,7 +602,7 @@ pub(super) mod tests {
         ]
     }
 
-    fn value() -> impl Strategy<Value = Value> {
+    pub(in crate::yaml) fn value() -> impl Strategy<Value = Value> {
         scalar().prop_recursive(4, 48, 5, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
