@@ -13,7 +13,8 @@
 #     on a repository whose spec is in platform/: it passes on the rendered tree and fails on
 #     a hand edit of the output.
 # Each run renders the README example identically to the golden, `render --check` included.
-# Needs the x86_64-unknown-linux-musl Rust target and unshare(1) with user namespaces (or root).
+# Needs the x86_64-unknown-linux-musl Rust target, musl-gcc (Debian: musl-tools; mimalloc is C)
+# and unshare(1) with user namespaces (or root).
 # Slow the first time (a cold release build for the musl target); reuses $CARGO_TARGET_DIR.
 #
 # Usage: scripts/image-test.sh [BINARY]   (BINARY: skip the build and test that binary)
