@@ -463,3 +463,44 @@ impl Compiled {
             .collect()
     }
 }
+
+/// Test support for the fast paths that fall back to a general one (`render::restricted`,
+/// `yaml::canonical`): each counts its declines in a thread-local.
+#[cfg(test)]
+pub(crate) mod fast_path {
+    use std::cell::Cell;
+    use std::path::Path;
+    use std::thread::LocalKey;
+
+    /// Renders every golden case on this thread and asserts that the fast path counting its
+    /// declines in `declined` declined nothing in any case whose spec is ASCII, so the fast
+    /// path is the one users get (debug builds check it against the general path).
+    pub(crate) fn taken_in_every_golden_case(declined: &'static LocalKey<Cell<usize>>) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden");
+        let mut cases = 0;
+        for entry in std::fs::read_dir(&root).expect("golden dir") {
+            let spec = entry.expect("entry").path().join("dbgen.toml");
+            let Ok(text) = std::fs::read_to_string(&spec) else {
+                continue;
+            };
+            let Ok(mut prepared) = super::prepare("dbgen.toml", &text) else {
+                continue;
+            };
+            declined.with(|declined| declined.set(0));
+            // `prepare` renders on this thread, so the count is this case's.
+            let rendered = prepared.each_environment(|_, manifests| manifests.len());
+            let count: usize = rendered
+                .expect("golden case renders")
+                .iter()
+                .map(|r| r.1)
+                .sum();
+            assert!(count > 0, "{}", spec.display());
+            if !text.is_ascii() {
+                continue;
+            }
+            assert_eq!(declined.with(Cell::get), 0, "{}", spec.display());
+            cases += 1;
+        }
+        assert!(cases >= 10, "only {cases} golden cases rendered");
+    }
+}
