@@ -2,9 +2,12 @@
 //! ready for `emit`. `prepare` validates; `Prepared::each_environment` plans, renders
 //! and verifies one environment at a time, handing it to a consumer that keeps only what
 //! it needs (`render_against`: file texts and the change plan; `validate`: a count), so
-//! memory holds one environment's objects, not all; `compile` keeps everything, for
-//! `--stdout`, `list`, `explain` and the tests. The CLI and the golden tests both use
-//! these, so what the tests check is what users run.
+//! memory holds one environment's objects, not all. Within an environment each object is
+//! verified as it is rendered and the cross-object checks keep only a few facts of it, so
+//! a consumer that needs no documents (`validate`, `render` of an environment that is not
+//! planned) drops each one at once. `compile` keeps everything, for `--stdout`, `list`,
+//! `explain` and the tests. The CLI and the golden tests both use these, so what the
+//! tests check is what users run.
 //!
 //! Input: the spec's display name and text. Output: `Compiled`/`Rendered` or a failure.
 //! Invariant: a consumer only ever sees an environment that passed every output check,
@@ -22,7 +25,7 @@ use crate::plan::{EnvPlan, Granted};
 use crate::render::{self, Manifest, RenderError, Renderer};
 use crate::source::Sources;
 use crate::validate;
-use crate::verify::{ObjectProblem, Verifier};
+use crate::verify::{ObjectProblem, TreeCheck, Verifier};
 
 /// A successfully compiled spec.
 #[derive(Debug)]
@@ -142,26 +145,36 @@ impl Prepared {
         &mut self,
         each: impl Fn(&str, Vec<Manifest>) -> R + Sync,
     ) -> Result<Vec<(String, R)>, Stop> {
-        self.environments_with(&Renderer::new(), |_| false, each)
+        self.environments_with(&Renderer::new(), |_| false, |_, m| Ok(m), each)
     }
 
     /// What `dbgen validate` does: every environment planned, rendered and verified, one at
     /// a time, and only its number of files kept. The documents are verified without
-    /// being written out as text (verification reads documents, never text).
+    /// being written out as text (verification reads documents, never text), and each is
+    /// dropped once verified.
     pub fn verify_environments(&mut self) -> Result<Vec<(String, usize)>, Stop> {
         self.environments_with(
             &Renderer::documents(),
             |_| false,
+            |_, mut manifest| {
+                manifest.document = serde_json::Value::Null;
+                Ok(manifest)
+            },
             |_, manifests| manifests.len(),
         )
     }
 
     /// Renders the environments `first` accepts before the others (then in spec order),
-    /// and returns the results in spec order.
+    /// and returns the results in spec order. Each manifest is verified as it is rendered,
+    /// then handed to `take`, which keeps what the environment's `each` needs of it (a
+    /// render turns it into its text and drops its document), so an environment's
+    /// documents need not all be in memory at once; `each` sees the environment only once
+    /// every manifest passed.
     fn environments_with<R: Send>(
         &mut self,
         renderer: &Renderer,
         first: impl Fn(&str) -> bool,
+        take: impl Fn(&str, Manifest) -> Result<Manifest, RenderError> + Sync,
         each: impl Fn(&str, Vec<Manifest>) -> R + Sync,
     ) -> Result<Vec<(String, R)>, Stop> {
         let verifier = Verifier::new();
@@ -169,12 +182,37 @@ impl Prepared {
         let (checked, granted) = (&self.checked, &self.granted);
         let one = |name: &String| {
             let env = EnvPlan::build(checked, name, granted);
-            let mut guarded = [(env.name.clone(), renderer.environment(&env)?)];
-            drop(env);
+            let name = env.name.clone();
             // Deletion guards on data-holding objects of protected environments (issue 8).
-            crate::change::guard::apply(&mut guarded, protected)?;
-            let [(name, manifests)] = guarded;
-            let problems = verify_manifests(&verifier, &manifests);
+            let guarded = protected.contains(&name);
+            let mut problems = Vec::new();
+            let mut tree = TreeCheck::default();
+            let mut manifests = Vec::with_capacity(env.objects.len() + env.kustomizations.len());
+            // A manifest `take` could not finish: reported once the environment verified,
+            // so that a verification problem is never hidden behind it.
+            let mut unfinished = None;
+            for manifest in renderer.manifests(env) {
+                let mut manifest = manifest?;
+                if guarded {
+                    crate::change::guard::apply_one(&mut manifest)?;
+                }
+                // A Helm values file is not a Kubernetes object; its chart's own templates
+                // decide what it becomes.
+                if manifest.kind != crate::plan::Kind::HelmValues {
+                    problems.extend(verifier.verify_object(&manifest.path, &manifest.document));
+                    tree.add(&manifest.path, &manifest.document);
+                }
+                match take(&name, manifest) {
+                    Ok(kept) => manifests.push(kept),
+                    Err(error) => {
+                        unfinished.get_or_insert(error);
+                    }
+                }
+            }
+            problems.extend(tree.finish());
+            if let (true, Some(error)) = (problems.is_empty(), unfinished) {
+                return Err(error);
+            }
             let kept = problems.is_empty().then(|| each(&name, manifests));
             Ok::<_, RenderError>((name, kept, problems))
         };
@@ -264,39 +302,42 @@ impl Prepared {
                 || safety.protected.contains(env)
                 || safety.acknowledgements.iter().any(|a| a.environment == env)
         };
-        // Documents first, file texts only once an environment has passed verification: an
-        // environment that is not planned turns each document into its text and drops it,
-        // so memory never holds its documents and texts together. Planned environments,
-        // which need both, go first, before other environments' texts accumulate.
+        // Documents first, each verified as it is rendered. An environment that is not
+        // planned turns each verified document into its text and drops it, so memory never
+        // holds its documents; planned environments, which need both for their change
+        // plan, keep them and go first, before other environments' texts accumulate.
         let per_env = self
-            .environments_with(&Renderer::documents(), planned, |env, manifests| {
-                let count = manifests.len();
-                if !planned(env) {
+            .environments_with(
+                &Renderer::documents(),
+                planned,
+                |env, mut manifest| {
+                    if !planned(env) {
+                        manifest.text = render::text(&manifest)?;
+                        manifest.document = serde_json::Value::Null;
+                    }
+                    Ok(manifest)
+                },
+                |env, manifests| {
+                    let count = manifests.len();
+                    if !planned(env) {
+                        let files = manifests.into_iter().map(|m| (m.path, m.text)).collect();
+                        return Ok((files, count, None));
+                    }
+                    let mut rendered = manifests;
+                    for m in &mut rendered {
+                        m.text = render::text(m).map_err(|e| RenderStop::Stop(Stop::Render(e)))?;
+                    }
+                    let committed = change::read_environment(out, env, &rendered)
+                        .map_err(RenderStop::Committed)?;
+                    let changes = change::plan_environment(&committed, env, &mut rendered, &safety);
                     let files = if want == Want::Files {
-                        manifests
-                            .into_iter()
-                            .map(|m| render::text(&m).map(|text| (m.path, text)))
-                            .collect::<Result<_, RenderError>>()
-                            .map_err(|e| RenderStop::Stop(Stop::Render(e)))?
+                        rendered.into_iter().map(|m| (m.path, m.text)).collect()
                     } else {
                         Vec::new()
                     };
-                    return Ok((files, count, None));
-                }
-                let mut rendered = manifests;
-                for m in &mut rendered {
-                    m.text = render::text(m).map_err(|e| RenderStop::Stop(Stop::Render(e)))?;
-                }
-                let committed =
-                    change::read_environment(out, env, &rendered).map_err(RenderStop::Committed)?;
-                let changes = change::plan_environment(&committed, env, &mut rendered, &safety);
-                let files = if want == Want::Files {
-                    rendered.into_iter().map(|m| (m.path, m.text)).collect()
-                } else {
-                    Vec::new()
-                };
-                Ok((files, count, Some(changes)))
-            })
+                    Ok((files, count, Some(changes)))
+                },
+            )
             .map_err(RenderStop::Stop)?;
         let names: Vec<&str> = per_env.iter().map(|(name, _)| name.as_str()).collect();
         // Environments only the committed tree still has (removed from the spec).
@@ -394,22 +435,6 @@ fn on_threads<T: Sync, R: Send>(
         .into_iter()
         .map(|slot| slot.expect("every item done"))
         .collect()
-}
-
-fn verify_manifests(verifier: &Verifier, manifests: &[Manifest]) -> Vec<ObjectProblem> {
-    // A Helm values file is not a Kubernetes object; its chart's own templates decide
-    // what it becomes.
-    let objects: Vec<(&str, &serde_json::Value)> = manifests
-        .iter()
-        .filter(|m| m.kind != crate::plan::Kind::HelmValues)
-        .map(|m| (m.path.as_str(), &m.document))
-        .collect();
-    let mut problems = Vec::new();
-    for (path, document) in &objects {
-        problems.extend(verifier.verify_object(path, document));
-    }
-    problems.extend(verifier.verify_tree(&objects));
-    problems
 }
 
 impl Compiled {

@@ -45,30 +45,39 @@ pub fn apply(
         if !protected.contains(env) {
             continue;
         }
-        for manifest in manifests.iter_mut().filter(|m| holds_data(m)) {
-            if manifest.kind == Kind::HelmValues {
-                annotate(entry(&mut manifest.document, "commonAnnotations"));
-            } else {
-                let metadata = entry(&mut manifest.document, "metadata");
-                annotate(entry(metadata, "annotations"));
-            }
-            // A Flux release carries the same values as the helmCharts values file.
-            if manifest.kind == Kind::HelmRelease {
-                let values = entry(entry(&mut manifest.document, "spec"), "values");
-                annotate(entry(values, "commonAnnotations"));
-            }
-            // A manifest rendered without its text (`validate`) keeps none.
-            if manifest.text.is_empty() {
-                continue;
-            }
-            let body = crate::yaml::emit(&manifest.document).map_err(|e| RenderError {
-                path: manifest.path.clone(),
-                template: "deletion guard",
-                detail: e.to_string(),
-            })?;
-            manifest.text = format!("{HEADER}{body}");
+        for manifest in manifests.iter_mut() {
+            apply_one(manifest)?;
         }
     }
+    Ok(())
+}
+
+/// Adds the guards to `manifest`, a manifest of a protected environment, if it holds data.
+pub fn apply_one(manifest: &mut Manifest) -> Result<(), RenderError> {
+    if !holds_data(manifest) {
+        return Ok(());
+    }
+    if manifest.kind == Kind::HelmValues {
+        annotate(entry(&mut manifest.document, "commonAnnotations"));
+    } else {
+        let metadata = entry(&mut manifest.document, "metadata");
+        annotate(entry(metadata, "annotations"));
+    }
+    // A Flux release carries the same values as the helmCharts values file.
+    if manifest.kind == Kind::HelmRelease {
+        let values = entry(entry(&mut manifest.document, "spec"), "values");
+        annotate(entry(values, "commonAnnotations"));
+    }
+    // A manifest rendered without its text (`validate`) keeps none.
+    if manifest.text.is_empty() {
+        return Ok(());
+    }
+    let body = crate::yaml::emit(&manifest.document).map_err(|e| RenderError {
+        path: manifest.path.clone(),
+        template: "deletion guard",
+        detail: e.to_string(),
+    })?;
+    manifest.text = format!("{HEADER}{body}");
     Ok(())
 }
 

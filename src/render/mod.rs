@@ -78,16 +78,16 @@ impl Renderer {
         }
     }
 
-    /// Renders one environment's objects then its kustomizations, in plan order.
-    pub fn environment(&self, plan: &EnvPlan) -> Result<Vec<Manifest>, RenderError> {
-        let mut manifests = Vec::with_capacity(plan.objects.len() + plan.kustomizations.len());
-        for object in &plan.objects {
-            manifests.push(self.object(object)?);
-        }
-        for kustomization in &plan.kustomizations {
-            manifests.push(self.kustomization(kustomization)?);
-        }
-        Ok(manifests)
+    /// One environment's manifests, rendered one at a time as they are taken, in plan
+    /// order: objects, then kustomizations. Each object of the plan is dropped once
+    /// rendered, so the plan and its documents are not all in memory at once.
+    pub fn manifests(
+        &self,
+        plan: EnvPlan,
+    ) -> impl Iterator<Item = Result<Manifest, RenderError>> + '_ {
+        let objects = plan.objects.into_iter().map(|object| self.object(&object));
+        let kustomizations = plan.kustomizations.into_iter();
+        objects.chain(kustomizations.map(|k| self.kustomization(&k)))
     }
 
     fn object(&self, object: &Object) -> Result<Manifest, RenderError> {

@@ -1,6 +1,7 @@
 //! Offline verification of every rendered Kubernetes object before it is written.
 //! Input: parsed YAML documents (`serde_json::Value`) with their output paths,
-//! one at a time (`verify_object`) or as a whole environment tree (`verify_tree`).
+//! one at a time (`verify_object`) or as a whole environment tree (`verify_tree`, or
+//! `TreeCheck` fed one object at a time).
 //! Output: `ObjectProblem`s naming file, object and field path, in file order
 //! then path order; an empty list means the documents may be written.
 //! Invariant: no (apiVersion, kind) is accepted without a schema: the kind table
@@ -116,21 +117,16 @@ impl Verifier {
     }
 
     /// Cross-object checks over a whole environment tree of (file, doc) pairs, owned or
-    /// borrowed (a render checks its manifests in place, without copying them).
+    /// borrowed.
     pub fn verify_tree<F: AsRef<str>, D: Borrow<Value>>(
         &self,
         objects: &[(F, D)],
     ) -> Vec<ObjectProblem> {
-        let mut found = tree::check(objects);
-        found.sort();
-        found.dedup();
-        found
-            .into_iter()
-            .filter_map(|(index, issue)| {
-                let (file, doc) = objects.get(index)?;
-                Some(problem(file.as_ref(), &describe(doc.borrow()), issue))
-            })
-            .collect()
+        let mut tree = TreeCheck::default();
+        for (file, doc) in objects {
+            tree.add(file.as_ref(), doc.borrow());
+        }
+        tree.finish()
     }
 
     fn object_issues(&self, doc: &Value) -> Vec<Issue> {
@@ -215,6 +211,36 @@ fn describe(doc: &Value) -> String {
         (None, None) if kind == kustomize::KIND => kind.to_owned(),
         (Some(namespace), name) => format!("{kind} {namespace}/{}", name.unwrap_or("(unnamed)")),
         (None, name) => format!("{kind} {}", name.unwrap_or("(unnamed)")),
+    }
+}
+
+/// The cross-object checks of one environment tree, fed one object at a time in file
+/// order (`verify_tree` does it for a slice): each document is read into the few facts the
+/// checks need as it is added, so a render can drop its documents before the whole tree
+/// is known. Same problems as `verify_tree` over the same objects in the same order.
+#[derive(Debug, Default)]
+pub struct TreeCheck {
+    tree: tree::Tree,
+}
+
+impl TreeCheck {
+    /// Reads the next object of the tree; `doc` is not kept.
+    pub fn add(&mut self, file: &str, doc: &Value) {
+        self.tree.add(file, doc);
+    }
+
+    /// The tree's problems, in object order then path order.
+    pub fn finish(self) -> Vec<ObjectProblem> {
+        let mut found = self.tree.check();
+        found.sort();
+        found.dedup();
+        found
+            .into_iter()
+            .filter_map(|(index, issue)| {
+                let (file, facts) = self.tree.object(index)?;
+                Some(problem(file, &facts.describe(), issue))
+            })
+            .collect()
     }
 }
 

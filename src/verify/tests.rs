@@ -564,6 +564,51 @@ fn consistent_tree_has_no_problems() {
     assert!(found.is_empty(), "{found:#?}");
 }
 
+/// A render feeds the tree check one document at a time and drops each one: references
+/// to objects that come later in the tree still resolve, and the problems are those of
+/// `verify_tree` over the whole slice.
+#[test]
+fn tree_check_fed_one_dropped_document_at_a_time_resolves_later_objects() {
+    let mut ghost = database("ghost", "pg");
+    ghost["metadata"]["name"] = json!("pg-ghost");
+    let objects = tree(vec![
+        database("app", "pg"),
+        ghost,
+        database_role("reporting", "pg-reporting"),
+        external_secret("pg-app", None),
+        cluster(),
+    ]);
+    let mut check = crate::verify::TreeCheck::default();
+    for (file, doc) in objects.clone() {
+        check.add(&file, &doc);
+        drop(doc);
+    }
+    let streamed = check.finish();
+    assert_eq!(streamed, Verifier::new().verify_tree(&objects));
+    let found: Vec<(&str, &str, &str)> = streamed
+        .iter()
+        .map(|p| (p.file.as_str(), p.object.as_str(), p.path.as_str()))
+        .collect();
+    // The app's owner role is in the Cluster declared last; `ghost` and the reporting
+    // role's password Secret are nowhere.
+    assert_eq!(
+        found,
+        [
+            (
+                "prod/databases/01.yaml",
+                "Database databases/pg-ghost",
+                "spec.owner"
+            ),
+            (
+                "prod/databases/02.yaml",
+                "DatabaseRole databases/pg-reporting",
+                "spec.passwordSecret.name"
+            ),
+        ],
+        "{streamed:#?}"
+    );
+}
+
 #[test]
 fn tree_reports_database_owner_that_is_not_a_role() {
     let found = tree_problems(vec![
