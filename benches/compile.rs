@@ -12,8 +12,11 @@
 //! (`pipeline::prepare`, then `render_against` one environment at a time), so its peak RSS (`VmHWM`) is
 //! its own. Times are CPU times (user + system, from `/proc/self/stat`, every thread
 //! included), not wall time: the machines this runs on are shared. Each measurement runs
-//! three times and keeps its least CPU time (neighbours on a shared machine only ever add
-//! time) and its largest peak RSS. No number is asserted.
+//! three times, in rounds that interleave the floor and dbgen (so both meet the same state
+//! of the machine and of its file system), and keeps its least CPU time (neighbours on a
+//! shared machine only ever add time) and its largest peak RSS. After the table, how each
+//! command's CPU time grows from one N to the next, the floor's included. No number is
+//! asserted.
 #![allow(clippy::print_stdout, clippy::cast_precision_loss)]
 
 use std::collections::BTreeMap;
@@ -407,32 +410,54 @@ fn child(mode: &str, apps: usize, dir: &Path) {
 /// shared machine disturbed least) and the largest peak RSS.
 const RUNS: usize = 3;
 
-/// `run` `RUNS` times, each in a directory `dir` gives it (a fresh one for a measurement
-/// that writes); CPU figures are the minimum over the runs, `rss` the maximum.
-fn best_of(
-    mode: &str,
-    apps: usize,
-    mut dir: impl FnMut() -> std::path::PathBuf,
+/// The better of two measurements of one command: the least CPU time (its figures with
+/// it), and the largest peak RSS.
+fn better(
+    kept: Option<BTreeMap<String, f64>>,
+    this: BTreeMap<String, f64>,
 ) -> BTreeMap<String, f64> {
-    let mut best: Option<BTreeMap<String, f64>> = None;
-    for _ in 0..RUNS {
-        let this = run(mode, apps, &dir());
-        let cpu = |m: &BTreeMap<String, f64>| -> f64 {
-            m.iter().filter(|(k, _)| *k != "rss").map(|(_, v)| v).sum()
-        };
-        best = Some(match best {
-            None => this,
-            Some(mut kept) => {
-                let rss = kept["rss"].max(this["rss"]);
-                if cpu(&this) < cpu(&kept) {
-                    kept = this;
-                }
-                kept.insert("rss".to_owned(), rss);
-                kept
-            }
-        });
+    let Some(mut kept) = kept else { return this };
+    let cpu = |m: &BTreeMap<String, f64>| -> f64 {
+        m.iter().filter(|(k, _)| *k != "rss").map(|(_, v)| v).sum()
+    };
+    let rss = kept["rss"].max(this["rss"]);
+    if cpu(&this) < cpu(&kept) {
+        kept = this;
     }
-    best.expect("at least one run")
+    kept.insert("rss".to_owned(), rss);
+    kept
+}
+
+/// The measured commands, in the order of a round: `validate` writes nothing; `--check` and
+/// `plan` read the tree that round's render wrote.
+const MODES: [&str; 5] = ["floor", "validate", "render", "check", "plan"];
+
+/// `RUNS` rounds of every command at `apps` apps, the best of each (`better`). Rounds
+/// interleave the floor and dbgen, so both meet the same state of the machine and of the
+/// file system (a tmpfs slows down as trees accumulate on it; on ext4 recent deletions
+/// do), rather than the floor's runs all coming first.
+fn rounds(
+    apps: usize,
+    mut fresh: impl FnMut() -> std::path::PathBuf,
+) -> Vec<BTreeMap<String, f64>> {
+    let mut best: Vec<Option<BTreeMap<String, f64>>> = vec![None; MODES.len()];
+    for _ in 0..RUNS {
+        let mut rendered = None;
+        for (slot, mode) in best.iter_mut().zip(MODES) {
+            let dir = match mode {
+                "check" | "plan" => rendered.clone().expect("rendered this round"),
+                _ => fresh(),
+            };
+            if mode == "render" {
+                rendered = Some(dir.clone());
+            }
+            let this = run(mode, apps, &dir);
+            *slot = Some(better(slot.take(), this));
+        }
+    }
+    best.into_iter()
+        .map(|m| m.expect("at least one run"))
+        .collect()
 }
 
 fn run(mode: &str, apps: usize, dir: &Path) -> BTreeMap<String, f64> {
@@ -493,6 +518,8 @@ fn main() {
     // machine), creating a file right after many were deleted scans the recently freed
     // inodes, so a tree deleted between two measurements would slow the next one's writes.
     let mut trees = Vec::new();
+    // (N, CPU of the floor, validate, render, check, plan), for the growth lines.
+    let mut cpus: Vec<(usize, [f64; 5])> = Vec::new();
     for apps in sizes {
         let mut fresh = || {
             let dir = tempfile::tempdir().expect("tempdir");
@@ -500,18 +527,8 @@ fn main() {
             trees.push(dir);
             path
         };
-        let floor = best_of("floor", apps, &mut fresh);
-        // `validate` writes nothing; `--check` and `plan` read the tree the last render wrote.
-        let mut rendered = None;
-        let validate = best_of("validate", apps, &mut fresh);
-        let render = best_of("render", apps, || {
-            let dir = fresh();
-            rendered = Some(dir.clone());
-            dir
-        });
-        let rendered = rendered.expect("rendered");
-        let check = best_of("check", apps, || rendered.clone());
-        let plan = best_of("plan", apps, || rendered.clone());
+        let [floor, validate, render, check, plan]: [BTreeMap<String, f64>; 5] =
+            rounds(apps, &mut fresh).try_into().expect("one per mode");
         let floor_cpu = floor["build"] + floor["write"];
         let cpu = |m: &BTreeMap<String, f64>| m["prepare"] + m["environments"] + m["write"];
         let ratio = |x: f64| format!("{x:.2} s ({:.1}×)", x / floor_cpu);
@@ -535,6 +552,32 @@ fn main() {
             render["prepare"],
             render["environments"],
             render["write"],
+        );
+        cpus.push((
+            apps,
+            [
+                floor_cpu,
+                cpu(&validate),
+                cpu(&render),
+                cpu(&check),
+                cpu(&plan),
+            ],
+        ));
+    }
+    // How CPU time grows with N, the floor's beside dbgen's: the part of the growth that is
+    // the machine's (memory, file system) shows in the floor too.
+    for pair in cpus.windows(2) {
+        let [(small, a), (large, b)] = pair else {
+            continue;
+        };
+        let growth: Vec<String> = MODES
+            .iter()
+            .zip(a.iter().zip(b))
+            .map(|(mode, (a, b))| format!("{mode} {:.1}×", b / a))
+            .collect();
+        println!(
+            "CPU growth from N = {small} to {large}: {}",
+            growth.join(", ")
         );
     }
 }

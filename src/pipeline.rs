@@ -186,8 +186,9 @@ impl Prepared {
             // Deletion guards on data-holding objects of protected environments (issue 8).
             let guarded = protected.contains(&name);
             let mut problems = Vec::new();
-            let mut tree = TreeCheck::default();
-            let mut manifests = Vec::with_capacity(env.objects.len() + env.kustomizations.len());
+            let count = env.objects.len() + env.kustomizations.len();
+            let mut tree = TreeCheck::with_capacity(count);
+            let mut manifests = Vec::with_capacity(count);
             // A manifest `take` could not finish: reported once the environment verified,
             // so that a verification problem is never hidden behind it.
             let mut unfinished = None;

@@ -70,7 +70,7 @@ pub struct HelmRepositoryPlan {
 pub(super) fn deliver(env: &str, objects: Vec<Object>) -> Vec<Object> {
     let releases: Vec<&HelmValuesPlan> = objects
         .iter()
-        .filter_map(|o| match &o.data {
+        .filter_map(|o| match &*o.data {
             ObjectData::HelmValues(plan) => Some(plan),
             _ => None,
         })
@@ -85,7 +85,7 @@ pub(super) fn deliver(env: &str, objects: Vec<Object>) -> Vec<Object> {
     }
     let mut out: Vec<Object> = objects
         .into_iter()
-        .map(|object| match object.data {
+        .map(|object| match *object.data {
             ObjectData::HelmValues(plan) => {
                 let source = source_ref(&names, &plan);
                 Object::new(env, release(plan, source))
@@ -249,7 +249,7 @@ mod tests {
                 "prod/db2/helmrepository-bitnamicharts.yaml",
             ]
         );
-        let ObjectData::HelmRepository(repository) = &repositories[0].data else {
+        let ObjectData::HelmRepository(repository) = &*repositories[0].data else {
             panic!("not a HelmRepository");
         };
         assert_eq!(
@@ -264,7 +264,7 @@ mod tests {
         );
         let sources: BTreeMap<&str, (String, String)> = objects
             .iter()
-            .filter_map(|o| match &o.data {
+            .filter_map(|o| match &*o.data {
                 ObjectData::HelmRelease(r) => Some((
                     r.meta.name.as_str(),
                     (r.source.name.clone(), r.source.namespace.clone()),

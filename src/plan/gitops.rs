@@ -169,7 +169,7 @@ pub(super) fn objects(
                 data.kind().file_stem(),
                 meta.name
             ),
-            data,
+            data: Box::new(data),
         }
     };
     match &settings.tool {

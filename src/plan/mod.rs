@@ -78,8 +78,12 @@ pub struct EnvPlan {
 pub struct Object {
     /// Output path relative to the output root, e.g. `prod/databases/cluster-pg.yaml`.
     pub path: String,
-    /// The template context, exposed to the template as `o`.
-    pub data: ObjectData,
+    /// The template context, exposed to the template as `o`. Boxed: an environment's
+    /// objects are collected, extended and sorted as one vector, which then moves 32-byte
+    /// elements instead of 400-byte ones, and at scale never grows past the allocator's
+    /// reusable sizes (a vector of unboxed objects of 5,000 apps took 17 MB of fresh
+    /// pages per environment to grow, sort and copy).
+    pub data: Box<ObjectData>,
 }
 
 impl Object {
@@ -87,7 +91,7 @@ impl Object {
     pub fn new(env: &str, data: ObjectData) -> Self {
         Self {
             path: object_path(env, data.kind(), data.meta()),
-            data,
+            data: Box::new(data),
         }
     }
 
@@ -212,7 +216,7 @@ fn unit_kustomizations(dir: &str, objects: &[&Object]) -> Vec<KustomizationPlan>
         .collect();
     let helm_charts: Vec<HelmChartEntry> = objects
         .iter()
-        .filter_map(|o| match &o.data {
+        .filter_map(|o| match &*o.data {
             ObjectData::HelmValues(v) => Some(HelmChartEntry {
                 name: v.chart.name.clone(),
                 repo: v.chart.repo.clone(),

@@ -75,7 +75,7 @@ impl Granted {
     /// Adds the namespaces of the `ExternalSecret`s among `objects`.
     pub(super) fn add(&mut self, objects: &[super::Object]) {
         for object in objects {
-            if let super::ObjectData::ExternalSecret(es) = &object.data
+            if let super::ObjectData::ExternalSecret(es) = &*object.data
                 && es.store.kind == "ClusterSecretStore"
             {
                 self.0
@@ -89,7 +89,7 @@ impl Granted {
     /// Fills every generated store's `namespaces` among `objects` with those granted.
     pub(super) fn restrict(&self, objects: &mut [super::Object]) {
         for object in objects {
-            if let super::ObjectData::ClusterSecretStore(store) = &mut object.data {
+            if let super::ObjectData::ClusterSecretStore(store) = &mut *object.data {
                 // A store no generated ExternalSecret reads grants no namespace.
                 store.namespaces = self
                     .0

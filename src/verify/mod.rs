@@ -224,6 +224,13 @@ pub struct TreeCheck {
 }
 
 impl TreeCheck {
+    /// A check for a tree of about `objects` objects.
+    pub fn with_capacity(objects: usize) -> Self {
+        Self {
+            tree: tree::Tree::with_capacity(objects),
+        }
+    }
+
     /// Reads the next object of the tree; `doc` is not kept.
     pub fn add(&mut self, file: &str, doc: &Value) {
         self.tree.add(file, doc);

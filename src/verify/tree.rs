@@ -298,6 +298,12 @@ impl<'a> Declared<'a> {
 }
 
 impl Tree {
+    pub(super) fn with_capacity(objects: usize) -> Self {
+        Self {
+            objects: Vec::with_capacity(objects),
+        }
+    }
+
     /// Reads the next object of the tree; the document is not kept.
     pub(super) fn add(&mut self, file: &str, doc: &Value) {
         self.objects.push((file.to_owned(), Facts::read(doc)));
