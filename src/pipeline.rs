@@ -195,7 +195,7 @@ impl Prepared {
             for manifest in renderer.manifests(env) {
                 let mut manifest = manifest?;
                 if guarded {
-                    crate::change::guard::apply_one(&mut manifest)?;
+                    crate::change::guard::apply(&mut manifest)?;
                 }
                 // A Helm values file is not a Kubernetes object; its chart's own templates
                 // decide what it becomes.

@@ -2,15 +2,14 @@
 //! the `GitOps` annotations that stop a prune, so removing it from Git never deletes
 //! data even when someone bypasses dbgen's plan.
 //!
-//! Input: rendered manifests per environment and the protected environments.
-//! Output: the same manifests, data-holding ones in protected environments with
+//! Input: one rendered manifest of a protected environment (the pipeline calls this for
+//! each manifest of each protected environment as it is rendered).
+//! Output: the same manifest, with, if it holds data,
 //! `argocd.argoproj.io/sync-options: Delete=false,Prune=false` and
 //! `kustomize.toolkit.fluxcd.io/prune: disabled` (a Bitnami chart's values get them as
 //! `commonAnnotations`, which the chart puts on every object of the release, in the
 //! values file or a Flux `HelmRelease`'s `spec.values`).
 //! Invariant: other environments and objects are untouched, byte for byte.
-
-use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
@@ -36,24 +35,9 @@ fn holds_data(manifest: &Manifest) -> bool {
     }
 }
 
-/// Adds the guards to every data-holding manifest of the protected environments.
-pub fn apply(
-    environments: &mut [(String, Vec<Manifest>)],
-    protected: &BTreeSet<String>,
-) -> Result<(), RenderError> {
-    for (env, manifests) in environments.iter_mut() {
-        if !protected.contains(env) {
-            continue;
-        }
-        for manifest in manifests.iter_mut() {
-            apply_one(manifest)?;
-        }
-    }
-    Ok(())
-}
-
-/// Adds the guards to `manifest`, a manifest of a protected environment, if it holds data.
-pub fn apply_one(manifest: &mut Manifest) -> Result<(), RenderError> {
+/// Adds the guards to `manifest`, a manifest of a protected environment, if it holds data;
+/// a manifest with text gets its text again.
+pub fn apply(manifest: &mut Manifest) -> Result<(), RenderError> {
     if !holds_data(manifest) {
         return Ok(());
     }
