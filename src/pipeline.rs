@@ -13,9 +13,10 @@
 //! Invariant: a consumer only ever sees an environment that passed every output check,
 //! and a failure in any environment fails the whole run; nothing is written here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use crate::change::{self, ChangePlan};
 use crate::diagnostic::Diagnostic;
@@ -303,18 +304,29 @@ impl Prepared {
                 || safety.protected.contains(env)
                 || safety.acknowledgements.iter().any(|a| a.environment == env)
         };
-        // Documents first, each verified as it is rendered. An environment that is not
-        // planned turns each verified document into its text and drops it, so memory never
-        // holds its documents; planned environments, which need both for their change
-        // plan, keep them and go first, before other environments' texts accumulate.
+        let committed = if self.names.iter().any(|name| planned(name)) {
+            change::Committed::read(out).map_err(RenderStop::Committed)?
+        } else {
+            change::Committed::default()
+        };
+        // Paths of planned environments whose committed file is their rendered text.
+        let same: Mutex<HashSet<String>> = Mutex::default();
+        // Documents first, each verified as it is rendered, then turned into its text. An
+        // environment that is not planned drops each document then, so memory never holds
+        // its documents; a planned environment, whose change plan needs them, keeps them,
+        // but an unchanged object's only down to its identity when the plan will skip it.
+        // Planned environments go first, before other environments' texts accumulate.
         let per_env = self
             .environments_with(
                 &Renderer::documents(),
                 planned,
                 |env, mut manifest| {
+                    manifest.text = render::text(&manifest)?;
                     if !planned(env) {
-                        manifest.text = render::text(&manifest)?;
                         manifest.document = serde_json::Value::Null;
+                    } else if committed.slim(out, &mut manifest) {
+                        let mut same = same.lock().unwrap_or_else(PoisonError::into_inner);
+                        same.insert(manifest.path.clone());
                     }
                     Ok(manifest)
                 },
@@ -325,11 +337,11 @@ impl Prepared {
                         return Ok((files, count, None));
                     }
                     let mut rendered = manifests;
-                    for m in &mut rendered {
-                        m.text = render::text(m).map_err(|e| RenderStop::Stop(Stop::Render(e)))?;
-                    }
-                    let committed = change::read_environment(out, env, &rendered)
-                        .map_err(RenderStop::Committed)?;
+                    let known_same = same.lock().unwrap_or_else(PoisonError::into_inner);
+                    let committed =
+                        change::read_environment(out, env, &rendered, |p| known_same.contains(p))
+                            .map_err(RenderStop::Committed)?;
+                    drop(known_same);
                     let changes = change::plan_environment(&committed, env, &mut rendered, &safety);
                     let files = if want == Want::Files {
                         rendered.into_iter().map(|m| (m.path, m.text)).collect()

@@ -20,7 +20,7 @@ mod table;
 mod transition;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io;
 use std::path::Path;
 
@@ -195,11 +195,13 @@ pub struct CommittedEnv {
 
 /// The committed files of environment `env`, each compared with its file in `rendered`
 /// as it is read: a render holds only the committed files that differ, not the whole
-/// environment twice.
+/// environment twice. A file `known_same` accepts (`Committed::slim` found it
+/// byte-identical to its render) is not read again.
 pub fn read_environment(
     out: &Path,
     env: &str,
     rendered: &[crate::render::Manifest],
+    known_same: impl Fn(&str) -> bool,
 ) -> io::Result<CommittedEnv> {
     let prefix = format!("{env}/");
     let texts: BTreeMap<&str, &str> = rendered
@@ -207,9 +209,19 @@ pub fn read_environment(
         .map(|m| (m.path.as_str(), m.text.as_str()))
         .collect();
     let mut committed = CommittedEnv::default();
+    let mut listed_same = Vec::new();
     read_listed(
         out,
-        |path| path.starts_with(&prefix),
+        |path| {
+            if !path.starts_with(&prefix) {
+                return false;
+            }
+            if known_same(path) {
+                listed_same.push(path.to_owned());
+                return false;
+            }
+            true
+        },
         |path, bytes| {
             if texts.get(path).is_some_and(|t| t.as_bytes() == bytes) {
                 committed.same.insert(path.to_owned());
@@ -221,6 +233,7 @@ pub fn read_environment(
             Ok(())
         },
     )?;
+    committed.same.extend(listed_same);
     Ok(committed)
 }
 
@@ -228,26 +241,16 @@ pub fn read_environment(
 /// `each`, as bytes read into one reused buffer.
 fn read_listed(
     out: &Path,
-    keep: impl Fn(&str) -> bool,
+    mut keep: impl FnMut(&str) -> bool,
     mut each: impl FnMut(&str, &[u8]) -> io::Result<()>,
 ) -> io::Result<()> {
     use std::io::Read as _;
-    let manifest = match std::fs::read_to_string(out.join(crate::emit::MANIFEST)) {
-        Ok(text) => text,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
+    let Some(manifest) = ownership_manifest(out)? else {
+        return Ok(());
     };
     let mut buffer = Vec::new();
-    for line in manifest.lines().skip(1) {
-        let path = line.trim_end_matches('\r');
-        // Only plain relative paths: the manifest may have been edited by hand.
-        if path.is_empty()
-            || path.starts_with('/')
-            || path
-                .split('/')
-                .any(|s| s == ".." || s == "." || s.is_empty())
-            || !keep(path)
-        {
+    for path in listed_paths(&manifest) {
+        if !keep(path) {
             continue;
         }
         buffer.clear();
@@ -259,6 +262,86 @@ fn read_listed(
         }
     }
     Ok(())
+}
+
+/// The text of the ownership manifest in `out`; `None` when there is none.
+fn ownership_manifest(out: &Path) -> io::Result<Option<String>> {
+    match std::fs::read_to_string(out.join(crate::emit::MANIFEST)) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The paths an ownership manifest lists; only plain relative ones, since the manifest
+/// may have been edited by hand.
+fn listed_paths(manifest: &str) -> impl Iterator<Item = &str> {
+    manifest.lines().skip(1).filter_map(|line| {
+        let path = line.trim_end_matches('\r');
+        let plain = !(path.is_empty()
+            || path.starts_with('/')
+            || path
+                .split('/')
+                .any(|s| s == ".." || s == "." || s.is_empty()));
+        plain.then_some(path)
+    })
+}
+
+/// The committed tree in `out` as a planned environment's render meets it, one manifest
+/// at a time: which files the ownership manifest lists. A manifest whose committed file
+/// holds exactly its text is unchanged, and of most kinds the change plan then needs only
+/// its identity (`plan_environment` skips it), so its document can shrink to that at once
+/// instead of being held until the whole environment is rendered.
+#[derive(Debug, Default)]
+pub struct Committed {
+    listed: HashSet<String>,
+}
+
+impl Committed {
+    pub fn read(out: &Path) -> io::Result<Self> {
+        let listed = ownership_manifest(out)?
+            .map(|manifest| listed_paths(&manifest).map(str::to_owned).collect())
+            .unwrap_or_default();
+        Ok(Self { listed })
+    }
+
+    /// Whether the committed file of `manifest` (which has its text) holds exactly that
+    /// text; if so, and the change plan will skip it, its document keeps only the fields
+    /// its identity is read from. A file that cannot be read is not known to be the same
+    /// (`read_environment` reads it again and reports the error).
+    pub fn slim(&self, out: &Path, manifest: &mut crate::render::Manifest) -> bool {
+        if !self.listed.contains(&manifest.path) {
+            return false;
+        }
+        let same = std::fs::read(out.join(&manifest.path))
+            .is_ok_and(|bytes| bytes == manifest.text.as_bytes());
+        if same
+            && manifest.kind != crate::plan::Kind::Kustomization
+            && diff::identity(&manifest.path, &manifest.document)
+                .is_some_and(|id| !login::reads(&id.kind))
+        {
+            manifest.document = identity_only(&manifest.document);
+        }
+        same
+    }
+}
+
+/// The fields of `document` that `diff::identity` reads, and no other.
+fn identity_only(document: &Value) -> Value {
+    let mut metadata = serde_json::Map::new();
+    for key in ["name", "namespace"] {
+        if let Some(value) = document["metadata"].get(key) {
+            metadata.insert(key.to_owned(), value.clone());
+        }
+    }
+    let mut slim = serde_json::Map::new();
+    for key in ["apiVersion", "kind"] {
+        if let Some(value) = document.get(key) {
+            slim.insert(key.to_owned(), value.clone());
+        }
+    }
+    slim.insert("metadata".to_owned(), Value::Object(metadata));
+    Value::Object(slim)
 }
 
 /// A committed file's text; not UTF-8 fails as `read_to_string` does.
@@ -529,4 +612,99 @@ fn field_verdict(
         return table::crd_rule(&field.path, &rule.message, rule.evaluated);
     }
     table::field(kind, &field.path, old, new)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+
+    use super::Committed;
+    use crate::plan::Kind;
+    use crate::render::{self, Manifest};
+
+    fn manifest(path: &str, kind: Kind, document: serde_json::Value) -> Manifest {
+        let mut manifest = Manifest {
+            path: path.to_owned(),
+            kind,
+            document,
+            text: String::new(),
+        };
+        manifest.text = render::text(&manifest).unwrap();
+        manifest
+    }
+
+    fn object(kind: &str, name: &str) -> serde_json::Value {
+        json!({
+            "apiVersion": "postgresql.cnpg.io/v1",
+            "kind": kind,
+            "metadata": {"name": name, "namespace": "databases", "labels": {"a": "b"}},
+            "spec": {"cluster": {"name": "pg"}, "name": name, "owner": name}
+        })
+    }
+
+    /// An unchanged object the change plan skips keeps only its identity; one whose
+    /// document a login check reads, a changed one and one the committed tree does not
+    /// list keep their whole document, and only unchanged listed files count as the same.
+    #[test]
+    fn slim_keeps_only_what_the_plan_reads_of_unchanged_objects() {
+        let database = manifest(
+            "prod/databases/database-pg-app.yaml",
+            Kind::Database,
+            object("Database", "pg-app"),
+        );
+        let role = manifest(
+            "prod/databases/databaserole-pg-app.yaml",
+            Kind::DatabaseRole,
+            object("DatabaseRole", "pg-app"),
+        );
+        let changed = manifest(
+            "prod/databases/database-pg-b.yaml",
+            Kind::Database,
+            object("Database", "pg-b"),
+        );
+        let unlisted = manifest(
+            "prod/databases/database-pg-c.yaml",
+            Kind::Database,
+            object("Database", "pg-c"),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        // The committed tree: `changed` as an earlier render wrote it, under another owner.
+        let earlier = manifest(&changed.path, Kind::Database, {
+            let mut document = changed.document.clone();
+            document["spec"]["owner"] = json!("someone-else");
+            document
+        });
+        let files: BTreeMap<String, String> = [&database, &role, &earlier]
+            .iter()
+            .map(|m| (m.path.clone(), m.text.clone()))
+            .collect();
+        crate::emit::Tree::new(files)
+            .unwrap()
+            .write(dir.path())
+            .unwrap();
+        std::fs::write(dir.path().join(&unlisted.path), &unlisted.text).unwrap();
+        let committed = Committed::read(dir.path()).unwrap();
+
+        let mut slim = database.clone();
+        assert!(committed.slim(dir.path(), &mut slim));
+        assert_eq!(
+            slim.document,
+            json!({
+                "apiVersion": "postgresql.cnpg.io/v1",
+                "kind": "Database",
+                "metadata": {"name": "pg-app", "namespace": "databases"}
+            })
+        );
+        assert_eq!(
+            super::diff::identity(&slim.path, &slim.document),
+            super::diff::identity(&database.path, &database.document)
+        );
+        for (mut kept, same) in [(role, true), (changed, false), (unlisted, false)] {
+            let document = kept.document.clone();
+            assert_eq!(committed.slim(dir.path(), &mut kept), same, "{}", kept.path);
+            assert_eq!(kept.document, document, "{}", kept.path);
+        }
+    }
 }
