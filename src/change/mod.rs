@@ -635,6 +635,12 @@ mod tests {
         manifest
     }
 
+    /// A CNPG object of `kind` named `name`, at the path a render gives it.
+    fn cnpg(kind: Kind, name: &str) -> Manifest {
+        let path = format!("prod/databases/{}-{name}.yaml", kind.file_stem());
+        manifest(&path, kind, object(kind.spec().name, name))
+    }
+
     fn object(kind: &str, name: &str) -> serde_json::Value {
         json!({
             "apiVersion": "postgresql.cnpg.io/v1",
@@ -649,26 +655,10 @@ mod tests {
     /// list keep their whole document, and only unchanged listed files count as the same.
     #[test]
     fn slim_keeps_only_what_the_plan_reads_of_unchanged_objects() {
-        let database = manifest(
-            "prod/databases/database-pg-app.yaml",
-            Kind::Database,
-            object("Database", "pg-app"),
-        );
-        let role = manifest(
-            "prod/databases/databaserole-pg-app.yaml",
-            Kind::DatabaseRole,
-            object("DatabaseRole", "pg-app"),
-        );
-        let changed = manifest(
-            "prod/databases/database-pg-b.yaml",
-            Kind::Database,
-            object("Database", "pg-b"),
-        );
-        let unlisted = manifest(
-            "prod/databases/database-pg-c.yaml",
-            Kind::Database,
-            object("Database", "pg-c"),
-        );
+        let database = cnpg(Kind::Database, "pg-app");
+        let role = cnpg(Kind::DatabaseRole, "pg-app");
+        let changed = cnpg(Kind::Database, "pg-b");
+        let unlisted = cnpg(Kind::Database, "pg-c");
         let dir = tempfile::tempdir().unwrap();
         // The committed tree: `changed` as an earlier render wrote it, under another owner.
         let earlier = manifest(&changed.path, Kind::Database, {

@@ -209,8 +209,15 @@ fn describe(doc: &Value) -> String {
     let kind = field("/kind").unwrap_or("object");
     match (field("/metadata/namespace"), field("/metadata/name")) {
         (None, None) if kind == kustomize::KIND => kind.to_owned(),
-        (Some(namespace), name) => format!("{kind} {namespace}/{}", name.unwrap_or("(unnamed)")),
-        (None, name) => format!("{kind} {}", name.unwrap_or("(unnamed)")),
+        (namespace, name) => label(kind, namespace, name.unwrap_or("(unnamed)")),
+    }
+}
+
+/// `Kind namespace/name`, or `Kind name` when there is no namespace.
+fn label(kind: &str, namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(namespace) => format!("{kind} {namespace}/{name}"),
+        None => format!("{kind} {name}"),
     }
 }
 

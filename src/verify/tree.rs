@@ -151,10 +151,7 @@ impl Facts {
 
     /// `Kind namespace/name`, or `Kind name` without a namespace (`verify::describe`).
     pub(super) fn describe(&self) -> String {
-        match &self.written_namespace {
-            Some(namespace) => format!("{} {namespace}/{}", self.kind, self.name),
-            None => format!("{} {}", self.kind, self.name),
-        }
+        super::label(&self.kind, self.written_namespace.as_deref(), &self.name)
     }
 
     /// The object as a duplicate's message names it.
