@@ -12,16 +12,19 @@
 //! (`pipeline::prepare`, then `render_against` one environment at a time), so its peak RSS (`VmHWM`) is
 //! its own. Times are CPU times (user + system, from `/proc/self/stat`, every thread
 //! included), not wall time: the machines this runs on are shared. Each measurement runs
-//! three times, in rounds that interleave the floor and dbgen (so both meet the same state
+//! five times, in rounds that interleave the floor and dbgen (so both meet the same state
 //! of the machine and of its file system), and keeps its least CPU time (neighbours on a
 //! shared machine only ever add time) and its largest peak RSS. After the table, how each
-//! command's CPU time grows from one N to the next, the floor's included. No number is
-//! asserted.
+//! command's CPU time grows from one N to the next, the floor's included, in all and split
+//! into user time (the program's own work) and system time (the kernel's: files, pages).
+//! `--instructions` counts instead the instructions each command executes in user space,
+//! under valgrind's callgrind: a count that no neighbour on the machine changes, so its
+//! growth with N is the program's own. No number is asserted.
 #![allow(clippy::print_stdout, clippy::cast_precision_loss)]
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use dbgen::emit::Tree;
@@ -31,6 +34,10 @@ use serde::Serialize;
 // The allocator the `dbgen` binary uses (`src/main.rs`), for dbgen and the floor alike.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// One measurement of one command, as its child process printed it: CPU seconds by part
+/// and in all (`user`, `sys`), and peak RSS in MiB (`rss`).
+type Measurement = BTreeMap<String, f64>;
 
 const ENVIRONMENTS: [(&str, &str); 3] =
     [("dev", "small"), ("staging", "medium"), ("prod", "large")];
@@ -54,15 +61,21 @@ fn spec(apps: usize) -> String {
     text
 }
 
-/// CPU time (user + system) of this process so far, in seconds.
-fn cpu_seconds() -> f64 {
+/// CPU time of this process so far, in seconds: (user, system).
+fn cpu_split() -> (f64, f64) {
     let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
     let rest = &stat[stat.rfind(')').expect("comm") + 2..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    let ticks = |i: usize| fields[i].parse::<u64>().expect("clock ticks") as f64;
     // USER_HZ is 100 on every Linux this runs on.
-    ticks as f64 / 100.0
+    (ticks(11) / 100.0, ticks(12) / 100.0)
+}
+
+/// CPU time (user + system) of this process so far, in seconds.
+fn cpu_seconds() -> f64 {
+    let (user, system) = cpu_split();
+    user + system
 }
 
 fn peak_rss_mib() -> f64 {
@@ -361,7 +374,11 @@ fn child(mode: &str, apps: usize, dir: &Path) {
             build += timed(|| files = floor_env(apps, env));
             write += timed(|| write_files(dir, &files));
         }
-        println!("build={build} write={write} rss={}", peak_rss_mib());
+        let (user, sys) = cpu_split();
+        println!(
+            "build={build} write={write} user={user} sys={sys} rss={}",
+            peak_rss_mib()
+        );
         return;
     }
     let mut prepared = None;
@@ -400,71 +417,91 @@ fn child(mode: &str, apps: usize, dir: &Path) {
             }
         });
     }
+    let (user, sys) = cpu_split();
     println!(
-        "prepare={prepare} environments={environments} write={written} rss={}",
+        "prepare={prepare} environments={environments} write={written} user={user} sys={sys} rss={}",
         peak_rss_mib()
     );
 }
 
 /// How many times each measurement runs; the table keeps the least CPU time (the run the
 /// shared machine disturbed least) and the largest peak RSS.
-const RUNS: usize = 3;
+const RUNS: usize = 5;
 
 /// The better of two measurements of one command: the least CPU time (its figures with
 /// it), and the largest peak RSS.
-fn better(
-    kept: Option<BTreeMap<String, f64>>,
-    this: BTreeMap<String, f64>,
-) -> BTreeMap<String, f64> {
+fn better(kept: Option<Measurement>, this: Measurement) -> Measurement {
     let Some(mut kept) = kept else { return this };
-    let cpu = |m: &BTreeMap<String, f64>| -> f64 {
-        m.iter().filter(|(k, _)| *k != "rss").map(|(_, v)| v).sum()
-    };
     let rss = kept["rss"].max(this["rss"]);
-    if cpu(&this) < cpu(&kept) {
+    if measured_cpu(&this) < measured_cpu(&kept) {
         kept = this;
     }
     kept.insert("rss".to_owned(), rss);
     kept
 }
 
+/// The CPU seconds of a measurement's timed parts (for the floor build + write; for dbgen
+/// prepare + environments + write), not of the whole child process.
+fn measured_cpu(m: &Measurement) -> f64 {
+    m.iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "rss" | "user" | "sys"))
+        .map(|(_, v)| v)
+        .sum()
+}
+
 /// The measured commands, in the order of a round: `validate` writes nothing; `--check` and
 /// `plan` read the tree that round's render wrote.
 const MODES: [&str; 5] = ["floor", "validate", "render", "check", "plan"];
+
+/// One round: every command in `MODES` order, each given the directory it works in (a
+/// fresh one, or for `--check` and `plan` the one this round's render wrote).
+fn round(mut fresh: impl FnMut() -> PathBuf, mut each: impl FnMut(usize, &str, &Path)) {
+    let mut rendered = None;
+    for (index, mode) in MODES.into_iter().enumerate() {
+        let dir = match mode {
+            "check" | "plan" => rendered.clone().expect("rendered this round"),
+            _ => fresh(),
+        };
+        if mode == "render" {
+            rendered = Some(dir.clone());
+        }
+        each(index, mode, &dir);
+    }
+}
 
 /// `RUNS` rounds of every command at `apps` apps, the best of each (`better`). Rounds
 /// interleave the floor and dbgen, so both meet the same state of the machine and of the
 /// file system (a tmpfs slows down as trees accumulate on it; on ext4 recent deletions
 /// do), rather than the floor's runs all coming first.
-fn rounds(
-    apps: usize,
-    mut fresh: impl FnMut() -> std::path::PathBuf,
-) -> Vec<BTreeMap<String, f64>> {
-    let mut best: Vec<Option<BTreeMap<String, f64>>> = vec![None; MODES.len()];
+fn rounds(apps: usize, mut fresh: impl FnMut() -> PathBuf) -> Vec<Measurement> {
+    let mut best: Vec<Option<Measurement>> = vec![None; MODES.len()];
     for _ in 0..RUNS {
-        let mut rendered = None;
-        for (slot, mode) in best.iter_mut().zip(MODES) {
-            let dir = match mode {
-                "check" | "plan" => rendered.clone().expect("rendered this round"),
-                _ => fresh(),
-            };
-            if mode == "render" {
-                rendered = Some(dir.clone());
-            }
-            let this = run(mode, apps, &dir);
-            *slot = Some(better(slot.take(), this));
-        }
+        round(&mut fresh, |index, mode, dir| {
+            let this = run(mode, apps, dir);
+            best[index] = Some(better(best[index].take(), this));
+        });
     }
     best.into_iter()
         .map(|m| m.expect("at least one run"))
         .collect()
 }
 
-fn run(mode: &str, apps: usize, dir: &Path) -> BTreeMap<String, f64> {
+/// The arguments that make this binary measure `mode` at `apps` apps in `dir` (`child`).
+fn child_args(mode: &str, apps: usize, dir: &Path) -> Vec<std::ffi::OsString> {
     let exe = std::env::current_exe().expect("current_exe");
-    let out = Command::new(exe)
-        .args(["--child", mode, &apps.to_string()])
-        .arg(dir)
+    vec![
+        exe.into(),
+        "--child".into(),
+        mode.into(),
+        apps.to_string().into(),
+        dir.into(),
+    ]
+}
+
+fn run(mode: &str, apps: usize, dir: &Path) -> Measurement {
+    let args = child_args(mode, apps, dir);
+    let out = Command::new(&args[0])
+        .args(&args[1..])
         .output()
         .expect("spawn child");
     assert!(
@@ -478,6 +515,73 @@ fn run(mode: &str, apps: usize, dir: &Path) -> BTreeMap<String, f64> {
         .filter_map(|pair| pair.split_once('='))
         .map(|(k, v)| (k.to_owned(), v.parse().expect("number")))
         .collect()
+}
+
+/// `--instructions N...`: the instructions each command executes in user space, counted by
+/// valgrind's callgrind in one round per N, and how they grow from one N to the next.
+/// Unlike CPU time, the count is the same from run to run whatever else the machine does,
+/// and it leaves out the kernel's work (creating and reading files, faulting in pages),
+/// which the floor pays alike: it measures the program's own work. Slow (callgrind runs
+/// code about 50 times slower): minutes at N = 5000.
+fn instructions(sizes: &[usize]) {
+    println!("Instructions executed in user space (valgrind --tool=callgrind), one round per N");
+    println!("| N | floor | validate | render (empty dir) | render --check | plan (unchanged) |");
+    println!("|---|---|---|---|---|---|");
+    let mut trees = Vec::new();
+    let mut counts: Vec<(usize, [u64; 5])> = Vec::new();
+    for &apps in sizes {
+        let fresh = || {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let path = dir.path().to_path_buf();
+            trees.push(dir);
+            path
+        };
+        let mut row = [0; 5];
+        round(fresh, |index, mode, dir| {
+            let out = Command::new("valgrind")
+                .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+                .args(child_args(mode, apps, dir))
+                .output()
+                .expect("valgrind runs (Debian's package valgrind)");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                out.status.success(),
+                "{mode} {apps} under valgrind: {stderr}"
+            );
+            row[index] = stderr
+                .lines()
+                .find_map(|line| line.split_once("Collected :"))
+                .and_then(|(_, n)| n.trim().parse().ok())
+                .expect("callgrind's `Collected :` line");
+        });
+        let cell = |n: u64| {
+            let ratio = n as f64 / row[0] as f64;
+            format!("{:.2} G ({ratio:.1}×)", n as f64 / 1e9)
+        };
+        println!(
+            "| {apps} | {:.2} G | {} | {} | {} | {} |",
+            row[0] as f64 / 1e9,
+            cell(row[1]),
+            cell(row[2]),
+            cell(row[3]),
+            cell(row[4]),
+        );
+        counts.push((apps, row));
+    }
+    for pair in counts.windows(2) {
+        let [(small, a), (large, b)] = pair else {
+            continue;
+        };
+        let growth: Vec<String> = MODES
+            .iter()
+            .zip(a.iter().zip(b))
+            .map(|(mode, (a, b))| format!("{mode} {:.2}×", *b as f64 / *a as f64))
+            .collect();
+        println!(
+            "instruction growth from N = {small} to {large}: {}",
+            growth.join(", ")
+        );
+    }
 }
 
 fn main() {
@@ -507,6 +611,10 @@ fn main() {
     if sizes.is_empty() {
         sizes = vec![100, 1000, 5000];
     }
+    if args.iter().any(|a| a == "--instructions") {
+        instructions(&sizes);
+        return;
+    }
     println!(
         "CPU seconds (user+sys; the least of {RUNS} runs) and peak RSS (the largest) of each command's own process; ratios are to the floor's build+write CPU and RSS"
     );
@@ -518,8 +626,8 @@ fn main() {
     // machine), creating a file right after many were deleted scans the recently freed
     // inodes, so a tree deleted between two measurements would slow the next one's writes.
     let mut trees = Vec::new();
-    // (N, CPU of the floor, validate, render, check, plan), for the growth lines.
-    let mut cpus: Vec<(usize, [f64; 5])> = Vec::new();
+    // (N, the measurements of the floor, validate, render, check, plan), for the growth lines.
+    let mut measured: Vec<(usize, [Measurement; 5])> = Vec::new();
     for apps in sizes {
         let mut fresh = || {
             let dir = tempfile::tempdir().expect("tempdir");
@@ -527,24 +635,26 @@ fn main() {
             trees.push(dir);
             path
         };
-        let [floor, validate, render, check, plan]: [BTreeMap<String, f64>; 5] =
-            rounds(apps, &mut fresh).try_into().expect("one per mode");
-        let floor_cpu = floor["build"] + floor["write"];
-        let cpu = |m: &BTreeMap<String, f64>| m["prepare"] + m["environments"] + m["write"];
-        let ratio = |x: f64| format!("{x:.2} s ({:.1}×)", x / floor_cpu);
-        let rss = |m: &BTreeMap<String, f64>| format!("{:.0}", m["rss"]);
+        let all: [Measurement; 5] = rounds(apps, &mut fresh).try_into().expect("one per mode");
+        let [floor, validate, render, check, plan] = &all;
+        let floor_cpu = measured_cpu(floor);
+        let ratio = |m: &Measurement| {
+            let x = measured_cpu(m);
+            format!("{x:.2} s ({:.1}×)", x / floor_cpu)
+        };
+        let rss = |m: &Measurement| format!("{:.0}", m["rss"]);
         println!(
             "| {apps} | {floor_cpu:.2} s | {:.0} MiB | {} | {} | {} | {} | {} / {} / {} / {} MiB ({:.1}× at most) | {:.2} / {:.2} / {:.2} s |",
             floor["rss"],
-            ratio(cpu(&validate)),
-            ratio(cpu(&render)),
-            ratio(cpu(&check)),
-            ratio(cpu(&plan)),
-            rss(&validate),
-            rss(&render),
-            rss(&check),
-            rss(&plan),
-            [&validate, &render, &check, &plan]
+            ratio(validate),
+            ratio(render),
+            ratio(check),
+            ratio(plan),
+            rss(validate),
+            rss(render),
+            rss(check),
+            rss(plan),
+            [validate, render, check, plan]
                 .iter()
                 .map(|m| m["rss"])
                 .fold(0.0, f64::max)
@@ -553,31 +663,39 @@ fn main() {
             render["environments"],
             render["write"],
         );
-        cpus.push((
-            apps,
-            [
-                floor_cpu,
-                cpu(&validate),
-                cpu(&render),
-                cpu(&check),
-                cpu(&plan),
-            ],
-        ));
+        measured.push((apps, all));
     }
     // How CPU time grows with N, the floor's beside dbgen's: the part of the growth that is
-    // the machine's (memory, file system) shows in the floor too.
-    for pair in cpus.windows(2) {
+    // the machine's (memory, file system) shows in the floor too. User time is the
+    // program's own work (and its cache misses); system time is the kernel's, mostly
+    // creating, reading and faulting in files and pages, which dbgen and the floor share.
+    // (what, the child's key for it; none for the timed parts)
+    let kinds_of_time = [
+        ("CPU", None),
+        ("user CPU (whole process)", Some("user")),
+        ("system CPU (whole process)", Some("sys")),
+    ];
+    for pair in measured.windows(2) {
         let [(small, a), (large, b)] = pair else {
             continue;
         };
-        let growth: Vec<String> = MODES
-            .iter()
-            .zip(a.iter().zip(b))
-            .map(|(mode, (a, b))| format!("{mode} {:.1}×", b / a))
-            .collect();
-        println!(
-            "CPU growth from N = {small} to {large}: {}",
-            growth.join(", ")
-        );
+        if measured_cpu(&a[0]) < 0.1 {
+            println!(
+                "growth from N = {small} to {large}: not shown, the floor at N = {small} takes a few ticks of the 10 ms CPU clock"
+            );
+            continue;
+        }
+        for (what, key) in kinds_of_time {
+            let measure = |m: &Measurement| key.map_or_else(|| measured_cpu(m), |k| m[k]);
+            let growth: Vec<String> = MODES
+                .iter()
+                .zip(a.iter().zip(b))
+                .map(|(mode, (a, b))| format!("{mode} {:.1}×", measure(b) / measure(a)))
+                .collect();
+            println!(
+                "{what} growth from N = {small} to {large}: {}",
+                growth.join(", ")
+            );
+        }
     }
 }
