@@ -1,8 +1,9 @@
 //! dbgen's speed and memory as ratios to a floor, on a generated spec of N apps sharing one
 //! CloudNativePG cluster across dev/staging/prod (4 objects per app per environment), at
 //! N = 100, 1000 and 5000 (`cargo bench --bench compile`, or pass the N values as arguments).
-//! Rows: validate, render into an empty directory, `render --check` and `plan` (the change
-//! plan) on the unchanged tree.
+//! Columns: validate, render into an empty directory, then on the tree it wrote
+//! `render --check`, `plan` (the change plan) and `render` again (which must touch no file:
+//! the bench asserts that every modification time is unchanged).
 //!
 //! The floor builds the same objects directly as typed structs, serializes them with
 //! serde-saphyr and writes the same tree: no spec, no templates, no verification. It is what
@@ -394,7 +395,7 @@ fn child(mode: &str, apps: usize, dir: &Path) {
             assert!(counts.iter().map(|(_, n)| n).sum::<usize>() > apps);
         }),
         // `dbgen render` / `render --check`: files kept, the gate's change plan.
-        "render" | "check" => timed(|| {
+        "render" | "check" | "rerender" => timed(|| {
             rendered = Some(prepared.render_against(dir, Want::Files).expect("renders"));
         }),
         // `dbgen plan`: every environment's change plan, no file kept.
@@ -413,7 +414,11 @@ fn child(mode: &str, apps: usize, dir: &Path) {
             if mode == "check" {
                 assert!(tree.check(dir).expect("check").is_empty(), "unchanged tree");
             } else {
-                tree.write(dir).expect("write");
+                let report = tree.write(dir).expect("write");
+                if mode == "rerender" {
+                    let changed = report.created.len() + report.updated.len();
+                    assert_eq!(changed + report.deleted.len(), 0, "unchanged tree");
+                }
             }
         });
     }
@@ -422,6 +427,22 @@ fn child(mode: &str, apps: usize, dir: &Path) {
         "prepare={prepare} environments={environments} write={written} user={user} sys={sys} rss={}",
         peak_rss_mib()
     );
+}
+
+/// Every file under `dir` (the output directory itself included) with its modification time.
+fn modified_times(dir: &Path) -> BTreeMap<PathBuf, std::time::SystemTime> {
+    let mut times = BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(path) = pending.pop() {
+        let meta = std::fs::symlink_metadata(&path).expect("stat");
+        times.insert(path.clone(), meta.modified().expect("mtime"));
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(&path).expect("read_dir") {
+                pending.push(entry.expect("entry").path());
+            }
+        }
+    }
+    times
 }
 
 /// How many times each measurement runs; the table keeps the least CPU time (the run the
@@ -449,23 +470,60 @@ fn measured_cpu(m: &Measurement) -> f64 {
         .sum()
 }
 
-/// The measured commands, in the order of a round: `validate` writes nothing; `--check` and
-/// `plan` read the tree that round's render wrote.
-const MODES: [&str; 5] = ["floor", "validate", "render", "check", "plan"];
+/// The measured commands, in the order of a round: `validate` writes nothing; `--check`,
+/// `plan` and `rerender` (`dbgen render` again) work on the tree that round's render wrote.
+const MODES: [&str; 6] = ["floor", "validate", "render", "check", "plan", "rerender"];
+
+/// The table's heading of each of `MODES`.
+const HEADINGS: [&str; 6] = [
+    "floor",
+    "validate",
+    "render (empty dir)",
+    "render --check",
+    "plan (unchanged)",
+    "render (unchanged)",
+];
+
+/// The table's header line and separator for `first` columns, then one per command of
+/// `MODES` (the floor's included when `floor` says so), then `last`.
+fn table_header(first: &[&str], floor: bool, last: &[&str]) -> String {
+    let skip = usize::from(!floor);
+    let columns: Vec<&str> = first
+        .iter()
+        .copied()
+        .chain(HEADINGS.into_iter().skip(skip))
+        .chain(last.iter().copied())
+        .collect();
+    format!(
+        "| {} |\n|{}",
+        columns.join(" | "),
+        "---|".repeat(columns.len())
+    )
+}
 
 /// One round: every command in `MODES` order, each given the directory it works in (a
-/// fresh one, or for `--check` and `plan` the one this round's render wrote).
+/// fresh one, or for the commands on an unchanged tree the one this round's render wrote).
 fn round(mut fresh: impl FnMut() -> PathBuf, mut each: impl FnMut(usize, &str, &Path)) {
     let mut rendered = None;
     for (index, mode) in MODES.into_iter().enumerate() {
         let dir = match mode {
-            "check" | "plan" => rendered.clone().expect("rendered this round"),
+            "check" | "plan" | "rerender" => rendered.clone().expect("rendered this round"),
             _ => fresh(),
         };
         if mode == "render" {
             rendered = Some(dir.clone());
         }
+        // `dbgen render` over the tree as it was must touch no file (issue 11); checked
+        // here, outside the measured process.
+        let before = (mode == "rerender").then(|| modified_times(&dir));
         each(index, mode, &dir);
+        if let Some(before) = before {
+            assert_eq!(
+                modified_times(&dir),
+                before,
+                "render on an unchanged tree touched a file"
+            );
+        }
     }
 }
 
@@ -525,10 +583,9 @@ fn run(mode: &str, apps: usize, dir: &Path) -> Measurement {
 /// code about 50 times slower): minutes at N = 5000.
 fn instructions(sizes: &[usize]) {
     println!("Instructions executed in user space (valgrind --tool=callgrind), one round per N");
-    println!("| N | floor | validate | render (empty dir) | render --check | plan (unchanged) |");
-    println!("|---|---|---|---|---|---|");
+    println!("{}", table_header(&["N"], true, &[]));
     let mut trees = Vec::new();
-    let mut counts: Vec<(usize, [u64; 5])> = Vec::new();
+    let mut counts: Vec<(usize, [u64; MODES.len()])> = Vec::new();
     for &apps in sizes {
         let fresh = || {
             let dir = tempfile::tempdir().expect("tempdir");
@@ -536,7 +593,7 @@ fn instructions(sizes: &[usize]) {
             trees.push(dir);
             path
         };
-        let mut row = [0; 5];
+        let mut row = [0; MODES.len()];
         round(fresh, |index, mode, dir| {
             let out = Command::new("valgrind")
                 .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
@@ -558,13 +615,11 @@ fn instructions(sizes: &[usize]) {
             let ratio = n as f64 / row[0] as f64;
             format!("{:.2} G ({ratio:.1}×)", n as f64 / 1e9)
         };
+        let cells: Vec<String> = row[1..].iter().map(|n| cell(*n)).collect();
         println!(
-            "| {apps} | {:.2} G | {} | {} | {} | {} |",
+            "| {apps} | {:.2} G | {} |",
             row[0] as f64 / 1e9,
-            cell(row[1]),
-            cell(row[2]),
-            cell(row[3]),
-            cell(row[4]),
+            cells.join(" | ")
         );
         counts.push((apps, row));
     }
@@ -618,16 +673,21 @@ fn main() {
     println!(
         "CPU seconds (user+sys; the least of {RUNS} runs) and peak RSS (the largest) of each command's own process; ratios are to the floor's build+write CPU and RSS"
     );
+    let rss_heading = format!("peak RSS {}", MODES[1..].join(" / "));
     println!(
-        "| N | floor CPU | floor RSS | validate | render (empty dir) | render --check | plan (unchanged) | peak RSS validate / render / check / plan | render: prepare / environments / write |"
+        "{}",
+        table_header(
+            &["N", "floor CPU", "floor RSS"],
+            false,
+            &[&rss_heading, "render: prepare / environments / write"]
+        )
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
     // Every tree is deleted only at the end: on ext4 without a journal (the CI-class
     // machine), creating a file right after many were deleted scans the recently freed
     // inodes, so a tree deleted between two measurements would slow the next one's writes.
     let mut trees = Vec::new();
-    // (N, the measurements of the floor, validate, render, check, plan), for the growth lines.
-    let mut measured: Vec<(usize, [Measurement; 5])> = Vec::new();
+    // (N, the measurement of each of `MODES`), for the growth lines.
+    let mut measured: Vec<(usize, [Measurement; MODES.len()])> = Vec::new();
     for apps in sizes {
         let mut fresh = || {
             let dir = tempfile::tempdir().expect("tempdir");
@@ -635,30 +695,26 @@ fn main() {
             trees.push(dir);
             path
         };
-        let all: [Measurement; 5] = rounds(apps, &mut fresh).try_into().expect("one per mode");
-        let [floor, validate, render, check, plan] = &all;
+        let all: [Measurement; MODES.len()] =
+            rounds(apps, &mut fresh).try_into().expect("one per mode");
+        let [floor, dbgen @ ..] = &all;
+        let render = &all[2];
         let floor_cpu = measured_cpu(floor);
-        let ratio = |m: &Measurement| {
-            let x = measured_cpu(m);
-            format!("{x:.2} s ({:.1}×)", x / floor_cpu)
-        };
-        let rss = |m: &Measurement| format!("{:.0}", m["rss"]);
+        let ratios: Vec<String> = dbgen
+            .iter()
+            .map(|m| {
+                let x = measured_cpu(m);
+                format!("{x:.2} s ({:.1}×)", x / floor_cpu)
+            })
+            .collect();
+        let rss: Vec<String> = dbgen.iter().map(|m| format!("{:.0}", m["rss"])).collect();
+        let most = dbgen.iter().map(|m| m["rss"]).fold(0.0, f64::max);
         println!(
-            "| {apps} | {floor_cpu:.2} s | {:.0} MiB | {} | {} | {} | {} | {} / {} / {} / {} MiB ({:.1}× at most) | {:.2} / {:.2} / {:.2} s |",
+            "| {apps} | {floor_cpu:.2} s | {:.0} MiB | {} | {} MiB ({:.1}× at most) | {:.2} / {:.2} / {:.2} s |",
             floor["rss"],
-            ratio(validate),
-            ratio(render),
-            ratio(check),
-            ratio(plan),
-            rss(validate),
-            rss(render),
-            rss(check),
-            rss(plan),
-            [validate, render, check, plan]
-                .iter()
-                .map(|m| m["rss"])
-                .fold(0.0, f64::max)
-                / floor["rss"],
+            ratios.join(" | "),
+            rss.join(" / "),
+            most / floor["rss"],
             render["prepare"],
             render["environments"],
             render["write"],
@@ -690,7 +746,11 @@ fn main() {
             let growth: Vec<String> = MODES
                 .iter()
                 .zip(a.iter().zip(b))
-                .map(|(mode, (a, b))| format!("{mode} {:.1}×", measure(b) / measure(a)))
+                .map(|(mode, (a, b))| match measure(a) {
+                    // Under one tick of the CPU clock at the smaller N: no ratio to give.
+                    0.0 => format!("{mode} –"),
+                    a => format!("{mode} {:.1}×", measure(b) / a),
+                })
                 .collect();
             println!(
                 "{what} growth from N = {small} to {large}: {}",
