@@ -502,6 +502,15 @@ const TABLE: &[Row] = &[
         decide: Decide::Fixed(Class::InPlace, "read on the next chart fetch"),
         source: "Flux docs, HelmRepository",
     },
+    Row {
+        kind: "ApplicationSet",
+        field: "spec.template.spec.syncPolicy.syncOptions",
+        decide: Decide::Fixed(
+            Class::InPlace,
+            "the Applications change how they apply, not what: each re-syncs once with the same objects",
+        ),
+        source: "Argo CD docs, Sync Options: ServerSideApply=true applies the same manifests server-side; client-side apply migration (3.3+) moves field ownership without changing objects",
+    },
 ];
 
 const REMEDY_NEW_CLUSTER: &str = "create a new cluster with the new setting beside the old one, import the data (CNPG `bootstrap.initdb.import`, or pg_dump/pg_restore), switch the apps, then remove the old cluster in a later, acknowledged change";
@@ -965,6 +974,27 @@ mod tests {
         assert!(TABLE.iter().all(|row| !row.source.is_empty()));
         let v = field("Widget", "spec.x", &json!({}), &json!({}));
         assert_eq!(v.class, Class::Restart);
+    }
+
+    #[test]
+    fn argo_cd_sync_options_change_how_objects_apply_not_what() {
+        let doc = |options: Value| json!({"spec": {"template": {"spec": {"syncPolicy": {"syncOptions": options}}}}});
+        let path = "spec.template.spec.syncPolicy.syncOptions";
+        let v = field(
+            "ApplicationSet",
+            path,
+            &json!({}),
+            &doc(json!(["ServerSideApply=true"])),
+        );
+        assert_eq!(v.class, Class::InPlace);
+        // Anything else in the template still counts as a restart: it may change objects.
+        let other = field(
+            "ApplicationSet",
+            "spec.template.spec.source.path",
+            &json!({}),
+            &json!({}),
+        );
+        assert_eq!(other.class, Class::Restart);
     }
 
     #[test]

@@ -15,7 +15,10 @@
 //! unit waits for the platform unit and its clusters' units, which `wait` for their
 //! objects to be ready). Neither tool deletes what a removed Application applied: the
 //! `ApplicationSet` preserves resources on deletion and its Applications carry no
-//! cascading finalizer.
+//! cascading finalizer. The Applications apply server-side (`ServerSideApply=true`): a
+//! shared cluster's `Cluster` has a `pg_hba` line per app, and client-side apply copies
+//! the whole object into an annotation that may hold 256 KiB, so from a few thousand apps
+//! on one cluster its sync would be refused ("metadata.annotations: Too long").
 
 use std::collections::{BTreeMap, BTreeSet};
 
