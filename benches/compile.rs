@@ -575,6 +575,37 @@ fn run(mode: &str, apps: usize, dir: &Path) -> Measurement {
         .collect()
 }
 
+/// A fresh directory for one measurement, kept (in `trees`) until the bench ends.
+fn fresh_dir(trees: &mut Vec<tempfile::TempDir>) -> PathBuf {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().to_path_buf();
+    trees.push(dir);
+    path
+}
+
+/// Prints how `what` of each of `MODES` grew from `small` (N) to `large`, with `digits`
+/// decimals; a zero at the smaller N (under one tick of the CPU clock) has no ratio.
+fn print_growth(
+    what: &str,
+    (small, large): (usize, usize),
+    a: &[f64; MODES.len()],
+    b: &[f64; MODES.len()],
+    digits: usize,
+) {
+    let growth: Vec<String> = MODES
+        .iter()
+        .zip(a.iter().zip(b))
+        .map(|(mode, (a, b))| match *a {
+            0.0 => format!("{mode} –"),
+            a => format!("{mode} {:.digits$}×", b / a),
+        })
+        .collect();
+    println!(
+        "{what} growth from N = {small} to {large}: {}",
+        growth.join(", ")
+    );
+}
+
 /// `--instructions N...`: the instructions each command executes in user space, counted by
 /// valgrind's callgrind in one round per N, and how they grow from one N to the next.
 /// Unlike CPU time, the count is the same from run to run whatever else the machine does,
@@ -587,12 +618,7 @@ fn instructions(sizes: &[usize]) {
     let mut trees = Vec::new();
     let mut counts: Vec<(usize, [u64; MODES.len()])> = Vec::new();
     for &apps in sizes {
-        let fresh = || {
-            let dir = tempfile::tempdir().expect("tempdir");
-            let path = dir.path().to_path_buf();
-            trees.push(dir);
-            path
-        };
+        let fresh = || fresh_dir(&mut trees);
         let mut row = [0; MODES.len()];
         round(fresh, |index, mode, dir| {
             let out = Command::new("valgrind")
@@ -627,15 +653,8 @@ fn instructions(sizes: &[usize]) {
         let [(small, a), (large, b)] = pair else {
             continue;
         };
-        let growth: Vec<String> = MODES
-            .iter()
-            .zip(a.iter().zip(b))
-            .map(|(mode, (a, b))| format!("{mode} {:.2}×", *b as f64 / *a as f64))
-            .collect();
-        println!(
-            "instruction growth from N = {small} to {large}: {}",
-            growth.join(", ")
-        );
+        let count = |row: &[u64; MODES.len()]| row.map(|n| n as f64);
+        print_growth("instruction", (*small, *large), &count(a), &count(b), 2);
     }
 }
 
@@ -689,12 +708,7 @@ fn main() {
     // (N, the measurement of each of `MODES`), for the growth lines.
     let mut measured: Vec<(usize, [Measurement; MODES.len()])> = Vec::new();
     for apps in sizes {
-        let mut fresh = || {
-            let dir = tempfile::tempdir().expect("tempdir");
-            let path = dir.path().to_path_buf();
-            trees.push(dir);
-            path
-        };
+        let mut fresh = || fresh_dir(&mut trees);
         let all: [Measurement; MODES.len()] =
             rounds(apps, &mut fresh).try_into().expect("one per mode");
         let [floor, dbgen @ ..] = &all;
@@ -743,19 +757,8 @@ fn main() {
         }
         for (what, key) in kinds_of_time {
             let measure = |m: &Measurement| key.map_or_else(|| measured_cpu(m), |k| m[k]);
-            let growth: Vec<String> = MODES
-                .iter()
-                .zip(a.iter().zip(b))
-                .map(|(mode, (a, b))| match measure(a) {
-                    // Under one tick of the CPU clock at the smaller N: no ratio to give.
-                    0.0 => format!("{mode} –"),
-                    a => format!("{mode} {:.1}×", measure(b) / a),
-                })
-                .collect();
-            println!(
-                "{what} growth from N = {small} to {large}: {}",
-                growth.join(", ")
-            );
+            let times = |all: &[Measurement; MODES.len()]| all.each_ref().map(measure);
+            print_growth(what, (*small, *large), &times(a), &times(b), 1);
         }
     }
 }
